@@ -1,0 +1,197 @@
+// Package investigation holds the vocabulary shared by the analyzers, the policy,
+// the activities and the workflow: what we know about a threat (Evidence), what an
+// analyzer concluded (Analysis) and the actions a responder can take (Action).
+//
+// These values travel through Temporal history, so they stay small: facts and short
+// strings, never raw S1 JSON or model transcripts.
+package investigation
+
+import (
+	"fmt"
+	"time"
+)
+
+// Verdict uses SentinelOne's own analyst-verdict vocabulary, plus undetermined.
+type Verdict string
+
+const (
+	VerdictTruePositive  Verdict = "true_positive"
+	VerdictSuspicious    Verdict = "suspicious"
+	VerdictFalsePositive Verdict = "false_positive"
+	VerdictUndetermined  Verdict = "undetermined"
+)
+
+// Verdicts lists every valid verdict (used by schemas and validation).
+var Verdicts = []Verdict{VerdictTruePositive, VerdictSuspicious, VerdictFalsePositive, VerdictUndetermined}
+
+// Priority is the triage priority of a threat.
+type Priority string
+
+const (
+	PriorityCritical Priority = "Critical"
+	PriorityHigh     Priority = "High"
+	PriorityMedium   Priority = "Medium"
+	PriorityLow      Priority = "Low"
+)
+
+// Priorities lists every valid priority.
+var Priorities = []Priority{PriorityCritical, PriorityHigh, PriorityMedium, PriorityLow}
+
+// Action is a response action s1copilot can recommend and, if the policy allows, perform.
+// The names are ours; the activities map them to SentinelOne endpoints.
+type Action string
+
+const (
+	ActionKill       Action = "kill"       // POST /threats/mitigate/kill
+	ActionQuarantine Action = "quarantine" // POST /threats/mitigate/quarantine
+	ActionRemediate  Action = "remediate"  // POST /threats/mitigate/remediate (not on Linux)
+	ActionRollback   Action = "rollback"   // POST /threats/mitigate/rollback-remediation (Windows + VSS only)
+	ActionIsolate    Action = "isolate"    // POST /agents/actions/disconnect (network isolation)
+)
+
+// Actions lists every action in the order they are carried out: contain the process,
+// the file, undo its changes, then cut the host off.
+var Actions = []Action{ActionKill, ActionQuarantine, ActionRemediate, ActionRollback, ActionIsolate}
+
+// Valid reports whether v is a known verdict.
+func (v Verdict) Valid() bool { return contains(Verdicts, v) }
+
+// Valid reports whether p is a known priority.
+func (p Priority) Valid() bool { return contains(Priorities, p) }
+
+// Valid reports whether a is a known action.
+func (a Action) Valid() bool { return contains(Actions, a) }
+
+func contains[T comparable](list []T, v T) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+// ThreatFacts is the compact, normalised view of a SentinelOne threat and of the agent it
+// was seen on. Strings come from the console and are untrusted: analyzers fence them.
+type ThreatFacts struct {
+	ThreatID             string    `json:"threatId"`
+	ThreatName           string    `json:"threatName"`
+	Classification       string    `json:"classification,omitempty"`
+	ClassificationSource string    `json:"classificationSource,omitempty"`
+	ConfidenceLevel      string    `json:"confidenceLevel,omitempty"` // S1's own: malicious, suspicious, n/a
+	AnalystVerdict       string    `json:"analystVerdict,omitempty"`
+	IncidentStatus       string    `json:"incidentStatus,omitempty"`
+	MitigationStatus     string    `json:"mitigationStatus,omitempty"` // threatInfo.mitigationStatus
+	SHA1                 string    `json:"sha1,omitempty"`
+	SHA256               string    `json:"sha256,omitempty"`
+	FilePath             string    `json:"filePath,omitempty"`
+	FileVerificationType string    `json:"fileVerificationType,omitempty"` // e.g. SignedVerified, NotSigned
+	PublisherName        string    `json:"publisherName,omitempty"`
+	CommandLine          string    `json:"commandLine,omitempty"` // threatInfo.maliciousProcessArguments
+	OriginatorProcess    string    `json:"originatorProcess,omitempty"`
+	InitiatedBy          string    `json:"initiatedBy,omitempty"`
+	ProcessUser          string    `json:"processUser,omitempty"`
+	Storyline            string    `json:"storyline,omitempty"`
+	Engines              []string  `json:"engines,omitempty"`
+	Indicators           []string  `json:"indicators,omitempty"` // "category: description"
+	Techniques           []string  `json:"techniques,omitempty"` // MITRE technique IDs or names found in indicators
+	CreatedAt            time.Time `json:"createdAt"`
+
+	AgentID       string   `json:"agentId"`
+	AgentName     string   `json:"agentName"`             // computer name
+	OSType        string   `json:"osType,omitempty"`      // windows, macos, linux, windows_legacy
+	OSName        string   `json:"osName,omitempty"`      // e.g. Windows Server 2019
+	MachineType   string   `json:"machineType,omitempty"` // desktop, laptop, server, kubernetes node, ...
+	NetworkStatus string   `json:"networkStatus,omitempty"`
+	AgentVersion  string   `json:"agentVersion,omitempty"`
+	AgentActive   bool     `json:"agentActive"`
+	ActiveThreats int      `json:"activeThreats,omitempty"`
+	SiteID        string   `json:"siteId,omitempty"`
+	SiteName      string   `json:"siteName,omitempty"`
+	GroupName     string   `json:"groupName,omitempty"`
+	AccountID     string   `json:"accountId,omitempty"`
+	Tags          []string `json:"tags,omitempty"` // "key=value"
+}
+
+// TimelineItem is one entry of the threat's timeline (GET /threats/{id}/timeline).
+type TimelineItem struct {
+	At           time.Time `json:"at"`
+	ActivityType int       `json:"activityType"`
+	Description  string    `json:"description"`
+}
+
+// Evidence is everything an analyzer may look at for one threat.
+type Evidence struct {
+	Facts    ThreatFacts    `json:"facts"`
+	Timeline []TimelineItem `json:"timeline,omitempty"`
+	// TimelineOmitted counts timeline entries left out to keep the evidence small.
+	TimelineOmitted int `json:"timelineOmitted,omitempty"`
+}
+
+// Analysis is an analyzer's conclusion. The model recommends; only the policy decides.
+type Analysis struct {
+	Verdict            Verdict  `json:"verdict"`
+	Confidence         float64  `json:"confidence"` // 0..1
+	Priority           Priority `json:"priority"`
+	Summary            string   `json:"summary"`
+	RecommendedActions []Action `json:"recommendedActions,omitempty"`
+	MITRETechniques    []string `json:"mitreTechniques,omitempty"`
+	// Analyzer names what produced this analysis, e.g. "openai:gpt-4o-mini" or "rules".
+	Analyzer string `json:"analyzer"`
+	// Rules lists the rules that fired, when the rules analyzer produced the analysis.
+	Rules []string `json:"rules,omitempty"`
+	// FallbackReason says why the rules analyzer stood in for a model, if it did.
+	FallbackReason string `json:"fallbackReason,omitempty"`
+}
+
+// Validate checks an analysis against the schema every analyzer must honour.
+// It lists every problem at once so a model's bad answer is reported completely.
+func (a Analysis) Validate() error {
+	var problems []string
+	if !a.Verdict.Valid() {
+		problems = append(problems, fmt.Sprintf("verdict %q is not one of %v", a.Verdict, Verdicts))
+	}
+	if a.Confidence < 0 || a.Confidence > 1 {
+		problems = append(problems, fmt.Sprintf("confidence %v is outside 0..1", a.Confidence))
+	}
+	if !a.Priority.Valid() {
+		problems = append(problems, fmt.Sprintf("priority %q is not one of %v", a.Priority, Priorities))
+	}
+	if a.Summary == "" {
+		problems = append(problems, "summary is empty")
+	}
+	for _, act := range a.RecommendedActions {
+		if !act.Valid() {
+			problems = append(problems, fmt.Sprintf("recommended action %q is not one of %v", act, Actions))
+		}
+	}
+	for _, t := range a.MITRETechniques {
+		if !ValidTechniqueID(t) {
+			problems = append(problems, fmt.Sprintf("MITRE technique %q is not of the form T1234 or T1234.001", t))
+		}
+	}
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("analysis failed validation: %v", problems)
+}
+
+// ValidTechniqueID reports whether s looks like a MITRE ATT&CK technique ID (T1234 or T1234.001).
+func ValidTechniqueID(s string) bool {
+	if len(s) != 5 && len(s) != 9 {
+		return false
+	}
+	if s[0] != 'T' || !digits(s[1:5]) {
+		return false
+	}
+	return len(s) == 5 || (s[5] == '.' && digits(s[6:9]))
+}
+
+func digits(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
