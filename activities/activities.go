@@ -1,0 +1,272 @@
+// Package activities adapts the SentinelOne client and the analyzers to Temporal: one
+// activity per external effect, each idempotent, with permanent failures returned as
+// non-retryable errors so Temporal does not retry them forever.
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/llm"
+	"github.com/s1copilot/s1copilot/s1client"
+)
+
+// Activities holds the dependencies of the investigation activities.
+type Activities struct {
+	S1 *s1client.Client
+	// Model is the configured LLM analyzer; nil when no model is configured.
+	Model llm.Analyzer
+	// Rules is the deterministic analyzer: the fallback, and the analyzer when Model is nil.
+	Rules    llm.Analyzer
+	Settings Settings
+}
+
+// TimelineLimit bounds the timeline entries kept as evidence, so history stays small.
+const TimelineLimit = 50
+
+// GetSettings returns the worker's policy and timing for a new investigation.
+func (a *Activities) GetSettings(ctx context.Context) (Settings, error) {
+	return a.Settings, nil
+}
+
+// EnrichThreat reads the threat, its agent and its timeline and returns the compact
+// evidence the rest of the investigation works from.
+func (a *Activities) EnrichThreat(ctx context.Context, threatID string) (investigation.Evidence, error) {
+	t, err := a.S1.GetThreat(ctx, threatID)
+	if err != nil {
+		return investigation.Evidence{}, s1Err("get threat "+threatID, err)
+	}
+	ev := investigation.Evidence{Facts: ThreatFacts(t)}
+	// The agent record is fresher than agentRealtimeInfo for tags and network status;
+	// without it the threat's own copy is good enough, so a missing agent is not fatal.
+	if agentID := string(t.AgentRealtimeInfo.AgentID); agentID != "" {
+		ag, err := a.S1.GetAgent(ctx, agentID)
+		switch {
+		case err == nil:
+			MergeAgent(&ev.Facts, ag)
+		case errors.Is(err, s1client.ErrNotFound):
+			activity.GetLogger(ctx).Warn("Agent not found; using the threat's agent info.", "AgentID", agentID)
+		default:
+			return investigation.Evidence{}, s1Err("get agent "+agentID, err)
+		}
+	}
+	entries, err := a.S1.ThreatTimeline(ctx, threatID, TimelineLimit+1)
+	if err != nil {
+		return investigation.Evidence{}, s1Err("get timeline of "+threatID, err)
+	}
+	for i, e := range entries {
+		if i == TimelineLimit {
+			ev.TimelineOmitted = len(entries) - TimelineLimit
+			break
+		}
+		ev.Timeline = append(ev.Timeline, investigation.TimelineItem{
+			At: e.CreatedAt.Time, ActivityType: e.ActivityType.Int(), Description: clip(strings.TrimSpace(e.PrimaryDescription+" "+e.SecondaryDescription), 300),
+		})
+	}
+	return ev, nil
+}
+
+// AnalyzeThreat asks the model, or the rules engine when no model is configured.
+func (a *Activities) AnalyzeThreat(ctx context.Context, ev investigation.Evidence) (investigation.Analysis, error) {
+	if a.Model == nil {
+		return a.AnalyzeWithRules(ctx, ev, "no LLM configured (S1C_LLM_MODEL is empty): the rules engine analysed this threat")
+	}
+	an, err := a.Model.Analyze(ctx, ev)
+	if err == nil {
+		if verr := an.Validate(); verr != nil {
+			err = fmt.Errorf("%w: %v", llm.ErrInvalidOutput, verr)
+		}
+	}
+	var pe *llm.ProviderError
+	switch {
+	case err == nil:
+		return an, nil
+	case errors.Is(err, llm.ErrInvalidOutput):
+		return an, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeModelOutput, nil)
+	case errors.As(err, &pe) && !pe.Retryable():
+		return an, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeModelRefused, nil)
+	case errors.As(err, &pe) && pe.RetryAfter > 0:
+		return an, temporal.NewApplicationErrorWithOptions(err.Error(), "ModelRateLimited", temporal.ApplicationErrorOptions{NextRetryDelay: pe.RetryAfter})
+	}
+	return an, err
+}
+
+// AnalyzeWithRules runs the rules engine and records why it stood in.
+func (a *Activities) AnalyzeWithRules(ctx context.Context, ev investigation.Evidence, reason string) (investigation.Analysis, error) {
+	an, err := a.Rules.Analyze(ctx, ev)
+	if err != nil {
+		return an, temporal.NewNonRetryableApplicationError("rules analyzer: "+err.Error(), ErrTypeBadInput, nil)
+	}
+	an.FallbackReason = reason
+	return an, nil
+}
+
+// PostNote posts a note unless a note carrying the same marker is already on the threat,
+// so a retry after a crash between POST and completion does not post it twice.
+func (a *Activities) PostNote(ctx context.Context, in NoteInput) (NoteResult, error) {
+	if in.Marker == "" || in.ThreatID == "" {
+		return NoteResult{}, temporal.NewNonRetryableApplicationError("note needs a threat ID and a marker", ErrTypeBadInput, nil)
+	}
+	notes, err := a.S1.ThreatNotes(ctx, in.ThreatID)
+	if err != nil {
+		return NoteResult{}, s1Err("list notes of "+in.ThreatID, err)
+	}
+	for _, n := range notes {
+		if strings.Contains(n.Text, in.Marker) {
+			return NoteResult{AlreadyPosted: true}, nil
+		}
+	}
+	affected, err := a.S1.AddThreatNote(ctx, []string{in.ThreatID}, in.Text+"\n"+in.Marker)
+	if err != nil {
+		return NoteResult{}, s1Err("add note to "+in.ThreatID, err)
+	}
+	if affected == 0 {
+		return NoteResult{}, temporal.NewNonRetryableApplicationError("SentinelOne added the note to no threat (deleted, or out of the token's scope)", ErrTypeThreatNotFound, nil)
+	}
+	return NoteResult{}, nil
+}
+
+// Mitigate requests one action, unless the threat (or agent) already shows it, so a retry
+// never mitigates or isolates twice.
+func (a *Activities) Mitigate(ctx context.Context, in MitigateInput) (MitigateResult, error) {
+	if in.Action == investigation.ActionIsolate {
+		return a.isolate(ctx, in)
+	}
+	action, err := wireAction(in.Action)
+	if err != nil {
+		return MitigateResult{}, err
+	}
+	t, err := a.S1.GetThreat(ctx, in.ThreatID)
+	if err != nil {
+		return MitigateResult{}, s1Err("get threat "+in.ThreatID, err)
+	}
+	if e, ok := t.MitigationEntry(action.StatusAction()); ok {
+		activity.GetLogger(ctx).Info("Action already on the threat; not requesting it again.", "Action", in.Action, "Status", e.Status)
+		return MitigateResult{AlreadyRequested: true}, nil
+	}
+	res, err := a.S1.Mitigate(ctx, action, []string{in.ThreatID})
+	if err != nil {
+		return MitigateResult{}, s1Err(string(action)+" "+in.ThreatID, err)
+	}
+	for _, d := range res.Details {
+		for _, s := range d.Skipped {
+			return MitigateResult{Refused: fmt.Sprintf("SentinelOne skipped %s: %s %s", s.Action, s.Reason, s.Description)}, nil
+		}
+	}
+	if res.Affected == 0 {
+		return MitigateResult{Refused: "SentinelOne applied " + string(action) + " to no threat (not permitted for this token, or the threat is gone)"}, nil
+	}
+	return MitigateResult{}, nil
+}
+
+func (a *Activities) isolate(ctx context.Context, in MitigateInput) (MitigateResult, error) {
+	if in.AgentID == "" {
+		return MitigateResult{}, temporal.NewNonRetryableApplicationError("isolation needs the agent ID", ErrTypeBadInput, nil)
+	}
+	ag, err := a.S1.GetAgent(ctx, in.AgentID)
+	if err != nil {
+		return MitigateResult{}, s1Err("get agent "+in.AgentID, err)
+	}
+	if ag.NetworkStatus == "disconnecting" || ag.NetworkStatus == "disconnected" {
+		return MitigateResult{AlreadyRequested: true}, nil
+	}
+	n, err := a.S1.DisconnectAgents(ctx, []string{in.AgentID})
+	if err != nil {
+		return MitigateResult{}, s1Err("disconnect agent "+in.AgentID, err)
+	}
+	if n == 0 {
+		return MitigateResult{Refused: "SentinelOne disconnected no agent (not permitted for this token, or the agent is gone)"}, nil
+	}
+	return MitigateResult{}, nil
+}
+
+// VerifyMitigation reads the action's state once. While it is not settled it returns a
+// benign retryable error: the activity's retry policy is the polling loop, and its
+// schedule-to-close timeout the deadline.
+func (a *Activities) VerifyMitigation(ctx context.Context, in VerifyInput) (VerifyResult, error) {
+	if in.Action == investigation.ActionIsolate {
+		ag, err := a.S1.GetAgent(ctx, in.AgentID)
+		if err != nil {
+			return VerifyResult{}, s1Err("get agent "+in.AgentID, err)
+		}
+		if ag.NetworkStatus == "disconnected" {
+			return VerifyResult{State: s1client.MitigationStatusSuccess, Detail: "agent disconnected from the network"}, nil
+		}
+		return VerifyResult{}, a.notSettled("isolation: network status is " + ag.NetworkStatus)
+	}
+	action, err := wireAction(in.Action)
+	if err != nil {
+		return VerifyResult{}, err
+	}
+	t, err := a.S1.GetThreat(ctx, in.ThreatID)
+	if err != nil {
+		return VerifyResult{}, s1Err("get threat "+in.ThreatID, err)
+	}
+	e, ok := t.MitigationEntry(action.StatusAction())
+	if !ok || !e.Done() {
+		status := "no status yet"
+		if ok {
+			status = e.Status
+		}
+		return VerifyResult{}, a.notSettled(fmt.Sprintf("%s: %s", in.Action, status))
+	}
+	switch e.Status {
+	case s1client.MitigationStatusPartial:
+		return VerifyResult{State: s1client.MitigationStatusFailed, Detail: "partially applied on the agent"}, nil
+	case s1client.MitigationStatusPendingReboot:
+		return VerifyResult{State: e.Status, Detail: "the agent needs a reboot to finish"}, nil
+	}
+	return VerifyResult{State: e.Status, Detail: "reported by the agent at " + e.LastUpdate.UTC().Format(time.RFC3339)}, nil
+}
+
+func (a *Activities) notSettled(what string) error {
+	return temporal.NewApplicationErrorWithOptions("not settled yet: "+what, ErrTypeNotSettled, temporal.ApplicationErrorOptions{
+		Category:       temporal.ApplicationErrorCategoryBenign,
+		NextRetryDelay: a.Settings.MitigationPoll,
+	})
+}
+
+func wireAction(act investigation.Action) (s1client.MitigationAction, error) {
+	switch act {
+	case investigation.ActionKill:
+		return s1client.MitigationKill, nil
+	case investigation.ActionQuarantine:
+		return s1client.MitigationQuarantine, nil
+	case investigation.ActionRemediate:
+		return s1client.MitigationRemediate, nil
+	case investigation.ActionRollback:
+		return s1client.MitigationRollback, nil
+	}
+	return "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown action %q", act), ErrTypeBadInput, nil)
+}
+
+// s1Err turns a client error into a Temporal error: permanent failures (bad token,
+// missing permission, bad request, unknown threat) stop retrying at once; rate limits
+// retry when SentinelOne says; everything else retries with backoff.
+func s1Err(op string, err error) error {
+	msg := op + ": " + err.Error()
+	var apiErr *s1client.APIError
+	switch {
+	case errors.Is(err, s1client.ErrNotFound):
+		return temporal.NewNonRetryableApplicationError(msg, ErrTypeThreatNotFound, nil)
+	case errors.Is(err, s1client.ErrUnauthorized), errors.Is(err, s1client.ErrForbidden), errors.Is(err, s1client.ErrValidation):
+		return temporal.NewNonRetryableApplicationError(msg, ErrTypeS1Refused, nil)
+	case errors.As(err, &apiErr) && apiErr.RetryAfter > 0:
+		return temporal.NewApplicationErrorWithOptions(msg, "S1RateLimited", temporal.ApplicationErrorOptions{NextRetryDelay: apiErr.RetryAfter})
+	}
+	return fmt.Errorf("%s: %w", op, err)
+}
+
+func clip(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}

@@ -1,0 +1,107 @@
+package activities
+
+import (
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/s1client"
+)
+
+// techniqueRE finds MITRE technique IDs in indicator technique names and links: v2.1
+// threats carry names and attack.mitre.org links, not a separate ID field.
+var techniqueRE = regexp.MustCompile(`T\d{4}(?:[./]\d{3})?`)
+
+// ThreatFacts normalises a threat into the compact facts every later step uses.
+func ThreatFacts(t s1client.Threat) investigation.ThreatFacts {
+	ti, ag := t.ThreatInfo, t.AgentRealtimeInfo
+	f := investigation.ThreatFacts{
+		ThreatID:             string(t.ID),
+		ThreatName:           ti.ThreatName,
+		Classification:       ti.Classification,
+		ClassificationSource: ti.ClassificationSource,
+		ConfidenceLevel:      ti.ConfidenceLevel,
+		AnalystVerdict:       ti.AnalystVerdict,
+		IncidentStatus:       ti.IncidentStatus,
+		MitigationStatus:     ti.MitigationStatus,
+		SHA1:                 ti.SHA1,
+		SHA256:               ti.SHA256,
+		FilePath:             ti.FilePath,
+		FileVerificationType: ti.FileVerificationType,
+		PublisherName:        ti.PublisherName,
+		CommandLine:          clip(ti.MaliciousProcessArguments, 1000),
+		OriginatorProcess:    ti.OriginatorProcess,
+		InitiatedBy:          ti.InitiatedBy,
+		ProcessUser:          ti.ProcessUser,
+		Storyline:            ti.Storyline,
+		Engines:              ti.Engines,
+		CreatedAt:            ti.CreatedAt.Time,
+		AgentID:              string(ag.AgentID),
+		AgentName:            ag.AgentComputerName,
+		OSType:               ag.AgentOsType,
+		OSName:               ag.AgentOsName,
+		MachineType:          ag.AgentMachineType,
+		NetworkStatus:        ag.AgentNetworkStatus,
+		AgentVersion:         ag.AgentVersion,
+		AgentActive:          bool(ag.AgentIsActive),
+		ActiveThreats:        ag.ActiveThreats.Int(),
+		SiteID:               string(ag.SiteID),
+		SiteName:             ag.SiteName,
+		GroupName:            ag.GroupName,
+		AccountID:            string(ag.AccountID),
+	}
+	if f.ThreatID == "" {
+		f.ThreatID = string(ti.ThreatID)
+	}
+	if len(f.Engines) == 0 {
+		for _, e := range ti.DetectionEngines {
+			f.Engines = append(f.Engines, e.Title)
+		}
+	}
+	seen := map[string]bool{}
+	for _, ind := range t.Indicators {
+		f.Indicators = append(f.Indicators, clip(strings.TrimSpace(ind.Category+": "+ind.Description), 300))
+		for _, tac := range ind.Tactics {
+			for _, tech := range tac.Techniques {
+				for _, id := range techniqueRE.FindAllString(tech.Name+" "+tech.Link, -1) {
+					id = strings.Replace(id, "/", ".", 1)
+					if !seen[id] {
+						seen[id] = true
+						f.Techniques = append(f.Techniques, id)
+					}
+				}
+			}
+		}
+	}
+	sort.Strings(f.Techniques)
+	return f
+}
+
+// MergeAgent overlays the agent record, which is fresher than the threat's copy.
+func MergeAgent(f *investigation.ThreatFacts, ag s1client.Agent) {
+	if ag.ComputerName != "" {
+		f.AgentName = ag.ComputerName
+	}
+	if ag.OsType != "" {
+		f.OSType = ag.OsType
+	}
+	if ag.OsName != "" {
+		f.OSName = ag.OsName
+	}
+	if ag.MachineType != "" {
+		f.MachineType = ag.MachineType
+	}
+	if ag.NetworkStatus != "" {
+		f.NetworkStatus = ag.NetworkStatus
+	}
+	f.AgentActive = bool(ag.IsActive)
+	f.ActiveThreats = ag.ActiveThreats.Int()
+	f.Tags = nil
+	for scope, tags := range ag.Tags {
+		for _, t := range tags {
+			f.Tags = append(f.Tags, scope+":"+t.Key+"="+t.Value)
+		}
+	}
+	sort.Strings(f.Tags)
+}

@@ -1,0 +1,36 @@
+package activities
+
+import (
+	"fmt"
+
+	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/llm"
+	"github.com/s1copilot/s1copilot/policy"
+	"github.com/s1copilot/s1copilot/s1client"
+)
+
+// New wires the activities from the configuration.
+func New(cfg config.Config, opts ...s1client.Option) (*Activities, error) {
+	s1, err := s1client.New(cfg.S1URL, cfg.S1Token.Reveal(), opts...)
+	if err != nil {
+		return nil, fmt.Errorf("SentinelOne client: %w", err)
+	}
+	acts := &Activities{
+		S1:    s1,
+		Rules: llm.NewRules(),
+		Settings: Settings{
+			Policy:            policy.Policy{Mode: cfg.PolicyMode, MinConfidence: cfg.MinConfidence},
+			ApprovalTimeout:   cfg.ApprovalTimeout,
+			MitigationTimeout: cfg.MitigationTimeout,
+			MitigationPoll:    cfg.MitigationPoll,
+		},
+	}
+	if cfg.LLMConfigured() {
+		m, err := llm.NewOpenAI(llm.OpenAIConfig{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey.Reveal(), Model: cfg.LLMModel, Timeout: cfg.LLMTimeout})
+		if err != nil {
+			return nil, fmt.Errorf("LLM client: %w", err)
+		}
+		acts.Model = m
+	}
+	return acts, nil
+}

@@ -1,0 +1,65 @@
+package activities
+
+import (
+	"time"
+
+	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/policy"
+)
+
+// Settings are the worker's policy and timing, handed to each investigation through
+// the GetSettings activity so that history records what applied.
+type Settings struct {
+	Policy            policy.Policy `json:"policy"`
+	ApprovalTimeout   time.Duration `json:"approvalTimeout"`
+	MitigationTimeout time.Duration `json:"mitigationTimeout"`
+	MitigationPoll    time.Duration `json:"mitigationPoll"`
+}
+
+// NoteInput asks for one note on a threat. Marker makes the note idempotent: a note
+// carrying it is posted at most once, however often the activity is retried.
+type NoteInput struct {
+	ThreatID string `json:"threatId"`
+	Marker   string `json:"marker"`
+	Text     string `json:"text"`
+}
+
+// NoteResult says whether this call posted the note or found it already there.
+type NoteResult struct {
+	AlreadyPosted bool `json:"alreadyPosted"`
+}
+
+// MitigateInput asks SentinelOne to carry out one action.
+type MitigateInput struct {
+	ThreatID string               `json:"threatId"`
+	AgentID  string               `json:"agentId"`
+	Action   investigation.Action `json:"action"`
+}
+
+// MitigateResult says what SentinelOne did with the request.
+type MitigateResult struct {
+	// AlreadyRequested: the action was already on the threat (an earlier attempt, the
+	// agent's own policy, or an analyst) so nothing was POSTed again.
+	AlreadyRequested bool `json:"alreadyRequested,omitempty"`
+	// Refused: SentinelOne accepted nothing (skipped, not affected); the reason says why.
+	Refused string `json:"refused,omitempty"`
+}
+
+// VerifyInput asks for the settled state of one action.
+type VerifyInput = MitigateInput
+
+// VerifyResult is the settled state of one action: success, failed or pending-reboot.
+type VerifyResult struct {
+	State  string `json:"state"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// Error types the workflow (and operators reading history) can rely on.
+const (
+	ErrTypeThreatNotFound = "ThreatNotFound"
+	ErrTypeS1Refused      = "S1Refused" // 400/401/403: fix configuration or permissions
+	ErrTypeModelOutput    = "InvalidModelOutput"
+	ErrTypeModelRefused   = "ModelRefused" // 400/401/403/404 from the model endpoint
+	ErrTypeNotSettled     = "MitigationPending"
+	ErrTypeBadInput       = "BadInput"
+)

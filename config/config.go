@@ -1,0 +1,209 @@
+// Package config loads s1copilot's settings from the environment and validates them,
+// reporting every missing or invalid variable at once so a user fixes them in one go.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/s1copilot/s1copilot/policy"
+)
+
+// Prefix is the environment prefix of every s1copilot variable (S1C_...).
+const Prefix = "S1C"
+
+// Config is every setting of the worker and the poller.
+type Config struct {
+	S1URL   string `envconfig:"S1_URL" required:"true" desc:"SentinelOne console URL, e.g. https://usea1.sentinelone.net (region-specific)"`
+	S1Token Secret `envconfig:"S1_TOKEN" required:"true" desc:"SentinelOne API token (service user)"`
+
+	Temporal Temporal
+
+	LLMBaseURL string        `envconfig:"LLM_BASE_URL" desc:"OpenAI-compatible base URL (empty: api.openai.com)"`
+	LLMAPIKey  Secret        `envconfig:"LLM_API_KEY" desc:"LLM API key"`
+	LLMModel   string        `envconfig:"LLM_MODEL" desc:"model name; empty = no model, the rules engine analyses alone"`
+	LLMTimeout time.Duration `envconfig:"LLM_TIMEOUT" default:"60s" desc:"timeout of one model call"`
+
+	PollInterval  time.Duration `envconfig:"POLL_INTERVAL" default:"30s" desc:"how often the poller lists new threats"`
+	PollOverlap   time.Duration `envconfig:"POLL_OVERLAP" default:"5m" desc:"how far back each poll re-reads, for threats that become visible late"`
+	PollLookback  time.Duration `envconfig:"POLL_LOOKBACK" default:"24h" desc:"how far back the very first poll reads"`
+	PolicyMode    policy.Mode   `envconfig:"POLICY_MODE" default:"auto" desc:"recommend | approve | auto"`
+	MinConfidence float64       `envconfig:"MIN_CONFIDENCE" default:"0.8" desc:"minimum analysis confidence for automatic actions"`
+
+	ApprovalTimeout   time.Duration `envconfig:"APPROVAL_TIMEOUT" default:"24h" desc:"how long an investigation waits for a human; then it takes no action"`
+	MitigationTimeout time.Duration `envconfig:"MITIGATION_TIMEOUT" default:"15m" desc:"how long to wait for a mitigation to settle before reporting it as timed out"`
+	MitigationPoll    time.Duration `envconfig:"MITIGATION_POLL" default:"10s" desc:"interval between mitigation status checks"`
+
+	LogLevel   string `envconfig:"LOG_LEVEL" default:"info" desc:"debug | info | warn | error"`
+	HealthAddr string `envconfig:"HEALTH_ADDR" desc:"address of the worker's /healthz and /readyz (e.g. :8080); empty = off"`
+}
+
+// Temporal is where the workflows run; the approve and status commands need only this.
+type Temporal struct {
+	Address   string `envconfig:"TEMPORAL_ADDRESS" default:"127.0.0.1:7233" desc:"Temporal frontend host:port"`
+	Namespace string `envconfig:"TEMPORAL_NAMESPACE" default:"default" desc:"Temporal namespace"`
+	TaskQueue string `envconfig:"TASK_QUEUE" default:"s1copilot" desc:"task queue of the investigation workflows"`
+}
+
+// LoadTemporal reads only the Temporal settings.
+func LoadTemporal() (Temporal, error) {
+	var t Temporal
+	problems := parseEach(&t)
+	problems = append(problems, t.validate()...)
+	if len(problems) > 0 {
+		return t, &Error{Problems: problems}
+	}
+	return t, nil
+}
+
+func (t Temporal) validate() []string {
+	var p []string
+	if _, _, err := net.SplitHostPort(t.Address); err != nil {
+		p = append(p, fmt.Sprintf("%s_TEMPORAL_ADDRESS %q must be host:port", Prefix, t.Address))
+	}
+	if t.Namespace == "" {
+		p = append(p, Prefix+"_TEMPORAL_NAMESPACE must not be empty")
+	}
+	if t.TaskQueue == "" {
+		p = append(p, Prefix+"_TASK_QUEUE must not be empty")
+	}
+	return p
+}
+
+// Secret is a string that never prints itself, so it cannot leak through logs or errors.
+type Secret string
+
+// String redacts the secret.
+func (s Secret) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[redacted]"
+}
+
+// GoString redacts the secret in %#v.
+func (s Secret) GoString() string { return s.String() }
+
+// Reveal returns the secret for the one place that needs it (an Authorization header).
+func (s Secret) Reveal() string { return string(s) }
+
+// Load reads the environment and validates the result, reporting every unparsable,
+// missing or invalid variable in one error.
+func Load() (Config, error) {
+	var c Config
+	problems := parseEach(&c)
+	if err := c.Validate(); err != nil {
+		var ve *Error
+		if errors.As(err, &ve) {
+			problems = append(problems, ve.Problems...)
+		}
+	}
+	if len(problems) > 0 {
+		return c, &Error{Problems: problems}
+	}
+	return c, nil
+}
+
+// Validate checks every setting and reports all problems together.
+func (c Config) Validate() error {
+	var p []string
+	if err := validateS1URL(c.S1URL); err != nil {
+		p = append(p, Prefix+"_S1_URL "+err.Error())
+	}
+	if strings.TrimSpace(c.S1Token.Reveal()) == "" {
+		p = append(p, Prefix+"_S1_TOKEN is required")
+	}
+	p = append(p, c.Temporal.validate()...)
+	if c.LLMBaseURL != "" {
+		if u, err := url.Parse(c.LLMBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			p = append(p, fmt.Sprintf("%s_LLM_BASE_URL %q must be an http(s) URL", Prefix, c.LLMBaseURL))
+		}
+		if c.LLMModel == "" {
+			p = append(p, Prefix+"_LLM_MODEL is required when "+Prefix+"_LLM_BASE_URL is set")
+		}
+	}
+	if c.LLMTimeout <= 0 {
+		p = append(p, Prefix+"_LLM_TIMEOUT must be positive")
+	}
+	if c.PollInterval < time.Second {
+		p = append(p, fmt.Sprintf("%s_POLL_INTERVAL %s must be at least 1s", Prefix, c.PollInterval))
+	}
+	if c.PollOverlap < 0 {
+		p = append(p, Prefix+"_POLL_OVERLAP must not be negative")
+	}
+	if c.PollLookback <= 0 {
+		p = append(p, Prefix+"_POLL_LOOKBACK must be positive")
+	}
+	if !c.PolicyMode.Valid() {
+		p = append(p, fmt.Sprintf("%s_POLICY_MODE %q must be one of recommend, approve, auto", Prefix, c.PolicyMode))
+	}
+	if c.MinConfidence < 0 || c.MinConfidence > 1 {
+		p = append(p, fmt.Sprintf("%s_MIN_CONFIDENCE %v must be between 0 and 1", Prefix, c.MinConfidence))
+	}
+	if c.ApprovalTimeout <= 0 {
+		p = append(p, Prefix+"_APPROVAL_TIMEOUT must be positive")
+	}
+	if c.MitigationTimeout <= 0 {
+		p = append(p, Prefix+"_MITIGATION_TIMEOUT must be positive")
+	}
+	if c.MitigationPoll <= 0 || c.MitigationPoll > c.MitigationTimeout {
+		p = append(p, Prefix+"_MITIGATION_POLL must be positive and below "+Prefix+"_MITIGATION_TIMEOUT")
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		p = append(p, fmt.Sprintf("%s_LOG_LEVEL %q must be one of debug, info, warn, error", Prefix, c.LogLevel))
+	}
+	if len(p) == 0 {
+		return nil
+	}
+	return &Error{Problems: p}
+}
+
+// LLMConfigured reports whether a model should be asked at all.
+func (c Config) LLMConfigured() bool { return c.LLMModel != "" }
+
+// Error lists every configuration problem found.
+type Error struct{ Problems []string }
+
+func (e *Error) Error() string {
+	return fmt.Sprintf("config: %d problem(s):\n  - %s", len(e.Problems), strings.Join(e.Problems, "\n  - "))
+}
+
+// validateS1URL insists on https for real consoles; plain http is allowed only on
+// loopback, where the simulator runs, so a token never crosses a network in clear.
+func validateS1URL(raw string) error {
+	if raw == "" {
+		return errors.New("is required (your console URL, e.g. https://usea1.sentinelone.net)")
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" {
+		return fmt.Errorf("%q is not a URL; expected e.g. https://usea1.sentinelone.net", raw)
+	}
+	if u.User != nil {
+		return errors.New("must not contain credentials; put the token in " + Prefix + "_S1_TOKEN")
+	}
+	switch u.Scheme {
+	case "https":
+		return nil
+	case "http":
+		if isLoopback(u.Hostname()) {
+			return nil
+		}
+		return fmt.Errorf("%q must use https (plain http is only allowed for a simulator on loopback)", raw)
+	default:
+		return fmt.Errorf("%q must be an https URL", raw)
+	}
+}
+
+func isLoopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}

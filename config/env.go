@@ -1,0 +1,69 @@
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"reflect"
+
+	"github.com/kelseyhightower/envconfig"
+)
+
+// parseEach runs envconfig on one field at a time, because envconfig.Process stops at the
+// first bad variable and users should learn about all of them at once. Missing required
+// values are left to Validate, which also explains what to put there.
+func parseEach(ptr any) []string {
+	var problems []string
+	v := reflect.ValueOf(ptr).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Type.Kind() == reflect.Struct && f.Tag.Get("envconfig") == "" {
+			problems = append(problems, parseEach(v.Field(i).Addr().Interface())...)
+			continue
+		}
+		name := Prefix + "_" + f.Tag.Get("envconfig")
+		if f.Tag.Get("required") == "true" && os.Getenv(name) == "" {
+			continue
+		}
+		one := reflect.New(reflect.StructOf([]reflect.StructField{{Name: f.Name, Type: f.Type, Tag: f.Tag}}))
+		if err := envconfig.Process(Prefix, one.Interface()); err != nil {
+			var pe *envconfig.ParseError
+			if errors.As(err, &pe) {
+				problems = append(problems, fmt.Sprintf("%s: cannot read %q as %s", name, pe.Value, pe.TypeName))
+			} else {
+				problems = append(problems, fmt.Sprintf("%s: %v", name, err))
+			}
+			continue
+		}
+		v.Field(i).Set(one.Elem().Field(0))
+	}
+	return problems
+}
+
+// Usage describes every variable: name, default and meaning, for --help and the README.
+func Usage() []VarDoc { return usage(reflect.TypeOf(Config{})) }
+
+func usage(t reflect.Type) []VarDoc {
+	var out []VarDoc
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Type.Kind() == reflect.Struct && f.Tag.Get("envconfig") == "" {
+			out = append(out, usage(f.Type)...)
+			continue
+		}
+		out = append(out, VarDoc{
+			Name:     Prefix + "_" + f.Tag.Get("envconfig"),
+			Default:  f.Tag.Get("default"),
+			Required: f.Tag.Get("required") == "true",
+			Desc:     f.Tag.Get("desc"),
+		})
+	}
+	return out
+}
+
+// VarDoc documents one environment variable.
+type VarDoc struct {
+	Name, Default, Desc string
+	Required            bool
+}

@@ -1,0 +1,243 @@
+package s1client
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// decodeEnvelope decodes a sample exactly as the client decodes responses.
+func decodeEnvelope[T any](t *testing.T, raw []byte) envelope[T] {
+	t.Helper()
+	var env envelope[T]
+	require.NoError(t, decodeJSON(raw, &env))
+	return env
+}
+
+// TestSamplesDecode checks that every file in s1-samples decodes, through the client where
+// the sample is a response of an endpoint the client calls. A new sample without a check
+// fails the test, so it cannot be forgotten.
+func TestSamplesDecode(t *testing.T) {
+	dir := samplesDir(t)
+	ctx := context.Background()
+
+	checks := map[string]func(t *testing.T, raw []byte){
+		"alertlogic_paws_error_401_authentication_failed.json": func(t *testing.T, raw []byte) {
+			c, _ := newServer(t, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 401, raw) })
+			_, err := c.ListThreats(ctx, ListThreatsParams{})
+			require.Error(t, err)
+			assert.ErrorIs(t, err, ErrUnauthorized)
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, 401, apiErr.StatusCode)
+			assert.Equal(t, []ErrorDetail{{Code: 4010010, Title: "Authentication Failed"}}, apiErr.Errors)
+			assert.False(t, apiErr.Temporary())
+			assert.Equal(t, "s1: GET /threats: 401 Authentication Failed (4010010)", err.Error())
+		},
+		"demisto_error_400_validation_error.json": func(t *testing.T, raw []byte) {
+			c, _ := newServer(t, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 400, raw) })
+			_, err := c.Mitigate(ctx, MitigationKill, []string{"1"})
+			assert.ErrorIs(t, err, ErrValidation)
+			var apiErr *APIError
+			require.ErrorAs(t, err, &apiErr)
+			assert.Equal(t, "/threats/mitigate/kill", apiErr.Path)
+			assert.Equal(t, http.MethodPost, apiErr.Method)
+			require.Len(t, apiErr.Errors, 1)
+			assert.Equal(t, 4000010, apiErr.Errors[0].Code)
+			assert.Equal(t, "s1: POST /threats/mitigate/kill: 400 Validation Error (4000010): siteIds: 0: Must be greater than or equal to 100000000000000000.", err.Error())
+		},
+		"demisto_agents_raw_response.json": func(t *testing.T, raw []byte) {
+			var agents []Agent
+			require.NoError(t, decodeJSON(raw, &agents))
+			require.Len(t, agents, 1)
+			a := agents[0]
+			assert.Equal(t, FlexString("657613730168123595"), a.ID)
+			assert.Equal(t, "EC2AMAZ-AJ0KANC", a.ComputerName)
+			assert.True(t, bool(a.FirewallEnabled), `"True" string`)
+			assert.True(t, bool(a.IsUpToDate))
+			assert.True(t, bool(a.IsDecommissioned))
+			assert.Equal(t, "connecting", a.NetworkStatus)
+			assert.Equal(t, FlexInt(4035), a.TotalMemory)
+			require.Len(t, a.NetworkInterfaces, 1)
+			assert.Equal(t, []string{"172.31.43.13"}, a.NetworkInterfaces[0].Inet)
+			assert.True(t, a.ScanAbortedAt.IsZero())
+			assert.Equal(t, time.Date(2019, 6, 30, 15, 34, 52, 505374000, time.UTC), a.ScanFinishedAt.Time)
+			require.NotNil(t, a.ActiveDirectory)
+		},
+		"rapid7_search_agents_single.json": func(t *testing.T, raw []byte) {
+			c, rec := newServer(t, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, raw) })
+			a, err := c.GetAgent(ctx, "0000000000000000001")
+			require.NoError(t, err)
+			assert.Equal(t, "/web/api/v2.1/agents", rec.all()[0].Path)
+			assert.Equal(t, "Hostname0", a.ComputerName)
+			assert.True(t, a.OperationalStateExpiration.IsZero(), `"None" time`)
+			assert.True(t, a.ScanAbortedAt.IsZero())
+			assert.Equal(t, "None", a.OsUsername) // plain strings keep the fixture's text
+			assert.True(t, bool(a.IsUpToDate))
+			require.Len(t, a.Locations, 1)
+			assert.Equal(t, "Fallback", a.Locations[0].Name)
+			env := decodeEnvelope[[]Agent](t, raw)
+			assert.Equal(t, FlexInt(1), env.Pagination.TotalItems)
+			assert.Empty(t, env.Pagination.NextCursor)
+		},
+		"rapid7_activities_list.json": func(t *testing.T, raw []byte) {
+			c, _ := newServer(t, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, raw) })
+			page, err := c.ListActivities(ctx, ListActivitiesParams{ThreatIDs: []string{"1048709918179231544"}})
+			require.NoError(t, err)
+			require.Len(t, page.Items, 2)
+			assert.Equal(t, 2, page.TotalItems)
+			assert.Empty(t, page.NextCursor)
+			assert.Equal(t, FlexInt(19), page.Items[0].ActivityType)
+			assert.Equal(t, FlexInt(2001), page.Items[1].ActivityType)
+			assert.Equal(t, FlexString("1048709918179231544"), page.Items[1].ThreatID)
+			assert.Equal(t, "success", page.Items[1].Data["globalStatus"])
+			assert.Empty(t, page.Items[0].UserID)
+		},
+		"rapid7_affected_1.json": func(t *testing.T, raw []byte) {
+			c, _ := newServer(t, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, raw) })
+			n, err := c.AddThreatNote(ctx, []string{"1"}, "hello")
+			require.NoError(t, err, `"errors":[{}] next to data must not fail a 2xx`)
+			assert.Equal(t, 1, n)
+			res, err := c.Mitigate(ctx, MitigationKill, []string{"1"})
+			require.NoError(t, err)
+			assert.Equal(t, MitigateResult{Affected: 1}, res)
+			n, err = c.DisconnectAgents(ctx, []string{"2"})
+			require.NoError(t, err)
+			assert.Equal(t, 1, n)
+		},
+		"rapid7_threats_not_found.json": func(t *testing.T, raw []byte) {
+			c, _ := newServer(t, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, raw) })
+			_, err := c.GetThreat(ctx, "1234")
+			assert.ErrorIs(t, err, ErrNotFound)
+			assert.Contains(t, err.Error(), "1234")
+			page, err := c.ListThreats(ctx, ListThreatsParams{})
+			require.NoError(t, err)
+			assert.Empty(t, page.Items)
+			assert.Equal(t, 1, page.TotalItems)
+		},
+		"rapid7_create_query.json": func(t *testing.T, raw []byte) {
+			env := decodeEnvelope[DVQuery](t, raw)
+			assert.Equal(t, "q9679169d5a4607cc41a9100123456789", env.Data.QueryID)
+		},
+		"rapid7_get_query_status.json": func(t *testing.T, raw []byte) {
+			env := decodeEnvelope[DVQueryStatus](t, raw)
+			assert.Equal(t, "FINISHED", env.Data.ResponseState)
+			assert.Equal(t, FlexInt(100), env.Data.ProgressStatus)
+			require.NotNil(t, env.Data.QueryModeInfo)
+			assert.Equal(t, "scalyr", env.Data.QueryModeInfo.Mode)
+			assert.Equal(t, time.Date(2022, 7, 31, 8, 11, 1, 0, time.UTC), env.Data.QueryModeInfo.LastActivatedAt.UTC())
+		},
+		"rapid7_cancel_running_query.json": func(t *testing.T, raw []byte) {
+			env := decodeEnvelope[DVCancel](t, raw)
+			assert.Equal(t, FlexString("FINISHED"), env.Data.Success)
+		},
+		"rapid7_get_events_success_page_1.json": func(t *testing.T, raw []byte) {
+			env := decodeEnvelope[[]DVEvent](t, raw)
+			require.Len(t, env.Data, 3)
+			assert.Equal(t, "eyJkZX01234=", string(env.Pagination.NextCursor))
+			assert.Equal(t, FlexInt(5), env.Pagination.TotalItems)
+			assert.Equal(t, "Task Update", env.Data[0].EventType)
+			assert.Equal(t, FlexString("1234"), env.Data[0].PID)
+			assert.False(t, bool(env.Data[0].RelatedToThreat))
+			assert.Equal(t, "ABCD1234", env.Data[2].Storyline)
+		},
+		"demisto_get_power_query_response.json": func(t *testing.T, raw []byte) {
+			env := decodeEnvelope[PowerQueryResult](t, raw)
+			assert.Equal(t, "FINISHED", env.Data.Status)
+			assert.Equal(t, FlexInt(100), env.Data.Progress)
+			require.Len(t, env.Data.Columns, 3)
+			require.Len(t, env.Data.Data, 10)
+			assert.Equal(t, json.Number("1724151854609"), env.Data.Data[0][0])
+		},
+		"demisto_get_remote_script_task_status.json": func(t *testing.T, raw []byte) {
+			var tasks []RemoteScriptTask
+			require.NoError(t, decodeJSON(raw, &tasks))
+			require.Len(t, tasks, 1)
+			assert.Equal(t, "completed", tasks[0].Status)
+			assert.Equal(t, FlexString("123456789"), tasks[0].ParentTaskID)
+			assert.True(t, bool(tasks[0].AgentIsActive))
+			assert.Empty(t, tasks[0].StatusCode)
+		},
+	}
+
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var seen int
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".json") {
+			continue
+		}
+		seen++
+		name := e.Name()
+		t.Run(name, func(t *testing.T) {
+			check, ok := checks[name]
+			if !ok {
+				t.Fatalf("no decode check for sample %s: add one", name)
+			}
+			raw, err := os.ReadFile(filepath.Join(dir, name))
+			require.NoError(t, err)
+			check(t, raw)
+		})
+	}
+	assert.Equal(t, len(checks), seen, "every check must have its sample file")
+}
+
+func TestThreatFixtureDecodes(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "threats_page.json"))
+	require.NoError(t, err)
+	env := decodeEnvelope[[]Threat](t, raw)
+	require.Len(t, env.Data, 1)
+	assert.Equal(t, FlexInt(3), env.Pagination.TotalItems, `"3" as a string`)
+	th := env.Data[0]
+	ti := th.ThreatInfo
+	assert.Equal(t, FlexString("1048709918179231544"), th.ID)
+	assert.Equal(t, th.ID, ti.ThreatID)
+	assert.Equal(t, "malicious", ti.ConfidenceLevel)
+	assert.Equal(t, FlexInt(1034), ti.FileSize)
+	assert.False(t, bool(ti.IsValidCertificate))
+	assert.Equal(t, FlexString("1048709918162454327"), ti.CollectionID, "number ID keeps its digits")
+	assert.Equal(t, []DetectionEngine{{Key: "sentinelone_cloud", Title: "Reputation"}}, ti.DetectionEngines)
+	assert.Equal(t, FlexString("901345720792880606"), th.AgentRealtimeInfo.AgentID)
+	assert.True(t, th.AgentRealtimeInfo.ScanAbortedAt.IsZero())
+	assert.Equal(t, "windows", th.AgentRealtimeInfo.AgentOsType)
+	require.Len(t, th.Indicators, 1)
+	assert.Equal(t, []FlexInt{109, 232}, th.Indicators[0].IDs)
+	assert.Equal(t, "T1053", th.Indicators[0].Tactics[0].Techniques[0].Name)
+	require.NotNil(t, th.ContainerInfo)
+	assert.Nil(t, th.KubernetesInfo)
+
+	kill, ok := th.MitigationEntry(MitigationKill.StatusAction())
+	require.True(t, ok)
+	assert.Equal(t, MitigationStatusSuccess, kill.Status)
+	assert.True(t, kill.Done())
+	require.NotNil(t, kill.ActionsCounters)
+	assert.Equal(t, FlexInt(1), kill.ActionsCounters.Success)
+	q, ok := th.MitigationEntry("quarantine")
+	require.True(t, ok)
+	assert.Equal(t, MitigationStatusSuccess, q.Status, "latest entry wins")
+	_, ok = th.MitigationEntry(MitigationRollback.StatusAction())
+	assert.False(t, ok)
+}
+
+func TestMitigationAction(t *testing.T) {
+	assert.Equal(t, "rollback", MitigationRollback.StatusAction())
+	assert.Equal(t, "unquarantine", MitigationUnquarantine.StatusAction())
+	assert.Equal(t, "kill", MitigationKill.StatusAction())
+	assert.Equal(t, "quarantine", MitigationQuarantine.StatusAction())
+	assert.Equal(t, "remediate", MitigationRemediate.StatusAction())
+	assert.False(t, MitigationAction("rollback").Valid())
+	assert.False(t, MitigationStatusEntry{Status: MitigationStatusPending}.Done())
+	assert.False(t, MitigationStatusEntry{Status: MitigationStatusSent}.Done())
+	assert.True(t, MitigationStatusEntry{Status: MitigationStatusPendingReboot}.Done())
+	_, err := (&Client{}).Mitigate(context.Background(), "rollback", []string{"1"})
+	assert.True(t, errors.Is(err, ErrValidation))
+}

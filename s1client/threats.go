@@ -1,0 +1,428 @@
+package s1client
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+const (
+	// DefaultLimit is the page size used when a Limit is 0. The console's own default (10)
+	// makes needlessly many calls against a 10 requests/s class.
+	DefaultLimit = 100
+	// MaxLimit is the console's maximum page size.
+	MaxLimit = 1000
+	// DefaultTimelineLimit is used by ThreatTimeline when limit <= 0.
+	DefaultTimelineLimit = 1000
+)
+
+// wireTime is the console's own timestamp format (UTC, microseconds, Z).
+const wireTime = "2006-01-02T15:04:05.000000Z"
+
+func formatTime(t time.Time) string { return t.UTC().Format(wireTime) }
+
+// Page is one page of a list endpoint. NextCursor is "" on the last page.
+type Page[T any] struct {
+	Items      []T
+	NextCursor string
+	TotalItems int
+}
+
+// ListThreatsParams filters GET /threats. Zero values mean "not set".
+type ListThreatsParams struct {
+	IDs      []string
+	AgentIDs []string
+	SiteIDs  []string
+
+	CreatedAtGte, CreatedAtLte time.Time
+	UpdatedAtGte, UpdatedAtLte time.Time
+
+	// Resolved filters on the API 2.0 "resolved" flag; nil means both.
+	Resolved *bool
+
+	SortBy    string // e.g. "createdAt", "updatedAt", "id"
+	SortOrder string // "asc" or "desc"
+
+	// Limit is the page size, 1..1000; 0 means DefaultLimit (100). Anything else is an
+	// error returned before any request.
+	Limit  int
+	Cursor string
+}
+
+func (p ListThreatsParams) query() (url.Values, error) {
+	const op = "list threats"
+	q := url.Values{}
+	limit := p.Limit
+	switch {
+	case limit == 0:
+		limit = DefaultLimit
+	case limit < 1 || limit > MaxLimit:
+		return nil, invalidArg(op, "limit %d out of range 1..%d", p.Limit, MaxLimit)
+	}
+	q.Set("limit", strconv.Itoa(limit))
+	for key, ids := range map[string][]string{"ids": p.IDs, "agentIds": p.AgentIDs, "siteIds": p.SiteIDs} {
+		if v, err := csv(ids); err != nil {
+			return nil, invalidArg(op, "%s: %v", key, err)
+		} else if v != "" {
+			q.Set(key, v)
+		}
+	}
+	for key, t := range map[string]time.Time{
+		"createdAt__gte": p.CreatedAtGte, "createdAt__lte": p.CreatedAtLte,
+		"updatedAt__gte": p.UpdatedAtGte, "updatedAt__lte": p.UpdatedAtLte,
+	} {
+		if !t.IsZero() {
+			q.Set(key, formatTime(t))
+		}
+	}
+	if p.Resolved != nil {
+		q.Set("resolved", strconv.FormatBool(*p.Resolved))
+	}
+	if p.SortBy != "" {
+		q.Set("sortBy", p.SortBy)
+	}
+	switch p.SortOrder {
+	case "":
+	case "asc", "desc":
+		q.Set("sortOrder", p.SortOrder)
+	default:
+		return nil, invalidArg(op, "sortOrder %q must be asc or desc", p.SortOrder)
+	}
+	if p.Cursor != "" {
+		q.Set("cursor", p.Cursor)
+	}
+	return q, nil
+}
+
+// csv joins IDs the way the console expects array query parameters (comma-separated),
+// rejecting empty IDs and IDs containing commas, which would silently widen the filter.
+func csv(ids []string) (string, error) {
+	for _, id := range ids {
+		if strings.TrimSpace(id) == "" {
+			return "", fmt.Errorf("empty ID")
+		}
+		if strings.Contains(id, ",") {
+			return "", fmt.Errorf("ID %q contains a comma", id)
+		}
+	}
+	return strings.Join(ids, ","), nil
+}
+
+// checkIDs validates IDs for a POST filter: an empty filter would act on the whole scope.
+func checkIDs(op, what string, ids []string) error {
+	if len(ids) == 0 {
+		return invalidArg(op, "no %s IDs given (an empty filter would match everything)", what)
+	}
+	for _, id := range ids {
+		if strings.TrimSpace(id) == "" {
+			return invalidArg(op, "empty %s ID", what)
+		}
+	}
+	return nil
+}
+
+// ListThreats fetches one page of GET /threats.
+func (c *Client) ListThreats(ctx context.Context, p ListThreatsParams) (Page[Threat], error) {
+	q, err := p.query()
+	if err != nil {
+		return Page[Threat]{}, err
+	}
+	return list[Threat](ctx, c, "/threats", "/threats", q)
+}
+
+// list fetches one page of a list endpoint.
+func list[T any](ctx context.Context, c *Client, path, tmpl string, q url.Values) (Page[T], error) {
+	var env envelope[[]T]
+	if err := c.do(ctx, request{method: http.MethodGet, path: path, tmpl: tmpl, query: q}, &env); err != nil {
+		return Page[T]{}, err
+	}
+	return Page[T]{
+		Items:      env.Data,
+		NextCursor: string(env.Pagination.NextCursor),
+		TotalItems: int(env.Pagination.TotalItems),
+	}, nil
+}
+
+// EachThreat calls fn for every threat matching p, following pagination.nextCursor until
+// the console reports no next page. It starts at p.Cursor if set. An error from fn stops
+// the iteration and is returned unchanged.
+func (c *Client) EachThreat(ctx context.Context, p ListThreatsParams, fn func(Threat) error) error {
+	seen := map[string]bool{}
+	for {
+		page, err := c.ListThreats(ctx, p)
+		if err != nil {
+			return fmt.Errorf("s1: each threat: %w", err)
+		}
+		for _, t := range page.Items {
+			if err := fn(t); err != nil {
+				return err
+			}
+		}
+		if page.NextCursor == "" {
+			return nil
+		}
+		// A console bug returning the same cursor would otherwise loop forever.
+		if seen[page.NextCursor] || page.NextCursor == p.Cursor {
+			return fmt.Errorf("s1: each threat: console returned cursor %.40q twice", page.NextCursor)
+		}
+		seen[page.NextCursor] = true
+		p.Cursor = page.NextCursor
+	}
+}
+
+// GetThreat fetches one threat via GET /threats?ids=<id> (the API has no /threats/{id}).
+// A threat the token cannot see, or that does not exist, yields an error wrapping
+// ErrNotFound.
+func (c *Client) GetThreat(ctx context.Context, threatID string) (Threat, error) {
+	if err := checkIDs("get threat", "threat", []string{threatID}); err != nil {
+		return Threat{}, err
+	}
+	q := url.Values{"ids": {threatID}}
+	page, err := list[Threat](ctx, c, "/threats", "/threats", q)
+	if err != nil {
+		return Threat{}, fmt.Errorf("s1: get threat %s: %w", threatID, err)
+	}
+	for _, t := range page.Items {
+		if string(t.ID) == threatID {
+			return t, nil
+		}
+	}
+	return Threat{}, fmt.Errorf("s1: get threat %s: %w", threatID, ErrNotFound)
+}
+
+// ThreatTimeline returns up to limit entries of GET /threats/{id}/timeline, oldest first,
+// following the cursor. limit <= 0 means DefaultTimelineLimit.
+func (c *Client) ThreatTimeline(ctx context.Context, threatID string, limit int) ([]TimelineEntry, error) {
+	if err := checkIDs("threat timeline", "threat", []string{threatID}); err != nil {
+		return nil, err
+	}
+	if limit <= 0 {
+		limit = DefaultTimelineLimit
+	}
+	path := "/threats/" + url.PathEscape(threatID) + "/timeline"
+	var (
+		out    []TimelineEntry
+		cursor string
+		seen   = map[string]bool{}
+	)
+	for len(out) < limit {
+		q := url.Values{
+			"limit":     {strconv.Itoa(min(limit-len(out), MaxLimit))},
+			"sortBy":    {"createdAt"},
+			"sortOrder": {"asc"},
+		}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		page, err := list[TimelineEntry](ctx, c, path, "/threats/{threatId}/timeline", q)
+		if err != nil {
+			return nil, fmt.Errorf("s1: threat %s timeline: %w", threatID, err)
+		}
+		out = append(out, page.Items...)
+		if page.NextCursor == "" || len(page.Items) == 0 {
+			break
+		}
+		if seen[page.NextCursor] {
+			return nil, fmt.Errorf("s1: threat %s timeline: console returned cursor %.40q twice", threatID, page.NextCursor)
+		}
+		seen[page.NextCursor] = true
+		cursor = page.NextCursor
+	}
+	if len(out) > limit {
+		out = out[:limit]
+	}
+	return out, nil
+}
+
+// ThreatNotes returns every note of a threat (GET /threats/{id}/notes, all pages).
+func (c *Client) ThreatNotes(ctx context.Context, threatID string) ([]Note, error) {
+	if err := checkIDs("threat notes", "threat", []string{threatID}); err != nil {
+		return nil, err
+	}
+	path := "/threats/" + url.PathEscape(threatID) + "/notes"
+	var (
+		out    []Note
+		cursor string
+		seen   = map[string]bool{}
+	)
+	for {
+		q := url.Values{"limit": {strconv.Itoa(DefaultLimit)}}
+		if cursor != "" {
+			q.Set("cursor", cursor)
+		}
+		page, err := list[Note](ctx, c, path, "/threats/{threatId}/notes", q)
+		if err != nil {
+			return nil, fmt.Errorf("s1: threat %s notes: %w", threatID, err)
+		}
+		out = append(out, page.Items...)
+		if page.NextCursor == "" || len(page.Items) == 0 {
+			return out, nil
+		}
+		if seen[page.NextCursor] {
+			return nil, fmt.Errorf("s1: threat %s notes: console returned cursor %.40q twice", threatID, page.NextCursor)
+		}
+		seen[page.NextCursor] = true
+		cursor = page.NextCursor
+	}
+}
+
+// idFilter is the {"ids":[…]} filter of action bodies.
+type idFilter struct {
+	IDs []string `json:"ids"`
+}
+
+type affectedData struct {
+	Affected FlexInt `json:"affected"`
+}
+
+// post sends {"filter":{"ids":ids},"data":data} and returns data.affected. A nil data omits
+// the "data" key.
+func (c *Client) post(ctx context.Context, path, tmpl string, ids []string, data any) (int, error) {
+	body := map[string]any{"filter": idFilter{IDs: ids}}
+	if data != nil {
+		body["data"] = data
+	}
+	var env envelope[affectedData]
+	if err := c.do(ctx, request{method: http.MethodPost, path: path, tmpl: tmpl, body: body}, &env); err != nil {
+		return 0, err
+	}
+	return int(env.Data.Affected), nil
+}
+
+// AddThreatNote adds one note with text to each threat (POST /threats/notes) and returns the
+// number of threats affected.
+func (c *Client) AddThreatNote(ctx context.Context, threatIDs []string, text string) (int, error) {
+	const op = "add threat note"
+	if err := checkIDs(op, "threat", threatIDs); err != nil {
+		return 0, err
+	}
+	if strings.TrimSpace(text) == "" {
+		return 0, invalidArg(op, "empty note text")
+	}
+	n, err := c.post(ctx, "/threats/notes", "/threats/notes", threatIDs, map[string]string{"text": text})
+	if err != nil {
+		return 0, err // already "s1: POST <path>: …"
+	}
+	return n, nil
+}
+
+// MitigationAction is the {action} path value of POST /threats/mitigate/{action}.
+type MitigationAction string
+
+// Mitigation actions accepted by Mitigate.
+const (
+	MitigationKill         MitigationAction = "kill"
+	MitigationQuarantine   MitigationAction = "quarantine"
+	MitigationRemediate    MitigationAction = "remediate"
+	MitigationRollback     MitigationAction = "rollback-remediation"
+	MitigationUnquarantine MitigationAction = "un-quarantine"
+)
+
+// Valid reports whether a is one of the Mitigation* actions.
+func (a MitigationAction) Valid() bool {
+	switch a {
+	case MitigationKill, MitigationQuarantine, MitigationRemediate, MitigationRollback, MitigationUnquarantine:
+		return true
+	}
+	return false
+}
+
+// StatusAction returns the threat.mitigationStatus[].action value this action produces:
+// the path and the status entry spell rollback and unquarantine differently.
+func (a MitigationAction) StatusAction() string {
+	switch a {
+	case MitigationRollback:
+		return "rollback"
+	case MitigationUnquarantine:
+		return "unquarantine"
+	}
+	return string(a)
+}
+
+// Mitigate runs action on the threats (POST /threats/mitigate/{action}). Affected counts only
+// threats the token may mitigate; acceptance is not completion — poll the threat's
+// MitigationEntry for the outcome.
+func (c *Client) Mitigate(ctx context.Context, action MitigationAction, threatIDs []string) (MitigateResult, error) {
+	op := "mitigate " + string(action)
+	if !action.Valid() {
+		return MitigateResult{}, invalidArg("mitigate", "unknown action %q", string(action))
+	}
+	if err := checkIDs(op, "threat", threatIDs); err != nil {
+		return MitigateResult{}, err
+	}
+	path := "/threats/mitigate/" + string(action)
+	body := map[string]any{"filter": idFilter{IDs: threatIDs}, "data": struct{}{}}
+	var env envelope[struct {
+		Affected FlexInt          `json:"affected"`
+		Details  []MitigateDetail `json:"details"`
+	}]
+	if err := c.do(ctx, request{method: http.MethodPost, path: path, tmpl: path, body: body}, &env); err != nil {
+		return MitigateResult{}, err // already "s1: POST /threats/mitigate/<action>: …"
+	}
+	return MitigateResult{Affected: int(env.Data.Affected), Details: env.Data.Details}, nil
+}
+
+// Incident statuses and analyst verdicts accepted by SetIncidentStatus / SetAnalystVerdict.
+const (
+	IncidentUnresolved = "unresolved"
+	IncidentInProgress = "in_progress"
+	IncidentResolved   = "resolved"
+
+	VerdictUndefined     = "undefined"
+	VerdictTruePositive  = "true_positive"
+	VerdictFalsePositive = "false_positive"
+	VerdictSuspicious    = "suspicious"
+)
+
+func validIncidentStatus(s string) bool {
+	return s == IncidentUnresolved || s == IncidentInProgress || s == IncidentResolved
+}
+
+func validVerdict(v string) bool {
+	return v == VerdictUndefined || v == VerdictTruePositive || v == VerdictFalsePositive || v == VerdictSuspicious
+}
+
+// SetIncidentStatus sets threatInfo.incidentStatus (and analystVerdict, if non-empty) via
+// POST /threats/incident, returning the number of threats affected.
+func (c *Client) SetIncidentStatus(ctx context.Context, threatIDs []string, status, analystVerdict string) (int, error) {
+	const op = "set incident status"
+	if err := checkIDs(op, "threat", threatIDs); err != nil {
+		return 0, err
+	}
+	if !validIncidentStatus(status) {
+		return 0, invalidArg(op, "unknown incident status %q", status)
+	}
+	data := map[string]string{"incidentStatus": status}
+	if analystVerdict != "" {
+		if !validVerdict(analystVerdict) {
+			return 0, invalidArg(op, "unknown analyst verdict %q", analystVerdict)
+		}
+		data["analystVerdict"] = analystVerdict
+	}
+	n, err := c.post(ctx, "/threats/incident", "/threats/incident", threatIDs, data)
+	if err != nil {
+		return 0, err // already "s1: POST <path>: …"
+	}
+	return n, nil
+}
+
+// SetAnalystVerdict sets threatInfo.analystVerdict via POST /threats/analyst-verdict,
+// returning the number of threats affected.
+func (c *Client) SetAnalystVerdict(ctx context.Context, threatIDs []string, verdict string) (int, error) {
+	const op = "set analyst verdict"
+	if err := checkIDs(op, "threat", threatIDs); err != nil {
+		return 0, err
+	}
+	if !validVerdict(verdict) {
+		return 0, invalidArg(op, "unknown analyst verdict %q", verdict)
+	}
+	n, err := c.post(ctx, "/threats/analyst-verdict", "/threats/analyst-verdict", threatIDs, map[string]string{"analystVerdict": verdict})
+	if err != nil {
+		return 0, err // already "s1: POST <path>: …"
+	}
+	return n, nil
+}

@@ -1,0 +1,65 @@
+// Command starter is s1copilot's poller and operator CLI.
+//
+//	starter poll                                   run the poller (creates/updates its Schedule, hosts its worker)
+//	starter start THREAT_ID                        investigate one threat now
+//	starter approve THREAT_ID --as NAME --reason R approve the actions an investigation waits for
+//	starter reject  THREAT_ID --as NAME --reason R reject them (no action is taken)
+//	starter status  THREAT_ID                      print the investigation's status
+//	starter pending                                list investigations waiting for approval
+//
+// Settings come from S1C_* environment variables (see the README).
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+const usage = `usage:
+  starter poll
+  starter start   THREAT_ID
+  starter approve THREAT_ID --as NAME --reason TEXT [--signal]
+  starter reject  THREAT_ID --as NAME --reason TEXT [--signal]
+  starter status  THREAT_ID
+  starter pending`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:])
+	stop()
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, usage)
+			os.Exit(2)
+		}
+		fmt.Fprintln(os.Stderr, "starter:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string) error {
+	if len(args) == 0 {
+		return flag.ErrHelp
+	}
+	switch cmd, rest := args[0], args[1:]; cmd {
+	case "poll":
+		return poll(ctx)
+	case "start":
+		return start(ctx, rest)
+	case "approve", "reject":
+		return decide(ctx, cmd == "approve", rest)
+	case "status":
+		return status(ctx, rest)
+	case "pending":
+		return pending(ctx)
+	case "-h", "--help", "help":
+		return flag.ErrHelp
+	default:
+		return fmt.Errorf("unknown command %q\n%s", cmd, usage)
+	}
+}

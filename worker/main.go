@@ -1,0 +1,107 @@
+// Command worker runs s1copilot's investigations: it hosts the InvestigateThreat
+// workflow and its activities on the investigations task queue.
+//
+// Configuration is read from S1C_* environment variables (see the README); logs are
+// JSON on stderr. SIGINT/SIGTERM stop it gracefully: in-flight activities get
+// WorkerStopTimeout to finish before another worker picks them up.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
+	"go.uber.org/zap"
+
+	"github.com/s1copilot/s1copilot/activities"
+	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/logging"
+	"github.com/s1copilot/s1copilot/workflows"
+)
+
+func main() {
+	if err := run(); err != nil {
+		fmt.Fprintln(os.Stderr, "worker:", err)
+		os.Exit(1)
+	}
+}
+
+func run() error {
+	cfg, err := config.Load()
+	if err != nil {
+		return err
+	}
+	z, err := logging.New(cfg.LogLevel)
+	if err != nil {
+		return err
+	}
+	defer func() { _ = z.Sync() }()
+
+	acts, err := activities.New(cfg)
+	if err != nil {
+		return err
+	}
+	analyzer := "rules engine (no LLM configured)"
+	if acts.Model != nil {
+		analyzer = "model " + cfg.LLMModel + " with rules fallback"
+	}
+	z.Info("Starting worker.", zap.String("s1", cfg.S1URL), zap.String("temporal", cfg.Temporal.Address),
+		zap.String("namespace", cfg.Temporal.Namespace), zap.String("taskQueue", cfg.Temporal.TaskQueue),
+		zap.String("analyzer", analyzer), zap.String("policy", acts.Settings.Policy.Version()))
+
+	c, err := client.Dial(client.Options{HostPort: cfg.Temporal.Address, Namespace: cfg.Temporal.Namespace, Logger: logging.Temporal(z)})
+	if err != nil {
+		return fmt.Errorf("connecting to Temporal at %s: %w", cfg.Temporal.Address, err)
+	}
+	defer c.Close()
+
+	w := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{
+		// S1 and the model have rate limits; a few dozen concurrent calls per pod is plenty.
+		MaxConcurrentActivityExecutionSize: 50,
+		WorkerStopTimeout:                  20 * time.Second,
+		OnFatalError:                       func(err error) { z.Error("Worker fatal error.", zap.Error(err)) },
+	})
+	workflows.RegisterInvestigation(w, acts)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if cfg.HealthAddr != "" {
+		go serveHealth(ctx, z, cfg.HealthAddr, c)
+	}
+	if err := w.Start(); err != nil {
+		return fmt.Errorf("starting worker: %w", err)
+	}
+	<-ctx.Done()
+	z.Info("Stopping worker.")
+	w.Stop()
+	return nil
+}
+
+// serveHealth answers Kubernetes probes: /healthz while the process lives, /readyz
+// while Temporal answers. SDK workers open no port of their own.
+func serveHealth(ctx context.Context, z *zap.Logger, addr string, c client.Client) {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
+	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
+		cctx, cancel := context.WithTimeout(r.Context(), time.Second)
+		defer cancel()
+		if _, err := c.CheckHealth(cctx, &client.CheckHealthRequest{}); err != nil {
+			http.Error(w, "temporal unreachable", http.StatusServiceUnavailable)
+			return
+		}
+		_, _ = w.Write([]byte("ready\n"))
+	})
+	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
+	go func() { <-ctx.Done(); _ = srv.Close() }()
+	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		z.Error("Health server stopped.", zap.Error(err))
+	}
+}

@@ -1,0 +1,107 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/s1copilot/s1copilot/activities"
+	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/policy"
+)
+
+// noteMarker tags a note so that a retried activity finds it and does not post it twice.
+func noteMarker(workflowID, step string) string {
+	return fmt.Sprintf("[s1copilot %s %s]", workflowID, step)
+}
+
+// ApproveCommands are the exact commands that approve or reject an investigation,
+// printed in notes and by the demo so a human can copy them.
+func ApproveCommands(threatID string) (signal, starter string) {
+	signal = fmt.Sprintf(`temporal workflow signal -w %s --name %s --input '{"approved":true,"approver":"YOUR-NAME","reason":"WHY"}'`, WorkflowID(threatID), ApprovalSignal)
+	starter = fmt.Sprintf(`starter approve %s --as YOUR-NAME --reason "WHY"   (or: starter reject ...)`, threatID)
+	return signal, starter
+}
+
+func triageNote(threatID string, a investigation.Analysis, plan policy.Plan, s activities.Settings) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "s1copilot triage: %s (confidence %.2f, priority %s)\n", a.Verdict, a.Confidence, a.Priority)
+	fmt.Fprintf(&b, "Analyzer: %s", a.Analyzer)
+	if a.FallbackReason != "" {
+		fmt.Fprintf(&b, " (fallback: %s)", a.FallbackReason)
+	}
+	if len(a.Rules) > 0 {
+		fmt.Fprintf(&b, "; rules: %s", strings.Join(a.Rules, ", "))
+	}
+	fmt.Fprintf(&b, "\nSummary: %s\n", a.Summary)
+	if len(a.MITRETechniques) > 0 {
+		fmt.Fprintf(&b, "MITRE ATT&CK: %s\n", strings.Join(a.MITRETechniques, ", "))
+	}
+	if len(plan.Steps) == 0 {
+		b.WriteString("Recommended actions: none.\n")
+	} else {
+		b.WriteString("Plan (" + plan.PolicyVersion + "):\n")
+		for _, st := range plan.Steps {
+			fmt.Fprintf(&b, "- %s [%s impact]: %s — %s\n", st.Action, st.Impact, st.Disposition, st.Reason)
+		}
+	}
+	if len(plan.Actions(policy.Approve)) > 0 {
+		sig, st := ApproveCommands(threatID)
+		fmt.Fprintf(&b, "Waiting up to %s for approval; without one, no action is taken. Approve with:\n  %s\n  %s\n", s.ApprovalTimeout, sig, st)
+	}
+	return b.String()
+}
+
+func outcomeNote(r Result) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "s1copilot outcome: %s\n", r.Outcome)
+	switch {
+	case r.ApprovalTimedOut:
+		b.WriteString("Approval: none before the deadline; the actions awaiting approval were not taken.\n")
+	case r.Decision != nil:
+		word := "approved"
+		if !r.Decision.Approved {
+			word = "rejected"
+		}
+		fmt.Fprintf(&b, "Approval: %s by %s via %s", word, r.Decision.Approver, r.Decision.Channel)
+		if r.Decision.Reason != "" {
+			fmt.Fprintf(&b, ": %s", r.Decision.Reason)
+		}
+		b.WriteString("\n")
+	}
+	for _, act := range r.Actions {
+		fmt.Fprintf(&b, "- %s (%s): %s", act.Action, act.Disposition, act.State)
+		if act.Detail != "" {
+			fmt.Fprintf(&b, " — %s", act.Detail)
+		}
+		b.WriteString("\n")
+	}
+	if len(r.Actions) == 0 {
+		b.WriteString("No action was carried out.\n")
+	}
+	return b.String()
+}
+
+// currentDetails is the markdown the Web UI shows while the investigation runs.
+func currentDetails(s Status) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**Stage:** %s\n\n", s.Stage)
+	if s.Analysis != nil {
+		fmt.Fprintf(&b, "**Verdict:** %s (%.2f, %s) by %s\n\n", s.Analysis.Verdict, s.Analysis.Confidence, s.Analysis.Priority, s.Analysis.Analyzer)
+	}
+	if len(s.AwaitingApproval) > 0 {
+		sig, _ := ApproveCommands(s.ThreatID)
+		fmt.Fprintf(&b, "**Awaiting approval** for %v until %s:\n\n`%s`\n\n", s.AwaitingApproval, s.ApprovalDeadline.UTC().Format(time.RFC3339), sig)
+	}
+	for _, act := range s.Actions {
+		state := string(act.State)
+		if state == "" {
+			state = "requested"
+		}
+		fmt.Fprintf(&b, "- %s: %s\n", act.Action, state)
+	}
+	if s.Outcome != "" {
+		fmt.Fprintf(&b, "\n**Outcome:** %s\n", s.Outcome)
+	}
+	return b.String()
+}
