@@ -1,0 +1,47 @@
+# s1copilot — see README.md.
+SHELL := /bin/bash
+GOBIN := $(shell go env GOPATH)/bin
+TEMPORAL_VERSION := v1.5.1
+# The temporal CLI (dev server + Web UI): on PATH, or installed into GOBIN by `make temporal-cli`.
+TEMPORAL ?= $(shell command -v temporal 2>/dev/null || echo $(GOBIN)/temporal)
+export TEMPORAL_CLI_PATH := $(TEMPORAL)
+
+.PHONY: demo demo-check test test-unit bench build temporal-cli lint clean
+
+## demo: run the whole system on the embedded demo scenario (Ctrl-C to stop)
+demo: build temporal-cli
+	bin/demo -temporal $(TEMPORAL)
+
+## demo-check: the same, unattended; approves what waits and exits 0 only if every threat ends as expected
+demo-check: build temporal-cli
+	bin/demo -check -temporal $(TEMPORAL)
+
+## test: unit tests and integration tests against a real Temporal dev server
+test: temporal-cli
+	S1C_REQUIRE_INTEGRATION=1 go test -race -count=1 -timeout 15m ./...
+
+## test-unit: only the tests that need no Temporal server
+test-unit:
+	go test -race -count=1 -short ./...
+
+## bench: Go benchmarks (speed and memory targets live here, not in timed tests)
+bench:
+	go test -run '^$$' -bench . -benchmem ./...
+
+build:
+	@mkdir -p bin
+	go build -o bin/ ./worker ./starter ./s1sim ./demo
+
+## temporal-cli: install the temporal CLI if it is missing (about 3 minutes, from the Go module proxy)
+temporal-cli:
+	@if [ ! -x "$(TEMPORAL)" ]; then \
+		echo "Installing the temporal CLI $(TEMPORAL_VERSION) (go install; takes a few minutes)…"; \
+		go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_VERSION); \
+	fi
+
+lint:
+	gofmt -l . | (! grep .)
+	go vet ./...
+
+clean:
+	rm -rf bin .demo

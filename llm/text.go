@@ -1,0 +1,110 @@
+package llm
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/s1copilot/s1copilot/investigation"
+)
+
+// fenceMarker is the fixed part of the data fences around untrusted evidence.
+// Every S1-sourced string is stripped of it (and of <<< / >>>), so no data can
+// close the fence or forge a new one, whatever the random suffix.
+const fenceMarker = "S1DATA"
+
+// maxFieldRunes bounds every S1-sourced string shown to a model: long command
+// lines are where payloads and injections hide, and tokens cost money.
+const maxFieldRunes = 512
+
+// clean makes an untrusted string safe to place inside the data fence: valid
+// UTF-8, one line (control characters become spaces, invisible format characters
+// such as bidi overrides are dropped) and free of fence look-alikes.
+func clean(s string) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case unicode.Is(unicode.Cc, r):
+			return ' '
+		case unicode.Is(unicode.Cf, r):
+			return -1
+		}
+		return r
+	}, s)
+	// Removing one marker can join two halves into a new one ("S1DS1DATAATA"), so
+	// repeat until nothing changes.
+	for {
+		before := s
+		s = strings.ReplaceAll(s, "<<<", "")
+		s = strings.ReplaceAll(s, ">>>", "")
+		s = removeFold(s, fenceMarker)
+		if s == before {
+			return strings.TrimSpace(s)
+		}
+	}
+}
+
+// removeFold deletes every case-insensitive occurrence of the ASCII string sub.
+func removeFold(s, sub string) string {
+	lowerSub := strings.ToLower(sub)
+	var b strings.Builder
+	for {
+		// ASCII lowering keeps byte offsets aligned with s.
+		i := strings.Index(asciiLower(s), lowerSub)
+		if i < 0 {
+			b.WriteString(s)
+			return b.String()
+		}
+		b.WriteString(s[:i])
+		s = s[i+len(sub):]
+	}
+}
+
+func asciiLower(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'A' && r <= 'Z' {
+			return r + ('a' - 'A')
+		}
+		return r
+	}, s)
+}
+
+// truncate cuts s to max runes and says how much was cut, so the model (and a
+// human reading a note) knows the value is incomplete.
+func truncate(s string, max int) string {
+	n := utf8.RuneCountInString(s)
+	if n <= max {
+		return s
+	}
+	runes := []rune(s)
+	return fmt.Sprintf("%s…[truncated, %d more chars]", string(runes[:max]), n-max)
+}
+
+// field prepares one S1-sourced value for display.
+func field(s string) string { return truncate(clean(s), maxFieldRunes) }
+
+var techniqueRE = regexp.MustCompile(`(?i)\bT\d{4}(?:\.\d{3})?\b`)
+
+// techniqueIDs extracts valid MITRE technique IDs from S1's technique strings,
+// which hold either IDs ("T1059.001") or names ("Command and Scripting
+// Interpreter"); names are ignored rather than guessed at. Order is kept,
+// duplicates dropped.
+func techniqueIDs(in []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range in {
+		for _, loc := range techniqueRE.FindAllStringIndex(s, -1) {
+			if rest := s[loc[1]:]; len(rest) > 1 && rest[0] == '.' && rest[1] >= '0' && rest[1] <= '9' {
+				continue // a malformed sub-technique such as T1059.01: not an ID
+			}
+			id := strings.ToUpper(s[loc[0]:loc[1]])
+			if !seen[id] && investigation.ValidTechniqueID(id) {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	return out
+}

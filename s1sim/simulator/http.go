@@ -1,0 +1,620 @@
+package simulator
+
+import (
+	"bytes"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"maps"
+	"net/http"
+	"slices"
+	"strings"
+)
+
+// APIPrefix is the path prefix of the emulated Management API.
+const APIPrefix = "/web/api/v2.1"
+
+// Error codes. 4000010 and 4010010 are observed console values; the others
+// follow the same "<HTTP status>0010" pattern and are simulator-chosen.
+const (
+	codeValidation   = 4000010
+	codeAuth         = 4010010
+	codeNotFound     = 4040010
+	codeMethod       = 4050010
+	codeInternal     = 5000010
+	maxRequestBodyKB = 1024
+)
+
+// route is one endpoint; a "{name}" segment matches any single segment.
+type route struct {
+	method  string
+	pattern string
+	segs    []string
+	handle  func(s *Simulator, w http.ResponseWriter, r *http.Request, params map[string]string)
+}
+
+var routes = func() []route {
+	rs := []route{
+		{method: "GET", pattern: "/threats", handle: (*Simulator).listThreats},
+		{method: "GET", pattern: "/threats/{id}/timeline", handle: (*Simulator).listTimeline},
+		{method: "GET", pattern: "/threats/{id}/notes", handle: (*Simulator).listNotes},
+		{method: "POST", pattern: "/threats/notes", handle: (*Simulator).postNotes},
+		{method: "POST", pattern: "/threats/mitigate/{action}", handle: (*Simulator).postMitigate},
+		{method: "POST", pattern: "/threats/analyst-verdict", handle: (*Simulator).postVerdict},
+		{method: "POST", pattern: "/threats/incident", handle: (*Simulator).postIncident},
+		{method: "GET", pattern: "/agents", handle: (*Simulator).listAgents},
+		{method: "POST", pattern: "/agents/actions/disconnect", handle: (*Simulator).postDisconnect},
+		{method: "POST", pattern: "/agents/actions/connect", handle: (*Simulator).postConnect},
+	}
+	for i := range rs {
+		rs[i].pattern = APIPrefix + rs[i].pattern
+		rs[i].segs = strings.Split(strings.Trim(rs[i].pattern, "/"), "/")
+	}
+	return rs
+}()
+
+func (rt route) match(path string) (map[string]string, bool) {
+	segs := strings.Split(strings.Trim(path, "/"), "/")
+	if len(segs) != len(rt.segs) {
+		return nil, false
+	}
+	params := map[string]string{}
+	for i, p := range rt.segs {
+		if strings.HasPrefix(p, "{") {
+			params[strings.Trim(p, "{}")] = segs[i]
+		} else if p != segs[i] {
+			return nil, false
+		}
+	}
+	return params, true
+}
+
+// Handler serves the Management API under /web/api/v2.1 and the admin
+// endpoints under /sim (no auth; the simulator is a loopback tool).
+func (s *Simulator) Handler() http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/sim/") {
+			s.serveAdmin(w, r)
+			return
+		}
+		s.serveAPI(w, r)
+	})
+}
+
+func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request) {
+	var allowed []string
+	for _, rt := range routes {
+		params, ok := rt.match(r.URL.Path)
+		if !ok {
+			continue
+		}
+		if rt.method != r.Method {
+			allowed = append(allowed, rt.method)
+			continue
+		}
+		s.countRequest(rt, r.Method, params)
+		if !s.authorized(r) {
+			s.mu.Lock()
+			s.counters.Unauthorized++
+			s.mu.Unlock()
+			writeErrors(w, http.StatusUnauthorized, apiError{Code: codeAuth, Title: "Authentication Failed"})
+			return
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBodyKB<<10)
+		rt.handle(s, w, r, params)
+		return
+	}
+	if len(allowed) > 0 {
+		w.Header().Set("Allow", strings.Join(allowed, ", "))
+		writeErrors(w, http.StatusMethodNotAllowed, detailed(codeMethod, "Method Not Allowed", "%s is not allowed on %s", r.Method, r.URL.Path))
+		return
+	}
+	writeErrors(w, http.StatusNotFound, detailed(codeNotFound, "Not Found", "no such endpoint: %s", r.URL.Path))
+}
+
+func (s *Simulator) countRequest(rt route, method string, params map[string]string) {
+	key := method + " " + rt.pattern
+	// Mitigate keeps its literal action so tests can count kills vs quarantines.
+	if a, ok := params["action"]; ok && mitigateURLActions[a] {
+		key = strings.Replace(key, "{action}", a, 1)
+	}
+	s.mu.Lock()
+	s.counters.Requests[key]++
+	s.mu.Unlock()
+}
+
+func (s *Simulator) authorized(r *http.Request) bool {
+	scheme, tok, ok := strings.Cut(strings.TrimSpace(r.Header.Get("Authorization")), " ")
+	if !ok || !strings.EqualFold(scheme, "ApiToken") {
+		return false
+	}
+	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.opts.Token)) == 1
+}
+
+func detailed(code int, title, format string, args ...any) apiError {
+	d := fmt.Sprintf(format, args...)
+	return apiError{Code: code, Detail: &d, Title: title}
+}
+
+func writeErrors(w http.ResponseWriter, status int, errs ...apiError) {
+	writeJSON(w, status, map[string]any{"errors": errs})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		// Only reachable through a programming error in a renderer.
+		status = http.StatusInternalServerError
+		b = []byte(fmt.Sprintf(`{"errors":[{"code":%d,"detail":"encode response","title":"Internal Error"}]}`, codeInternal))
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// --- lists ---------------------------------------------------------------
+
+func (s *Simulator) listThreats(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+	q := newQuery(r.URL.Query())
+	lp := parseListParams(q, "threats", []string{"createdAt", "updatedAt", "id"}, "createdAt")
+	ids, agentIDs, siteIDs := q.ids("ids"), q.ids("agentIds"), q.ids("siteIds")
+	accountIDs, groupIDs := q.ids("accountIds"), q.ids("groupIds")
+	created, updated := q.timeRange("createdAt"), q.timeRange("updatedAt")
+	resolved := q.boolean("resolved")
+	incident, verdicts := q.enums("incidentStatuses", incidentStatuses), q.enums("analystVerdicts", analystVerdicts)
+	mitStatuses, confidence := q.enums("mitigationStatuses", threatMitigationSts), q.enums("confidenceLevels", confidenceLevels)
+	q.boolean("tenant") // single-tenant simulator: accepted, no effect
+	if errs := q.finish(); len(errs) > 0 {
+		writeErrors(w, http.StatusBadRequest, errs...)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock()
+	s.advance(now)
+	var rows []row
+	for _, t := range s.threats {
+		a := s.agents[t.sc.AgentID].sc
+		if !in(ids, t.sc.ID) || !in(agentIDs, a.ID) || !in(siteIDs, a.SiteID) || !in(accountIDs, a.AccountID) ||
+			!in(groupIDs, a.GroupID) || !in(incident, t.incidentStatus) || !in(verdicts, t.analystVerdict) ||
+			!in(mitStatuses, t.mitigationStatus) || !in(confidence, t.sc.ConfidenceLevel) ||
+			!created(t.createdAt) || !updated(t.updatedAt) {
+			continue
+		}
+		if resolved != nil && *resolved != (t.incidentStatus == "resolved") {
+			continue
+		}
+		key := timeKey(t.createdAt)
+		switch lp.sortBy {
+		case "updatedAt":
+			key = timeKey(t.updatedAt)
+		case "id":
+			key = idKey(t.sc.ID)
+		}
+		rows = append(rows, row{key: key, id: idKey(t.sc.ID), seq: t.seq, obj: t})
+	}
+	s.writePage(w, rows, lp, func(o any) any { return s.renderThreat(o.(*threat), now) })
+}
+
+// writePage renders only the page's objects (rendering is the costly part).
+func (s *Simulator) writePage(w http.ResponseWriter, rows []row, lp listParams, render func(any) any) {
+	data, pagination := paginate(rows, lp, s.seq)
+	for i := range data {
+		data[i] = render(data[i])
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": data, "pagination": pagination})
+}
+
+func in(set map[string]bool, v string) bool { return set == nil || set[v] }
+
+// threatFromPath resolves {id}; callers hold mu.
+func (s *Simulator) threatFromPath(w http.ResponseWriter, id string) *threat {
+	if !isDecimalID(id) {
+		writeErrors(w, http.StatusBadRequest, validationError("threat_id: Not a valid integer."))
+		return nil
+	}
+	t := s.threats[id]
+	if t == nil {
+		writeErrors(w, http.StatusNotFound, detailed(codeNotFound, "Not Found", "threat %s not found", id))
+	}
+	return t
+}
+
+func (s *Simulator) listTimeline(w http.ResponseWriter, r *http.Request, params map[string]string) {
+	q := newQuery(r.URL.Query())
+	lp := parseListParams(q, "timeline:"+params["id"], []string{"createdAt", "id"}, "createdAt")
+	var types map[string]bool
+	if parts := q.csv("activityTypes"); parts != nil {
+		types = map[string]bool{}
+		for i, p := range parts {
+			if !isDecimalID(p) {
+				q.errs = append(q.errs, validationError("activityTypes: %d: Not a valid integer.", i))
+			}
+			types[p] = true
+		}
+	}
+	if errs := q.finish("accountIds", "siteIds", "groupIds"); len(errs) > 0 {
+		writeErrors(w, http.StatusBadRequest, errs...)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advance(s.clock())
+	t := s.threatFromPath(w, params["id"])
+	if t == nil {
+		return
+	}
+	var rows []row
+	for _, act := range t.timeline {
+		if !in(types, fmt.Sprint(act.code)) {
+			continue
+		}
+		key := timeKey(act.createdAt)
+		if lp.sortBy == "id" {
+			key = idKey(act.id)
+		}
+		rows = append(rows, row{key: key, id: idKey(act.id), seq: act.seq, obj: act})
+	}
+	s.writePage(w, rows, lp, func(o any) any { return s.renderActivity(t, o.(*activity)) })
+}
+
+func (s *Simulator) listNotes(w http.ResponseWriter, r *http.Request, params map[string]string) {
+	q := newQuery(r.URL.Query())
+	lp := parseListParams(q, "notes:"+params["id"], []string{"createdAt", "id"}, "createdAt")
+	if errs := q.finish(); len(errs) > 0 {
+		writeErrors(w, http.StatusBadRequest, errs...)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advance(s.clock())
+	t := s.threatFromPath(w, params["id"])
+	if t == nil {
+		return
+	}
+	var rows []row
+	for _, n := range t.notes {
+		key := timeKey(n.createdAt)
+		if lp.sortBy == "id" {
+			key = idKey(n.id)
+		}
+		rows = append(rows, row{key: key, id: idKey(n.id), seq: n.seq, obj: n})
+	}
+	s.writePage(w, rows, lp, func(o any) any { return renderNote(o.(*note)) })
+}
+
+func (s *Simulator) listAgents(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+	q := newQuery(r.URL.Query())
+	lp := parseListParams(q, "agents", []string{"id", "computerName", "createdAt", "updatedAt"}, "id")
+	ids, siteIDs := q.ids("ids"), q.ids("siteIds")
+	accountIDs, groupIDs := q.ids("accountIds"), q.ids("groupIds")
+	uuids := q.csv("uuids")
+	names := q.csv("computerName")
+	contains := q.csv("computerName__contains")
+	netStatuses := q.enums("networkStatuses", networkStatuses)
+	osTypesF := q.enums("osTypes", osTypes)
+	q.boolean("tenant")
+	if errs := q.finish(); len(errs) > 0 {
+		writeErrors(w, http.StatusBadRequest, errs...)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock()
+	s.advance(now)
+	var rows []row
+	for _, a := range s.agents {
+		sc := a.sc
+		if !in(ids, sc.ID) || !in(siteIDs, sc.SiteID) || !in(accountIDs, sc.AccountID) || !in(groupIDs, sc.GroupID) ||
+			!in(netStatuses, a.networkStatus) || !in(osTypesF, sc.OSType) {
+			continue
+		}
+		if uuids != nil && !slices.Contains(uuids, sc.UUID) || names != nil && !slices.Contains(names, sc.ComputerName) {
+			continue
+		}
+		if contains != nil && !slices.ContainsFunc(contains, func(c string) bool {
+			return strings.Contains(strings.ToLower(sc.ComputerName), strings.ToLower(c))
+		}) {
+			continue
+		}
+		var key string
+		switch lp.sortBy {
+		case "computerName":
+			key = strings.ToLower(sc.ComputerName)
+		case "createdAt":
+			key = timeKey(a.createdAt)
+		case "updatedAt":
+			key = timeKey(a.updatedAt)
+		default:
+			key = idKey(sc.ID)
+		}
+		rows = append(rows, row{key: key, id: idKey(sc.ID), seq: a.seq, obj: a})
+	}
+	s.writePage(w, rows, lp, func(o any) any { return s.renderAgent(o.(*agent), now) })
+}
+
+// --- actions ---------------------------------------------------------------
+
+// actionBody is the {"filter":{...},"data":{...}} envelope of POST actions.
+type actionBody struct {
+	Filter map[string]json.RawMessage `json:"filter"`
+	Data   json.RawMessage            `json:"data"`
+}
+
+// actionFilter holds the filter keys the simulator understands.
+type actionFilter struct {
+	ids, agentIDs, siteIDs, accountIDs, groupIDs map[string]bool
+}
+
+func decodeStrict(r io.Reader, v any) error {
+	dec := json.NewDecoder(r)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return errors.New("trailing data after the JSON document")
+	}
+	return nil
+}
+
+// readAction decodes the envelope and its filter; data is decoded into
+// dataOut when non-nil. It writes the 400 itself and returns false on error.
+func readAction(w http.ResponseWriter, r *http.Request, filterKeys []string, dataOut any) (actionFilter, bool) {
+	var body actionBody
+	var f actionFilter
+	if err := decodeStrict(r.Body, &body); err != nil {
+		writeErrors(w, http.StatusBadRequest, validationError("body: Invalid JSON: %v", err))
+		return f, false
+	}
+	if body.Filter == nil {
+		writeErrors(w, http.StatusBadRequest, validationError("filter: Missing data for required field."))
+		return f, false
+	}
+	var errs []apiError
+	targets := map[string]*map[string]bool{
+		"ids": &f.ids, "agentIds": &f.agentIDs, "siteIds": &f.siteIDs, "accountIds": &f.accountIDs, "groupIds": &f.groupIDs,
+	}
+	restricted := false
+	for _, key := range slices.Sorted(maps.Keys(body.Filter)) {
+		raw := body.Filter[key]
+		if key == "tenant" {
+			continue // single tenant: accepted (bool or "true"), no effect
+		}
+		dst, ok := targets[key]
+		if !ok || !slices.Contains(filterKeys, key) {
+			errs = append(errs, validationError("filter.%s: Unknown field.", key))
+			continue
+		}
+		var list []string
+		if err := json.Unmarshal(raw, &list); err != nil {
+			errs = append(errs, validationError("filter.%s: Not a valid list of id strings.", key))
+			continue
+		}
+		set := map[string]bool{}
+		for i, id := range list {
+			if !isDecimalID(id) {
+				errs = append(errs, validationError("filter.%s: %d: Not a valid integer.", key, i))
+			}
+			set[id] = true
+		}
+		*dst = set
+		restricted = true
+	}
+	if len(errs) == 0 && !restricted {
+		// The console would act on every object in scope; no test wants that.
+		errs = append(errs, validationError("filter: At least one of %s is required.", strings.Join(filterKeys, ", ")))
+	}
+	if dataOut != nil {
+		data := body.Data
+		if len(bytes.TrimSpace(data)) == 0 || string(bytes.TrimSpace(data)) == "null" {
+			data = []byte("{}")
+		}
+		if err := decodeStrict(bytes.NewReader(data), dataOut); err != nil {
+			errs = append(errs, validationError("data: %v", err))
+		}
+	}
+	if len(errs) > 0 {
+		writeErrors(w, http.StatusBadRequest, errs...)
+		return f, false
+	}
+	return f, true
+}
+
+// matchThreats returns the threats selected by f, ordered by ID for stable
+// responses. Callers hold mu.
+func (s *Simulator) matchThreats(f actionFilter) []*threat {
+	var out []*threat
+	for _, t := range s.threats {
+		a := s.agents[t.sc.AgentID].sc
+		if in(f.ids, t.sc.ID) && in(f.agentIDs, a.ID) && in(f.siteIDs, a.SiteID) && in(f.accountIDs, a.AccountID) && in(f.groupIDs, a.GroupID) {
+			out = append(out, t)
+		}
+	}
+	slices.SortFunc(out, func(a, b *threat) int { return strings.Compare(idKey(a.sc.ID), idKey(b.sc.ID)) })
+	return out
+}
+
+var threatFilterKeys = []string{"ids", "agentIds", "siteIds", "accountIds", "groupIds"}
+
+func (s *Simulator) postMitigate(w http.ResponseWriter, r *http.Request, params map[string]string) {
+	action := params["action"]
+	if !mitigateURLActions[action] {
+		writeErrors(w, http.StatusBadRequest, validationError("action: Must be one of: kill, quarantine, remediate, rollback-remediation, un-quarantine."))
+		return
+	}
+	var data struct{}
+	f, ok := readAction(w, r, threatFilterKeys, &data)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock()
+	s.advance(now)
+	affected, details := s.mitigate(action, s.matchThreats(f), now)
+	if details == nil {
+		details = []map[string]any{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"affected": affected, "details": details}})
+}
+
+func (s *Simulator) postVerdict(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+	var data struct {
+		AnalystVerdict string `json:"analystVerdict"`
+	}
+	f, ok := readAction(w, r, threatFilterKeys, &data)
+	if !ok {
+		return
+	}
+	if !analystVerdicts[data.AnalystVerdict] {
+		writeErrors(w, http.StatusBadRequest, validationError("data.analystVerdict: Must be one of: true_positive, false_positive, suspicious, undefined."))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock()
+	s.advance(now)
+	affected, details := s.setVerdict(s.matchThreats(f), data.AnalystVerdict, now)
+	writeAffected(w, affected, details)
+}
+
+func (s *Simulator) postIncident(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+	var data struct {
+		IncidentStatus string `json:"incidentStatus"`
+		AnalystVerdict string `json:"analystVerdict"`
+	}
+	f, ok := readAction(w, r, threatFilterKeys, &data)
+	if !ok {
+		return
+	}
+	var errs []apiError
+	if !incidentStatuses[data.IncidentStatus] {
+		errs = append(errs, validationError("data.incidentStatus: Must be one of: unresolved, in_progress, resolved."))
+	}
+	if data.AnalystVerdict != "" && !analystVerdicts[data.AnalystVerdict] {
+		errs = append(errs, validationError("data.analystVerdict: Must be one of: true_positive, false_positive, suspicious, undefined."))
+	}
+	if len(errs) > 0 {
+		writeErrors(w, http.StatusBadRequest, errs...)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock()
+	s.advance(now)
+	affected, details := s.setIncident(s.matchThreats(f), data.IncidentStatus, data.AnalystVerdict, now)
+	writeAffected(w, affected, details)
+}
+
+func writeAffected(w http.ResponseWriter, affected int, details []map[string]any) {
+	if details == nil {
+		details = []map[string]any{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"affected": affected, "details": details}})
+}
+
+func (s *Simulator) postNotes(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+	var data struct {
+		Text string `json:"text"`
+	}
+	f, ok := readAction(w, r, threatFilterKeys, &data)
+	if !ok {
+		return
+	}
+	if strings.TrimSpace(data.Text) == "" {
+		writeErrors(w, http.StatusBadRequest, validationError("data.text: Missing data for required field."))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock()
+	s.advance(now)
+	n := s.addNote(s.matchThreats(f), data.Text, now)
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"affected": n}})
+}
+
+func (s *Simulator) postDisconnect(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+	s.agentAction(w, r, false)
+}
+
+func (s *Simulator) postConnect(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+	s.agentAction(w, r, true)
+}
+
+func (s *Simulator) agentAction(w http.ResponseWriter, r *http.Request, connect bool) {
+	var data struct{}
+	f, ok := readAction(w, r, []string{"ids", "siteIds", "accountIds", "groupIds"}, &data)
+	if !ok {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock()
+	s.advance(now)
+	var as []*agent
+	for _, a := range s.agents {
+		if in(f.ids, a.sc.ID) && in(f.siteIDs, a.sc.SiteID) && in(f.accountIDs, a.sc.AccountID) && in(f.groupIDs, a.sc.GroupID) {
+			as = append(as, a)
+		}
+	}
+	s.setNetwork(as, connect, now)
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"affected": len(as)}})
+}
+
+// --- admin ----------------------------------------------------------------
+
+func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
+	path := strings.TrimSuffix(r.URL.Path, "/")
+	switch {
+	case path == "/sim/health":
+		if requireMethod(w, r, "GET") {
+			writeJSON(w, http.StatusOK, map[string]any{"ok": true})
+		}
+	case path == "/sim/counters":
+		if requireMethod(w, r, "GET") {
+			writeJSON(w, http.StatusOK, s.Counters())
+		}
+	case path == "/sim/threats":
+		if requireMethod(w, r, "POST") {
+			s.adminAddThreat(w, r)
+		}
+	case strings.HasPrefix(path, "/sim/threats/") && strings.HasSuffix(path, "/notes"):
+		if requireMethod(w, r, "GET") {
+			id := strings.TrimSuffix(strings.TrimPrefix(path, "/sim/threats/"), "/notes")
+			notes := s.Notes(id)
+			if notes == nil {
+				notes = []string{}
+			}
+			writeJSON(w, http.StatusOK, map[string]any{"notes": notes})
+		}
+	default:
+		writeErrors(w, http.StatusNotFound, detailed(codeNotFound, "Not Found", "no such endpoint: %s", r.URL.Path))
+	}
+}
+
+func requireMethod(w http.ResponseWriter, r *http.Request, method string) bool {
+	if r.Method == method {
+		return true
+	}
+	w.Header().Set("Allow", method)
+	writeErrors(w, http.StatusMethodNotAllowed, detailed(codeMethod, "Method Not Allowed", "%s is not allowed on %s", r.Method, r.URL.Path))
+	return false
+}
+
+func (s *Simulator) adminAddThreat(w http.ResponseWriter, r *http.Request) {
+	var st ScenarioThreat
+	if err := decodeStrict(http.MaxBytesReader(w, r.Body, maxRequestBodyKB<<10), &st); err != nil {
+		writeErrors(w, http.StatusBadRequest, validationError("body: Invalid threat JSON: %v", err))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if err := s.addThreatChecked(st); err != nil {
+		writeErrors(w, http.StatusBadRequest, validationError("%v", err))
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"data": s.renderThreat(s.threats[st.ID], s.clock())})
+}

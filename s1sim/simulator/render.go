@@ -1,0 +1,367 @@
+package simulator
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"fmt"
+	"path"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// The renderers build maps rather than structs: the v2.1 objects are wide and
+// mostly constant, and encoding/json sorts map keys, so output is stable.
+
+const tsLayout = "2006-01-02T15:04:05.000000Z"
+
+// ts renders a timestamp the way the console does: UTC, microseconds, Z.
+func ts(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return t.UTC().Format(tsLayout)
+}
+
+var (
+	verdictDescriptions = map[string]string{
+		"undefined": "Undefined", "true_positive": "True positive",
+		"false_positive": "False positive", "suspicious": "Suspicious",
+	}
+	incidentDescriptions = map[string]string{
+		"unresolved": "Unresolved", "in_progress": "In progress", "resolved": "Resolved",
+	}
+	mitigationDescriptions = map[string]string{
+		"not_mitigated": "Not mitigated", "mitigated": "Mitigated", "marked_as_benign": "Marked as benign",
+	}
+	engineKeys = map[string]string{
+		"On-Write DFI": "executables", "Reputation": "reputation", "SentinelOne Cloud": "sentinelone_cloud",
+		"Behavioral AI": "data_files", "Static AI": "pre_execution", "User-Defined Blocklist": "user_blacklist",
+		"Documents, Scripts": "data_files", "Anti Exploitation / Fileless": "executables",
+	}
+)
+
+func titleWords(s string) string {
+	words := strings.Fields(strings.ReplaceAll(s, "_", " "))
+	for i, w := range words {
+		words[i] = strings.ToUpper(w[:1]) + w[1:]
+	}
+	return strings.Join(words, " ")
+}
+
+// fakeHex derives stable pseudo-random hex from seed, for fields a scenario
+// need not spell out (MAC addresses, unknown hashes).
+func fakeHex(seed string, n int) string {
+	sum := sha1.Sum([]byte(seed))
+	h := hex.EncodeToString(sum[:])
+	for len(h) < n {
+		h += h
+	}
+	return h[:n]
+}
+
+func (s *Simulator) renderAgent(a *agent, now time.Time) map[string]any {
+	sc := a.sc
+	active := s.activeThreats(a)
+	tags := []map[string]any{}
+	for i, tag := range sc.Tags {
+		tags = append(tags, map[string]any{
+			"id": strconv.FormatUint(uint64(idBase/10)+uint64(a.seq)*100+uint64(i), 10), "key": tag.Key, "value": tag.Value,
+			"assignedBy": apiUserName, "assignedById": apiUserID, "assignedAt": ts(a.registeredAt),
+		})
+	}
+	lastActive := now
+	if !a.isActive {
+		lastActive = now.Add(-72 * time.Hour)
+	}
+	return map[string]any{
+		"id": sc.ID, "uuid": sc.UUID, "computerName": sc.ComputerName, "domain": sc.Domain,
+		"osType": sc.OSType, "osName": sc.OSName, "osRevision": sc.OSRevision, "osArch": or(sc.OSArch, "64 bit"),
+		"osUsername": nil, "osStartTime": ts(now.Add(-7 * 24 * time.Hour).Truncate(time.Second)),
+		"machineType": sc.MachineType, "modelName": modelName(sc), "agentVersion": sc.AgentVersion, "isUpToDate": true,
+		"networkStatus": a.networkStatus, "networkQuarantineEnabled": false,
+		"isActive": a.isActive, "lastActiveDate": ts(lastActive),
+		"lastIpToMgmt": nilIfEmpty(sc.LastIPToMgmt), "externalIp": nilIfEmpty(sc.ExternalIP), "groupIp": groupIP(sc.ExternalIP),
+		"networkInterfaces": networkInterfaces(sc), "lastLoggedInUserName": sc.LastLoggedInUserName,
+		"activeDirectory": map[string]any{
+			"computerDistinguishedName": nil, "computerMemberOf": []any{}, "lastUserDistinguishedName": nil,
+			"lastUserMemberOf": []any{}, "userPrincipalName": nil, "mail": nil,
+		},
+		"infected": active > 0, "activeThreats": active, "threatRebootRequired": false,
+		"mitigationMode": or(sc.MitigationMode, "protect"), "mitigationModeSuspicious": "detect",
+		"scanStatus": "finished", "scanStartedAt": ts(a.registeredAt.Add(time.Hour)), "scanFinishedAt": ts(a.registeredAt.Add(2 * time.Hour)),
+		"scanAbortedAt": nil, "lastSuccessfulScanDate": ts(a.registeredAt.Add(2 * time.Hour)),
+		"operationalState": "na", "operationalStateExpiration": nil, "userActionsNeeded": []any{}, "missingPermissions": []any{},
+		"isDecommissioned": false, "isUninstalled": false, "isPendingUninstall": false,
+		"encryptedApplications": false, "firewallEnabled": true, "locationEnabled": false, "locationType": "not_supported", "locations": nil,
+		"allowRemoteShell": false, "inRemoteShellSession": false, "remoteProfilingState": "disabled", "remoteProfilingStateExpiration": nil,
+		"rangerStatus": "NotApplicable", "rangerVersion": nil, "appsVulnerabilityStatus": "up_to_date", "consoleMigrationStatus": "N/A",
+		"installerType": installerType(sc.OSType), "cpuId": "Intel(R) Xeon(R) Gold 6248R CPU @ 3.00GHz", "cpuCount": 4, "coreCount": 4, "totalMemory": 16384,
+		"licenseKey": "", "externalId": "", "detectionState": "full_mode", "firstFullModeTime": ts(a.registeredAt),
+		"accountId": sc.AccountID, "accountName": sc.AccountName, "siteId": sc.SiteID, "siteName": sc.SiteName,
+		"groupId": sc.GroupID, "groupName": sc.GroupName, "groupUpdatedAt": nil, "policyUpdatedAt": nil,
+		"createdAt": ts(a.createdAt), "registeredAt": ts(a.registeredAt), "updatedAt": ts(a.updatedAt),
+		"cloudProviders": map[string]any{}, "hasContainerizedWorkload": false, "containerizedWorkloadCounts": nil,
+		"storageName": nil, "storageType": nil, "showAlertIcon": false,
+		"tags": map[string]any{"sentinelone": tags},
+	}
+}
+
+func modelName(sc ScenarioAgent) string {
+	switch sc.MachineType {
+	case "server":
+		return "VMware, Inc. - VMware Virtual Platform"
+	case "laptop":
+		return "Dell Inc. - Latitude 7440"
+	default:
+		return "Dell Inc. - OptiPlex 7010"
+	}
+}
+
+func installerType(osType string) string {
+	switch osType {
+	case "linux":
+		return ".deb"
+	case "macos":
+		return ".pkg"
+	default:
+		return ".msi"
+	}
+}
+
+func groupIP(ip string) any {
+	if i := strings.LastIndex(ip, "."); i > 0 {
+		return ip[:i] + ".x"
+	}
+	return nil
+}
+
+func networkInterfaces(sc ScenarioAgent) []map[string]any {
+	if sc.LastIPToMgmt == "" {
+		return []map[string]any{}
+	}
+	mac := fakeHex(sc.ID+"mac", 12)
+	physical := fmt.Sprintf("%s:%s:%s:%s:%s:%s", mac[0:2], mac[2:4], mac[4:6], mac[6:8], mac[8:10], mac[10:12])
+	name := "Ethernet0"
+	if sc.OSType == "linux" {
+		name = "eth0"
+	}
+	gw := any(nil)
+	if i := strings.LastIndex(sc.LastIPToMgmt, "."); i > 0 {
+		gw = sc.LastIPToMgmt[:i] + ".1"
+	}
+	return []map[string]any{{
+		"id": sc.ID[:len(sc.ID)-1] + "9", "name": name, "inet": []string{sc.LastIPToMgmt}, "inet6": []string{"fe80::" + fakeHex(sc.ID, 4) + ":" + fakeHex(sc.UUID, 4)},
+		"physical": physical, "gatewayIp": gw, "gatewayMacAddress": nil,
+	}}
+}
+
+func nilIfEmpty(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func (s *Simulator) activeThreats(a *agent) int {
+	n := 0
+	for _, t := range s.threats {
+		if t.sc.AgentID == a.sc.ID && t.incidentStatus != "resolved" && t.mitigationStatus == "not_mitigated" {
+			n++
+		}
+	}
+	return n
+}
+
+func renderMitigation(m *mitigation) map[string]any {
+	out := map[string]any{
+		"action": m.action, "status": m.status, "lastUpdate": ts(m.lastAt),
+		"latestReport": nil, "reportId": m.reportID, "groupNotFound": false, "agentSupportsReport": true,
+		"mitigationStartedAt": ts(m.startedAt), "mitigationEndedAt": ts(m.endedAt), "actionsCounters": nil,
+	}
+	if m.status != "pending" {
+		ok, failed := 1, 0
+		if m.status == "failed" {
+			ok, failed = 0, 1
+		}
+		out["latestReport"] = "/threats/mitigation-report/" + m.reportID
+		out["actionsCounters"] = map[string]any{"total": 1, "success": ok, "failed": failed, "pendingReboot": 0, "notFound": 0}
+	}
+	return out
+}
+
+func fileExtension(p string) (ext, kind string) {
+	base := path.Base(strings.ReplaceAll(p, `\`, "/"))
+	i := strings.LastIndex(base, ".")
+	if i <= 0 || i == len(base)-1 {
+		return "", "Unknown"
+	}
+	ext = strings.ToUpper(base[i+1:])
+	switch strings.ToLower(ext) {
+	case "exe", "dll", "sys", "scr", "com", "msi":
+		kind = "Executable"
+	case "ps1", "vbs", "js", "bat", "cmd", "sh", "py", "hta":
+		kind = "Script"
+	case "doc", "docx", "docm", "xls", "xlsx", "xlsm", "pdf", "rtf":
+		kind = "Document"
+	case "zip", "rar", "7z", "gz", "iso":
+		kind = "Archive"
+	default:
+		kind = "Unknown"
+	}
+	return ext, kind
+}
+
+func displayName(p string) string {
+	return path.Base(strings.ReplaceAll(p, `\`, "/"))
+}
+
+func (s *Simulator) renderThreat(t *threat, now time.Time) map[string]any {
+	sc := t.sc
+	a := s.agents[sc.AgentID]
+	ag := a.sc
+	ext, extType := fileExtension(sc.FilePath)
+	size := int64(0)
+	if sc.FileSize != nil {
+		size = *sc.FileSize
+	} else if n, err := strconv.ParseUint(sc.SHA1[:5], 16, 64); err == nil {
+		size = int64(n) + 20000
+	}
+	engines := sc.Engines
+	if engines == nil {
+		engines = []string{}
+	}
+	detEngines := []map[string]any{}
+	for _, e := range engines {
+		detEngines = append(detEngines, map[string]any{"key": or(engineKeys[e], strings.ToLower(strings.ReplaceAll(e, " ", "_"))), "title": e})
+	}
+	pending, failed := false, false
+	reports := []map[string]any{}
+	for _, m := range t.mitigations {
+		pending = pending || m.status == "pending"
+		failed = failed || m.status == "failed"
+		reports = append(reports, renderMitigation(m))
+	}
+	whitening := []string{"hash", "path"}
+	if sc.PublisherName != "" && sc.FileVerificationType == "SignedVerified" {
+		whitening = append(whitening, "certificate")
+	}
+	return map[string]any{
+		"id": sc.ID,
+		"threatInfo": map[string]any{
+			"threatId": sc.ID, "threatName": sc.ThreatName, "sha1": sc.SHA1, "sha256": nilIfEmpty(sc.SHA256), "md5": nilIfEmpty(sc.MD5),
+			"confidenceLevel": sc.ConfidenceLevel, "classification": sc.Classification, "classificationSource": sc.ClassificationSource,
+			"mitigationStatus": t.mitigationStatus, "mitigationStatusDescription": mitigationDescriptions[t.mitigationStatus],
+			"analystVerdict": t.analystVerdict, "analystVerdictDescription": verdictDescriptions[t.analystVerdict],
+			"incidentStatus": t.incidentStatus, "incidentStatusDescription": incidentDescriptions[t.incidentStatus],
+			"initiatedBy": sc.InitiatedBy, "initiatedByDescription": titleWords(sc.InitiatedBy),
+			"initiatingUserId": nil, "initiatingUsername": nil,
+			"detectionType": sc.DetectionType, "engines": engines, "detectionEngines": detEngines,
+			"filePath": sc.FilePath, "fileExtension": ext, "fileExtensionType": extType, "fileSize": size,
+			"fileVerificationType": or(sc.FileVerificationType, "NotSigned"), "certificateId": "",
+			"publisherName": sc.PublisherName, "isValidCertificate": sc.FileVerificationType == "SignedVerified",
+			"isFileless": sc.IsFileless, "maliciousProcessArguments": sc.MaliciousProcessArguments,
+			"originatorProcess": sc.OriginatorProcess, "processUser": sc.ProcessUser,
+			"storyline": sc.Storyline, "collectionId": t.collectionID,
+			"createdAt": ts(t.createdAt), "updatedAt": ts(t.updatedAt), "identifiedAt": ts(t.createdAt.Add(-250 * time.Millisecond)),
+			"mitigatedPreemptively": false, "automaticallyResolved": false, "cloudFilesHashVerdict": cloudVerdict(sc.ConfidenceLevel),
+			"externalTicketId": nil, "externalTicketExists": false,
+			"pendingActions": pending, "failedActions": failed, "rebootRequired": false, "reachedEventsLimit": false,
+			"browserType": nil, "macroModules": []any{}, "rootProcessUpn": nil,
+		},
+		"agentRealtimeInfo": map[string]any{
+			"agentId": ag.ID, "agentUuid": ag.UUID, "agentComputerName": ag.ComputerName, "agentDomain": ag.Domain,
+			"agentOsType": ag.OSType, "agentOsName": ag.OSName, "agentOsRevision": ag.OSRevision, "agentVersion": ag.AgentVersion,
+			"agentMachineType": ag.MachineType, "agentNetworkStatus": a.networkStatus, "agentIsActive": a.isActive,
+			"agentIsDecommissioned": false, "agentDecommissionedAt": nil, "agentInfected": s.activeThreats(a) > 0,
+			"agentMitigationMode": or(ag.MitigationMode, "protect"), "activeThreats": s.activeThreats(a),
+			"accountId": ag.AccountID, "accountName": ag.AccountName, "siteId": ag.SiteID, "siteName": ag.SiteName,
+			"groupId": ag.GroupID, "groupName": ag.GroupName, "networkInterfaces": networkInterfaces(ag),
+			"operationalState": "na", "rebootRequired": false, "scanStatus": "finished",
+			"scanStartedAt": ts(a.registeredAt.Add(time.Hour)), "scanFinishedAt": ts(a.registeredAt.Add(2 * time.Hour)), "scanAbortedAt": nil,
+			"userActionsNeeded": []any{}, "storageName": nil, "storageType": nil,
+		},
+		"agentDetectionInfo": map[string]any{
+			"accountId": ag.AccountID, "accountName": ag.AccountName, "siteId": ag.SiteID, "siteName": ag.SiteName,
+			"groupId": ag.GroupID, "groupName": ag.GroupName, "agentIpV4": ag.LastIPToMgmt, "agentIpV6": "",
+			"externalIp": ag.ExternalIP, "agentDomain": ag.Domain, "agentUuid": ag.UUID, "agentVersion": ag.AgentVersion,
+			"agentOsName": ag.OSName, "agentOsRevision": ag.OSRevision, "agentRegisteredAt": ts(a.registeredAt),
+			"agentMitigationMode": or(ag.MitigationMode, "protect"), "agentDetectionState": "full_mode",
+			"agentLastLoggedInUserName": ag.LastLoggedInUserName, "agentLastLoggedInUserMail": nil, "agentLastLoggedInUpn": nil,
+			"assetVersion": nil, "cloudProviders": map[string]any{},
+		},
+		"mitigationStatus": reports,
+		"indicators":       renderIndicators(sc.Indicators),
+		"containerInfo":    map[string]any{"id": nil, "name": nil, "image": nil, "labels": nil, "isContainerQuarantine": nil},
+		"kubernetesInfo": map[string]any{
+			"cluster": nil, "namespace": nil, "namespaceLabels": nil, "pod": nil, "podLabels": nil, "node": nil, "nodeLabels": nil,
+			"controllerKind": nil, "controllerName": nil, "controllerLabels": nil, "isContainerQuarantine": nil,
+		},
+		"ecsInfo": map[string]any{
+			"type": nil, "version": nil, "clusterName": nil, "taskArn": nil, "taskAvailabilityZone": nil, "serviceName": nil,
+			"serviceArn": nil, "taskDefinitionFamily": nil, "taskDefinitionRevision": nil, "taskDefinitionArn": nil,
+		},
+		"whiteningOptions": whitening,
+	}
+}
+
+func cloudVerdict(confidence string) any {
+	if confidence == "malicious" {
+		return "black"
+	}
+	return "provider_unknown"
+}
+
+func renderIndicators(in []ScenarioIndicator) []map[string]any {
+	out := []map[string]any{}
+	for i, ind := range in {
+		tactics := []map[string]any{}
+		for _, tac := range ind.Tactics {
+			techs := []map[string]any{}
+			for _, tech := range tac.Techniques {
+				techs = append(techs, map[string]any{"name": tech.Name, "link": tech.Link})
+			}
+			tactics = append(tactics, map[string]any{"name": tac.Name, "source": or(tac.Source, "MITRE"), "techniques": techs})
+		}
+		out = append(out, map[string]any{
+			"category": ind.Category, "description": ind.Description, "ids": []int{i + 1}, "tactics": tactics,
+		})
+	}
+	return out
+}
+
+// renderActivity renders a timeline entry; data carries the threat context
+// the console puts on every threat activity, overlaid with the entry's own.
+func (s *Simulator) renderActivity(t *threat, act *activity) map[string]any {
+	a := s.agents[t.sc.AgentID].sc
+	data := map[string]any{
+		"accountName": a.AccountName, "siteName": a.SiteName, "groupName": a.GroupName, "computerName": a.ComputerName,
+		"confidenceLevel": t.sc.ConfidenceLevel, "fileContentHash": t.sc.SHA1, "fileDisplayName": displayName(t.sc.FilePath),
+		"filePath": t.sc.FilePath, "threatClassification": t.sc.Classification, "threatClassificationSource": t.sc.ClassificationSource,
+		"scopeLevel": "Group", "scopeName": a.GroupName, "username": nil,
+		"fullScopeDetails": fmt.Sprintf("Group %s in Site %s of Account %s", a.GroupName, a.SiteName, a.AccountName),
+	}
+	for k, v := range act.data {
+		data[k] = v
+	}
+	userID := any(nil)
+	if act.byUser {
+		userID = apiUserID
+		data["username"] = apiUserName
+	}
+	return map[string]any{
+		"id": act.id, "activityType": act.code, "primaryDescription": act.primary, "secondaryDescription": nilIfEmpty(act.secondary),
+		"description": nil, "comments": nil,
+		"createdAt": ts(act.createdAt), "updatedAt": ts(act.createdAt), "data": data,
+		"threatId": t.sc.ID, "agentId": a.ID, "accountId": a.AccountID, "accountName": a.AccountName,
+		"siteId": a.SiteID, "siteName": a.SiteName, "groupId": a.GroupID, "groupName": a.GroupName,
+		"hash": t.sc.SHA1, "osFamily": a.OSType, "agentUpdatedVersion": nil, "userId": userID,
+	}
+}
+
+func renderNote(n *note) map[string]any {
+	return map[string]any{
+		"id": n.id, "text": n.text, "creator": apiUserName, "creatorId": apiUserID,
+		"createdAt": ts(n.createdAt), "updatedAt": ts(n.createdAt), "edited": false,
+	}
+}
