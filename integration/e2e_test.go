@@ -1,0 +1,280 @@
+// Package integration runs s1copilot end to end on a real Temporal dev server: the real
+// worker and poller wiring, the real SentinelOne client, the simulator over HTTP.
+package integration
+
+import (
+	"context"
+	"fmt"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
+
+	"github.com/s1copilot/s1copilot/activities"
+	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/policy"
+	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/s1sim/scenarios"
+	"github.com/s1copilot/s1copilot/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/starter/poller"
+	"github.com/s1copilot/s1copilot/workflows"
+)
+
+const token = "integration-token"
+
+// temporalCLI finds the temporal CLI; without it the test is skipped, unless
+// S1C_REQUIRE_INTEGRATION is set (make test, CI), where a skip would hide a gap.
+func temporalCLI(t *testing.T) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("integration test: skipped with -short")
+	}
+	for _, p := range []string{os.Getenv("TEMPORAL_CLI_PATH"), lookPath("temporal"), filepath.Join(os.Getenv("HOME"), "go", "bin", "temporal")} {
+		if p != "" {
+			if _, err := os.Stat(p); err == nil {
+				return p
+			}
+		}
+	}
+	if os.Getenv("S1C_REQUIRE_INTEGRATION") != "" {
+		t.Fatal("temporal CLI not found: run `make temporal-cli` or set TEMPORAL_CLI_PATH")
+	}
+	t.Skip("temporal CLI not found (make temporal-cli); set S1C_REQUIRE_INTEGRATION=1 to fail instead")
+	return ""
+}
+
+func lookPath(name string) string {
+	p, _ := exec.LookPath(name)
+	return p
+}
+
+func startDevServer(t *testing.T, ctx context.Context) *testsuite.DevServer {
+	t.Helper()
+	var sa []temporal.SearchAttributeUpdate
+	for _, k := range workflows.SearchAttributeKeys() {
+		sa = append(sa, k.ValueSet(""))
+	}
+	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath:     temporalCLI(t),
+		ClientOptions:    &client.Options{Namespace: "default"},
+		SearchAttributes: temporal.NewSearchAttributes(sa...),
+		LogLevel:         "error",
+		ExtraArgs:        []string{"--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true"},
+	})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = srv.Stop() })
+	return srv
+}
+
+type stack struct {
+	t      *testing.T
+	ctx    context.Context
+	c      client.Client
+	sim    *simulator.Simulator
+	cfg    config.Config
+	s1     *s1client.Client
+	poller worker.Worker
+}
+
+func newStack(t *testing.T) *stack {
+	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	t.Cleanup(cancel)
+	srv := startDevServer(t, ctx)
+
+	sc, err := simulator.LoadScenarioFS(scenarios.FS, "demo")
+	require.NoError(t, err)
+	sim, err := simulator.New(sc, simulator.Options{Token: token, MitigationDelay: 300 * time.Millisecond, IsolationDelay: 300 * time.Millisecond})
+	require.NoError(t, err)
+	hs := httptest.NewServer(sim.Handler())
+	t.Cleanup(hs.Close)
+
+	cfg := config.Config{
+		S1URL: hs.URL, S1Token: token,
+		Temporal:          config.Temporal{Address: srv.FrontendHostPort(), Namespace: "default", TaskQueue: "s1copilot-it"},
+		LLMTimeout:        time.Minute,
+		PollInterval:      time.Second,
+		PollOverlap:       time.Minute,
+		PollLookback:      time.Hour,
+		PolicyMode:        policy.ModeAuto,
+		MinConfidence:     0.8,
+		ApprovalTimeout:   10 * time.Minute,
+		MitigationTimeout: 5 * time.Second,
+		MitigationPoll:    300 * time.Millisecond,
+		LogLevel:          "error",
+	}
+	require.NoError(t, cfg.Validate())
+	acts, err := activities.New(cfg)
+	require.NoError(t, err)
+	w := worker.New(srv.Client(), cfg.Temporal.TaskQueue, worker.Options{})
+	workflows.RegisterInvestigation(w, acts)
+	require.NoError(t, w.Start())
+	t.Cleanup(w.Stop)
+
+	s := &stack{t: t, ctx: ctx, c: srv.Client(), sim: sim, cfg: cfg, s1: acts.S1}
+	s.startPoller()
+	return s
+}
+
+// startPoller does what `starter poll` does: host the poller worker, ensure the Schedule.
+func (s *stack) startPoller() {
+	w := worker.New(s.c, workflows.PollerTaskQueue, worker.Options{})
+	workflows.RegisterPoller(w, poller.New(s.c, s.s1, s.cfg.Temporal.TaskQueue))
+	require.NoError(s.t, w.Start())
+	require.NoError(s.t, poller.EnsureSchedule(s.ctx, s.c, s.cfg))
+	s.poller = w
+}
+
+func (s *stack) investigations() map[string]int {
+	resp, err := s.c.ListWorkflow(s.ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: fmt.Sprintf("WorkflowType = '%s'", workflows.InvestigateWorkflow), PageSize: 1000,
+	})
+	require.NoError(s.t, err)
+	byID := map[string]int{}
+	for _, e := range resp.Executions {
+		byID[e.Execution.WorkflowId]++
+	}
+	return byID
+}
+
+func (s *stack) stage(threatID string) (string, bool) {
+	d, err := s.c.DescribeWorkflow(s.ctx, workflows.WorkflowID(threatID), "")
+	if err != nil {
+		return "", false
+	}
+	st, _ := d.TypedSearchAttributes.GetKeyword(workflows.StageKey)
+	return st, d.Status == enums.WORKFLOW_EXECUTION_STATUS_RUNNING
+}
+
+// approveWaiting approves every investigation waiting for a human, by signal (the
+// temporal CLI's path), and remembers which ones it approved.
+func (s *stack) approveWaiting(threatIDs []string, approved map[string]bool) {
+	for _, id := range threatIDs {
+		if st, running := s.stage(id); running && st == string(workflows.StageAwaitingApproval) && !approved[id] {
+			require.NoError(s.t, s.c.SignalWorkflow(s.ctx, workflows.WorkflowID(id), "", workflows.ApprovalSignal,
+				workflows.Decision{Approved: true, Approver: "it-analyst", Reason: "integration test"}))
+			approved[id] = true
+		}
+	}
+}
+
+func (s *stack) result(threatID string) workflows.Result {
+	var r workflows.Result
+	require.NoError(s.t, s.c.GetWorkflow(s.ctx, workflows.WorkflowID(threatID), "").Get(s.ctx, &r))
+	return r
+}
+
+func newThreat(id, agentID string) simulator.ScenarioThreat {
+	return simulator.ScenarioThreat{
+		ID: id, AgentID: agentID, ThreatName: "mimikatz.exe", Classification: "Malware", ClassificationSource: "Engine",
+		ConfidenceLevel: "malicious", SHA1: "0123456789abcdef0123456789abcdef01234567", FilePath: `C:\Users\Public\mimikatz.exe`,
+		InitiatedBy: "agent_policy", DetectionType: "static", CreatedAgo: "0s",
+	}
+}
+
+func TestEndToEndPollerWorkerSimulator(t *testing.T) {
+	s := newStack(t)
+	seeded := []string{"1910000000000000001", "1910000000000000002", "1910000000000000003", "1910000000000000004", "1910000000000000005"}
+	// Two threats arrive while it runs: one before and one after the poller restarts.
+	// Both sit on the laptop (auto-containment allowed, isolation would need approval).
+	late := []string{"1910000000000000101", "1910000000000000102"}
+	all := append(append([]string{}, seeded...), late...)
+
+	approved := map[string]bool{}
+	waitUntil(t, s.ctx, "all seeded threats have investigations", func() bool {
+		s.approveWaiting(seeded, approved)
+		return len(s.investigations()) >= len(seeded)
+	})
+	require.NoError(t, s.sim.AddThreat(newThreat(late[0], "1900000000000000002")))
+	waitUntil(t, s.ctx, "the threat added while running is picked up", func() bool {
+		s.approveWaiting(all, approved)
+		return s.investigations()[workflows.WorkflowID(late[0])] == 1
+	})
+
+	// Restart the poller: stop its worker, start a new one and re-ensure the Schedule.
+	s.poller.Stop()
+	s.startPoller()
+	require.NoError(t, s.sim.AddThreat(newThreat(late[1], "1900000000000000002")))
+
+	waitUntil(t, s.ctx, "every investigation finished", func() bool {
+		s.approveWaiting(all, approved)
+		for _, id := range all {
+			if _, running := s.stage(id); running {
+				return false
+			}
+		}
+		return len(s.investigations()) == len(all)
+	})
+
+	// Exactly one investigation per threat, and nothing else.
+	inv := s.investigations()
+	assert.Len(t, inv, len(all))
+	for _, id := range all {
+		assert.Equal(t, 1, inv[workflows.WorkflowID(id)], "investigations of %s", id)
+	}
+
+	want := map[string]workflows.Outcome{
+		seeded[0]: workflows.OutcomeMitigated, seeded[1]: workflows.OutcomeMitigated, seeded[2]: workflows.OutcomeRecommended,
+		seeded[3]: workflows.OutcomeMitigated, seeded[4]: workflows.OutcomePartiallyMitigated,
+		late[0]: workflows.OutcomeMitigated, late[1]: workflows.OutcomeMitigated,
+	}
+	for id, outcome := range want {
+		r := s.result(id)
+		assert.Equal(t, outcome, r.Outcome, "outcome of %s: %+v", id, r.Actions)
+		assert.Equal(t, "rules", r.Analyzer, "no model is configured, so the rules engine must say it ran")
+	}
+	// The no-VSS rollback was accepted by S1 and never settled: reported, not success.
+	for _, a := range s.result(seeded[4]).Actions {
+		if a.Action == "rollback" {
+			assert.Equal(t, workflows.ActionTimedOut, a.State)
+		}
+	}
+
+	// The simulator saw each side effect exactly once.
+	counters := s.sim.Counters()
+	for _, id := range all {
+		assert.Equal(t, 2, counters.Notes[id], "notes on %s (triage + outcome)", id)
+		notes := strings.Join(s.sim.Notes(id), "\n")
+		assert.Contains(t, notes, "s1copilot triage:")
+		assert.Contains(t, notes, "Analyzer: rules (fallback: no LLM configured")
+		assert.NotContains(t, notes, token, "the API token must never reach a note")
+	}
+	for threat, byAction := range counters.Mitigations {
+		for action, n := range byAction {
+			assert.Equal(t, 1, n, "%s requested %d times on %s", action, n, threat)
+		}
+	}
+	assert.Equal(t, 1, counters.Mitigations[seeded[1]]["kill"])
+	assert.Equal(t, 1, counters.Mitigations[seeded[4]]["rollback-remediation"])
+	assert.Zero(t, counters.Mitigations[seeded[2]]["kill"], "the PUA must not be acted on")
+	assert.Equal(t, 1, counters.AgentActions["1900000000000000001"]["disconnect"], "the approved server isolation ran once")
+	assert.Zero(t, counters.Unauthorized)
+
+	// A duplicate start is refused and reported, never a second investigation.
+	started, err := workflows.StartInvestigation(s.ctx, s.c, s.cfg.Temporal.TaskQueue, seeded[0], workflows.StartHint{})
+	require.NoError(t, err)
+	assert.False(t, started)
+	assert.Equal(t, 1, s.investigations()[workflows.WorkflowID(seeded[0])])
+}
+
+func waitUntil(t *testing.T, ctx context.Context, what string, cond func() bool) {
+	t.Helper()
+	for !cond() {
+		select {
+		case <-ctx.Done():
+			t.Fatalf("timed out waiting until %s", what)
+		case <-time.After(250 * time.Millisecond):
+		}
+	}
+}
