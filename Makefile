@@ -6,7 +6,7 @@ TEMPORAL_VERSION := v1.5.1
 TEMPORAL ?= $(shell command -v temporal 2>/dev/null || echo $(GOBIN)/temporal)
 export TEMPORAL_CLI_PATH := $(TEMPORAL)
 
-.PHONY: demo demo-check test test-unit bench build temporal-cli lint clean
+.PHONY: demo demo-check test test-unit bench build temporal-cli lint clean histories
 
 ## demo: run the whole system on the embedded demo scenario (Ctrl-C to stop)
 demo: build temporal-cli
@@ -45,3 +45,7 @@ lint:
 
 clean:
 	rm -rf bin .demo
+
+## histories: re-record the replay fixtures in workflows/testdata from a real run (after an intended workflow change)
+histories: temporal-cli
+	S1C_UPDATE_HISTORIES=1 S1C_REQUIRE_INTEGRATION=1 go test -count=1 -run TestEndToEnd ./integration/

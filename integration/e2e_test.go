@@ -261,6 +261,12 @@ func TestEndToEndPollerWorkerSimulator(t *testing.T) {
 	assert.Equal(t, 1, counters.AgentActions["1900000000000000001"]["disconnect"], "the approved server isolation ran once")
 	assert.Zero(t, counters.Unauthorized)
 
+	// Every history replays against the current code; a few become replay fixtures.
+	fixtures := map[string]string{seeded[1]: "auto-then-approved.json", seeded[2]: "recommend-only.json", seeded[4]: "rollback-never-settles.json"}
+	for _, id := range all {
+		s.replayAndMaybeSave(t, id, fixtures[id])
+	}
+
 	// A duplicate start is refused and reported, never a second investigation.
 	started, err := workflows.StartInvestigation(s.ctx, s.c, s.cfg.Temporal.TaskQueue, seeded[0], workflows.StartHint{})
 	require.NoError(t, err)

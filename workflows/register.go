@@ -18,3 +18,9 @@ func RegisterPoller(r worker.Registry, p *activities.Poller) {
 	r.RegisterWorkflowWithOptions(PollThreats, workflow.RegisterOptions{Name: PollWorkflow})
 	r.RegisterActivity(p)
 }
+
+// RegisterReplay registers the workflows on a replayer, under the names workers use.
+func RegisterReplay(r worker.WorkflowReplayer) {
+	r.RegisterWorkflowWithOptions(InvestigateThreat, workflow.RegisterOptions{Name: InvestigateWorkflow})
+	r.RegisterWorkflowWithOptions(PollThreats, workflow.RegisterOptions{Name: PollWorkflow})
+}

@@ -1,0 +1,249 @@
+package activities_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/s1copilot/s1copilot/activities"
+	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/llm"
+	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/s1sim/simulator"
+)
+
+func TestEnrichThreat(t *testing.T) {
+	f := newFixture(t)
+	ev, err := run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, threatRansomFS)
+	require.NoError(t, err)
+
+	fa := ev.Facts
+	assert.Equal(t, threatRansomFS, fa.ThreatID)
+	assert.Equal(t, "svchosts.exe", fa.ThreatName)
+	assert.Equal(t, "Ransomware", fa.Classification)
+	assert.Equal(t, "malicious", fa.ConfidenceLevel)
+	assert.Equal(t, agentFS, fa.AgentID)
+	assert.Equal(t, "FIN-FS-01", fa.AgentName)
+	assert.Equal(t, "windows", fa.OSType)
+	assert.Equal(t, "Windows Server 2019 Standard", fa.OSName)
+	assert.Equal(t, "server", fa.MachineType)
+	assert.Equal(t, "Contoso HQ", fa.SiteName)
+	assert.Equal(t, "1880000000000000101", fa.SiteID)
+	assert.Equal(t, "connected", fa.NetworkStatus)
+	assert.True(t, fa.AgentActive)
+	assert.Equal(t, "cmd.exe", fa.OriginatorProcess)
+	assert.Contains(t, fa.CommandLine, "vssadmin.exe delete shadows")
+	assert.Equal(t, []string{"T1036.005", "T1486", "T1490"}, fa.Techniques, "IDs from the indicators' technique names and links, sorted, once each")
+	assert.Len(t, fa.Indicators, 3)
+	assert.Equal(t, []string{"sentinelone:criticality=high", "sentinelone:env=prod", "sentinelone:role=file-server"}, fa.Tags, "tags come from the agent record")
+	assert.Equal(t, f.clock.Now().Add(-9*time.Minute), fa.CreatedAt.UTC())
+
+	require.Len(t, ev.Timeline, 4)
+	assert.Zero(t, ev.TimelineOmitted)
+	var detection *investigation.TimelineItem
+	for i := range ev.Timeline {
+		if i > 0 {
+			assert.False(t, ev.Timeline[i].At.Before(ev.Timeline[i-1].At), "oldest first")
+		}
+		if ev.Timeline[i].ActivityType == 19 {
+			detection = &ev.Timeline[i]
+		}
+	}
+	require.NotNil(t, detection, "the detection entry (activity 19) is in the timeline: %+v", ev.Timeline)
+	assert.Contains(t, detection.Description, "svchosts.exe")
+	assert.Contains(t, detection.Description, "312f398912030a31ebff84ecc8aecf31c900f522", "primary and secondary description are joined")
+	assert.Equal(t, f.clock.Now().Add(-9*time.Minute), detection.At.UTC())
+}
+
+// The agent record is fresher than the threat's agentRealtimeInfo: an isolation
+// started after the detection shows up in the facts.
+func TestEnrichThreatSeesAgentNetworkStatus(t *testing.T) {
+	f := newFixture(t)
+	_, err := run[activities.MitigateResult](t, f.env, f.acts.Mitigate,
+		activities.MitigateInput{ThreatID: threatAdware, AgentID: agentHR, Action: investigation.ActionIsolate})
+	require.NoError(t, err)
+	f.clock.Advance(isolationDelay)
+	ev, err := run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, threatAdware)
+	require.NoError(t, err)
+	assert.Equal(t, "disconnected", ev.Facts.NetworkStatus)
+	// The isolation is evidence too: command (61) and result (1001) on the agent's threats.
+	var codes []int
+	for _, it := range ev.Timeline {
+		codes = append(codes, it.ActivityType)
+	}
+	assert.Subset(t, codes, []int{61, 1001})
+}
+
+func TestEnrichThreatCapsTheTimeline(t *testing.T) {
+	f := newFixture(t)
+	th := newThreat("1910000000000000101", agentFS, "2h")
+	for i := range activities.TimelineLimit + 10 {
+		th.Timeline = append(th.Timeline, simulator.ScenarioActivity{
+			ActivityType: 3608, PrimaryDescription: fmt.Sprintf("alert %d", i), Ago: fmt.Sprintf("%dm", 100-i),
+		})
+	}
+	require.NoError(t, f.sim.AddThreat(th))
+	ev, err := run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, th.ID)
+	require.NoError(t, err)
+	require.Len(t, ev.Timeline, activities.TimelineLimit)
+	assert.Equal(t, "alert 0", ev.Timeline[0].Description, "the oldest entries are kept")
+	// Only TimelineLimit+1 entries are fetched, so the count is "at least one".
+	assert.Positive(t, ev.TimelineOmitted)
+}
+
+func TestEnrichThreatUnknownThreat(t *testing.T) {
+	f := newFixture(t)
+	_, err := run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, unknownThreatID)
+	requireNonRetryable(t, err, activities.ErrTypeThreatNotFound)
+	assert.Contains(t, err.Error(), unknownThreatID)
+}
+
+func TestEnrichThreatWrongTokenIsNotRetriedAndNotLeaked(t *testing.T) {
+	f := newFixture(t)
+	const wrongToken = "wrong-token-c0ffee1234abcd"
+	acts := &activities.Activities{S1: newClient(t, f.url, wrongToken), Rules: llm.NewRules()}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(acts)
+
+	_, err := run[investigation.Evidence](t, env, acts.EnrichThreat, threatRansomFS)
+	appErr := requireNonRetryable(t, err, activities.ErrTypeS1Refused)
+	for _, tok := range []string{wrongToken, testToken} {
+		assert.NotContains(t, err.Error(), tok)
+		assert.NotContains(t, appErr.Message(), tok)
+		assert.NotContains(t, fmt.Sprintf("%+v", err), tok)
+	}
+	assert.Positive(t, f.sim.Counters().Unauthorized, "the simulator refused the request")
+}
+
+// stubModel is an llm.Analyzer answering with a fixed analysis or error.
+type stubModel struct {
+	an    investigation.Analysis
+	err   error
+	calls int
+}
+
+func (m *stubModel) Analyze(ctx context.Context, ev investigation.Evidence) (investigation.Analysis, error) {
+	m.calls++
+	return m.an, m.err
+}
+
+var _ llm.Analyzer = (*stubModel)(nil)
+
+// analyzeEnv returns demo evidence and an environment whose activities use model.
+func analyzeEnv(t *testing.T, model llm.Analyzer) (investigation.Evidence, *activities.Activities, *testsuite.TestActivityEnvironment) {
+	t.Helper()
+	f := newFixture(t)
+	ev, err := run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, threatRansomFS)
+	require.NoError(t, err)
+	acts := &activities.Activities{S1: f.s1, Rules: llm.NewRules(), Model: model}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(acts)
+	return ev, acts, env
+}
+
+func TestAnalyzeThreatWithoutModelUsesRules(t *testing.T) {
+	ev, acts, env := analyzeEnv(t, nil)
+	an, err := run[investigation.Analysis](t, env, acts.AnalyzeThreat, ev)
+	require.NoError(t, err)
+	assert.Equal(t, llm.AnalyzerRules, an.Analyzer)
+	assert.Contains(t, an.FallbackReason, "no LLM configured")
+	require.NoError(t, an.Validate())
+	assert.Equal(t, investigation.VerdictTruePositive, an.Verdict, "ransomware with shadow-copy deletion on a file server")
+}
+
+func TestAnalyzeThreatModelAnswers(t *testing.T) {
+	valid := investigation.Analysis{
+		Verdict: investigation.VerdictTruePositive, Confidence: 0.93, Priority: investigation.PriorityCritical,
+		Summary: "LockBit-style ransomware", RecommendedActions: []investigation.Action{investigation.ActionKill},
+		MITRETechniques: []string{"T1486"}, Analyzer: "openai:test-model",
+	}
+	model := &stubModel{an: valid}
+	ev, acts, env := analyzeEnv(t, model)
+	an, err := run[investigation.Analysis](t, env, acts.AnalyzeThreat, ev)
+	require.NoError(t, err)
+	assert.Equal(t, valid, an)
+	assert.Equal(t, 1, model.calls)
+}
+
+func TestAnalyzeThreatModelErrors(t *testing.T) {
+	invalid := investigation.Analysis{
+		Verdict: "benign", Confidence: 0.9, Priority: investigation.PriorityLow, Summary: "looks fine", Analyzer: "openai:test-model",
+	}
+	t.Run("invalid output", func(t *testing.T) {
+		ev, acts, env := analyzeEnv(t, &stubModel{an: invalid})
+		_, err := run[investigation.Analysis](t, env, acts.AnalyzeThreat, ev)
+		requireNonRetryable(t, err, activities.ErrTypeModelOutput)
+		assert.Contains(t, err.Error(), "benign")
+	})
+	t.Run("invalid output error from the model", func(t *testing.T) {
+		ev, acts, env := analyzeEnv(t, &stubModel{err: fmt.Errorf("%w: the answer was cut off", llm.ErrInvalidOutput)})
+		_, err := run[investigation.Analysis](t, env, acts.AnalyzeThreat, ev)
+		requireNonRetryable(t, err, activities.ErrTypeModelOutput)
+	})
+	t.Run("401", func(t *testing.T) {
+		ev, acts, env := analyzeEnv(t, &stubModel{err: &llm.ProviderError{StatusCode: 401, Message: "invalid api key"}})
+		_, err := run[investigation.Analysis](t, env, acts.AnalyzeThreat, ev)
+		requireNonRetryable(t, err, activities.ErrTypeModelRefused)
+		assert.Contains(t, err.Error(), "401")
+	})
+	t.Run("429 with Retry-After", func(t *testing.T) {
+		ev, acts, env := analyzeEnv(t, &stubModel{err: &llm.ProviderError{StatusCode: 429, RetryAfter: 3 * time.Second}})
+		_, err := run[investigation.Analysis](t, env, acts.AnalyzeThreat, ev)
+		appErr := appError(t, err)
+		assert.False(t, appErr.NonRetryable(), "rate limits are retried")
+		assert.Equal(t, 3*time.Second, appErr.NextRetryDelay(), "the provider's Retry-After is honoured")
+		assert.NotEqual(t, activities.ErrTypeModelRefused, appErr.Type())
+	})
+	t.Run("503", func(t *testing.T) {
+		ev, acts, env := analyzeEnv(t, &stubModel{err: &llm.ProviderError{StatusCode: 503}})
+		_, err := run[investigation.Analysis](t, env, acts.AnalyzeThreat, ev)
+		appErr := appError(t, err)
+		assert.False(t, appErr.NonRetryable(), "server errors are retried")
+	})
+}
+
+// v2.1 threats carry technique names and attack.mitre.org links, not IDs; a
+// sub-technique appears only as a path segment of the link.
+func TestThreatFactsTechniquesFromLinks(t *testing.T) {
+	const payload = `{
+	  "id": "1910000000000000042",
+	  "threatInfo": {"threatName": "stager.ps1", "confidenceLevel": "suspicious", "createdAt": "2025-03-01T11:58:00.123456Z"},
+	  "agentRealtimeInfo": {"agentId": "1900000000000000002", "agentComputerName": "SALES-LT-042", "agentOsType": "windows",
+	    "agentMachineType": "laptop", "siteId": "1880000000000000101", "siteName": "Contoso HQ", "agentIsActive": true},
+	  "indicators": [
+	    {"category": "InfoStealer", "description": "Encoded PowerShell",
+	     "tactics": [
+	       {"name": "Execution", "source": "MITRE", "techniques": [
+	         {"name": "Command and Scripting Interpreter: PowerShell", "link": "https://attack.mitre.org/techniques/T1059/001/"}]},
+	       {"name": "Command and Control", "source": "MITRE", "techniques": [
+	         {"name": "Ingress Tool Transfer", "link": "https://attack.mitre.org/techniques/T1105/"},
+	         {"name": "PowerShell again", "link": "https://attack.mitre.org/techniques/T1059/001/"}]}
+	     ]},
+	    {"category": "General", "description": "no tactics"}
+	  ]
+	}`
+	var th s1client.Threat
+	require.NoError(t, json.Unmarshal([]byte(payload), &th))
+	f := activities.ThreatFacts(th)
+	assert.Equal(t, []string{"T1059.001", "T1105"}, f.Techniques)
+	assert.Equal(t, "1910000000000000042", f.ThreatID)
+	assert.Equal(t, "SALES-LT-042", f.AgentName)
+	assert.Equal(t, "laptop", f.MachineType)
+	assert.Equal(t, "suspicious", f.ConfidenceLevel)
+	assert.True(t, f.AgentActive)
+	assert.Equal(t, time.Date(2025, 3, 1, 11, 58, 0, 123456000, time.UTC), f.CreatedAt.UTC())
+	assert.Equal(t, []string{"InfoStealer: Encoded PowerShell", "General: no tactics"}, f.Indicators)
+	for _, id := range f.Techniques {
+		assert.True(t, investigation.ValidTechniqueID(id), "%q must pass the analysis schema", id)
+		assert.False(t, strings.Contains(id, "/"))
+	}
+}
