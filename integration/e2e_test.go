@@ -88,7 +88,9 @@ type stack struct {
 	poller worker.Worker
 }
 
-func newStack(t *testing.T) *stack {
+// newStack starts a dev server, the simulator, and a worker wired exactly like the
+// worker binary; tweak adjusts the configuration first.
+func newStack(t *testing.T, tweak func(*config.Config)) *stack {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
 	srv := startDevServer(t, ctx)
@@ -114,6 +116,9 @@ func newStack(t *testing.T) *stack {
 		MitigationPoll:    300 * time.Millisecond,
 		LogLevel:          "error",
 	}
+	if tweak != nil {
+		tweak(&cfg)
+	}
 	require.NoError(t, cfg.Validate())
 	acts, err := activities.New(cfg)
 	require.NoError(t, err)
@@ -122,9 +127,7 @@ func newStack(t *testing.T) *stack {
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 
-	s := &stack{t: t, ctx: ctx, c: srv.Client(), sim: sim, cfg: cfg, s1: acts.S1}
-	s.startPoller()
-	return s
+	return &stack{t: t, ctx: ctx, c: srv.Client(), sim: sim, cfg: cfg, s1: acts.S1}
 }
 
 // startPoller does what `starter poll` does: host the poller worker, ensure the Schedule.
@@ -184,7 +187,8 @@ func newThreat(id, agentID string) simulator.ScenarioThreat {
 }
 
 func TestEndToEndPollerWorkerSimulator(t *testing.T) {
-	s := newStack(t)
+	s := newStack(t, nil)
+	s.startPoller()
 	seeded := []string{"1910000000000000001", "1910000000000000002", "1910000000000000003", "1910000000000000004", "1910000000000000005"}
 	// Two threats arrive while it runs: one before and one after the poller restarts.
 	// Both sit on the laptop (auto-containment allowed, isolation would need approval).

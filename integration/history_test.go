@@ -1,13 +1,17 @@
 package integration
 
 import (
+	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
+	"go.temporal.io/api/proxy"
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/worker"
 
@@ -17,7 +21,30 @@ import (
 // replayAndMaybeSave replays the live history of an investigation against the current
 // workflow code and, with S1C_UPDATE_HISTORIES=1, stores it as a replay fixture for
 // workflows/replay_test.go, which guards determinism against future code changes.
-func (s *stack) replayAndMaybeSave(t *testing.T, threatID, fixture string) {
+// historyText renders an investigation's whole history as searchable text: the events as
+// JSON plus every payload decoded (payloads are base64 inside the JSON), so a test can
+// prove a secret appears nowhere in it.
+func (s *stack) historyText(t *testing.T, threatID string) string {
+	t.Helper()
+	h := s.history(t, threatID)
+	data, err := temporalproto.CustomJSONMarshalOptions{}.Marshal(h)
+	require.NoError(t, err)
+	var sb strings.Builder
+	sb.Write(data)
+	err = proxy.VisitPayloads(context.Background(), h, proxy.VisitPayloadsOptions{
+		Visitor: func(_ *proxy.VisitPayloadsContext, ps []*commonpb.Payload) ([]*commonpb.Payload, error) {
+			for _, p := range ps {
+				sb.Write(p.GetData())
+				sb.WriteByte('\n')
+			}
+			return ps, nil
+		},
+	})
+	require.NoError(t, err)
+	return sb.String()
+}
+
+func (s *stack) history(t *testing.T, threatID string) *historypb.History {
 	t.Helper()
 	it := s.c.GetWorkflowHistory(s.ctx, workflows.WorkflowID(threatID), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	h := &historypb.History{}
@@ -26,6 +53,12 @@ func (s *stack) replayAndMaybeSave(t *testing.T, threatID, fixture string) {
 		require.NoError(t, err)
 		h.Events = append(h.Events, ev)
 	}
+	return h
+}
+
+func (s *stack) replayAndMaybeSave(t *testing.T, threatID, fixture string) {
+	t.Helper()
+	h := s.history(t, threatID)
 	r := worker.NewWorkflowReplayer()
 	workflows.RegisterReplay(r)
 	require.NoError(t, r.ReplayWorkflowHistory(nil, h), "replaying %s", threatID)

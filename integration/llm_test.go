@@ -1,0 +1,131 @@
+package integration
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/workflows"
+)
+
+const modelKey = "sk-integration-secret-key-123456"
+
+// fakeModel is an OpenAI-compatible chat-completions endpoint. It answers by threat:
+// a valid analysis, an answer outside the schema, or a refused key.
+type fakeModel struct {
+	mu       sync.Mutex
+	requests []map[string]any
+	auth     []string
+}
+
+func (m *fakeModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	var req map[string]any
+	_ = json.Unmarshal(body, &req)
+	m.mu.Lock()
+	m.requests = append(m.requests, req)
+	m.auth = append(m.auth, r.Header.Get("Authorization"))
+	m.mu.Unlock()
+	if r.URL.Path != "/v1/chat/completions" {
+		http.Error(w, `{"error":{"message":"unknown path"}}`, http.StatusNotFound)
+		return
+	}
+	prompt := string(body)
+	var content string
+	switch {
+	case strings.Contains(prompt, "invoice_2611.docm"):
+		content = `{"key_evidence":["WINWORD.EXE spawned powershell -enc"],"verdict":"true_positive","confidence":0.97,"priority":"High",` +
+			`"summary":"Macro dropper launched encoded PowerShell.","recommended_actions":["kill","quarantine"],"mitre_techniques":["T1566.001","T1059.001"]}`
+	case strings.Contains(prompt, "xmrig"):
+		content = `{"key_evidence":[],"verdict":"benign","confidence":7,"priority":"High","summary":"fine","recommended_actions":[],"mitre_techniques":[]}`
+	default:
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusUnauthorized)
+		_, _ = w.Write([]byte(`{"error":{"message":"Incorrect API key provided","type":"invalid_request_error","code":"invalid_api_key"}}`))
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"id": "chatcmpl-1", "object": "chat.completion", "created": time.Now().Unix(), "model": req["model"],
+		"choices": []any{map[string]any{"index": 0, "finish_reason": "stop",
+			"message": map[string]any{"role": "assistant", "content": content}}},
+		"usage": map[string]any{"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150},
+	})
+}
+
+func TestEndToEndWithAModel(t *testing.T) {
+	model := &fakeModel{}
+	ms := httptest.NewServer(model)
+	t.Cleanup(ms.Close)
+	s := newStack(t, func(c *config.Config) {
+		c.LLMBaseURL, c.LLMAPIKey, c.LLMModel = ms.URL+"/v1", modelKey, "gpt-test"
+	})
+
+	ids := map[string]string{"valid": "1910000000000000002", "invalid": "1910000000000000004", "refused": "1910000000000000003"}
+	for _, id := range ids {
+		started, err := workflows.StartInvestigation(s.ctx, s.c, s.cfg.Temporal.TaskQueue, id, workflows.StartHint{})
+		require.NoError(t, err)
+		require.True(t, started)
+	}
+	approved := map[string]bool{}
+	all := []string{ids["valid"], ids["invalid"], ids["refused"]}
+	waitUntil(t, s.ctx, "the investigations finished", func() bool {
+		s.approveWaiting(all, approved)
+		for _, id := range all {
+			if _, running := s.stage(id); running {
+				return false
+			}
+		}
+		return true
+	})
+
+	// The model's valid answer is used as is, and the policy acts on it.
+	r := s.result(ids["valid"])
+	assert.Equal(t, "openai:gpt-test", r.Analyzer)
+	assert.Equal(t, workflows.OutcomeMitigated, r.Outcome)
+	notes := strings.Join(s.sim.Notes(ids["valid"]), "\n")
+	assert.Contains(t, notes, "Analyzer: openai:gpt-test")
+	assert.Contains(t, notes, "Macro dropper launched encoded PowerShell.")
+
+	// An answer outside the schema is rejected and the rules engine stands in, saying why.
+	r = s.result(ids["invalid"])
+	assert.Equal(t, "rules", r.Analyzer)
+	notes = strings.Join(s.sim.Notes(ids["invalid"]), "\n")
+	assert.Contains(t, notes, "fallback: model failed")
+	assert.Contains(t, notes, "benign")
+
+	// A refused key is not retried and is reported; the rules engine stands in.
+	r = s.result(ids["refused"])
+	assert.Equal(t, "rules", r.Analyzer)
+	assert.Contains(t, strings.Join(s.sim.Notes(ids["refused"]), "\n"), "401")
+
+	model.mu.Lock()
+	defer model.mu.Unlock()
+	assert.Len(t, model.requests, 3, "one model call per investigation: validation failures and 401s are not retried")
+	for i, req := range model.requests {
+		assert.Equal(t, "gpt-test", req["model"])
+		rf, _ := req["response_format"].(map[string]any)
+		assert.Equal(t, "json_schema", rf["type"], "structured output must be requested")
+		assert.Equal(t, "Bearer "+modelKey, model.auth[i])
+	}
+
+	// The key never reaches notes, history or results. (historyText decodes payloads:
+	// the model's summary, an activity result, must be found in it.)
+	assert.Contains(t, s.historyText(t, ids["valid"]), "Macro dropper launched encoded PowerShell.")
+	for _, id := range all {
+		assert.NotContains(t, strings.Join(s.sim.Notes(id), "\n"), modelKey)
+		hist := s.historyText(t, id)
+		require.NotEmpty(t, hist)
+		assert.NotContains(t, hist, modelKey, "model key in the history of %s", id)
+		assert.NotContains(t, hist, token, "S1 token in the history of %s", id)
+	}
+}
