@@ -10,6 +10,9 @@ import (
 	"strings"
 	"time"
 
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/log"
+
 	"github.com/s1copilot/s1copilot/policy"
 )
 
@@ -47,6 +50,12 @@ type Temporal struct {
 	Address   string `envconfig:"TEMPORAL_ADDRESS" default:"127.0.0.1:7233" desc:"Temporal frontend host:port"`
 	Namespace string `envconfig:"TEMPORAL_NAMESPACE" default:"default" desc:"Temporal namespace"`
 	TaskQueue string `envconfig:"TASK_QUEUE" default:"s1copilot" desc:"task queue of the investigation workflows"`
+}
+
+// ClientOptions are the Temporal client options for these settings; every process dials
+// through here, so connection settings (TLS, API keys) live in one place.
+func (t Temporal) ClientOptions(logger log.Logger) client.Options {
+	return client.Options{HostPort: t.Address, Namespace: t.Namespace, Logger: logger}
 }
 
 // LoadTemporal reads only the Temporal settings.

@@ -116,7 +116,7 @@ func (w *watcher) poll(ctx context.Context) (bool, error) {
 		line := "waiting for the poller"
 		switch {
 		case st.exists && !st.running && st.outcome != "":
-			line = fmt.Sprintf("done: verdict %s, outcome %s", st.verdict, st.outcome)
+			line = fmt.Sprintf("done: verdict %s, outcome %s%s", st.verdict, st.outcome, w.actionSummary(ctx, t.ID))
 		case st.exists && !st.running:
 			line = "ended without an outcome (see the Web UI)"
 		case st.exists:
@@ -141,6 +141,19 @@ func (w *watcher) poll(ctx context.Context) (bool, error) {
 		}
 	}
 	return all, nil
+}
+
+// actionSummary lists what was done, e.g. " (kill success, isolate not_taken)".
+func (w *watcher) actionSummary(ctx context.Context, id string) string {
+	var res workflows.Result
+	if err := w.c.GetWorkflow(ctx, workflows.WorkflowID(id), "").Get(ctx, &res); err != nil || len(res.Actions) == 0 {
+		return ""
+	}
+	var parts []string
+	for _, a := range res.Actions {
+		parts = append(parts, fmt.Sprintf("%s %s", a.Action, a.State))
+	}
+	return " (" + strings.Join(parts, ", ") + ")"
 }
 
 // approve uses the operator CLI, so the demo exercises the path a human takes.

@@ -21,7 +21,7 @@ func dial() (client.Client, config.Temporal, error) {
 	if err != nil {
 		return nil, tc, err
 	}
-	c, err := client.Dial(client.Options{HostPort: tc.Address, Namespace: tc.Namespace, Logger: quietLogger{}})
+	c, err := client.Dial(tc.ClientOptions(quietLogger{}))
 	if err != nil {
 		return nil, tc, fmt.Errorf("connecting to Temporal at %s: %w", tc.Address, err)
 	}

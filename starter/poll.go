@@ -33,7 +33,7 @@ func poll(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("SentinelOne client: %w", err)
 	}
-	c, err := client.Dial(client.Options{HostPort: cfg.Temporal.Address, Namespace: cfg.Temporal.Namespace, Logger: logging.Temporal(z)})
+	c, err := client.Dial(cfg.Temporal.ClientOptions(logging.Temporal(z)))
 	if err != nil {
 		return fmt.Errorf("connecting to Temporal at %s: %w", cfg.Temporal.Address, err)
 	}

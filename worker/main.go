@@ -57,7 +57,7 @@ func run() error {
 		zap.String("namespace", cfg.Temporal.Namespace), zap.String("taskQueue", cfg.Temporal.TaskQueue),
 		zap.String("analyzer", analyzer), zap.String("policy", acts.Settings.Policy.Version()))
 
-	c, err := client.Dial(client.Options{HostPort: cfg.Temporal.Address, Namespace: cfg.Temporal.Namespace, Logger: logging.Temporal(z)})
+	c, err := client.Dial(cfg.Temporal.ClientOptions(logging.Temporal(z)))
 	if err != nil {
 		return fmt.Errorf("connecting to Temporal at %s: %w", cfg.Temporal.Address, err)
 	}

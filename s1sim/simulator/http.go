@@ -455,10 +455,7 @@ func (s *Simulator) postMitigate(w http.ResponseWriter, r *http.Request, params 
 	now := s.clock()
 	s.advance(now)
 	affected, details := s.mitigate(action, s.matchThreats(f), now)
-	if details == nil {
-		details = []map[string]any{}
-	}
-	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"affected": affected, "details": details}})
+	writeAffected(w, affected, details)
 }
 
 func (s *Simulator) postVerdict(w http.ResponseWriter, r *http.Request, _ map[string]string) {

@@ -1,0 +1,33 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+func TestThreatArgBeforeOrAfterFlags(t *testing.T) {
+	for _, args := range [][]string{{"42", "--as", "alice"}, {"--as", "alice", "42"}} {
+		fs := flag.NewFlagSet("approve", flag.ContinueOnError)
+		as := fs.String("as", "", "")
+		id, err := threatArg(fs, args)
+		require.NoError(t, err)
+		assert.Equal(t, "42", id)
+		assert.Equal(t, "alice", *as)
+	}
+	_, err := threatArg(flag.NewFlagSet("status", flag.ContinueOnError), nil)
+	assert.ErrorContains(t, err, "status needs a THREAT_ID")
+}
+
+// Bad input is refused before anything is sent, with what to fix.
+func TestDecideNeedsIdentityAndReason(t *testing.T) {
+	err := run(context.Background(), []string{"approve", "42"})
+	assert.ErrorContains(t, err, "approve needs --as NAME and --reason TEXT")
+	err = run(context.Background(), []string{"reject", "42", "--as", "bob"})
+	assert.ErrorContains(t, err, "reject needs --reason TEXT")
+	assert.ErrorIs(t, run(context.Background(), nil), flag.ErrHelp)
+	assert.ErrorContains(t, run(context.Background(), []string{"frobnicate"}), `unknown command "frobnicate"`)
+}
