@@ -23,6 +23,7 @@ func New(cfg config.Config, opts ...s1client.Option) (*Activities, error) {
 			ApprovalTimeout:   cfg.ApprovalTimeout,
 			MitigationTimeout: cfg.MitigationTimeout,
 			MitigationPoll:    cfg.MitigationPoll,
+			S1TaskQueue:       cfg.Temporal.S1TaskQueue,
 		},
 	}
 	if cfg.LLMConfigured() {

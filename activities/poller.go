@@ -9,97 +9,196 @@ import (
 	"github.com/s1copilot/s1copilot/s1client"
 )
 
-// StartFunc starts the investigation of one threat. It reports started=false, without
-// an error, when the threat already has an investigation (running or finished).
-type StartFunc func(ctx context.Context, t s1client.Threat) (started bool, err error)
+// Investigations is how ingestion reaches investigations (implemented on the Temporal
+// client by the poller package).
+type Investigations interface {
+	// Start starts the investigation of a threat; started=false, without an error, when
+	// the threat already has one (running or finished).
+	Start(ctx context.Context, t s1client.Threat) (started bool, err error)
+	// Notify tells the threat's running investigation about its new console state;
+	// running=false when no investigation of it is running.
+	Notify(ctx context.Context, t s1client.Threat) (running bool, err error)
+}
 
-// Poller lists new threats and starts one investigation per threat.
+// Scope limits ingestion to part of the tenant (empty: everything the token sees).
+type Scope struct {
+	AccountIDs []string `json:"accountIds,omitempty"`
+	SiteIDs    []string `json:"siteIds,omitempty"`
+	GroupIDs   []string `json:"groupIds,omitempty"`
+}
+
+// Poller lists new and changed threats and routes each to its one investigation.
 type Poller struct {
-	S1    *s1client.Client
-	Start StartFunc
+	S1             *s1client.Client
+	Investigations Investigations
 	// PageSize is the list page size (SentinelOne allows up to 1000).
 	PageSize int
+}
+
+// StreamState is the durable cursor of one stream.
+type StreamState struct {
+	// Since is the newest timestamp seen so far (SentinelOne's clock, not ours).
+	Since time.Time `json:"since"`
+	// Seen holds, for threats inside the overlap window, the timestamp already handled,
+	// so re-reading the window does not handle them again.
+	Seen map[string]time.Time `json:"seen,omitempty"`
 }
 
 // PollState is the poller's durable cursor, carried from one poll to the next as the
 // Schedule's last completion result.
 type PollState struct {
-	// Since is the newest createdAt seen so far (SentinelOne's clock, not ours).
-	Since time.Time `json:"since"`
-	// Seen holds the threats already handled inside the overlap window, so re-reading
-	// the window does not even try to start them again.
-	Seen map[string]time.Time `json:"seen,omitempty"`
+	// Created follows new threats by createdAt.
+	Created StreamState `json:"created"`
+	// Updated follows changed threats by updatedAt.
+	Updated StreamState `json:"updated"`
 }
 
 // PollInput is one poll's input.
 type PollInput struct {
 	State PollState `json:"state"`
-	// Overlap is how far before Since each poll re-reads, for threats that become visible
-	// in the list some time after their createdAt.
+	// Overlap is how far before each cursor a poll re-reads, for threats that become
+	// visible in the list some time after their timestamps.
 	Overlap time.Duration `json:"overlap"`
+	Scope   Scope         `json:"scope"`
 }
 
 // PollResult is one poll's result and the next poll's cursor.
 type PollResult struct {
 	State PollState `json:"state"`
-	// Listed threats, Started investigations, AlreadyStarted: threats new to this cursor
-	// whose investigation existed anyway (counted, not silently swallowed).
+	// Listed threats (both streams); Started investigations; AlreadyStarted: threats new
+	// to the cursor whose investigation existed anyway (counted, never silently merged);
+	// Notified: running investigations told of a console change; Closed: changes to
+	// threats whose investigation had already finished (nothing to do).
 	Listed         int `json:"listed"`
 	Started        int `json:"started"`
 	AlreadyStarted int `json:"alreadyStarted"`
+	Notified       int `json:"notified"`
+	Closed         int `json:"closed"`
 }
 
-// ListAndStartThreats lists threats created since the cursor (minus the overlap) and
-// starts an investigation for each one not seen before. Starting is idempotent (the
-// workflow ID is derived from the threat ID), so a retried poll is harmless.
+// ListAndStartThreats runs both streams once. New threats start their investigation;
+// changed threats notify their running investigation, or start one if the threat was
+// never investigated (it became visible after the created stream had moved on). Starting
+// is idempotent (the workflow ID is derived from the threat ID), so a retried poll is
+// harmless; on any error the cursor does not move and the next poll tries again.
 func (p *Poller) ListAndStartThreats(ctx context.Context, in PollInput) (PollResult, error) {
-	log := activity.GetLogger(ctx)
-	from := in.State.Since.Add(-in.Overlap)
-	res := PollResult{State: PollState{Since: in.State.Since, Seen: map[string]time.Time{}}}
-	for id, at := range in.State.Seen {
-		res.State.Seen[id] = at
-	}
+	res := PollResult{State: PollState{Created: in.State.Created.clone(), Updated: in.State.Updated.clone()}}
 	size := p.PageSize
 	if size <= 0 {
 		size = 200
 	}
-	params := s1client.ListThreatsParams{CreatedAtGte: from, SortBy: "createdAt", SortOrder: "asc", Limit: size}
-	err := p.S1.EachThreat(ctx, params, func(t s1client.Threat) error {
+	scoped := func(params s1client.ListThreatsParams) s1client.ListThreatsParams {
+		params.AccountIDs, params.SiteIDs, params.GroupIDs = in.Scope.AccountIDs, in.Scope.SiteIDs, in.Scope.GroupIDs
+		params.Limit, params.SortOrder = size, "asc"
+		return params
+	}
+
+	created := scoped(s1client.ListThreatsParams{CreatedAtGte: in.State.Created.Since.Add(-in.Overlap), SortBy: "createdAt"})
+	err := p.S1.EachThreat(ctx, created, func(t s1client.Threat) error {
 		res.Listed++
-		id := string(t.ID)
-		created := t.ThreatInfo.CreatedAt.Time
-		if created.After(res.State.Since) {
-			res.State.Since = created
-		}
-		if _, ok := res.State.Seen[id]; ok {
+		id, at := string(t.ID), t.ThreatInfo.CreatedAt.Time
+		res.State.Created.advance(at)
+		if _, ok := res.State.Created.Seen[id]; ok {
 			return nil
 		}
-		started, err := p.Start(ctx, t)
+		started, err := p.Investigations.Start(ctx, t)
 		if err != nil {
-			return err // the cursor does not move: the next poll tries again
+			return err
 		}
-		res.State.Seen[id] = created
+		res.State.Created.Seen[id] = at
+		// The updated stream need not report this version of the threat again.
+		res.State.Updated.markSeen(id, t.ThreatInfo.UpdatedAt.Time)
 		if started {
 			res.Started++
 		} else {
 			res.AlreadyStarted++
-			log.Info("Threat already has an investigation.", "ThreatID", id)
+			activity.GetLogger(ctx).Info("Threat already has an investigation.", "ThreatID", id)
 		}
 		activity.RecordHeartbeat(ctx, res.Listed)
 		return nil
 	})
 	if err != nil {
-		return PollResult{}, s1Err("list threats", err)
+		return PollResult{}, s1Err("list new threats", err)
 	}
-	// Forget what has left the overlap window; the cursor alone covers it now.
-	horizon := res.State.Since.Add(-in.Overlap)
-	for id, at := range res.State.Seen {
-		if at.Before(horizon) {
-			delete(res.State.Seen, id)
+
+	updated := scoped(s1client.ListThreatsParams{UpdatedAtGte: in.State.Updated.Since.Add(-in.Overlap), SortBy: "updatedAt"})
+	err = p.S1.EachThreat(ctx, updated, func(t s1client.Threat) error {
+		res.Listed++
+		id, at := string(t.ID), t.ThreatInfo.UpdatedAt.Time
+		res.State.Updated.advance(at)
+		if seen, ok := res.State.Updated.Seen[id]; ok && !at.After(seen) {
+			return nil
 		}
+		if err := p.routeChange(ctx, t, &res); err != nil {
+			return err
+		}
+		res.State.Updated.Seen[id] = at
+		activity.RecordHeartbeat(ctx, res.Listed)
+		return nil
+	})
+	if err != nil {
+		return PollResult{}, s1Err("list changed threats", err)
 	}
-	if res.Started > 0 || res.AlreadyStarted > 0 {
-		log.Info("Poll done.", "Listed", res.Listed, "Started", res.Started, "AlreadyStarted", res.AlreadyStarted)
+
+	res.State.Created.forget(in.Overlap)
+	res.State.Updated.forget(in.Overlap)
+	if res.Started+res.AlreadyStarted+res.Notified > 0 {
+		activity.GetLogger(ctx).Info("Poll done.", "Listed", res.Listed, "Started", res.Started,
+			"AlreadyStarted", res.AlreadyStarted, "Notified", res.Notified, "Closed", res.Closed)
 	}
 	return res, nil
+}
+
+// routeChange delivers a changed threat: to its running investigation, else to a new one
+// if it never had one; a finished investigation is left alone.
+func (p *Poller) routeChange(ctx context.Context, t s1client.Threat, res *PollResult) error {
+	running, err := p.Investigations.Notify(ctx, t)
+	if err != nil {
+		return err
+	}
+	if running {
+		res.Notified++
+		return nil
+	}
+	started, err := p.Investigations.Start(ctx, t)
+	if err != nil {
+		return err
+	}
+	if started {
+		res.Started++
+		activity.GetLogger(ctx).Info("Changed threat had no investigation; started one.", "ThreatID", string(t.ID))
+	} else {
+		res.Closed++
+	}
+	return nil
+}
+
+func (s StreamState) clone() StreamState {
+	c := StreamState{Since: s.Since, Seen: make(map[string]time.Time, len(s.Seen))}
+	for id, at := range s.Seen {
+		c.Seen[id] = at
+	}
+	return c
+}
+
+func (s *StreamState) advance(at time.Time) {
+	if at.After(s.Since) {
+		s.Since = at
+	}
+}
+
+func (s *StreamState) markSeen(id string, at time.Time) {
+	if at.After(s.Seen[id]) {
+		s.Seen[id] = at
+	}
+}
+
+// forget drops what has left the overlap window; the cursor alone covers it now.
+func (s *StreamState) forget(overlap time.Duration) {
+	horizon := s.Since.Add(-overlap)
+	for id, at := range s.Seen {
+		if at.Before(horizon) {
+			delete(s.Seen, id)
+		}
+	}
 }

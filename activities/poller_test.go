@@ -17,15 +17,33 @@ import (
 	"github.com/s1copilot/s1copilot/s1client"
 )
 
+// since is a fresh cursor: both streams start at t.
+func since(t time.Time) activities.PollState {
+	return activities.PollState{Created: activities.StreamState{Since: t}, Updated: activities.StreamState{Since: t}}
+}
+
 var demoThreats = []string{threatRansomFS, threatMacro, threatAdware, threatMiner, threatNoVSS}
 
-// starter is a fake StartFunc that behaves like starting a workflow whose ID derives
-// from the threat ID: a second start of the same threat reports started=false.
+// starter is a fake activities.Investigations that behaves like workflows whose ID
+// derives from the threat ID: a second start of the same threat reports started=false.
 type starter struct {
-	mu      sync.Mutex
-	calls   []string        // every call, in order
-	running map[string]bool // threats with an investigation
-	failFor map[string]int  // threat ID -> how many more calls fail
+	mu       sync.Mutex
+	calls    []string        // every Start call, in order
+	notified []string        // every Notify call that reached a running investigation
+	running  map[string]bool // threats with an investigation
+	closed   map[string]bool // of those, the ones whose investigation has finished
+	failFor  map[string]int  // threat ID -> how many more calls fail
+}
+
+func (s *starter) Notify(ctx context.Context, t s1client.Threat) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id := string(t.ID)
+	if !s.running[id] || s.closed[id] {
+		return false, nil
+	}
+	s.notified = append(s.notified, id)
+	return true, nil
 }
 
 var errStart = errors.New("temporal frontend unavailable")
@@ -58,7 +76,7 @@ func (s *starter) takeCalls() []string {
 }
 
 func newPollerEnv(f *fixture, st *starter, pageSize int) (*activities.Poller, *testsuite.TestActivityEnvironment) {
-	p := &activities.Poller{S1: f.s1, Start: st.Start, PageSize: pageSize}
+	p := &activities.Poller{S1: f.s1, Investigations: st, PageSize: pageSize}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(p)
@@ -73,38 +91,39 @@ func TestPollerStartsEachThreatOnce(t *testing.T) {
 
 	// First poll: everything of the last hour.
 	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats,
-		activities.PollInput{State: activities.PollState{Since: now.Add(-time.Hour)}, Overlap: time.Hour})
+		activities.PollInput{State: since(now.Add(-time.Hour)), Overlap: time.Hour})
 	require.NoError(t, err)
-	assert.Equal(t, 5, res.Listed)
+	assert.Equal(t, 10, res.Listed, "five new threats, and the same five on the changed stream")
 	assert.Equal(t, 5, res.Started)
 	assert.Zero(t, res.AlreadyStarted)
+	assert.Empty(t, st.notified, "a new threat is not also reported as changed")
 	assert.Equal(t, demoThreats, st.takeCalls(), "each demo threat started once, oldest first")
 	newest := now.Add(-2 * time.Minute) // the no-VSS ransomware, createdAgo 2m
-	assert.True(t, res.State.Since.Equal(newest), "Since = newest createdAt: got %v, want %v", res.State.Since, newest)
-	assert.Len(t, res.State.Seen, 5, "all five are inside the overlap window")
+	assert.True(t, res.State.Created.Since.Equal(newest), "Since = newest createdAt: got %v, want %v", res.State.Created.Since, newest)
+	assert.Len(t, res.State.Created.Seen, 5, "all five are inside the overlap window")
 
 	// Second poll: the overlap re-reads all five; the Seen set keeps them from being started again.
 	f.clock.Advance(time.Minute)
 	res2, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: res.State, Overlap: time.Hour})
 	require.NoError(t, err)
-	assert.Equal(t, 5, res2.Listed)
+	assert.Equal(t, 10, res2.Listed, "both streams re-read the five")
 	assert.Zero(t, res2.Started)
 	assert.Zero(t, res2.AlreadyStarted)
 	assert.Empty(t, st.takeCalls(), "no start attempted for threats already seen")
-	assert.True(t, res2.State.Since.Equal(newest))
+	assert.True(t, res2.State.Created.Since.Equal(newest))
 
 	// A new detection: only it is started.
 	const newID = "1910000000000000200"
 	require.NoError(t, f.sim.AddThreat(newThreat(newID, agentHR, "10s")))
 	res3, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: res2.State, Overlap: time.Hour})
 	require.NoError(t, err)
-	assert.Equal(t, 6, res3.Listed)
+	assert.Equal(t, 12, res3.Listed)
 	assert.Equal(t, 1, res3.Started)
 	assert.Zero(t, res3.AlreadyStarted)
 	assert.Equal(t, []string{newID}, st.takeCalls())
 	want := f.clock.Now().Add(-10 * time.Second)
-	assert.True(t, res3.State.Since.Equal(want), "Since moved to the new threat: got %v, want %v", res3.State.Since, want)
-	assert.Contains(t, res3.State.Seen, newID)
+	assert.True(t, res3.State.Created.Since.Equal(want), "Since moved to the new threat: got %v, want %v", res3.State.Created.Since, want)
+	assert.Contains(t, res3.State.Created.Seen, newID)
 }
 
 // Seen only holds what the overlap still re-reads; older entries are dropped, and the
@@ -114,16 +133,16 @@ func TestPollerForgetsThreatsOutsideTheOverlap(t *testing.T) {
 	st := &starter{}
 	p, env := newPollerEnv(f, st, 0)
 	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats,
-		activities.PollInput{State: activities.PollState{Since: f.clock.Now().Add(-time.Hour)}, Overlap: 3 * time.Minute})
+		activities.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: 3 * time.Minute})
 	require.NoError(t, err)
 	assert.Equal(t, 5, res.Started)
 	// Newest is 2m ago, so the window reaches back to 5m ago (inclusive): the adware (5m),
 	// the miner (4m) and the no-VSS ransomware (2m) stay; 9m and 7m are dropped.
-	assert.ElementsMatch(t, []string{threatAdware, threatMiner, threatNoVSS}, slices.Collect(maps.Keys(res.State.Seen)))
+	assert.ElementsMatch(t, []string{threatAdware, threatMiner, threatNoVSS}, slices.Collect(maps.Keys(res.State.Created.Seen)))
 
 	res2, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: res.State, Overlap: 3 * time.Minute})
 	require.NoError(t, err)
-	assert.Equal(t, 3, res2.Listed, "only the overlap window is re-read")
+	assert.Equal(t, 6, res2.Listed, "only the overlap window is re-read, by both streams")
 	assert.Zero(t, res2.Started+res2.AlreadyStarted)
 	assert.Len(t, st.takeCalls(), 5, "only the first poll tried to start anything")
 }
@@ -133,12 +152,12 @@ func TestPollerCountsAlreadyStarted(t *testing.T) {
 	st := &starter{running: map[string]bool{threatMacro: true, threatMiner: true}}
 	p, env := newPollerEnv(f, st, 0)
 	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats,
-		activities.PollInput{State: activities.PollState{Since: f.clock.Now().Add(-time.Hour)}, Overlap: time.Hour})
+		activities.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
 	require.NoError(t, err)
-	assert.Equal(t, 5, res.Listed)
+	assert.Equal(t, 10, res.Listed)
 	assert.Equal(t, 3, res.Started)
 	assert.Equal(t, 2, res.AlreadyStarted)
-	assert.Len(t, res.State.Seen, 5, "already-started threats are seen too")
+	assert.Len(t, res.State.Created.Seen, 5, "already-started threats are seen too")
 }
 
 // A failed start fails the poll without a result, so the Schedule keeps the old cursor
@@ -148,7 +167,7 @@ func TestPollerStartErrorFailsThePoll(t *testing.T) {
 	f := newFixture(t)
 	st := &starter{failFor: map[string]int{threatAdware: 1}}
 	p, env := newPollerEnv(f, st, 0)
-	state := activities.PollState{Since: f.clock.Now().Add(-time.Hour)}
+	state := since(f.clock.Now().Add(-time.Hour))
 
 	val, err := env.ExecuteActivity(p.ListAndStartThreats, activities.PollInput{State: state, Overlap: time.Hour})
 	require.Error(t, err)
@@ -161,7 +180,7 @@ func TestPollerStartErrorFailsThePoll(t *testing.T) {
 	// The retry, from the same (unadvanced) cursor.
 	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: state, Overlap: time.Hour})
 	require.NoError(t, err)
-	assert.Equal(t, 5, res.Listed)
+	assert.Equal(t, 10, res.Listed)
 	assert.Equal(t, 3, res.Started, "the failed threat and the two after it")
 	assert.Equal(t, 2, res.AlreadyStarted, "the two started before the failure")
 	assert.Equal(t, demoThreats, st.takeCalls())
@@ -171,13 +190,62 @@ func TestPollerStartErrorFailsThePoll(t *testing.T) {
 func TestPollerWrongTokenIsNotRetried(t *testing.T) {
 	f := newFixture(t)
 	st := &starter{}
-	p := &activities.Poller{S1: newClient(t, f.url, "not-the-token-9d8c7b"), Start: st.Start}
+	p := &activities.Poller{S1: newClient(t, f.url, "not-the-token-9d8c7b"), Investigations: st}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(p)
 	_, err := run[activities.PollResult](t, env, p.ListAndStartThreats,
-		activities.PollInput{State: activities.PollState{Since: f.clock.Now().Add(-time.Hour)}, Overlap: time.Hour})
+		activities.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
 	requireNonRetryable(t, err, activities.ErrTypeS1Refused)
 	assert.NotContains(t, err.Error(), "not-the-token-9d8c7b")
 	assert.Empty(t, st.takeCalls())
+}
+
+// A threat changed in the console reaches its running investigation once per change; a
+// change to a threat whose investigation has finished starts nothing.
+func TestPollerRoutesConsoleChanges(t *testing.T) {
+	f := newFixture(t)
+	st := &starter{closed: map[string]bool{threatMiner: true}}
+	p, env := newPollerEnv(f, st, 2)
+	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
+	require.NoError(t, err)
+	require.Equal(t, 5, res.Started)
+	assert.Empty(t, st.notified, "a new threat is not also reported as changed")
+	st.takeCalls()
+
+	// An analyst resolves two threats in the console.
+	f.clock.Advance(time.Minute)
+	_, err = f.s1.SetIncidentStatus(context.Background(), []string{threatMacro, threatMiner}, s1client.IncidentResolved, "")
+	require.NoError(t, err)
+	res2, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: res.State, Overlap: time.Hour})
+	require.NoError(t, err)
+	assert.Equal(t, []string{threatMacro}, st.notified, "the running investigation is told")
+	assert.Equal(t, 1, res2.Notified)
+	assert.Equal(t, 1, res2.Closed, "the finished one is left alone")
+	assert.Zero(t, res2.Started)
+	assert.Equal(t, []string{threatMiner}, st.takeCalls(), "only the finished one was offered a start, and refused")
+	assert.True(t, res2.State.Updated.Since.Equal(f.clock.Now()), "the updated cursor moved to the change")
+
+	// Polling again re-reads the change (overlap) but does not deliver it twice.
+	res3, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: res2.State, Overlap: time.Hour})
+	require.NoError(t, err)
+	assert.Zero(t, res3.Notified+res3.Closed+res3.Started)
+	assert.Len(t, st.notified, 1)
+}
+
+// A changed threat that never had an investigation (it became visible after the created
+// stream had moved past it) gets one: the updated stream is the safety net.
+func TestPollerStartsChangedThreatsThatWereNeverInvestigated(t *testing.T) {
+	f := newFixture(t)
+	st := &starter{}
+	p, env := newPollerEnv(f, st, 0)
+	// The created cursor is already past every demo threat; the updated one is not.
+	state := activities.PollState{
+		Created: activities.StreamState{Since: f.clock.Now().Add(time.Hour)},
+		Updated: activities.StreamState{Since: f.clock.Now().Add(-time.Hour)},
+	}
+	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: state, Overlap: time.Minute})
+	require.NoError(t, err)
+	assert.Equal(t, 5, res.Started)
+	assert.ElementsMatch(t, demoThreats, st.takeCalls())
 }

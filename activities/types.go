@@ -14,6 +14,10 @@ type Settings struct {
 	ApprovalTimeout   time.Duration `json:"approvalTimeout"`
 	MitigationTimeout time.Duration `json:"mitigationTimeout"`
 	MitigationPoll    time.Duration `json:"mitigationPoll"`
+	// S1TaskQueue carries every activity that calls SentinelOne, so that one
+	// fleet-wide task-queue rate limit bounds the calls of all workers together.
+	// Empty: the investigation's own task queue.
+	S1TaskQueue string `json:"s1TaskQueue,omitempty"`
 }
 
 // NoteInput asks for one note on a threat. Marker makes the note idempotent: a note

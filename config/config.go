@@ -31,11 +31,20 @@ type Config struct {
 	LLMModel   string        `envconfig:"LLM_MODEL" desc:"model name; empty = no model, the rules engine analyses alone"`
 	LLMTimeout time.Duration `envconfig:"LLM_TIMEOUT" default:"60s" desc:"timeout of one model call"`
 
-	PollInterval  time.Duration `envconfig:"POLL_INTERVAL" default:"30s" desc:"how often the poller lists new threats"`
-	PollOverlap   time.Duration `envconfig:"POLL_OVERLAP" default:"5m" desc:"how far back each poll re-reads, for threats that become visible late"`
-	PollLookback  time.Duration `envconfig:"POLL_LOOKBACK" default:"24h" desc:"how far back the very first poll reads"`
-	PolicyMode    policy.Mode   `envconfig:"POLICY_MODE" default:"auto" desc:"recommend | approve | auto"`
-	MinConfidence float64       `envconfig:"MIN_CONFIDENCE" default:"0.8" desc:"minimum analysis confidence for automatic actions"`
+	PollInterval time.Duration `envconfig:"POLL_INTERVAL" default:"30s" desc:"how often the poller lists new threats"`
+	PollOverlap  time.Duration `envconfig:"POLL_OVERLAP" default:"5m" desc:"how far back each poll re-reads, for threats that become visible late"`
+	PollLookback time.Duration `envconfig:"POLL_LOOKBACK" default:"24h" desc:"how far back the very first poll reads (first-run backfill window)"`
+
+	ScopeAccountIDs []string `envconfig:"SCOPE_ACCOUNT_IDS" desc:"comma-separated account IDs the poller is limited to (empty: all the token sees)"`
+	ScopeSiteIDs    []string `envconfig:"SCOPE_SITE_IDS" desc:"comma-separated site IDs the poller is limited to"`
+	ScopeGroupIDs   []string `envconfig:"SCOPE_GROUP_IDS" desc:"comma-separated group IDs the poller is limited to"`
+
+	S1ActivitiesPerSecond float64 `envconfig:"S1_ACTIVITIES_PER_SECOND" default:"8" desc:"fleet-wide rate of SentinelOne activities (Temporal task-queue limit); each makes at most one call to the 10 rps /threats class"`
+
+	PushAddr      string      `envconfig:"PUSH_ADDR" desc:"address of the push-ingest endpoint in the poller (e.g. :8443); empty = off"`
+	PushSecret    Secret      `envconfig:"PUSH_SECRET" desc:"shared secret of the push-ingest endpoint (bearer token or HMAC-SHA256 key, at least 32 characters)"`
+	PolicyMode    policy.Mode `envconfig:"POLICY_MODE" default:"auto" desc:"recommend | approve | auto"`
+	MinConfidence float64     `envconfig:"MIN_CONFIDENCE" default:"0.8" desc:"minimum analysis confidence for automatic actions"`
 
 	ApprovalTimeout   time.Duration `envconfig:"APPROVAL_TIMEOUT" default:"24h" desc:"how long an investigation waits for a human; then it takes no action"`
 	MitigationTimeout time.Duration `envconfig:"MITIGATION_TIMEOUT" default:"15m" desc:"how long to wait for a mitigation to settle before reporting it as timed out"`
@@ -50,6 +59,9 @@ type Temporal struct {
 	Address   string `envconfig:"TEMPORAL_ADDRESS" default:"127.0.0.1:7233" desc:"Temporal frontend host:port"`
 	Namespace string `envconfig:"TEMPORAL_NAMESPACE" default:"default" desc:"Temporal namespace"`
 	TaskQueue string `envconfig:"TASK_QUEUE" default:"s1copilot" desc:"task queue of the investigation workflows"`
+	// S1TaskQueue is separate so that its server-side rate limit covers exactly the
+	// activities that call SentinelOne, across every worker.
+	S1TaskQueue string `envconfig:"S1_TASK_QUEUE" default:"s1copilot-s1" desc:"task queue of the activities that call SentinelOne"`
 }
 
 // ClientOptions are the Temporal client options for these settings; every process dials
@@ -79,6 +91,9 @@ func (t Temporal) validate() []string {
 	}
 	if t.TaskQueue == "" {
 		p = append(p, Prefix+"_TASK_QUEUE must not be empty")
+	}
+	if t.S1TaskQueue == "" || t.S1TaskQueue == t.TaskQueue {
+		p = append(p, Prefix+"_S1_TASK_QUEUE must be set and differ from "+Prefix+"_TASK_QUEUE")
 	}
 	return p
 }
@@ -146,6 +161,12 @@ func (c Config) Validate() error {
 	}
 	if c.PollLookback <= 0 {
 		p = append(p, Prefix+"_POLL_LOOKBACK must be positive")
+	}
+	if c.S1ActivitiesPerSecond <= 0 {
+		p = append(p, Prefix+"_S1_ACTIVITIES_PER_SECOND must be positive")
+	}
+	if c.PushAddr != "" && len(c.PushSecret.Reveal()) < 32 {
+		p = append(p, Prefix+"_PUSH_SECRET must be at least 32 characters when "+Prefix+"_PUSH_ADDR is set")
 	}
 	if !c.PolicyMode.Valid() {
 		p = append(p, fmt.Sprintf("%s_POLICY_MODE %q must be one of recommend, approve, auto", Prefix, c.PolicyMode))

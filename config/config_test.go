@@ -31,6 +31,8 @@ func TestLoadDefaultsWithSimulatorURL(t *testing.T) {
 	assert.Equal(t, 30*time.Second, c.PollInterval)
 	assert.Equal(t, policy.ModeAuto, c.PolicyMode)
 	assert.False(t, c.LLMConfigured())
+	assert.Equal(t, "s1copilot-s1", c.Temporal.S1TaskQueue)
+	assert.Empty(t, c.ScopeSiteIDs)
 }
 
 func TestLoadListsEveryProblemAtOnce(t *testing.T) {
@@ -40,6 +42,8 @@ func TestLoadListsEveryProblemAtOnce(t *testing.T) {
 		"S1C_POLICY_MODE":      "yolo",
 		"S1C_LLM_BASE_URL":     "ftp://models",
 		"S1C_APPROVAL_TIMEOUT": "-1h",
+		"S1C_PUSH_ADDR":        ":8443",
+		"S1C_PUSH_SECRET":      "short",
 	})
 	_, err := Load()
 	require.Error(t, err)
@@ -53,6 +57,7 @@ func TestLoadListsEveryProblemAtOnce(t *testing.T) {
 		"S1C_LLM_BASE_URL",
 		"S1C_LLM_MODEL is required",
 		"S1C_APPROVAL_TIMEOUT must be positive",
+		"S1C_PUSH_SECRET must be at least 32 characters",
 	} {
 		assert.Contains(t, msg, want)
 	}
@@ -87,4 +92,12 @@ func TestSecretsNeverPrint(t *testing.T) {
 	}
 	assert.Equal(t, "super-secret-token", c.S1Token.Reveal())
 	assert.True(t, strings.Contains(fmt.Sprint(c.S1Token), "redacted"))
+}
+
+func TestScopeListsAreCommaSeparated(t *testing.T) {
+	setEnv(t, map[string]string{"S1C_S1_URL": "http://127.0.0.1:1", "S1C_S1_TOKEN": "t", "S1C_SCOPE_SITE_IDS": "111,222", "S1C_SCOPE_ACCOUNT_IDS": "9"})
+	c, err := Load()
+	require.NoError(t, err)
+	assert.Equal(t, []string{"111", "222"}, c.ScopeSiteIDs)
+	assert.Equal(t, []string{"9"}, c.ScopeAccountIDs)
 }

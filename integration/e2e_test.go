@@ -104,17 +104,18 @@ func newStack(t *testing.T, tweak func(*config.Config)) *stack {
 
 	cfg := config.Config{
 		S1URL: hs.URL, S1Token: token,
-		Temporal:          config.Temporal{Address: srv.FrontendHostPort(), Namespace: "default", TaskQueue: "s1copilot-it"},
-		LLMTimeout:        time.Minute,
-		PollInterval:      time.Second,
-		PollOverlap:       time.Minute,
-		PollLookback:      time.Hour,
-		PolicyMode:        policy.ModeAuto,
-		MinConfidence:     0.8,
-		ApprovalTimeout:   10 * time.Minute,
-		MitigationTimeout: 5 * time.Second,
-		MitigationPoll:    300 * time.Millisecond,
-		LogLevel:          "error",
+		Temporal:              config.Temporal{Address: srv.FrontendHostPort(), Namespace: "default", TaskQueue: "s1copilot-it", S1TaskQueue: "s1copilot-it-s1"},
+		S1ActivitiesPerSecond: 8,
+		LLMTimeout:            time.Minute,
+		PollInterval:          time.Second,
+		PollOverlap:           time.Minute,
+		PollLookback:          time.Hour,
+		PolicyMode:            policy.ModeAuto,
+		MinConfidence:         0.8,
+		ApprovalTimeout:       10 * time.Minute,
+		MitigationTimeout:     5 * time.Second,
+		MitigationPoll:        300 * time.Millisecond,
+		LogLevel:              "error",
 	}
 	if tweak != nil {
 		tweak(&cfg)
@@ -122,10 +123,10 @@ func newStack(t *testing.T, tweak func(*config.Config)) *stack {
 	require.NoError(t, cfg.Validate())
 	acts, err := activities.New(cfg)
 	require.NoError(t, err)
-	w := worker.New(srv.Client(), cfg.Temporal.TaskQueue, worker.Options{})
-	workflows.RegisterInvestigation(w, acts)
-	require.NoError(t, w.Start())
-	t.Cleanup(w.Stop)
+	for _, w := range workflows.NewWorkers(srv.Client(), cfg, acts, nil) {
+		require.NoError(t, w.Start())
+		t.Cleanup(w.Stop)
+	}
 
 	return &stack{t: t, ctx: ctx, c: srv.Client(), sim: sim, cfg: cfg, s1: acts.S1}
 }

@@ -4,8 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/url"
-	"strconv"
-	"time"
+	"strings"
 )
 
 // GetAgent fetches one agent via GET /agents?ids=<id>; no match yields an error wrapping
@@ -54,65 +53,100 @@ func (c *Client) ConnectAgents(ctx context.Context, agentIDs []string) (int, err
 	return n, nil
 }
 
-// ListActivitiesParams filters GET /activities. Zero values mean "not set".
-type ListActivitiesParams struct {
-	ThreatIDs     []string
-	AgentIDs      []string
-	ActivityTypes []int
-	CreatedAtGte  time.Time
-	SortBy        string // e.g. "createdAt"
-	SortOrder     string // "asc" or "desc"
-	Limit         int    // 1..1000; 0 means DefaultLimit
-	Cursor        string
+// ListAgentsParams filters GET /agents. Zero values mean "not set".
+type ListAgentsParams struct {
+	IDs []string
+	// ComputerName matches the name exactly (the API's computerName).
+	ComputerName string
+	// ComputerNameContains matches a substring (computerName__contains; the console wants
+	// at least 2 characters).
+	ComputerNameContains string
+	SiteIDs              []string
+	NetworkStatuses      []string // connected | disconnected | connecting | disconnecting
+	OSTypes              []string // windows | windows_legacy | macos | linux
+	// Limit is the page size, 1..1000; 0 means DefaultLimit.
+	Limit  int
+	Cursor string
 }
 
-// ListActivities fetches one page of GET /activities: the second witness when verifying
-// that a mitigation or isolation really happened.
-func (c *Client) ListActivities(ctx context.Context, p ListActivitiesParams) (Page[Activity], error) {
-	const op = "list activities"
+func (p ListAgentsParams) query() (url.Values, error) {
+	const op = "list agents"
 	q := url.Values{}
-	limit := p.Limit
-	switch {
-	case limit == 0:
-		limit = DefaultLimit
-	case limit < 1 || limit > MaxLimit:
-		return Page[Activity]{}, invalidArg(op, "limit %d out of range 1..%d", p.Limit, MaxLimit)
+	limit, err := pageLimit(op, p.Limit)
+	if err != nil {
+		return nil, err
 	}
-	q.Set("limit", strconv.Itoa(limit))
-	for key, ids := range map[string][]string{"threatIds": p.ThreatIDs, "agentIds": p.AgentIDs} {
-		if v, err := csv(ids); err != nil {
-			return Page[Activity]{}, invalidArg(op, "%s: %v", key, err)
-		} else if v != "" {
-			q.Set(key, v)
+	q.Set("limit", limit)
+	if err := setCSV(q, op, map[string][]string{
+		"ids": p.IDs, "siteIds": p.SiteIDs, "networkStatuses": p.NetworkStatuses, "osTypes": p.OSTypes,
+	}); err != nil {
+		return nil, err
+	}
+	// Both name filters are comma-separated lists on the wire: a comma would split the name.
+	for key, v := range map[string]string{"computerName": p.ComputerName, "computerName__contains": p.ComputerNameContains} {
+		if v == "" {
+			continue
 		}
-	}
-	if len(p.ActivityTypes) > 0 {
-		s := make([]string, len(p.ActivityTypes))
-		for i, t := range p.ActivityTypes {
-			s[i] = strconv.Itoa(t)
+		if strings.Contains(v, ",") {
+			return nil, invalidArg(op, "%s %q contains a comma", key, v)
 		}
-		v, _ := csv(s)
-		q.Set("activityTypes", v)
-	}
-	if !p.CreatedAtGte.IsZero() {
-		q.Set("createdAt__gte", formatTime(p.CreatedAtGte))
-	}
-	if p.SortBy != "" {
-		q.Set("sortBy", p.SortBy)
-	}
-	switch p.SortOrder {
-	case "":
-	case "asc", "desc":
-		q.Set("sortOrder", p.SortOrder)
-	default:
-		return Page[Activity]{}, invalidArg(op, "sortOrder %q must be asc or desc", p.SortOrder)
+		q.Set(key, v)
 	}
 	if p.Cursor != "" {
 		q.Set("cursor", p.Cursor)
 	}
-	page, err := list[Activity](ctx, c, "/activities", "/activities", q)
+	return q, nil
+}
+
+// ListAgents fetches one page of GET /agents.
+func (c *Client) ListAgents(ctx context.Context, p ListAgentsParams) (Page[Agent], error) {
+	q, err := p.query()
 	if err != nil {
-		return Page[Activity]{}, err
+		return Page[Agent]{}, err
 	}
-	return page, nil
+	return list[Agent](ctx, c, "/agents", "/agents", q)
+}
+
+// EachAgent calls fn for every agent matching p, following the cursor from p.Cursor. An
+// error from fn stops the iteration and is returned unchanged.
+func (c *Client) EachAgent(ctx context.Context, p ListAgentsParams, fn func(Agent) error) error {
+	if _, err := p.query(); err != nil {
+		return err
+	}
+	return each(p.Cursor, "agent", func(cursor string) (Page[Agent], error) {
+		p.Cursor = cursor
+		return c.ListAgents(ctx, p)
+	}, fn)
+}
+
+// AgentByComputerName returns the one agent whose computerName is exactly name (GET
+// /agents?computerName=…; the answer is checked again here, case-sensitively, so a console
+// that ignored the filter cannot hand back another host). No match wraps ErrNotFound;
+// several (e.g. a re-imaged host registered twice) wrap ErrAmbiguous and list their IDs.
+func (c *Client) AgentByComputerName(ctx context.Context, name string) (Agent, error) {
+	const op = "agent by computer name"
+	if strings.TrimSpace(name) == "" {
+		return Agent{}, invalidArg(op, "empty computer name")
+	}
+	var matches []Agent
+	err := c.EachAgent(ctx, ListAgentsParams{ComputerName: name}, func(a Agent) error {
+		if a.ComputerName == name {
+			matches = append(matches, a)
+		}
+		return nil
+	})
+	if err != nil {
+		return Agent{}, fmt.Errorf("s1: agent %q: %w", name, err)
+	}
+	switch len(matches) {
+	case 0:
+		return Agent{}, fmt.Errorf("s1: agent %q: %w", name, ErrNotFound)
+	case 1:
+		return matches[0], nil
+	}
+	ids := make([]string, len(matches))
+	for i, a := range matches {
+		ids[i] = string(a.ID)
+	}
+	return Agent{}, fmt.Errorf("s1: agent %q: %d agents have this name (IDs %s): %w", name, len(matches), strings.Join(ids, ", "), ErrAmbiguous)
 }

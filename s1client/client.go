@@ -2,8 +2,16 @@
 // agents, notes, mitigation and network isolation.
 //
 // It knows nothing of Temporal and never retries: the caller owns retries and uses
-// *APIError (Temporary, RetryAfter) and the sentinel errors to decide. The API token is sent
+// *APIError (Temporary, RetryDelay) and the sentinel errors to decide. The API token is sent
 // only in the Authorization header and never appears in errors or in fmt/slog output.
+//
+// # Rate limits
+//
+// Each Client waits on a local token bucket per endpoint class (EndpointClass; the table and
+// its sources are on DefaultRateLimits). These are per-process guards only: the console
+// counts per API token across all processes, and the product's fleet-wide limit is Temporal's
+// task-queue activity rate limit, documented by the product team. WithRateLimits changes the
+// buckets, WithoutRateLimits turns them off.
 package s1client
 
 import (
@@ -43,7 +51,11 @@ type Client struct {
 	host      string
 	userAgent string
 	hc        *http.Client
-	limiter   *rate.Limiter
+	// limits is the configuration; limiters is built from it in New. shared, if set (the
+	// legacy WithRateLimiter), replaces every per-class limiter.
+	limits   map[EndpointClass]Limit
+	limiters map[EndpointClass]*rate.Limiter
+	shared   *rate.Limiter
 	// auth is behind a pointer so that printing a Client value (%v of *c) shows an address,
 	// never the token; String/GoString/LogValue cover the pointer.
 	auth *credential
@@ -83,13 +95,6 @@ func WithUserAgent(ua string) Option {
 	}
 }
 
-// WithRateLimiter replaces the default local limiter (10 requests/s, burst 50: the
-// /threats class, the strictest one the client uses); nil disables local limiting. The
-// console's limits are per token across all processes, so this is only a second guard.
-func WithRateLimiter(l *rate.Limiter) Option {
-	return func(c *Client) { c.limiter = l }
-}
-
 // New returns a client for the console at baseURL, the console root such as
 // https://usea1.sentinelone.net (a trailing slash or /web/api/v2.1 suffix is tolerated).
 func New(baseURL, token string, opts ...Option) (*Client, error) {
@@ -114,12 +119,13 @@ func New(baseURL, token string, opts ...Option) (*Client, error) {
 		host:      host,
 		userAgent: DefaultUserAgent,
 		hc:        &http.Client{Timeout: DefaultTimeout},
-		limiter:   rate.NewLimiter(10, 50),
+		limits:    DefaultRateLimits(),
 		auth:      &credential{header: "ApiToken " + token},
 	}
 	for _, o := range opts {
 		o(c)
 	}
+	c.buildLimiters()
 	hc := *c.hc // copy: never mutate the caller's client
 	next := hc.CheckRedirect
 	hc.CheckRedirect = func(req *http.Request, via []*http.Request) error {
@@ -222,10 +228,8 @@ type request struct {
 
 // do performs r and decodes a 2xx JSON body into out (if non-nil).
 func (c *Client) do(ctx context.Context, r request, out any) error {
-	if c.limiter != nil {
-		if err := c.limiter.Wait(ctx); err != nil {
-			return fmt.Errorf("s1: %s %s: waiting for local rate limiter: %w", r.method, r.tmpl, err)
-		}
+	if err := c.wait(ctx, r.method, r.tmpl, r.path); err != nil {
+		return err
 	}
 	u := c.apiBase + r.path
 	if len(r.query) > 0 {
@@ -260,6 +264,10 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	defer resp.Body.Close()
 	raw, err := io.ReadAll(io.LimitReader(resp.Body, maxBody+1))
 	if err != nil {
+		if ctx.Err() == nil && resp.StatusCode >= 200 && resp.StatusCode <= 299 {
+			// The body was cut mid-way (proxy, load balancer): worth retrying.
+			return fmt.Errorf("s1: %s %s: %d response body cut short: %w: %w", r.method, r.tmpl, resp.StatusCode, ErrBadResponse, err)
+		}
 		return fmt.Errorf("s1: %s %s: reading response: %w", r.method, r.tmpl, err)
 	}
 	if len(raw) > maxBody {
@@ -284,7 +292,8 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 		return err
 	}
 	if err := decodeJSON(raw, out); err != nil {
-		return fmt.Errorf("s1: %s %s: decoding response: %w", r.method, r.tmpl, err)
+		return fmt.Errorf("s1: %s %s: %d response body (%d bytes) is not the expected JSON: %w: %w",
+			r.method, r.tmpl, resp.StatusCode, len(raw), ErrBadResponse, err)
 	}
 	return nil
 }

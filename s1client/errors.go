@@ -19,7 +19,20 @@ var (
 	ErrValidation   = errors.New("s1: validation error")
 	ErrRateLimited  = errors.New("s1: rate limited")
 	ErrServer       = errors.New("s1: server error")
+	// ErrBadResponse: a 2xx answer whose body could not be read to the end or decoded
+	// (truncated or invalid JSON). The usual cause is a proxy or load balancer cutting the
+	// body, so callers should treat it as retryable; the error text names the endpoint. A
+	// failure that persists across retries points at a console schema change.
+	ErrBadResponse = errors.New("s1: bad response body")
+	// ErrAmbiguous: a lookup that must match one object matched several
+	// (AgentByComputerName). Permanent: retrying gives the same answer.
+	ErrAmbiguous = errors.New("s1: ambiguous match")
 )
+
+// DefaultRetryAfter is the wait RetryDelay suggests for a 429 without a usable Retry-After
+// header. 5 s is the fallback GOBP (the build-partner Go SDK) uses; whether the console sends
+// Retry-After at all is unverified (API reference §1.4).
+const DefaultRetryAfter = 5 * time.Second
 
 // consoleHint is added when the console cannot be reached, or answers like something that
 // is not a SentinelOne console, before it ever returned JSON: the usual cause is a wrong
@@ -101,6 +114,18 @@ func (e *APIError) Unwrap() error {
 		return ErrServer
 	}
 	return nil
+}
+
+// RetryDelay is how long to wait before retrying: RetryAfter when the console sent one,
+// DefaultRetryAfter for a 429 without it, and 0 otherwise (the caller's own backoff applies).
+func (e *APIError) RetryDelay() time.Duration {
+	if e.RetryAfter > 0 {
+		return e.RetryAfter
+	}
+	if e.StatusCode == http.StatusTooManyRequests {
+		return DefaultRetryAfter
+	}
+	return 0
 }
 
 // Temporary reports whether retrying later may succeed (429 and 5xx).

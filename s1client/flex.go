@@ -97,7 +97,8 @@ func (n *FlexInt) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	f, err := strconv.ParseFloat(text, 64)
-	if err != nil || f != math.Trunc(f) || math.Abs(f) > math.MaxInt64 {
+	// float64(math.MaxInt64) is 2^63, itself out of range: >= keeps the conversion defined.
+	if err != nil || f != math.Trunc(f) || math.Abs(f) >= math.MaxInt64 {
 		return fmt.Errorf("s1: flex int: cannot use %.40q as an integer", text)
 	}
 	*n = FlexInt(f)
@@ -137,6 +138,9 @@ func (v *FlexBool) UnmarshalJSON(b []byte) error {
 // UTC), and null/""/"None" (as the zero time). It marshals back to RFC 3339 (null if zero).
 type Time struct{ time.Time }
 
+// maxEpochMillis is 9999-12-31 in epoch milliseconds.
+const maxEpochMillis = 253402300799999
+
 // zonelessLayout covers timestamps some endpoints send without a zone designator.
 const zonelessLayout = "2006-01-02T15:04:05.999999999"
 
@@ -153,8 +157,12 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	if !ok {
 		// A bare number: epoch milliseconds (Power Query) or seconds.
 		f, perr := strconv.ParseFloat(string(bytes.TrimSpace(b)), 64)
-		if perr != nil {
-			return fmt.Errorf("s1: time: unexpected JSON %s", typeOfJSON(b))
+		if perr != nil || math.IsNaN(f) || math.IsInf(f, 0) {
+			return fmt.Errorf("s1: time: unexpected JSON %s", typeOfJSON(bytes.TrimSpace(b)))
+		}
+		// Beyond year 9999 either way is no timestamp the console sends.
+		if math.Abs(f) > maxEpochMillis {
+			return fmt.Errorf("s1: time: epoch %.0f out of range", f)
 		}
 		if math.Abs(f) > 1e11 {
 			t.Time = time.UnixMilli(int64(f)).UTC()
@@ -175,12 +183,13 @@ func (t *Time) UnmarshalJSON(b []byte) error {
 	return fmt.Errorf("s1: time: cannot parse %.60q", str)
 }
 
-// MarshalJSON implements json.Marshaler.
+// MarshalJSON implements json.Marshaler. Like time.Time it refuses years outside 0..9999,
+// which RFC 3339 cannot express.
 func (t Time) MarshalJSON() ([]byte, error) {
 	if t.IsZero() {
 		return []byte("null"), nil
 	}
-	return json.Marshal(t.UTC().Format(time.RFC3339Nano))
+	return t.UTC().MarshalJSON()
 }
 
 func typeOfJSON(b []byte) string {

@@ -125,30 +125,72 @@ func TestSamplesDecode(t *testing.T) {
 			assert.Equal(t, 1, page.TotalItems)
 		},
 		"rapid7_create_query.json": func(t *testing.T, raw []byte) {
-			env := decodeEnvelope[DVQuery](t, raw)
-			assert.Equal(t, "q9679169d5a4607cc41a9100123456789", env.Data.QueryID)
+			c, rec := newServer(t, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, raw) })
+			from := time.Date(2023, 10, 22, 0, 0, 0, 0, time.UTC)
+			id, err := c.DVInitQuery(ctx, DVQueryParams{Query: `EventType = "Task Update"`, FromDate: from, ToDate: from.Add(24 * time.Hour)})
+			require.NoError(t, err)
+			assert.Equal(t, "q9679169d5a4607cc41a9100123456789", id)
+			assert.Equal(t, "/web/api/v2.1/dv/init-query", rec.all()[0].Path)
 		},
 		"rapid7_get_query_status.json": func(t *testing.T, raw []byte) {
-			env := decodeEnvelope[DVQueryStatus](t, raw)
-			assert.Equal(t, "FINISHED", env.Data.ResponseState)
-			assert.Equal(t, FlexInt(100), env.Data.ProgressStatus)
-			require.NotNil(t, env.Data.QueryModeInfo)
-			assert.Equal(t, "scalyr", env.Data.QueryModeInfo.Mode)
-			assert.Equal(t, time.Date(2022, 7, 31, 8, 11, 1, 0, time.UTC), env.Data.QueryModeInfo.LastActivatedAt.UTC())
+			c, rec := newServer(t, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, raw) })
+			st, err := c.DVQueryStatus(ctx, "q9679169d5a4607cc41a9100123456789")
+			require.NoError(t, err)
+			assert.Equal(t, "FINISHED", st.ResponseState)
+			assert.Equal(t, DVFinished, st.State())
+			assert.True(t, st.State().Terminal())
+			assert.Equal(t, FlexInt(100), st.ProgressStatus)
+			assert.Nil(t, st.Warnings)
+			require.NotNil(t, st.QueryModeInfo)
+			assert.Equal(t, "scalyr", st.QueryModeInfo.Mode)
+			assert.Equal(t, time.Date(2022, 7, 31, 8, 11, 1, 0, time.UTC), st.QueryModeInfo.LastActivatedAt.UTC())
+			assert.Equal(t, "q9679169d5a4607cc41a9100123456789", first(rec.all()[0].Query["queryId"]))
 		},
 		"rapid7_cancel_running_query.json": func(t *testing.T, raw []byte) {
+			c, rec := newServer(t, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, raw) })
+			require.NoError(t, c.DVCancel(ctx, "q1"))
+			assert.JSONEq(t, `{"queryId":"q1"}`, string(rec.all()[0].Body))
 			env := decodeEnvelope[DVCancel](t, raw)
 			assert.Equal(t, FlexString("FINISHED"), env.Data.Success)
 		},
 		"rapid7_get_events_success_page_1.json": func(t *testing.T, raw []byte) {
-			env := decodeEnvelope[[]DVEvent](t, raw)
-			require.Len(t, env.Data, 3)
-			assert.Equal(t, "eyJkZX01234=", string(env.Pagination.NextCursor))
-			assert.Equal(t, FlexInt(5), env.Pagination.TotalItems)
-			assert.Equal(t, "Task Update", env.Data[0].EventType)
-			assert.Equal(t, FlexString("1234"), env.Data[0].PID)
-			assert.False(t, bool(env.Data[0].RelatedToThreat))
-			assert.Equal(t, "ABCD1234", env.Data[2].Storyline)
+			// Page 1 is the sample; page 2 (its nextCursor) is the same events on a last page.
+			last := strings.Replace(string(raw), `"nextCursor": "eyJkZX01234="`, `"nextCursor": null`, 1)
+			require.NotEqual(t, string(raw), last)
+			c, rec := newServer(t, func(w http.ResponseWriter, r *http.Request) {
+				if r.URL.Query().Get("cursor") == "eyJkZX01234=" {
+					writeJSON(w, 200, last)
+					return
+				}
+				writeJSON(w, 200, raw)
+			})
+			page, err := c.DVEvents(ctx, "q1", "", 3)
+			require.NoError(t, err)
+			require.Len(t, page.Items, 3)
+			assert.Equal(t, "eyJkZX01234=", page.NextCursor)
+			assert.Equal(t, 5, page.TotalItems)
+			e := page.Items[0]
+			assert.Equal(t, "Task Update", e.EventType)
+			assert.Equal(t, "scheduled_task", e.ObjectType)
+			assert.Equal(t, FlexString("000000000000000001"), e.ID)
+			assert.Equal(t, FlexString("1234"), e.PID)
+			assert.False(t, bool(e.RelatedToThreat), `"False"`)
+			assert.True(t, bool(e.AgentInfected))
+			assert.Equal(t, "ExampleName1", e.AgentName)
+			assert.Equal(t, "ExampleName1", e.EndpointName)
+			assert.Equal(t, "Example Name", e.TaskName)
+			assert.Equal(t, time.Date(2023, 10, 23, 0, 0, 0, 0, time.UTC), e.EventTime.UTC())
+			assert.Empty(t, e.ProcessName, "null")
+			assert.Equal(t, "ABCD1234", page.Items[2].Storyline)
+			assert.Empty(t, page.Items[2].AgentName)
+
+			var ids []string
+			require.NoError(t, c.EachDVEvent(ctx, "q1", 0, func(e DVEvent) error { ids = append(ids, string(e.ID)); return nil }))
+			assert.Len(t, ids, 6)
+			reqs := rec.all()
+			require.Len(t, reqs, 3)
+			assert.Equal(t, map[string][]string{"queryId": {"q1"}, "limit": {"1000"}}, reqs[1].Query)
+			assert.Equal(t, "eyJkZX01234=", first(reqs[2].Query["cursor"]))
 		},
 		"demisto_get_power_query_response.json": func(t *testing.T, raw []byte) {
 			env := decodeEnvelope[PowerQueryResult](t, raw)

@@ -10,6 +10,7 @@ import (
 	"flag"
 	"fmt"
 	"log"
+	"maps"
 	"net"
 	"net/http"
 	"os"
@@ -39,6 +40,11 @@ func run(args []string, logger *log.Logger) error {
 	token := fl.String("token", "", "API token clients must send as 'Authorization: ApiToken <token>' (default $S1SIM_TOKEN, else demo-token)")
 	mitigationDelay := fl.Duration("mitigation-delay", 3*time.Second, "time a mitigation stays pending before the agent reports")
 	isolationDelay := fl.Duration("isolation-delay", 2*time.Second, "time an agent spends disconnecting/connecting")
+	faults := fl.String("faults", "none", "fault profile ("+strings.Join(slices.Sorted(maps.Keys(simulator.FaultProfiles)), ", ")+") or a JSON object, e.g. '{\"serverErrorRate\":0.1,\"seed\":7}'")
+	faultsAfter := fl.Bool("faults-after-side-effects", false, "inject 5xx after the handler ran (the action is applied, the response lost)")
+	enforceLimits := fl.Bool("enforce-rate-limits", false, "answer 429 when a token exceeds the per-endpoint rate limits")
+	dvQueryDelay := fl.Duration("dv-query-delay", 2*time.Second, "time a Deep Visibility query runs before it is FINISHED")
+	defaultVisibleAfter := fl.Duration("default-visible-after", 0, "delay before threats added at runtime appear in GET /threats")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -49,12 +55,18 @@ func run(args []string, logger *log.Logger) error {
 		*token = envOr("S1SIM_TOKEN", "demo-token")
 	}
 
+	faultCfg, err := simulator.ParseFaults(*faults)
+	if err != nil {
+		return err
+	}
 	sc, err := loadScenario(*scenario)
 	if err != nil {
 		return err
 	}
 	sim, err := simulator.New(sc, simulator.Options{
 		Token: *token, MitigationDelay: *mitigationDelay, IsolationDelay: *isolationDelay,
+		DVQueryDelay: *dvQueryDelay, DefaultVisibleAfter: *defaultVisibleAfter,
+		Faults: faultCfg, FaultsAfterSideEffects: *faultsAfter, EnforceRateLimits: *enforceLimits,
 	})
 	if err != nil {
 		return fmt.Errorf("create simulator: %w", err)
@@ -69,7 +81,7 @@ func run(args []string, logger *log.Logger) error {
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	base := "http://" + ln.Addr().String()
-	logger.Printf("scenario %q: %d agents, %d threats", sc.Name, len(sc.Agents), len(sc.Threats))
+	logger.Printf("scenario %q: %d agents, %d threats; faults %s; rate limits enforced: %t", sc.Name, len(sc.Agents), len(sc.Threats), *faults, *enforceLimits)
 	fmt.Printf("s1sim listening on %s (API base %s%s)\n", base, base, simulator.APIPrefix)
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

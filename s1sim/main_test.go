@@ -47,3 +47,23 @@ func TestLogRequestsOmitsToken(t *testing.T) {
 		t.Fatalf("unexpected log line: %q", line)
 	}
 }
+
+func TestRunRejectsBadFaults(t *testing.T) {
+	var buf bytes.Buffer
+	err := run([]string{"-faults", "sometimes", "-addr", "127.0.0.1:0"}, log.New(&buf, "", 0))
+	if err == nil || !strings.Contains(err.Error(), "chaos") {
+		t.Fatalf("unknown profile: %v", err)
+	}
+	err = run([]string{"-faults", `{"serverErrorRate":2}`, "-addr", "127.0.0.1:0"}, log.New(&buf, "", 0))
+	if err == nil || !strings.Contains(err.Error(), "serverErrorRate") {
+		t.Fatalf("bad rate: %v", err)
+	}
+}
+
+func TestEmbeddedScenariosLoad(t *testing.T) {
+	for _, name := range []string{"demo", "quiet-day", "outbreak", "mssp"} {
+		if _, err := loadScenario(name); err != nil {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

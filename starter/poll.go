@@ -2,12 +2,15 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"net/http"
 	"time"
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
+	"golang.org/x/time/rate"
 
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/logging"
@@ -47,6 +50,20 @@ func poll(ctx context.Context) error {
 	defer w.Stop()
 	if err := poller.EnsureSchedule(ctx, c, cfg); err != nil {
 		return err
+	}
+	if cfg.PushAddr != "" {
+		push := &poller.Push{
+			S1: s1, Investigations: poller.Investigations{C: c, TaskQueue: cfg.Temporal.TaskQueue},
+			Secret: []byte(cfg.PushSecret.Reveal()), Limiter: rate.NewLimiter(5, 10), Logger: z,
+		}
+		srv := &http.Server{Addr: cfg.PushAddr, Handler: push, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
+		go func() {
+			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				z.Error("Push endpoint stopped.", zap.Error(err))
+			}
+		}()
+		defer func() { _ = srv.Close() }()
+		z.Info("Push endpoint listening.", zap.String("addr", cfg.PushAddr), zap.String("path", "/v1/threats"))
 	}
 	z.Info("Poller running.", zap.String("schedule", workflows.PollerScheduleID), zap.Duration("interval", cfg.PollInterval),
 		zap.Duration("overlap", cfg.PollOverlap), zap.String("s1", cfg.S1URL))

@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 
 	"github.com/s1copilot/s1copilot/activities"
@@ -54,7 +53,7 @@ func run() error {
 		analyzer = "model " + cfg.LLMModel + " with rules fallback"
 	}
 	z.Info("Starting worker.", zap.String("s1", cfg.S1URL), zap.String("temporal", cfg.Temporal.Address),
-		zap.String("namespace", cfg.Temporal.Namespace), zap.String("taskQueue", cfg.Temporal.TaskQueue),
+		zap.String("namespace", cfg.Temporal.Namespace), zap.String("taskQueue", cfg.Temporal.TaskQueue), zap.String("s1TaskQueue", cfg.Temporal.S1TaskQueue), zap.Float64("s1ActivitiesPerSecond", cfg.S1ActivitiesPerSecond),
 		zap.String("analyzer", analyzer), zap.String("policy", acts.Settings.Policy.Version()))
 
 	c, err := client.Dial(cfg.Temporal.ClientOptions(logging.Temporal(z)))
@@ -63,25 +62,26 @@ func run() error {
 	}
 	defer c.Close()
 
-	w := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{
-		// S1 and the model have rate limits; a few dozen concurrent calls per pod is plenty.
-		MaxConcurrentActivityExecutionSize: 50,
-		WorkerStopTimeout:                  20 * time.Second,
-		OnFatalError:                       func(err error) { z.Error("Worker fatal error.", zap.Error(err)) },
-	})
-	workflows.RegisterInvestigation(w, acts)
+	workers := workflows.NewWorkers(c, cfg, acts, func(err error) { z.Error("Worker fatal error.", zap.Error(err)) })
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if cfg.HealthAddr != "" {
 		go serveHealth(ctx, z, cfg.HealthAddr, c)
 	}
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("starting worker: %w", err)
+	for i, w := range workers {
+		if err := w.Start(); err != nil {
+			for _, started := range workers[:i] {
+				started.Stop()
+			}
+			return fmt.Errorf("starting worker: %w", err)
+		}
 	}
 	<-ctx.Done()
 	z.Info("Stopping worker.")
-	w.Stop()
+	for _, w := range workers {
+		w.Stop()
+	}
 	return nil
 }
 

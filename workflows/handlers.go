@@ -24,6 +24,20 @@ func (inv *investigator) registerHandlers() error {
 	); err != nil {
 		return fmt.Errorf("registering %s update: %w", ApproveUpdate, err)
 	}
+	updates := workflow.GetSignalChannel(ctx, ThreatUpdatedSignal)
+	workflow.Go(ctx, func(ctx workflow.Context) {
+		for {
+			var cs ConsoleState
+			updates.Receive(ctx, &cs)
+			// Polls overlap, so the same or an older state can arrive again: keep the newest.
+			if inv.status.Console == nil || cs.UpdatedAt.After(inv.status.Console.UpdatedAt) {
+				inv.status.Console = &cs
+				if cs.ClosedByAnalyst() {
+					inv.log.Info("Threat closed in the SentinelOne console.", "IncidentStatus", cs.IncidentStatus, "AnalystVerdict", cs.AnalystVerdict)
+				}
+			}
+		}
+	})
 	ch := workflow.GetSignalChannel(ctx, ApprovalSignal)
 	workflow.Go(ctx, func(ctx workflow.Context) {
 		for {

@@ -58,7 +58,7 @@ func (inv *investigator) run(threatID string) (Result, error) {
 
 	inv.setStage(StageEnriching)
 	var ev investigation.Evidence
-	if err := workflow.ExecuteActivity(inv.short("fetch threat, agent and timeline"), a.EnrichThreat, threatID).Get(ctx, &ev); err != nil {
+	if err := workflow.ExecuteActivity(inv.s1("fetch threat, agent and timeline"), a.EnrichThreat, threatID).Get(ctx, &ev); err != nil {
 		return inv.fail(res, "fetching the threat from SentinelOne", err)
 	}
 	inv.upsert(AgentNameKey.ValueSet(ev.Facts.AgentName), SiteIDKey.ValueSet(ev.Facts.SiteID))
@@ -75,12 +75,16 @@ func (inv *investigator) run(threatID string) (Result, error) {
 	res.PolicyVersion = plan.PolicyVersion
 	inv.note("triage", triageNote(threatID, analysis, plan, inv.settings))
 
+	inv.status.Console = consoleOf(ev.Facts, inv.status.Console)
 	// Contain first: low-impact automatic actions do not wait for the approval of the rest.
 	if auto := plan.Actions(policy.Auto); len(auto) > 0 {
-		inv.act(ev.Facts, auto, policy.Auto)
+		inv.actUnlessClosed(&res, ev.Facts, auto, policy.Auto)
 	}
 	if pending := plan.Actions(policy.Approve); len(pending) > 0 {
 		switch d := inv.awaitApproval(pending); {
+		case inv.closedByAnalyst():
+			res.ClosedInConsole = true
+			inv.record(pending, policy.Approve, ActionNotTaken, "the threat was closed in the SentinelOne console ("+inv.status.Console.summary()+")")
 		case d == nil:
 			res.ApprovalTimedOut = true
 			inv.record(pending, policy.Approve, ActionNotTaken, "no decision before the approval deadline: no action taken")
@@ -89,7 +93,7 @@ func (inv *investigator) run(threatID string) (Result, error) {
 			inv.record(pending, policy.Approve, ActionNotTaken, fmt.Sprintf("rejected by %s: %s", d.Approver, d.Reason))
 		default:
 			res.Decision = d
-			inv.act(ev.Facts, pending, policy.Approve)
+			inv.actUnlessClosed(&res, ev.Facts, pending, policy.Approve)
 		}
 	}
 
@@ -141,7 +145,7 @@ func (inv *investigator) awaitApproval(pending []investigation.Action) *Decision
 	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
 		Timeout:      timeout,
 		TimerOptions: workflow.TimerOptions{Summary: "approval deadline"},
-	}, func() bool { return inv.decision != nil })
+	}, func() bool { return inv.decision != nil || inv.closedByAnalyst() })
 	inv.status.AwaitingApproval = nil
 	if err != nil || !ok {
 		inv.log.Info("Approval deadline passed; taking no action.", "Actions", pending)
@@ -164,7 +168,7 @@ func (inv *investigator) act(f investigation.ThreatFacts, actions []investigatio
 	for _, act := range actions {
 		in := activities.MitigateInput{ThreatID: f.ThreatID, AgentID: f.AgentID, Action: act}
 		var mr activities.MitigateResult
-		err := workflow.ExecuteActivity(inv.short("request "+string(act)), a.Mitigate, in).Get(ctx, &mr)
+		err := workflow.ExecuteActivity(inv.s1("request "+string(act)), a.Mitigate, in).Get(ctx, &mr)
 		r := ActionResult{Action: act, Disposition: d}
 		switch {
 		case err != nil:
@@ -201,6 +205,29 @@ func (inv *investigator) act(f investigation.ThreatFacts, actions []investigatio
 	inv.updateDetails()
 }
 
+// actUnlessClosed acts, unless an analyst closed the threat in the console meanwhile:
+// a human's decision in SentinelOne outranks the copilot's plan.
+func (inv *investigator) actUnlessClosed(res *Result, f investigation.ThreatFacts, actions []investigation.Action, d policy.Disposition) {
+	if inv.closedByAnalyst() {
+		res.ClosedInConsole = true
+		inv.record(actions, d, ActionNotTaken, "the threat was closed in the SentinelOne console ("+inv.status.Console.summary()+")")
+		return
+	}
+	inv.act(f, actions, d)
+}
+
+func (inv *investigator) closedByAnalyst() bool {
+	return inv.status.Console != nil && inv.status.Console.ClosedByAnalyst()
+}
+
+// consoleOf is the console state at enrichment, unless a newer one was signalled already.
+func consoleOf(f investigation.ThreatFacts, signalled *ConsoleState) *ConsoleState {
+	if signalled != nil {
+		return signalled
+	}
+	return &ConsoleState{IncidentStatus: f.IncidentStatus, AnalystVerdict: f.AnalystVerdict, MitigationStatus: f.MitigationStatus}
+}
+
 func (inv *investigator) record(actions []investigation.Action, d policy.Disposition, st ActionState, detail string) {
 	for _, act := range actions {
 		inv.status.Actions = append(inv.status.Actions, ActionResult{Action: act, Disposition: d, State: st, Detail: detail})
@@ -210,7 +237,7 @@ func (inv *investigator) record(actions []investigation.Action, d policy.Disposi
 // note posts a note; a refused note is logged and does not stop the response.
 func (inv *investigator) note(step, text string) {
 	in := activities.NoteInput{ThreatID: inv.status.ThreatID, Marker: noteMarker(workflow.GetInfo(inv.ctx).WorkflowExecution.ID, step), Text: text}
-	if err := workflow.ExecuteActivity(inv.short("post "+step+" note"), a.PostNote, in).Get(inv.ctx, nil); err != nil {
+	if err := workflow.ExecuteActivity(inv.s1("post "+step+" note"), a.PostNote, in).Get(inv.ctx, nil); err != nil {
 		inv.log.Error("Posting note failed.", "Step", step, "Error", err)
 	}
 }
@@ -236,6 +263,18 @@ func (inv *investigator) short(summary string) workflow.Context {
 	})
 }
 
+// s1 is short for activities that call SentinelOne: they run on the S1 task queue,
+// whose server-side rate limit holds across every worker.
+func (inv *investigator) s1(summary string) workflow.Context {
+	ctx := inv.short(summary)
+	if q := inv.settings.S1TaskQueue; q != "" {
+		opts := workflow.GetActivityOptions(ctx)
+		opts.TaskQueue = q
+		ctx = workflow.WithActivityOptions(ctx, opts)
+	}
+	return ctx
+}
+
 // verifyOptions turn activity retries into the polling loop: each retry is one status
 // read, not recorded in history, until the action settles or the budget runs out.
 func (inv *investigator) verifyOptions(act investigation.Action) workflow.Context {
@@ -247,7 +286,8 @@ func (inv *investigator) verifyOptions(act investigation.Action) workflow.Contex
 			BackoffCoefficient: 1.5,
 			MaximumInterval:    4 * inv.settings.MitigationPoll,
 		},
-		Summary: "verify " + string(act),
+		TaskQueue: inv.settings.S1TaskQueue,
+		Summary:   "verify " + string(act),
 	})
 }
 
@@ -280,6 +320,8 @@ func outcomeOf(r Result) Outcome {
 		}
 	}
 	switch {
+	case done == 0 && r.ClosedInConsole:
+		return OutcomeResolvedInConsole
 	case done == 0 && r.ApprovalTimedOut:
 		return OutcomeApprovalTimedOut
 	case done == 0 && r.Decision != nil && !r.Decision.Approved:

@@ -312,3 +312,36 @@ func TestOutcomeOf(t *testing.T) {
 	require.True(t, ok2)
 	require.Equal(t, "42", id)
 }
+
+func (s *investigateSuite) TestAnalystClosingTheThreatInTheConsoleStopsTheWait() {
+	s.expectEvidence(laptopEvidence(), analysis(investigation.ActionKill, investigation.ActionIsolate))
+	s.verifyAll("success")
+	now := time.Now()
+	s.env.RegisterDelayedCallback(func() {
+		s.Equal(StageAwaitingApproval, s.queryStatus().Stage)
+		s.env.SignalWorkflow(ThreatUpdatedSignal, ConsoleState{UpdatedAt: now, IncidentStatus: "resolved", AnalystVerdict: "true_positive"})
+		// An older state arriving late (overlapping polls) must not undo the newer one.
+		s.env.SignalWorkflow(ThreatUpdatedSignal, ConsoleState{UpdatedAt: now.Add(-time.Minute), IncidentStatus: "unresolved"})
+	}, 10*time.Minute)
+	s.env.ExecuteWorkflow(InvestigateThreat, Input{ThreatID: "t1"})
+
+	r := s.result()
+	s.True(r.ClosedInConsole)
+	s.Nil(r.Decision)
+	s.Equal([]investigation.Action{investigation.ActionKill}, s.mitigated, "kill ran before the analyst closed it; isolation never")
+	s.Equal(OutcomeMitigated, r.Outcome, "what was done is still reported")
+	s.Contains(s.noteText("outcome"), "isolate (approve): not_taken — the threat was closed in the SentinelOne console (incident status resolved")
+	s.Less(s.env.Now().Sub(now), time.Hour, "the investigation stopped waiting at once, not at the approval deadline")
+}
+
+func (s *investigateSuite) TestThreatAlreadyMarkedFalsePositiveIsNotActedOn() {
+	ev := laptopEvidence()
+	ev.Facts.AnalystVerdict = "false_positive"
+	s.expectEvidence(ev, analysis(investigation.ActionKill, investigation.ActionIsolate))
+	s.env.ExecuteWorkflow(InvestigateThreat, Input{ThreatID: "t1"})
+
+	r := s.result()
+	s.Equal(OutcomeResolvedInConsole, r.Outcome)
+	s.Empty(s.mitigated)
+	s.Len(r.Actions, 2)
+}

@@ -28,6 +28,9 @@ const (
 	// ApproveUpdate carries a Decision and answers at once (validated), for callers
 	// that need to know whether their decision was recorded.
 	ApproveUpdate = "approve"
+	// ThreatUpdatedSignal carries a ConsoleState: the poller saw the threat change in
+	// the SentinelOne console (e.g. an analyst resolved it) while it was investigated.
+	ThreatUpdatedSignal = "threat-updated"
 	// StatusQuery returns the investigation's Status.
 	StatusQuery = "status"
 )

@@ -1,15 +1,47 @@
 package workflows
 
 import (
+	"time"
+
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/s1copilot/s1copilot/activities"
+	"github.com/s1copilot/s1copilot/config"
 )
 
 // RegisterInvestigation registers the investigation workflow and its activities.
 func RegisterInvestigation(r worker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(InvestigateThreat, workflow.RegisterOptions{Name: InvestigateWorkflow})
+	r.RegisterActivity(acts)
+}
+
+// NewWorkers builds the investigation workers of one process: one on the investigation
+// task queue (workflows and the model/rules activities) and one on the S1 task queue,
+// whose rate limit the Temporal server enforces across all workers: the fleet-wide
+// SentinelOne budget. onFatal may be nil.
+func NewWorkers(c client.Client, cfg config.Config, acts *activities.Activities, onFatal func(error)) []worker.Worker {
+	inv := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{
+		// The model has rate limits too; a few dozen concurrent calls per process is plenty.
+		MaxConcurrentActivityExecutionSize: 50,
+		WorkerStopTimeout:                  20 * time.Second,
+		OnFatalError:                       onFatal,
+	})
+	RegisterInvestigation(inv, acts)
+	s1 := worker.New(c, cfg.Temporal.S1TaskQueue, worker.Options{
+		TaskQueueActivitiesPerSecond:       cfg.S1ActivitiesPerSecond,
+		MaxConcurrentActivityExecutionSize: 20,
+		WorkerStopTimeout:                  20 * time.Second,
+		OnFatalError:                       onFatal,
+	})
+	RegisterS1Activities(s1, acts)
+	return []worker.Worker{inv, s1}
+}
+
+// RegisterS1Activities registers the activities for the S1 task queue. (All of them:
+// registration is cheap, and only the S1 ones are ever scheduled there.)
+func RegisterS1Activities(r worker.Registry, acts *activities.Activities) {
 	r.RegisterActivity(acts)
 }
 

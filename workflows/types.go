@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"fmt"
 	"time"
 
 	"github.com/s1copilot/s1copilot/investigation"
@@ -42,6 +43,9 @@ const (
 	OutcomeRejected Outcome = "rejected"
 	// OutcomeApprovalTimedOut: nobody decided before the deadline; no action was taken.
 	OutcomeApprovalTimedOut Outcome = "approval_timed_out"
+	// OutcomeResolvedInConsole: an analyst resolved the threat in the SentinelOne console
+	// (or marked it benign) before s1copilot acted; the pending actions were not taken.
+	OutcomeResolvedInConsole Outcome = "resolved_in_console"
 	// OutcomeError: the investigation could not complete; a human must look (the
 	// workflow fails with the reason).
 	OutcomeError Outcome = "error"
@@ -80,6 +84,32 @@ type ActionResult struct {
 	Detail      string               `json:"detail,omitempty"`
 }
 
+// ConsoleState is the triage state of the threat in the SentinelOne console, as the
+// poller last saw it.
+type ConsoleState struct {
+	UpdatedAt        time.Time `json:"updatedAt"`
+	IncidentStatus   string    `json:"incidentStatus,omitempty"`   // unresolved | in_progress | resolved
+	AnalystVerdict   string    `json:"analystVerdict,omitempty"`   // undefined | true_positive | false_positive | suspicious
+	MitigationStatus string    `json:"mitigationStatus,omitempty"` // not_mitigated | mitigated | marked_as_benign
+}
+
+// ClosedByAnalyst reports whether a human closed the threat in the console: resolved,
+// false positive or marked benign. s1copilot never acts on such a threat.
+func (c ConsoleState) ClosedByAnalyst() bool {
+	return c.IncidentStatus == "resolved" || c.AnalystVerdict == "false_positive" || c.MitigationStatus == "marked_as_benign"
+}
+
+func (c ConsoleState) summary() string {
+	return fmt.Sprintf("incident status %s, analyst verdict %s, mitigation status %s", orNone(c.IncidentStatus), orNone(c.AnalystVerdict), orNone(c.MitigationStatus))
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
 // Status answers the status query.
 type Status struct {
 	ThreatID string                  `json:"threatId"`
@@ -92,6 +122,8 @@ type Status struct {
 	Decision         *Decision              `json:"decision,omitempty"`
 	Actions          []ActionResult         `json:"actions,omitempty"`
 	Outcome          Outcome                `json:"outcome,omitempty"`
+	// Console is the latest console state reported by the poller, if any.
+	Console *ConsoleState `json:"console,omitempty"`
 }
 
 // Result is the investigation's result, kept small.
@@ -103,5 +135,7 @@ type Result struct {
 	PolicyVersion    string                `json:"policyVersion"`
 	Decision         *Decision             `json:"decision,omitempty"`
 	ApprovalTimedOut bool                  `json:"approvalTimedOut,omitempty"`
-	Actions          []ActionResult        `json:"actions,omitempty"`
+	// ClosedInConsole: an analyst closed the threat in the console before s1copilot acted.
+	ClosedInConsole bool           `json:"closedInConsole,omitempty"`
+	Actions         []ActionResult `json:"actions,omitempty"`
 }

@@ -202,8 +202,14 @@ func TestMitigationPendingThenSuccess(t *testing.T) {
 	equal(t, get(th, "threatInfo.pendingActions").(bool), true, "pendingActions")
 	equal(t, get(th, "threatInfo.mitigationStatus").(string), "not_mitigated", "not yet mitigated")
 
-	e.clock.Advance(delay - time.Millisecond)
-	equal(t, mitigationEntry(e.threat(tWin), "kill")["status"].(string), "pending", "before delay")
+	// The agent picks the command up after half the delay ("sent").
+	e.clock.Advance(delay/2 - time.Millisecond)
+	equal(t, mitigationEntry(e.threat(tWin), "kill")["status"].(string), "pending", "before pick-up")
+	e.clock.Advance(time.Millisecond)
+	equal(t, mitigationEntry(e.threat(tWin), "kill")["status"].(string), "sent", "picked up")
+	equal(t, get(e.threat(tWin), "threatInfo.pendingActions").(bool), true, "sent is still pending")
+	e.clock.Advance(delay/2 - time.Millisecond)
+	equal(t, mitigationEntry(e.threat(tWin), "kill")["status"].(string), "sent", "before delay")
 
 	e.clock.Advance(time.Millisecond)
 	th = e.threat(tWin)

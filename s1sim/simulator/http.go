@@ -47,6 +47,13 @@ var routes = func() []route {
 		{method: "GET", pattern: "/agents", handle: (*Simulator).listAgents},
 		{method: "POST", pattern: "/agents/actions/disconnect", handle: (*Simulator).postDisconnect},
 		{method: "POST", pattern: "/agents/actions/connect", handle: (*Simulator).postConnect},
+		{method: "GET", pattern: "/threats/{id}/explore/events", handle: (*Simulator).listExploreEvents},
+		{method: "POST", pattern: "/threats/add-to-blacklist", handle: (*Simulator).postBlocklist},
+		{method: "GET", pattern: "/activities", handle: (*Simulator).listActivities},
+		{method: "POST", pattern: "/dv/init-query", handle: (*Simulator).postDVInitQuery},
+		{method: "GET", pattern: "/dv/query-status", handle: (*Simulator).getDVQueryStatus},
+		{method: "POST", pattern: "/dv/cancel-query", handle: (*Simulator).postDVCancelQuery},
+		{method: "GET", pattern: "/dv/events", handle: (*Simulator).getDVEvents},
 	}
 	for i := range rs {
 		rs[i].pattern = APIPrefix + rs[i].pattern
@@ -103,7 +110,7 @@ func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, maxRequestBodyKB<<10)
-		rt.handle(s, w, r, params)
+		s.guard(w, r, func(w http.ResponseWriter) { rt.handle(s, w, r, params) })
 		return
 	}
 	if len(allowed) > 0 {
@@ -177,6 +184,9 @@ func (s *Simulator) listThreats(w http.ResponseWriter, r *http.Request, _ map[st
 	var rows []row
 	for _, t := range s.threats {
 		a := s.agents[t.sc.AgentID].sc
+		if now.Before(t.visibleAt) {
+			continue // not indexed yet (visibleAfter)
+		}
 		if !in(ids, t.sc.ID) || !in(agentIDs, a.ID) || !in(siteIDs, a.SiteID) || !in(accountIDs, a.AccountID) ||
 			!in(groupIDs, a.GroupID) || !in(incident, t.incidentStatus) || !in(verdicts, t.analystVerdict) ||
 			!in(mitStatuses, t.mitigationStatus) || !in(confidence, t.sc.ConfidenceLevel) ||
@@ -257,7 +267,7 @@ func (s *Simulator) listTimeline(w http.ResponseWriter, r *http.Request, params 
 		}
 		rows = append(rows, row{key: key, id: idKey(act.id), seq: act.seq, obj: act})
 	}
-	s.writePage(w, rows, lp, func(o any) any { return s.renderActivity(t, o.(*activity)) })
+	s.writePage(w, rows, lp, func(o any) any { return s.renderActivity(o.(*activity)) })
 }
 
 func (s *Simulator) listNotes(w http.ResponseWriter, r *http.Request, params map[string]string) {
@@ -474,7 +484,7 @@ func (s *Simulator) postVerdict(w http.ResponseWriter, r *http.Request, _ map[st
 	defer s.mu.Unlock()
 	now := s.clock()
 	s.advance(now)
-	affected, details := s.setVerdict(s.matchThreats(f), data.AnalystVerdict, now)
+	affected, details := s.setVerdict(s.matchThreats(f), data.AnalystVerdict, now, apiUser)
 	writeAffected(w, affected, details)
 }
 
@@ -502,7 +512,7 @@ func (s *Simulator) postIncident(w http.ResponseWriter, r *http.Request, _ map[s
 	defer s.mu.Unlock()
 	now := s.clock()
 	s.advance(now)
-	affected, details := s.setIncident(s.matchThreats(f), data.IncidentStatus, data.AnalystVerdict, now)
+	affected, details := s.setIncident(s.matchThreats(f), data.IncidentStatus, data.AnalystVerdict, now, apiUser)
 	writeAffected(w, affected, details)
 }
 
@@ -530,6 +540,30 @@ func (s *Simulator) postNotes(w http.ResponseWriter, r *http.Request, _ map[stri
 	now := s.clock()
 	s.advance(now)
 	n := s.addNote(s.matchThreats(f), data.Text, now)
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"affected": n}})
+}
+
+// postBlocklist serves POST /threats/add-to-blacklist: the threats' SHA1s
+// go on the blocklist; affected counts matched threats.
+func (s *Simulator) postBlocklist(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+	var data struct {
+		TargetScope string `json:"targetScope"`
+		Note        string `json:"note"`
+		Description string `json:"description"`
+	}
+	f, ok := readAction(w, r, threatFilterKeys, &data)
+	if !ok {
+		return
+	}
+	if data.TargetScope != "" && !slices.Contains([]string{"group", "site", "account", "tenant"}, data.TargetScope) {
+		writeErrors(w, http.StatusBadRequest, validationError("data.targetScope: Must be one of: group, site, account, tenant."))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock()
+	s.advance(now)
+	n := s.addToBlocklist(s.matchThreats(f), or(data.TargetScope, "site"), or(data.Note, data.Description), now)
 	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"affected": n}})
 }
 
@@ -578,6 +612,14 @@ func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		if requireMethod(w, r, "POST") {
 			s.adminAddThreat(w, r)
 		}
+	case strings.HasPrefix(path, "/sim/threats/") && strings.HasSuffix(path, "/update"):
+		if requireMethod(w, r, "POST") {
+			s.adminUpdateThreat(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/sim/threats/"), "/update"))
+		}
+	case strings.HasPrefix(path, "/sim/agents/") && strings.HasSuffix(path, "/online"):
+		if requireMethod(w, r, "POST") {
+			s.adminSetOnline(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/sim/agents/"), "/online"))
+		}
 	case strings.HasPrefix(path, "/sim/threats/") && strings.HasSuffix(path, "/notes"):
 		if requireMethod(w, r, "GET") {
 			id := strings.TrimSuffix(strings.TrimPrefix(path, "/sim/threats/"), "/notes")
@@ -614,4 +656,46 @@ func (s *Simulator) adminAddThreat(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusCreated, map[string]any{"data": s.renderThreat(s.threats[st.ID], s.clock())})
+}
+
+func (s *Simulator) adminUpdateThreat(w http.ResponseWriter, r *http.Request, id string) {
+	var u ThreatUpdate
+	if err := decodeStrict(http.MaxBytesReader(w, r.Body, maxRequestBodyKB<<10), &u); err != nil {
+		writeErrors(w, http.StatusBadRequest, validationError("body: Invalid JSON: %v", err))
+		return
+	}
+	if err := s.UpdateThreat(id, u); err != nil {
+		writeAdminError(w, err)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	writeJSON(w, http.StatusOK, map[string]any{"data": s.renderThreat(s.threats[id], s.clock())})
+}
+
+func (s *Simulator) adminSetOnline(w http.ResponseWriter, r *http.Request, id string) {
+	var body struct {
+		Online *bool `json:"online"`
+	}
+	if err := decodeStrict(http.MaxBytesReader(w, r.Body, maxRequestBodyKB<<10), &body); err != nil {
+		writeErrors(w, http.StatusBadRequest, validationError("body: Invalid JSON: %v", err))
+		return
+	}
+	if body.Online == nil {
+		writeErrors(w, http.StatusBadRequest, validationError("online: Missing data for required field."))
+		return
+	}
+	if err := s.SetAgentOnline(id, *body.Online); err != nil {
+		writeAdminError(w, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"id": id, "online": *body.Online}})
+}
+
+func writeAdminError(w http.ResponseWriter, err error) {
+	if errors.Is(err, ErrNotFound) {
+		writeErrors(w, http.StatusNotFound, detailed(codeNotFound, "Not Found", "%v", err))
+		return
+	}
+	writeErrors(w, http.StatusBadRequest, validationError("%v", err))
 }

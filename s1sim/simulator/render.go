@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -71,7 +72,10 @@ func (s *Simulator) renderAgent(a *agent, now time.Time) map[string]any {
 		})
 	}
 	lastActive := now
-	if !a.isActive {
+	switch {
+	case !a.online:
+		lastActive = a.offlineSince
+	case !a.isActive:
 		lastActive = now.Add(-72 * time.Hour)
 	}
 	return map[string]any{
@@ -80,14 +84,14 @@ func (s *Simulator) renderAgent(a *agent, now time.Time) map[string]any {
 		"osUsername": nil, "osStartTime": ts(now.Add(-7 * 24 * time.Hour).Truncate(time.Second)),
 		"machineType": sc.MachineType, "modelName": modelName(sc), "agentVersion": sc.AgentVersion, "isUpToDate": true,
 		"networkStatus": a.networkStatus, "networkQuarantineEnabled": false,
-		"isActive": a.isActive, "lastActiveDate": ts(lastActive),
+		"isActive": a.isActive && a.online, "lastActiveDate": ts(lastActive),
 		"lastIpToMgmt": nilIfEmpty(sc.LastIPToMgmt), "externalIp": nilIfEmpty(sc.ExternalIP), "groupIp": groupIP(sc.ExternalIP),
 		"networkInterfaces": networkInterfaces(sc), "lastLoggedInUserName": sc.LastLoggedInUserName,
 		"activeDirectory": map[string]any{
 			"computerDistinguishedName": nil, "computerMemberOf": []any{}, "lastUserDistinguishedName": nil,
 			"lastUserMemberOf": []any{}, "userPrincipalName": nil, "mail": nil,
 		},
-		"infected": active > 0, "activeThreats": active, "threatRebootRequired": false,
+		"infected": active > 0, "activeThreats": active, "threatRebootRequired": s.rebootRequired(a),
 		"mitigationMode": or(sc.MitigationMode, "protect"), "mitigationModeSuspicious": "detect",
 		"scanStatus": "finished", "scanStartedAt": ts(a.registeredAt.Add(time.Hour)), "scanFinishedAt": ts(a.registeredAt.Add(2 * time.Hour)),
 		"scanAbortedAt": nil, "lastSuccessfulScanDate": ts(a.registeredAt.Add(2 * time.Hour)),
@@ -163,6 +167,16 @@ func nilIfEmpty(s string) any {
 	return s
 }
 
+// rebootRequired reports whether any mitigation on the agent awaits a reboot.
+func (s *Simulator) rebootRequired(a *agent) bool {
+	for _, t := range s.threats {
+		if t.sc.AgentID == a.sc.ID && slices.ContainsFunc(t.mitigations, func(m *mitigation) bool { return m.status == "pending-reboot" }) {
+			return true
+		}
+	}
+	return false
+}
+
 func (s *Simulator) activeThreats(a *agent) int {
 	n := 0
 	for _, t := range s.threats {
@@ -179,13 +193,11 @@ func renderMitigation(m *mitigation) map[string]any {
 		"latestReport": nil, "reportId": m.reportID, "groupNotFound": false, "agentSupportsReport": true,
 		"mitigationStartedAt": ts(m.startedAt), "mitigationEndedAt": ts(m.endedAt), "actionsCounters": nil,
 	}
-	if m.status != "pending" {
-		ok, failed := 1, 0
-		if m.status == "failed" {
-			ok, failed = 0, 1
-		}
+	if m.settled() {
+		c := map[string]any{"total": 1, "success": 0, "failed": 0, "pendingReboot": 0, "notFound": 0}
+		c[map[string]string{"success": "success", "failed": "failed", "pending-reboot": "pendingReboot"}[m.status]] = 1
 		out["latestReport"] = "/threats/mitigation-report/" + m.reportID
-		out["actionsCounters"] = map[string]any{"total": 1, "success": ok, "failed": failed, "pendingReboot": 0, "notFound": 0}
+		out["actionsCounters"] = c
 	}
 	return out
 }
@@ -235,13 +247,15 @@ func (s *Simulator) renderThreat(t *threat, now time.Time) map[string]any {
 	for _, e := range engines {
 		detEngines = append(detEngines, map[string]any{"key": or(engineKeys[e], strings.ToLower(strings.ReplaceAll(e, " ", "_"))), "title": e})
 	}
-	pending, failed := false, false
+	pending, failed, reboot := false, false, false
 	reports := []map[string]any{}
 	for _, m := range t.mitigations {
-		pending = pending || m.status == "pending"
+		pending = pending || m.status == "pending" || m.status == "sent"
 		failed = failed || m.status == "failed"
+		reboot = reboot || m.status == "pending-reboot"
 		reports = append(reports, renderMitigation(m))
 	}
+	agentReboot := s.rebootRequired(a)
 	whitening := []string{"hash", "path"}
 	if sc.PublisherName != "" && sc.FileVerificationType == "SignedVerified" {
 		whitening = append(whitening, "certificate")
@@ -266,18 +280,18 @@ func (s *Simulator) renderThreat(t *threat, now time.Time) map[string]any {
 			"createdAt": ts(t.createdAt), "updatedAt": ts(t.updatedAt), "identifiedAt": ts(t.createdAt.Add(-250 * time.Millisecond)),
 			"mitigatedPreemptively": false, "automaticallyResolved": false, "cloudFilesHashVerdict": cloudVerdict(sc.ConfidenceLevel),
 			"externalTicketId": nil, "externalTicketExists": false,
-			"pendingActions": pending, "failedActions": failed, "rebootRequired": false, "reachedEventsLimit": false,
+			"pendingActions": pending, "failedActions": failed, "rebootRequired": reboot, "reachedEventsLimit": false,
 			"browserType": nil, "macroModules": []any{}, "rootProcessUpn": nil,
 		},
 		"agentRealtimeInfo": map[string]any{
 			"agentId": ag.ID, "agentUuid": ag.UUID, "agentComputerName": ag.ComputerName, "agentDomain": ag.Domain,
 			"agentOsType": ag.OSType, "agentOsName": ag.OSName, "agentOsRevision": ag.OSRevision, "agentVersion": ag.AgentVersion,
-			"agentMachineType": ag.MachineType, "agentNetworkStatus": a.networkStatus, "agentIsActive": a.isActive,
+			"agentMachineType": ag.MachineType, "agentNetworkStatus": a.networkStatus, "agentIsActive": a.isActive && a.online,
 			"agentIsDecommissioned": false, "agentDecommissionedAt": nil, "agentInfected": s.activeThreats(a) > 0,
 			"agentMitigationMode": or(ag.MitigationMode, "protect"), "activeThreats": s.activeThreats(a),
 			"accountId": ag.AccountID, "accountName": ag.AccountName, "siteId": ag.SiteID, "siteName": ag.SiteName,
 			"groupId": ag.GroupID, "groupName": ag.GroupName, "networkInterfaces": networkInterfaces(ag),
-			"operationalState": "na", "rebootRequired": false, "scanStatus": "finished",
+			"operationalState": "na", "rebootRequired": agentReboot, "scanStatus": "finished",
 			"scanStartedAt": ts(a.registeredAt.Add(time.Hour)), "scanFinishedAt": ts(a.registeredAt.Add(2 * time.Hour)), "scanAbortedAt": nil,
 			"userActionsNeeded": []any{}, "storageName": nil, "storageType": nil,
 		},
@@ -330,32 +344,43 @@ func renderIndicators(in []ScenarioIndicator) []map[string]any {
 	return out
 }
 
-// renderActivity renders a timeline entry; data carries the threat context
-// the console puts on every threat activity, overlaid with the entry's own.
-func (s *Simulator) renderActivity(t *threat, act *activity) map[string]any {
-	a := s.agents[t.sc.AgentID].sc
+// renderActivity renders an activity (timeline entry or /activities item);
+// data carries the threat context the console puts on every threat
+// activity, overlaid with the entry's own.
+func (s *Simulator) renderActivity(act *activity) map[string]any {
+	var a ScenarioAgent
+	if act.agent != nil {
+		a = act.agent.sc
+	}
 	data := map[string]any{
 		"accountName": a.AccountName, "siteName": a.SiteName, "groupName": a.GroupName, "computerName": a.ComputerName,
-		"confidenceLevel": t.sc.ConfidenceLevel, "fileContentHash": t.sc.SHA1, "fileDisplayName": displayName(t.sc.FilePath),
-		"filePath": t.sc.FilePath, "threatClassification": t.sc.Classification, "threatClassificationSource": t.sc.ClassificationSource,
 		"scopeLevel": "Group", "scopeName": a.GroupName, "username": nil,
 		"fullScopeDetails": fmt.Sprintf("Group %s in Site %s of Account %s", a.GroupName, a.SiteName, a.AccountName),
+	}
+	threatID, hash := any(nil), any(nil)
+	if t := act.threat; t != nil {
+		threatID, hash = t.sc.ID, t.sc.SHA1
+		data["confidenceLevel"], data["fileContentHash"] = t.sc.ConfidenceLevel, t.sc.SHA1
+		data["fileDisplayName"], data["filePath"] = displayName(t.sc.FilePath), t.sc.FilePath
+		data["threatClassification"], data["threatClassificationSource"] = t.sc.Classification, t.sc.ClassificationSource
 	}
 	for k, v := range act.data {
 		data[k] = v
 	}
 	userID := any(nil)
-	if act.byUser {
-		userID = apiUserID
-		data["username"] = apiUserName
+	if act.user != nil {
+		userID = act.user.id
+		data["username"] = act.user.name
 	}
+	u := fakeHex(act.id+"uuid", 32)
 	return map[string]any{
-		"id": act.id, "activityType": act.code, "primaryDescription": act.primary, "secondaryDescription": nilIfEmpty(act.secondary),
+		"id": act.id, "activityType": act.code, "activityUuid": u[:8] + "-" + u[8:12] + "-" + u[12:16] + "-" + u[16:20] + "-" + u[20:],
+		"primaryDescription": act.primary, "secondaryDescription": nilIfEmpty(act.secondary),
 		"description": nil, "comments": nil,
 		"createdAt": ts(act.createdAt), "updatedAt": ts(act.createdAt), "data": data,
-		"threatId": t.sc.ID, "agentId": a.ID, "accountId": a.AccountID, "accountName": a.AccountName,
-		"siteId": a.SiteID, "siteName": a.SiteName, "groupId": a.GroupID, "groupName": a.GroupName,
-		"hash": t.sc.SHA1, "osFamily": a.OSType, "agentUpdatedVersion": nil, "userId": userID,
+		"threatId": threatID, "agentId": nilIfEmpty(a.ID), "accountId": nilIfEmpty(a.AccountID), "accountName": nilIfEmpty(a.AccountName),
+		"siteId": nilIfEmpty(a.SiteID), "siteName": nilIfEmpty(a.SiteName), "groupId": nilIfEmpty(a.GroupID), "groupName": nilIfEmpty(a.GroupName),
+		"hash": hash, "osFamily": nilIfEmpty(a.OSType), "agentUpdatedVersion": nil, "userId": userID,
 	}
 }
 

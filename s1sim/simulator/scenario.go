@@ -23,6 +23,9 @@ type Scenario struct {
 	Description string           `json:"description"`
 	Agents      []ScenarioAgent  `json:"agents"`
 	Threats     []ScenarioThreat `json:"threats"`
+	// Generate is expanded into Agents and Threats by ParseScenario (and by
+	// New for scenarios built in Go), so large scenarios stay small files.
+	Generate []ScenarioGenerator `json:"generate,omitempty"`
 }
 
 // ScenarioAgent describes one endpoint. Field names follow the v2.1 agent
@@ -53,8 +56,13 @@ type ScenarioAgent struct {
 	// VSSEnabled is simulator-only: rollback settles only on Windows agents
 	// with VSS. Nil means true on Windows, because VSS snapshots are on by
 	// default in SentinelOne Windows policies.
-	VSSEnabled *bool         `json:"vssEnabled,omitempty"`
-	Tags       []ScenarioTag `json:"tags,omitempty"`
+	VSSEnabled *bool `json:"vssEnabled,omitempty"`
+	// Online is simulator-only: false means the agent does not talk to the
+	// console, so mitigations and isolation stay pending until it is brought
+	// back (SetAgentOnline, POST /sim/agents/{id}/online). Nil means true.
+	// An offline agent renders isActive false.
+	Online *bool         `json:"online,omitempty"`
+	Tags   []ScenarioTag `json:"tags,omitempty"`
 }
 
 // ScenarioTag is a key/value endpoint tag.
@@ -100,6 +108,17 @@ type ScenarioThreat struct {
 	// FailActions lists mitigate URL actions (e.g. "remediate") that the agent
 	// will report as failed, so clients can exercise their failure paths.
 	FailActions []string `json:"failActions,omitempty"`
+	// PendingRebootActions lists mitigate URL actions that end in
+	// "pending-reboot" (threatInfo.rebootRequired) instead of success.
+	PendingRebootActions []string `json:"pendingRebootActions,omitempty"`
+	// VisibleAfter (Go duration) hides the threat from GET /threats until
+	// createdAt+VisibleAfter on the simulator clock, like a console that
+	// indexes late. Empty means 0 for scenario threats and
+	// Options.DefaultVisibleAfter for threats added at runtime.
+	VisibleAfter string `json:"visibleAfter,omitempty"`
+	// Events are the threat's explore/DV events in compact form; when empty
+	// the simulator derives a process chain from the threat's fields.
+	Events []ScenarioEvent `json:"events,omitempty"`
 	// Expect belongs to the product's demo checker; the simulator carries it.
 	Expect json.RawMessage `json:"expect,omitempty"`
 }
@@ -176,6 +195,9 @@ func ParseScenario(data []byte) (*Scenario, error) {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errors.New("decode scenario: trailing data after the JSON document")
+	}
+	if err := sc.expand(); err != nil {
+		return nil, err
 	}
 	if err := sc.Validate(); err != nil {
 		return nil, err
@@ -324,6 +346,18 @@ func validateThreat(p *problems, loc string, t *ScenarioThreat, agents map[strin
 	}
 	for j, a := range t.FailActions {
 		enum(p, fmt.Sprintf("%s.failActions[%d]", loc, j), a, mitigateURLActions)
+	}
+	for j, a := range t.PendingRebootActions {
+		enum(p, fmt.Sprintf("%s.pendingRebootActions[%d]", loc, j), a, mitigateURLActions)
+		if slices.Contains(t.FailActions, a) {
+			p.addf("%s.pendingRebootActions[%d]: %q is also in failActions", loc, j, a)
+		}
+	}
+	if t.VisibleAfter != "" {
+		agoDuration(p, loc+".visibleAfter", t.VisibleAfter)
+	}
+	for j := range t.Events {
+		validateEvent(p, fmt.Sprintf("%s.events[%d]", loc, j), &t.Events[j])
 	}
 	for j, ind := range t.Indicators {
 		iloc := fmt.Sprintf("%s.indicators[%d]", loc, j)

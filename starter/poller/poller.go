@@ -1,5 +1,6 @@
-// Package poller wires the SentinelOne poller: the Schedule that runs PollThreats and
-// the activity that starts one investigation per threat.
+// Package poller wires SentinelOne ingestion: the Schedule that runs PollThreats, the
+// activity's access to investigations (start one per threat, signal a running one), and
+// the optional push endpoint.
 package poller
 
 import (
@@ -9,6 +10,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
@@ -18,13 +20,38 @@ import (
 	"github.com/s1copilot/s1copilot/workflows"
 )
 
-// New wires the poll activity to start investigations on taskQueue.
+// New wires the poll activity to the investigations on taskQueue.
 func New(c client.Client, s1 *s1client.Client, taskQueue string) *activities.Poller {
-	return &activities.Poller{S1: s1, PageSize: 200, Start: func(ctx context.Context, t s1client.Threat) (bool, error) {
-		return workflows.StartInvestigation(ctx, c, taskQueue, string(t.ID), workflows.StartHint{
-			ThreatName: t.ThreatInfo.ThreatName, AgentName: t.AgentRealtimeInfo.AgentComputerName, SiteID: string(t.AgentRealtimeInfo.SiteID),
-		})
-	}}
+	return &activities.Poller{S1: s1, PageSize: 200, Investigations: Investigations{C: c, TaskQueue: taskQueue}}
+}
+
+// Investigations implements activities.Investigations on a Temporal client.
+type Investigations struct {
+	C         client.Client
+	TaskQueue string
+}
+
+// Start starts the threat's one investigation.
+func (i Investigations) Start(ctx context.Context, t s1client.Threat) (bool, error) {
+	return workflows.StartInvestigation(ctx, i.C, i.TaskQueue, string(t.ID), workflows.StartHint{
+		ThreatName: t.ThreatInfo.ThreatName, AgentName: t.AgentRealtimeInfo.AgentComputerName, SiteID: string(t.AgentRealtimeInfo.SiteID),
+	})
+}
+
+// Notify signals the threat's running investigation with its console state.
+func (i Investigations) Notify(ctx context.Context, t s1client.Threat) (bool, error) {
+	ti := t.ThreatInfo
+	err := i.C.SignalWorkflow(ctx, workflows.WorkflowID(string(t.ID)), "", workflows.ThreatUpdatedSignal, workflows.ConsoleState{
+		UpdatedAt: ti.UpdatedAt.Time, IncidentStatus: ti.IncidentStatus, AnalystVerdict: ti.AnalystVerdict, MitigationStatus: ti.MitigationStatus,
+	})
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &nf):
+		return false, nil // no investigation, or it has finished
+	case err != nil:
+		return false, fmt.Errorf("signalling the investigation of threat %s: %w", t.ID, err)
+	}
+	return true, nil
 }
 
 // EnsureSchedule creates the poller Schedule, or updates its interval and input if it
@@ -32,12 +59,14 @@ func New(c client.Client, s1 *s1client.Client, taskQueue string) *activities.Pol
 func EnsureSchedule(ctx context.Context, c client.Client, cfg config.Config) error {
 	spec := client.ScheduleSpec{Intervals: []client.ScheduleIntervalSpec{{Every: cfg.PollInterval}}}
 	action := &client.ScheduleWorkflowAction{
-		ID:                 "s1copilot-poll",
-		Workflow:           workflows.PollWorkflow,
-		Args:               []any{workflows.PollInput{Lookback: cfg.PollLookback, Overlap: cfg.PollOverlap}},
+		ID:       "s1copilot-poll",
+		Workflow: workflows.PollWorkflow,
+		Args: []any{workflows.PollInput{Lookback: cfg.PollLookback, Overlap: cfg.PollOverlap, Scope: activities.Scope{
+			AccountIDs: cfg.ScopeAccountIDs, SiteIDs: cfg.ScopeSiteIDs, GroupIDs: cfg.ScopeGroupIDs,
+		}}},
 		TaskQueue:          workflows.PollerTaskQueue,
 		WorkflowRunTimeout: 10 * time.Minute,
-		StaticSummary:      "Poll SentinelOne for new threats",
+		StaticSummary:      "Poll SentinelOne for new and changed threats",
 	}
 	_, err := c.ScheduleClient().Create(ctx, client.ScheduleOptions{
 		ID:                 workflows.PollerScheduleID,

@@ -1,0 +1,168 @@
+package s1client
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"strings"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// EndpointClass names a group of endpoints that share one console rate limit. Its value is
+// the path prefix below /web/api/v2.1 as the GOBP table spells it.
+type EndpointClass string
+
+// Endpoint classes. Every request the client sends falls in exactly one (see classOf).
+const (
+	// ClassThreats is GET /threats itself (list, and GetThreat which is a filtered list).
+	ClassThreats EndpointClass = "/threats"
+	// ClassThreatsSub is every /threats/… sub-path: timeline, notes, explore/events,
+	// mitigate, incident, analyst-verdict, add-to-blacklist.
+	ClassThreatsSub EndpointClass = "/threats/…"
+	// ClassAgents is /agents and /agents/actions/… (connect, disconnect).
+	ClassAgents EndpointClass = "/agents"
+	// ClassActivities is /activities.
+	ClassActivities EndpointClass = "/activities"
+	// ClassDVInitQuery is POST /dv/init-query.
+	ClassDVInitQuery EndpointClass = "/dv/init-query"
+	// ClassDVQueryStatus is GET /dv/query-status.
+	ClassDVQueryStatus EndpointClass = "/dv/query-status"
+	// ClassDVEvents is GET /dv/events.
+	ClassDVEvents EndpointClass = "/dv/events"
+	// ClassOther is any path not listed above (today only POST /dv/cancel-query).
+	ClassOther EndpointClass = "other"
+)
+
+// Limit is a token bucket: RPS tokens per second, at most Burst at once. RPS <= 0 means
+// "no local limit" for the class.
+type Limit struct {
+	RPS   float64
+	Burst int
+}
+
+// DefaultRateLimits returns a fresh copy of the per-class default limits. Source: the GOBP
+// table ("the official SentinelOne MGMT API rate-limit table", s1buildpartners/
+// sentinelone-go-sdk ratelimit.go) and the spec text for DV, see the API reference §1.4.
+//
+//	class              requests/s   burst   source
+//	/threats           10           50      GOBP (GET /threats, list and get-by-id)
+//	/threats/…         100          1000    GOBP (timeline, notes, explore, mitigate, incident,
+//	                                              analyst-verdict, add-to-blacklist)
+//	/agents            25           1       GOBP (list and actions)
+//	/activities        10           30      GOBP
+//	/dv/init-query     1 per 60 s   1       spec: "1 call per minute for each user token"; GOBP
+//	/dv/query-status   1            1       spec: "1 call per second for each user token"; GOBP
+//	/dv/events         10           10      GUESS: GOBP lists only /dv/events/pq 4/1
+//	other              10           10      GUESS: conservative default for unlisted paths
+//
+// These limiters are per-process guards: each Client has its own buckets and a request
+// waits (respecting its context) for a token instead of failing. The console enforces its
+// limits per API token across every process, so they do NOT make a fleet of workers safe
+// on their own. The product's fleet-wide limit comes from Temporal's task-queue activity
+// rate limit (TaskQueueActivitiesPerSecond), which the product team documents; these local
+// buckets only smooth the bursts of one process. A 429 that still gets through surfaces as
+// an *APIError (ErrRateLimited) with RetryDelay for the caller's retry policy.
+func DefaultRateLimits() map[EndpointClass]Limit {
+	return map[EndpointClass]Limit{
+		ClassThreats:       {RPS: 10, Burst: 50},
+		ClassThreatsSub:    {RPS: 100, Burst: 1000},
+		ClassAgents:        {RPS: 25, Burst: 1},
+		ClassActivities:    {RPS: 10, Burst: 30},
+		ClassDVInitQuery:   {RPS: 1.0 / 60, Burst: 1},
+		ClassDVQueryStatus: {RPS: 1, Burst: 1},
+		ClassDVEvents:      {RPS: 10, Burst: 10},
+		ClassOther:         {RPS: 10, Burst: 10},
+	}
+}
+
+// WithRateLimits overrides the limits of the classes present in limits; the other classes
+// keep their defaults. A Limit with RPS <= 0 turns local limiting off for its class.
+func WithRateLimits(limits map[EndpointClass]Limit) Option {
+	return func(c *Client) {
+		c.shared = nil
+		c.limits = DefaultRateLimits()
+		for k, v := range limits {
+			c.limits[k] = v
+		}
+	}
+}
+
+// WithoutRateLimits turns local rate limiting off (tests, or a caller that limits itself).
+func WithoutRateLimits() Option {
+	return func(c *Client) {
+		c.shared = nil
+		c.limits = map[EndpointClass]Limit{}
+	}
+}
+
+// WithRateLimiter is the older, single-limiter option, kept for compatibility: nil turns
+// local limiting off (same as WithoutRateLimits); a non-nil l is shared by every request,
+// replacing the per-class limiters. Prefer WithRateLimits.
+func WithRateLimiter(l *rate.Limiter) Option {
+	return func(c *Client) {
+		if l == nil {
+			WithoutRateLimits()(c)
+			return
+		}
+		c.limits = map[EndpointClass]Limit{}
+		c.shared = l
+	}
+}
+
+// buildLimiters turns c.limits into one limiter per class (nil = unlimited).
+func (c *Client) buildLimiters() {
+	c.limiters = map[EndpointClass]*rate.Limiter{}
+	for class, l := range c.limits {
+		if l.RPS <= 0 || math.IsNaN(l.RPS) || math.IsInf(l.RPS, 0) {
+			continue
+		}
+		burst := max(l.Burst, 1) // burst 0 would block every request forever
+		c.limiters[class] = rate.NewLimiter(rate.Limit(l.RPS), burst)
+	}
+}
+
+// classOf maps a request path (below /web/api/v2.1, no query) to its endpoint class.
+func classOf(path string) EndpointClass {
+	p := strings.TrimRight(path, "/")
+	switch {
+	case p == "/threats":
+		return ClassThreats
+	case strings.HasPrefix(p, "/threats/"):
+		return ClassThreatsSub
+	case p == "/agents" || strings.HasPrefix(p, "/agents/"):
+		return ClassAgents
+	case p == "/activities" || strings.HasPrefix(p, "/activities/"):
+		return ClassActivities
+	case p == "/dv/init-query":
+		return ClassDVInitQuery
+	case p == "/dv/query-status":
+		return ClassDVQueryStatus
+	case p == "/dv/events" || strings.HasPrefix(p, "/dv/events/"):
+		return ClassDVEvents
+	}
+	return ClassOther
+}
+
+// wait blocks until the class of path has a token or ctx ends.
+func (c *Client) wait(ctx context.Context, method, tmpl, path string) error {
+	l := c.shared
+	class := classOf(path)
+	if l == nil {
+		l = c.limiters[class]
+	}
+	if l == nil {
+		return ctx.Err()
+	}
+	if err := l.Wait(ctx); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return fmt.Errorf("s1: %s %s: waiting for local rate limit (class %s): %w", method, tmpl, class, ctxErr)
+		}
+		// rate's own "would exceed context deadline": report it as the deadline it is.
+		d, _ := ctx.Deadline()
+		return fmt.Errorf("s1: %s %s: local rate limit (class %s) has no token before the deadline (%s left): %w",
+			method, tmpl, class, time.Until(d).Round(time.Millisecond), context.DeadlineExceeded)
+	}
+	return nil
+}

@@ -1,0 +1,482 @@
+package simulator
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// ScenarioEvent is one explore/Deep Visibility event of a threat in compact
+// form; the simulator fills in the agent and storyline fields. Field names
+// follow the legacy DV event schema (reference §2.5).
+type ScenarioEvent struct {
+	// EventType is a DV event type, e.g. "Process Creation", "File Creation",
+	// "IP Connect", "DNS Resolved", "Registry Value Modified",
+	// "Behavioral Indicators". Required.
+	EventType string `json:"eventType"`
+	// Before (Go duration) places the event before the threat's createdAt.
+	Before               string `json:"before,omitempty"`
+	ProcessName          string `json:"processName,omitempty"`
+	ProcessCmd           string `json:"processCmd,omitempty"`
+	ProcessImagePath     string `json:"processImagePath,omitempty"`
+	ProcessUserName      string `json:"processUserName,omitempty"`
+	PID                  int    `json:"pid,omitempty"`
+	ParentPID            int    `json:"parentPid,omitempty"`
+	ParentProcessName    string `json:"parentProcessName,omitempty"`
+	FileFullName         string `json:"fileFullName,omitempty"`
+	FileSHA1             string `json:"fileSha1,omitempty"`
+	SrcIP                string `json:"srcIp,omitempty"`
+	SrcPort              int    `json:"srcPort,omitempty"`
+	DstIP                string `json:"dstIp,omitempty"`
+	DstPort              int    `json:"dstPort,omitempty"`
+	DNSRequest           string `json:"dnsRequest,omitempty"`
+	RegistryPath         string `json:"registryPath,omitempty"`
+	IndicatorCategory    string `json:"indicatorCategory,omitempty"`
+	IndicatorName        string `json:"indicatorName,omitempty"`
+	IndicatorDescription string `json:"indicatorDescription,omitempty"`
+	// RelatedToThreat defaults to true.
+	RelatedToThreat *bool `json:"relatedToThreat,omitempty"`
+}
+
+// eventObjectTypes maps DV event types (reference §4.3) to objectType.
+var eventObjectTypes = func() map[string]string {
+	m := map[string]string{}
+	add := func(obj string, types ...string) {
+		for _, t := range types {
+			m[t] = obj
+		}
+	}
+	add("process", "Process Exit", "Process Modification", "Process Creation", "Command Script")
+	add("cross_process", "Duplicate Process Handle", "Duplicate Thread Handle", "Open Remote Process Handle", "Remote Thread Creation", "Remote Process Termination")
+	add("ip", "IP Connect", "IP Listen")
+	add("file", "File Modification", "File Creation", "File Scan", "File Deletion", "File Rename", "Pre Execution Detection")
+	add("logins", "Login", "Logout")
+	add("url", "GET", "OPTIONS", "POST", "PUT", "DELETE", "CONNECT", "HEAD")
+	add("dns", "DNS Resolved", "DNS Unresolved")
+	add("scheduled_task", "Task Register", "Task Update", "Task Start", "Task Trigger", "Task Delete")
+	add("registry", "Registry Key Create", "Registry Key Rename", "Registry Key Delete", "Registry Key Export",
+		"Registry Key Security Changed", "Registry Key Import", "Registry Value Modified", "Registry Value Create", "Registry Value Delete")
+	add("indicators", "Behavioral Indicators")
+	add("module", "Module Load")
+	return m
+}()
+
+func validateEvent(p *problems, loc string, e *ScenarioEvent) {
+	switch {
+	case e.EventType == "":
+		p.addf("%s.eventType: required", loc)
+	case eventObjectTypes[e.EventType] == "":
+		p.addf("%s.eventType: %q is not a Deep Visibility event type", loc, e.EventType)
+	}
+	if e.Before != "" {
+		agoDuration(p, loc+".before", e.Before)
+	}
+	hexOf(p, loc+".fileSha1", e.FileSHA1, 40)
+	for name, port := range map[string]int{"srcPort": e.SrcPort, "dstPort": e.DstPort} {
+		if port < 0 || port > 65535 {
+			p.addf("%s.%s: must be 0–65535", loc, name)
+		}
+	}
+}
+
+// event is a stored explore/DV event.
+type event struct {
+	id        string
+	seq       uint64
+	createdAt time.Time
+	sc        ScenarioEvent
+	threat    *threat
+}
+
+// addEvents stores the threat's events, deriving a default process chain
+// when the scenario gives none. Callers hold mu.
+func (s *Simulator) addEvents(t *threat) {
+	evs := t.sc.Events
+	if len(evs) == 0 {
+		evs = s.defaultEvents(t)
+	}
+	for _, e := range evs {
+		d, _ := time.ParseDuration(or(e.Before, "0s")) // validated
+		t.events = append(t.events, &event{id: s.allocID(), seq: s.nextSeq(), createdAt: t.createdAt.Add(-d), sc: e, threat: t})
+	}
+}
+
+// defaultEvents derives: the originator process starting, it writing the
+// threat file (unless fileless), the threat process starting with the
+// malicious arguments, and one behavioural indicator per threat indicator.
+func (s *Simulator) defaultEvents(t *threat) []ScenarioEvent {
+	sc := t.sc
+	a := s.agents[sc.AgentID].sc
+	shell, grand := "bash", "sshd"
+	if a.OSType == "windows" || a.OSType == "windows_legacy" {
+		shell, grand = "explorer.exe", "userinit.exe"
+	}
+	origin := or(sc.OriginatorProcess, shell)
+	name := displayName(sc.FilePath)
+	pidOf := func(seed string) int {
+		n, _ := strconv.ParseUint(fakeHex(sc.ID+seed, 4), 16, 32)
+		return int(n%60000) + 1000
+	}
+	user := or(sc.ProcessUser, a.LastLoggedInUserName)
+	image := imagePath(sc.FilePath)
+	evs := []ScenarioEvent{{
+		EventType: "Process Creation", Before: "30s", ProcessName: origin, ProcessUserName: user,
+		PID: pidOf("origin"), ParentProcessName: grand, ParentPID: pidOf("grand"),
+		ProcessImagePath: originImage(origin, a.OSType), ProcessCmd: origin,
+	}}
+	if !sc.IsFileless {
+		evs = append(evs, ScenarioEvent{
+			EventType: "File Creation", Before: "20s", ProcessName: origin, PID: pidOf("origin"), ProcessUserName: user,
+			FileFullName: image, FileSHA1: sc.SHA1,
+		})
+	}
+	evs = append(evs, ScenarioEvent{
+		EventType: "Process Creation", Before: "10s", ProcessName: name, ProcessCmd: or(sc.MaliciousProcessArguments, image),
+		ProcessImagePath: image, ProcessUserName: user, PID: pidOf("threat"), ParentProcessName: origin, ParentPID: pidOf("origin"),
+		FileSHA1: sc.SHA1,
+	})
+	for _, ind := range sc.Indicators {
+		evs = append(evs, ScenarioEvent{
+			EventType: "Behavioral Indicators", ProcessName: name, PID: pidOf("threat"), ProcessUserName: user,
+			IndicatorCategory: ind.Category, IndicatorName: strings.ReplaceAll(ind.Category, " ", "") + "Detected", IndicatorDescription: ind.Description,
+		})
+	}
+	return evs
+}
+
+var deviceVolumeRE = regexp.MustCompile(`^\\Device\\HarddiskVolume\d+\\`)
+
+// imagePath turns a kernel device path into the drive path DV shows.
+func imagePath(p string) string {
+	return deviceVolumeRE.ReplaceAllString(p, `C:\`)
+}
+
+func originImage(proc, osType string) string {
+	switch {
+	case osType == "linux" || osType == "macos":
+		return "/usr/bin/" + proc
+	case strings.EqualFold(proc, "explorer.exe"):
+		return `C:\Windows\explorer.exe`
+	default:
+		return `C:\Windows\System32\` + proc
+	}
+}
+
+const dvTimeLayout = "2006-01-02T15:04:05.000Z"
+
+func dvTime(t time.Time) string { return t.UTC().Format(dvTimeLayout) }
+
+func nilIfZero(n int) any {
+	if n == 0 {
+		return nil
+	}
+	return strconv.Itoa(n)
+}
+
+// renderEvent renders an event with the legacy DV names plus the newer flat
+// fields real responses carry; like the console, most values are strings.
+func (s *Simulator) renderEvent(e *event) map[string]any {
+	t := e.threat
+	a := s.agents[t.sc.AgentID]
+	ag := a.sc
+	sc := e.sc
+	related := sc.RelatedToThreat == nil || *sc.RelatedToThreat
+	procKey := strings.ToUpper(fakeHex(t.sc.ID+sc.ProcessName+strconv.Itoa(sc.PID), 16))
+	return map[string]any{
+		"id": e.id, "objectType": eventObjectTypes[sc.EventType], "eventType": sc.EventType,
+		"createdAt": dvTime(e.createdAt), "eventTime": dvTime(e.createdAt), "agentTimestamp": dvTime(e.createdAt),
+		"user": nilIfEmpty(sc.ProcessUserName), "processUserName": nilIfEmpty(sc.ProcessUserName),
+		"processName": nilIfEmpty(sc.ProcessName), "processCmd": nilIfEmpty(sc.ProcessCmd), "processImagePath": nilIfEmpty(sc.ProcessImagePath),
+		"processImageSha1Hash": nilIfEmpty(map[bool]string{true: sc.FileSHA1}[sc.EventType == "Process Creation"]),
+		"pid":                  nilIfZero(sc.PID), "parentPid": nilIfZero(sc.ParentPID), "parentProcessName": nilIfEmpty(sc.ParentProcessName),
+		"processUniqueKey": procKey, "processGroupId": procKey, "processStartTime": dvTime(e.createdAt),
+		"processIntegrityLevel": "MEDIUM", "tid": nil, "rpid": nil,
+		"fileFullName": nilIfEmpty(sc.FileFullName), "fileSha1": nilIfEmpty(sc.FileSHA1), "fileSha256": nil, "fileMd5": nil,
+		"srcIp": nilIfEmpty(sc.SrcIP), "srcPort": nilIfZero(sc.SrcPort), "dstIp": nilIfEmpty(sc.DstIP), "dstPort": nilIfZero(sc.DstPort),
+		"dnsRequest": nilIfEmpty(sc.DNSRequest), "registryPath": nilIfEmpty(sc.RegistryPath),
+		"indicatorCategory": nilIfEmpty(sc.IndicatorCategory), "indicatorName": nilIfEmpty(sc.IndicatorName),
+		"indicatorDescription": nilIfEmpty(sc.IndicatorDescription),
+		"relatedToThreat":      map[bool]string{true: "True", false: "False"}[related], "threatStatus": nil,
+		"storyline": t.sc.Storyline, "trueContext": t.sc.Storyline,
+		"agentName": ag.ComputerName, "agentId": ag.ID, "agentUuid": ag.UUID, "agentOs": ag.OSType, "agentMachineType": ag.MachineType,
+		"agentDomain": ag.Domain, "agentGroupId": ag.GroupID, "agentIp": nilIfEmpty(ag.LastIPToMgmt), "agentVersion": ag.AgentVersion,
+		"agentIsActive": a.isActive && a.online, "agentIsDecommissioned": false, "agentInfected": s.activeThreats(a) > 0,
+		"agentNetworkStatus": a.networkStatus,
+		"accountId":          ag.AccountID, "siteId": ag.SiteID, "siteName": ag.SiteName,
+		"endpointName": ag.ComputerName, "endpointOs": ag.OSType, "endpointMachineType": ag.MachineType,
+		"srcProcName": nilIfEmpty(sc.ProcessName), "srcProcCmdLine": nilIfEmpty(sc.ProcessCmd), "srcProcImagePath": nilIfEmpty(sc.ProcessImagePath),
+		"srcProcPid": nilIfZero(sc.PID), "srcProcUser": nilIfEmpty(sc.ProcessUserName), "srcProcParentName": nilIfEmpty(sc.ParentProcessName),
+		"srcProcParentPid": nilIfZero(sc.ParentPID), "srcProcStorylineId": t.sc.Storyline,
+		"srcProcRelatedToThreat": map[bool]string{true: "True", false: "False"}[related],
+		"tgtFilePath":            nilIfEmpty(sc.FileFullName),
+	}
+}
+
+// trueFalse renders booleans the way DV does: as "True"/"False" strings.
+var trueFalse = map[bool]string{true: "True", false: "False"}
+
+func eventRow(e *event, sortBy string) row {
+	key := timeKey(e.createdAt)
+	if sortBy == "id" {
+		key = idKey(e.id)
+	}
+	return row{key: key, id: idKey(e.id), seq: e.seq, obj: e}
+}
+
+// listExploreEvents serves GET /threats/{id}/explore/events. eventTypes
+// matches an event's eventType or objectType, case-insensitively.
+func (s *Simulator) listExploreEvents(w http.ResponseWriter, r *http.Request, params map[string]string) {
+	q := newQuery(r.URL.Query())
+	lp := parseListParams(q, "explore:"+params["id"], []string{"createdAt", "id"}, "createdAt")
+	types := q.csv("eventTypes")
+	like := q.csv("processName__like")
+	if errs := q.finish(); len(errs) > 0 {
+		writeErrors(w, http.StatusBadRequest, errs...)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.advance(s.clock())
+	t := s.threatFromPath(w, params["id"])
+	if t == nil {
+		return
+	}
+	var rows []row
+	for _, e := range t.events {
+		if types != nil && !slices.ContainsFunc(types, func(v string) bool {
+			return strings.EqualFold(v, e.sc.EventType) || strings.EqualFold(v, eventObjectTypes[e.sc.EventType])
+		}) {
+			continue
+		}
+		if like != nil && !slices.ContainsFunc(like, func(v string) bool {
+			return strings.Contains(strings.ToLower(e.sc.ProcessName), strings.ToLower(v))
+		}) {
+			continue
+		}
+		rows = append(rows, eventRow(e, lp.sortBy))
+	}
+	s.writePage(w, rows, lp, func(o any) any { return s.renderEvent(o.(*event)) })
+}
+
+// --- Deep Visibility -------------------------------------------------------
+
+// dvQuery is one DV query. The simulator does not evaluate S1QL: a query
+// matches every stored event whose createdAt is within [fromDate, toDate]
+// (and siteIds/accountIds when given), as of init time.
+type dvQuery struct {
+	id         string
+	query      string
+	from, to   time.Time
+	createdAt  time.Time
+	snap       uint64
+	cancelled  bool
+	cancelAt   time.Time
+	siteIDs    map[string]bool
+	accountIDs map[string]bool
+}
+
+// state reports responseState and progressStatus at now.
+func (q *dvQuery) state(now time.Time, delay time.Duration) (string, int) {
+	at := now
+	if q.cancelled {
+		at = q.cancelAt
+	}
+	elapsed := at.Sub(q.createdAt)
+	progress := 100
+	if delay > 0 && elapsed < delay {
+		progress = int(elapsed * 100 / delay)
+	}
+	switch {
+	case q.cancelled && progress < 100:
+		return "QUERY_CANCELLED", progress
+	case progress < 100:
+		return "RUNNING", progress
+	default:
+		return "FINISHED", 100
+	}
+}
+
+func queryModeInfo(at time.Time) map[string]any {
+	return map[string]any{"mode": "scalyr", "lastActivatedAt": at.UTC().Format("2006-01-02T15:04:05+00:00")}
+}
+
+func (s *Simulator) postDVInitQuery(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+	var body struct {
+		Query      string   `json:"query"`
+		FromDate   string   `json:"fromDate"`
+		ToDate     string   `json:"toDate"`
+		QueryType  []string `json:"queryType"`
+		Limit      *int     `json:"limit"`
+		IsVerbose  *bool    `json:"isVerbose"`
+		TimeFrame  string   `json:"timeFrame"`
+		SiteIDs    []string `json:"siteIds"`
+		AccountIDs []string `json:"accountIds"`
+		Tenant     any      `json:"tenant"`
+	}
+	if err := decodeStrict(r.Body, &body); err != nil {
+		writeErrors(w, http.StatusBadRequest, validationError("body: Invalid JSON: %v", err))
+		return
+	}
+	var errs []apiError
+	if strings.TrimSpace(body.Query) == "" {
+		errs = append(errs, validationError("query: Missing data for required field."))
+	}
+	parse := func(name, v string) time.Time {
+		if v == "" {
+			errs = append(errs, validationError("%s: Missing data for required field.", name))
+			return time.Time{}
+		}
+		t, err := time.Parse(time.RFC3339Nano, v)
+		if err != nil {
+			errs = append(errs, validationError("%s: Not a valid datetime.", name))
+		}
+		return t
+	}
+	from, to := parse("fromDate", body.FromDate), parse("toDate", body.ToDate)
+	if !from.IsZero() && !to.IsZero() && !from.Before(to) {
+		errs = append(errs, validationError("toDate: Must be later than fromDate."))
+	}
+	for i, qt := range body.QueryType {
+		if qt != "events" && qt != "processState" {
+			errs = append(errs, validationError("queryType: %d: Must be one of: events, processState.", i))
+		}
+	}
+	if body.Limit != nil && (*body.Limit < 1 || *body.Limit > 100000) {
+		errs = append(errs, validationError("limit: Must be greater than or equal to 1 and less than or equal to 100000."))
+	}
+	idSet := func(name string, ids []string) map[string]bool {
+		if ids == nil {
+			return nil
+		}
+		m := map[string]bool{}
+		for i, id := range ids {
+			if !isDecimalID(id) {
+				errs = append(errs, validationError("%s: %d: Not a valid integer.", name, i))
+			}
+			m[id] = true
+		}
+		return m
+	}
+	sites, accounts := idSet("siteIds", body.SiteIDs), idSet("accountIds", body.AccountIDs)
+	if len(errs) > 0 {
+		writeErrors(w, http.StatusBadRequest, errs...)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock()
+	s.advance(now)
+	id := "q" + fakeHex(fmt.Sprintf("dv%d-%s", s.nextSeq(), body.Query), 32)
+	s.dvQueries[id] = &dvQuery{
+		id: id, query: body.Query, from: from, to: to, createdAt: now, snap: s.seq,
+		siteIDs: sites, accountIDs: accounts,
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"queryId": id, "queryModeInfo": queryModeInfo(now)}})
+}
+
+// dvQueryID reads queryId (or XSOAR's query_id).
+func dvQueryID(q *query) string {
+	id, _ := q.str("queryId")
+	if alt, ok := q.str("query_id"); ok && id == "" {
+		id = alt
+	}
+	if id == "" && len(q.errs) == 0 {
+		q.errs = append(q.errs, validationError("queryId: Missing data for required field."))
+	}
+	return id
+}
+
+// getDVQueryStatus: an unknown queryId is 200 with responseState
+// QUERY_NOT_FOUND (a state the spec's endpoint description lists).
+func (s *Simulator) getDVQueryStatus(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+	q := newQuery(r.URL.Query())
+	id := dvQueryID(q)
+	if errs := q.finish(); len(errs) > 0 {
+		writeErrors(w, http.StatusBadRequest, errs...)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock()
+	dq := s.dvQueries[id]
+	if dq == nil {
+		writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"responseState": "QUERY_NOT_FOUND", "progressStatus": 0, "warnings": nil}})
+		return
+	}
+	state, progress := dq.state(now, s.opts.DVQueryDelay)
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{
+		"responseState": state, "progressStatus": progress, "queryModeInfo": queryModeInfo(dq.createdAt), "warnings": nil,
+	}})
+}
+
+// postDVCancelQuery answers QUERY_CANCELLED for a running query and the
+// current state otherwise (the sample shows "FINISHED" for a done query);
+// QUERY_NOT_FOUND for an unknown ID.
+func (s *Simulator) postDVCancelQuery(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+	var body struct {
+		QueryID string `json:"queryId"`
+	}
+	if err := decodeStrict(r.Body, &body); err != nil {
+		writeErrors(w, http.StatusBadRequest, validationError("body: Invalid JSON: %v", err))
+		return
+	}
+	if body.QueryID == "" {
+		writeErrors(w, http.StatusBadRequest, validationError("queryId: Missing data for required field."))
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock()
+	dq := s.dvQueries[body.QueryID]
+	result := "QUERY_NOT_FOUND"
+	if dq != nil {
+		if state, _ := dq.state(now, s.opts.DVQueryDelay); state == "RUNNING" {
+			dq.cancelled, dq.cancelAt = true, now
+		}
+		result, _ = dq.state(now, s.opts.DVQueryDelay)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"success": result}})
+}
+
+// getDVEvents pages over the query's events; the query must be FINISHED
+// (400 otherwise). subQuery is accepted and ignored (no S1QL).
+func (s *Simulator) getDVEvents(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+	q := newQuery(r.URL.Query())
+	id := dvQueryID(q)
+	lp := parseListParams(q, "dv:"+id, []string{"createdAt", "id"}, "createdAt")
+	q.str("subQuery")
+	if errs := q.finish(); len(errs) > 0 {
+		writeErrors(w, http.StatusBadRequest, errs...)
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	now := s.clock()
+	s.advance(now)
+	dq := s.dvQueries[id]
+	if dq == nil {
+		writeErrors(w, http.StatusBadRequest, validationError("queryId: Query %s not found.", id))
+		return
+	}
+	if state, _ := dq.state(now, s.opts.DVQueryDelay); state != "FINISHED" {
+		writeErrors(w, http.StatusBadRequest, validationError("queryId: Query is %s; poll /dv/query-status until FINISHED.", state))
+		return
+	}
+	var rows []row
+	for _, t := range s.threats {
+		a := s.agents[t.sc.AgentID].sc
+		if !in(dq.siteIDs, a.SiteID) || !in(dq.accountIDs, a.AccountID) {
+			continue
+		}
+		for _, e := range t.events {
+			if e.seq <= dq.snap && !e.createdAt.Before(dq.from) && !e.createdAt.After(dq.to) {
+				rows = append(rows, eventRow(e, lp.sortBy))
+			}
+		}
+	}
+	s.writePage(w, rows, lp, func(o any) any { return s.renderEvent(o.(*event)) })
+}
