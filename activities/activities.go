@@ -258,8 +258,9 @@ func s1Err(op string, err error) error {
 		return temporal.NewNonRetryableApplicationError(msg, ErrTypeThreatNotFound, nil)
 	case errors.Is(err, s1client.ErrUnauthorized), errors.Is(err, s1client.ErrForbidden), errors.Is(err, s1client.ErrValidation):
 		return temporal.NewNonRetryableApplicationError(msg, ErrTypeS1Refused, nil)
-	case errors.As(err, &apiErr) && apiErr.RetryAfter > 0:
-		return temporal.NewApplicationErrorWithOptions(msg, "S1RateLimited", temporal.ApplicationErrorOptions{NextRetryDelay: apiErr.RetryAfter})
+	case errors.As(err, &apiErr) && apiErr.RetryDelay() > 0:
+		// 429: wait as long as SentinelOne asks (or the documented fallback), not our backoff.
+		return temporal.NewApplicationErrorWithOptions(msg, "S1RateLimited", temporal.ApplicationErrorOptions{NextRetryDelay: apiErr.RetryDelay()})
 	}
 	return fmt.Errorf("%s: %w", op, err)
 }

@@ -106,9 +106,11 @@ func (p *Poller) ListAndStartThreats(ctx context.Context, in PollInput) (PollRes
 			return err
 		}
 		res.State.Created.Seen[id] = at
-		// The updated stream need not report this version of the threat again.
-		res.State.Updated.markSeen(id, t.ThreatInfo.UpdatedAt.Time)
 		if started {
+			// The new investigation reads the threat itself, so the updated stream need not
+			// report this version again. (Not so for an existing investigation: this version
+			// may carry a console change it has not been told about.)
+			res.State.Updated.markSeen(id, t.ThreatInfo.UpdatedAt.Time)
 			res.Started++
 		} else {
 			res.AlreadyStarted++

@@ -3,7 +3,10 @@ package activities_test
 import (
 	"context"
 	"errors"
+	"github.com/s1copilot/s1copilot/s1sim/scenarios"
+	"github.com/s1copilot/s1copilot/s1sim/simulator"
 	"maps"
+	"net/http/httptest"
 	"slices"
 	"sync"
 	"testing"
@@ -248,4 +251,62 @@ func TestPollerStartsChangedThreatsThatWereNeverInvestigated(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 5, res.Started)
 	assert.ElementsMatch(t, demoThreats, st.takeCalls())
+}
+
+// Scope filters reach the console: an MSSP poller scoped to one account and one site of
+// another account starts exactly those sites' threats.
+func TestPollerHonoursScope(t *testing.T) {
+	sc, err := simulator.LoadScenarioFS(scenarios.FS, "mssp")
+	require.NoError(t, err)
+	sim, err := simulator.New(sc, simulator.Options{Token: testToken})
+	require.NoError(t, err)
+	srv := httptest.NewServer(sim.Handler())
+	t.Cleanup(srv.Close)
+	st := &starter{}
+	p := &activities.Poller{S1: newClient(t, srv.URL, testToken), Investigations: st}
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	env.RegisterActivity(p)
+
+	const fabrikam, tailspinStudio = "1882000000000000001", "1883000000000000102"
+	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{
+		State: since(time.Now().Add(-24 * time.Hour)), Overlap: time.Hour,
+		Scope: activities.Scope{AccountIDs: []string{fabrikam}},
+	})
+	require.NoError(t, err)
+	started := st.takeCalls()
+	assert.Len(t, started, 6, "Fabrikam's 4 New York and 2 London threats")
+	for _, id := range started {
+		assert.Regexp(t, `^19121|^19122`, id)
+	}
+	assert.Equal(t, 6, res.Started)
+
+	_, err = run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{
+		State: since(time.Now().Add(-24 * time.Hour)), Overlap: time.Hour,
+		Scope: activities.Scope{SiteIDs: []string{tailspinStudio}},
+	})
+	require.NoError(t, err)
+	started = st.takeCalls()
+	assert.Len(t, started, 2, "the two Tailspin Studio Macs")
+	for _, id := range started {
+		assert.Regexp(t, `^19124`, id)
+	}
+}
+
+// When the cursor is lost (a Schedule created anew) the created stream meets threats
+// that are already being investigated; their console changes must still be delivered.
+// (Found by the ingestion property test: marking them seen on the updated stream
+// swallowed an analyst's "resolved".)
+func TestPollerDeliversChangesOfAlreadyInvestigatedThreatsAfterACursorReset(t *testing.T) {
+	f := newFixture(t)
+	st := &starter{running: map[string]bool{threatRansomFS: true}}
+	p, env := newPollerEnv(f, st, 0)
+	f.clock.Advance(time.Minute)
+	_, err := f.s1.SetIncidentStatus(context.Background(), []string{threatRansomFS}, s1client.IncidentResolved, "")
+	require.NoError(t, err)
+
+	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
+	require.NoError(t, err)
+	assert.Equal(t, 1, res.AlreadyStarted)
+	assert.Equal(t, []string{threatRansomFS}, st.notified, "the running investigation learns of the resolution")
 }

@@ -25,7 +25,6 @@ import (
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/policy"
-	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/s1sim/simulator"
 	"github.com/s1copilot/s1copilot/starter/poller"
@@ -84,20 +83,29 @@ type stack struct {
 	c      client.Client
 	sim    *simulator.Simulator
 	cfg    config.Config
-	s1     *s1client.Client
 	poller worker.Worker
 }
 
-// newStack starts a dev server, the simulator, and a worker wired exactly like the
-// worker binary; tweak adjusts the configuration first.
-func newStack(t *testing.T, tweak func(*config.Config)) *stack {
+// stackOptions adjust the configuration and the simulator before the stack starts.
+type stackOptions struct {
+	config func(*config.Config)
+	sim    func(*simulator.Options)
+}
+
+// newStack starts a dev server, the simulator, and the workers wired exactly like the
+// worker binary.
+func newStack(t *testing.T, o stackOptions) *stack {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
 	srv := startDevServer(t, ctx)
 
 	sc, err := simulator.LoadScenarioFS(scenarios.FS, "demo")
 	require.NoError(t, err)
-	sim, err := simulator.New(sc, simulator.Options{Token: token, MitigationDelay: 300 * time.Millisecond, IsolationDelay: 300 * time.Millisecond})
+	simOpts := simulator.Options{Token: token, MitigationDelay: 300 * time.Millisecond, IsolationDelay: 300 * time.Millisecond}
+	if o.sim != nil {
+		o.sim(&simOpts)
+	}
+	sim, err := simulator.New(sc, simOpts)
 	require.NoError(t, err)
 	hs := httptest.NewServer(sim.Handler())
 	t.Cleanup(hs.Close)
@@ -117,8 +125,8 @@ func newStack(t *testing.T, tweak func(*config.Config)) *stack {
 		MitigationPoll:        300 * time.Millisecond,
 		LogLevel:              "error",
 	}
-	if tweak != nil {
-		tweak(&cfg)
+	if o.config != nil {
+		o.config(&cfg)
 	}
 	require.NoError(t, cfg.Validate())
 	acts, err := activities.New(cfg)
@@ -128,13 +136,15 @@ func newStack(t *testing.T, tweak func(*config.Config)) *stack {
 		t.Cleanup(w.Stop)
 	}
 
-	return &stack{t: t, ctx: ctx, c: srv.Client(), sim: sim, cfg: cfg, s1: acts.S1}
+	return &stack{t: t, ctx: ctx, c: srv.Client(), sim: sim, cfg: cfg}
 }
 
 // startPoller does what `starter poll` does: host the poller worker, ensure the Schedule.
 func (s *stack) startPoller() {
+	s1, err := poller.S1Client(s.cfg) // its own client and rate limits, as in `starter poll`
+	require.NoError(s.t, err)
 	w := worker.New(s.c, workflows.PollerTaskQueue, worker.Options{})
-	workflows.RegisterPoller(w, poller.New(s.c, s.s1, s.cfg.Temporal.TaskQueue))
+	workflows.RegisterPoller(w, poller.New(s.c, s1, s.cfg.Temporal.TaskQueue))
 	require.NoError(s.t, w.Start())
 	require.NoError(s.t, poller.EnsureSchedule(s.ctx, s.c, s.cfg))
 	s.poller = w
@@ -150,6 +160,22 @@ func (s *stack) investigations() map[string]int {
 		byID[e.Execution.WorkflowId]++
 	}
 	return byID
+}
+
+// pollResults are the results of every completed poll.
+func (s *stack) pollResults() []activities.PollResult {
+	resp, err := s.c.ListWorkflow(s.ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Completed'", workflows.PollWorkflow), PageSize: 1000,
+	})
+	require.NoError(s.t, err)
+	var out []activities.PollResult
+	for _, e := range resp.Executions {
+		var r activities.PollResult
+		require.NoError(s.t, s.c.GetWorkflow(s.ctx, e.Execution.WorkflowId, e.Execution.RunId).Get(s.ctx, &r))
+		out = append(out, r)
+	}
+	require.NotEmpty(s.t, out, "no completed poll")
+	return out
 }
 
 func (s *stack) stage(threatID string) (string, bool) {
@@ -188,7 +214,7 @@ func newThreat(id, agentID string) simulator.ScenarioThreat {
 }
 
 func TestEndToEndPollerWorkerSimulator(t *testing.T) {
-	s := newStack(t, nil)
+	s := newStack(t, stackOptions{})
 	s.startPoller()
 	seeded := []string{"1910000000000000001", "1910000000000000002", "1910000000000000003", "1910000000000000004", "1910000000000000005"}
 	// Two threats arrive while it runs: one before and one after the poller restarts.
@@ -271,6 +297,17 @@ func TestEndToEndPollerWorkerSimulator(t *testing.T) {
 	for _, id := range all {
 		s.replayAndMaybeSave(t, id, fixtures[id])
 	}
+
+	// The poller's own accounting: every threat started exactly once across all polls,
+	// the restart included (its cursor survived), and no start was ever refused as a duplicate.
+	polls := s.pollResults()
+	var startedByPoller, dup int
+	for _, r := range polls {
+		startedByPoller += r.Started
+		dup += r.AlreadyStarted
+	}
+	assert.Equal(t, len(all), startedByPoller, "investigations started by the poller")
+	assert.Zero(t, dup, "the poller tried to start an investigated threat again")
 
 	// A duplicate start is refused and reported, never a second investigation.
 	started, err := workflows.StartInvestigation(s.ctx, s.c, s.cfg.Temporal.TaskQueue, seeded[0], workflows.StartHint{})

@@ -66,9 +66,9 @@ func TestEndToEndWithAModel(t *testing.T) {
 	model := &fakeModel{}
 	ms := httptest.NewServer(model)
 	t.Cleanup(ms.Close)
-	s := newStack(t, func(c *config.Config) {
+	s := newStack(t, stackOptions{config: func(c *config.Config) {
 		c.LLMBaseURL, c.LLMAPIKey, c.LLMModel = ms.URL+"/v1", modelKey, "gpt-test"
-	})
+	}})
 
 	ids := map[string]string{"valid": "1910000000000000002", "invalid": "1910000000000000004", "refused": "1910000000000000003"}
 	for _, id := range ids {

@@ -42,7 +42,7 @@ type Limit struct {
 	Burst int
 }
 
-// DefaultRateLimits returns a fresh copy of the per-class default limits. Source: the GOBP
+// DocumentedRateLimits returns a fresh copy of the console's per-class limits. Source: the GOBP
 // table ("the official SentinelOne MGMT API rate-limit table", s1buildpartners/
 // sentinelone-go-sdk ratelimit.go) and the spec text for DV, see the API reference §1.4.
 //
@@ -64,7 +64,7 @@ type Limit struct {
 // rate limit (TaskQueueActivitiesPerSecond), which the product team documents; these local
 // buckets only smooth the bursts of one process. A 429 that still gets through surfaces as
 // an *APIError (ErrRateLimited) with RetryDelay for the caller's retry policy.
-func DefaultRateLimits() map[EndpointClass]Limit {
+func DocumentedRateLimits() map[EndpointClass]Limit {
 	return map[EndpointClass]Limit{
 		ClassThreats:       {RPS: 10, Burst: 50},
 		ClassThreatsSub:    {RPS: 100, Burst: 1000},
@@ -75,6 +75,24 @@ func DefaultRateLimits() map[EndpointClass]Limit {
 		ClassDVEvents:      {RPS: 10, Burst: 10},
 		ClassOther:         {RPS: 10, Burst: 10},
 	}
+}
+
+// SafetyMargin scales the documented rates for the client's own buckets. Two buckets of
+// the same rate, one in the client and one in the console, disagree by the network's
+// jitter: with burst 1 (/agents), two requests spaced exactly 40 ms apart when sent can
+// arrive 39 ms apart and be refused. Running at 80 % keeps a margin (found by the
+// ingestion test against the simulator's enforcement).
+const SafetyMargin = 0.8
+
+// DefaultRateLimits returns the client's default per-class limits: the documented ones
+// (DocumentedRateLimits) with their rates scaled by SafetyMargin.
+func DefaultRateLimits() map[EndpointClass]Limit {
+	limits := DocumentedRateLimits()
+	for k, v := range limits {
+		v.RPS *= SafetyMargin
+		limits[k] = v
+	}
+	return limits
 }
 
 // WithRateLimits overrides the limits of the classes present in limits; the other classes

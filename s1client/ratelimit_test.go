@@ -40,8 +40,18 @@ func TestClassOf(t *testing.T) {
 	}
 }
 
-func TestDefaultRateLimits(t *testing.T) {
-	d := DefaultRateLimits()
+func TestDefaultRateLimitsKeepAMarginUnderTheDocumentedOnes(t *testing.T) {
+	doc, def := DocumentedRateLimits(), DefaultRateLimits()
+	require.Equal(t, len(doc), len(def))
+	for class, l := range doc {
+		assert.InDelta(t, l.RPS*SafetyMargin, def[class].RPS, 1e-12, class)
+		assert.Less(t, def[class].RPS, l.RPS, class)
+		assert.Equal(t, l.Burst, def[class].Burst, class)
+	}
+}
+
+func TestDocumentedRateLimits(t *testing.T) {
+	d := DocumentedRateLimits()
 	assert.Equal(t, Limit{RPS: 10, Burst: 50}, d[ClassThreats])
 	assert.Equal(t, Limit{RPS: 100, Burst: 1000}, d[ClassThreatsSub])
 	assert.Equal(t, Limit{RPS: 25, Burst: 1}, d[ClassAgents])
@@ -51,9 +61,10 @@ func TestDefaultRateLimits(t *testing.T) {
 	assert.Equal(t, Limit{RPS: 1, Burst: 1}, d[ClassDVQueryStatus])
 	assert.Equal(t, Limit{RPS: 10, Burst: 10}, d[ClassDVEvents])
 
-	// Every class has a default, and New builds a limiter for each.
+	// Every class has a default, and New builds a limiter for each, with the margin.
 	c, err := New("https://usea1.sentinelone.net", "t")
 	require.NoError(t, err)
+	d = DefaultRateLimits()
 	for _, class := range []EndpointClass{ClassThreats, ClassThreatsSub, ClassAgents, ClassActivities, ClassDVInitQuery, ClassDVQueryStatus, ClassDVEvents, ClassOther} {
 		l := c.limiters[class]
 		require.NotNil(t, l, class)
@@ -61,7 +72,7 @@ func TestDefaultRateLimits(t *testing.T) {
 		assert.Equal(t, d[class].Burst, l.Burst(), class)
 	}
 	d[ClassThreats] = Limit{RPS: 1}
-	assert.Equal(t, Limit{RPS: 10, Burst: 50}, DefaultRateLimits()[ClassThreats], "a fresh copy each call")
+	assert.Equal(t, Limit{RPS: 10 * SafetyMargin, Burst: 50}, DefaultRateLimits()[ClassThreats], "a fresh copy each call")
 }
 
 // rateServer counts requests and answers every list with an empty page.

@@ -14,7 +14,6 @@ import (
 
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/logging"
-	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/starter/poller"
 	"github.com/s1copilot/s1copilot/workflows"
 )
@@ -32,9 +31,9 @@ func poll(ctx context.Context) error {
 		return err
 	}
 	defer func() { _ = z.Sync() }()
-	s1, err := s1client.New(cfg.S1URL, cfg.S1Token.Reveal())
+	s1, err := poller.S1Client(cfg)
 	if err != nil {
-		return fmt.Errorf("SentinelOne client: %w", err)
+		return err
 	}
 	c, err := client.Dial(cfg.Temporal.ClientOptions(logging.Temporal(z)))
 	if err != nil {

@@ -25,6 +25,21 @@ func New(c client.Client, s1 *s1client.Client, taskQueue string) *activities.Pol
 	return &activities.Poller{S1: s1, PageSize: 200, Investigations: Investigations{C: c, TaskQueue: taskQueue}}
 }
 
+// PollerThreatsRPS is the poller's share of the 10 rps GET /threats budget; the
+// investigation activities take the rest through the S1 task-queue limit (8/s).
+const PollerThreatsRPS = 2
+
+// S1Client is the SentinelOne client of the poller process, with its /threats share.
+func S1Client(cfg config.Config) (*s1client.Client, error) {
+	limits := s1client.DefaultRateLimits()
+	limits[s1client.ClassThreats] = s1client.Limit{RPS: PollerThreatsRPS, Burst: 5}
+	c, err := s1client.New(cfg.S1URL, cfg.S1Token.Reveal(), s1client.WithRateLimits(limits))
+	if err != nil {
+		return nil, fmt.Errorf("SentinelOne client: %w", err)
+	}
+	return c, nil
+}
+
 // Investigations implements activities.Investigations on a Temporal client.
 type Investigations struct {
 	C         client.Client

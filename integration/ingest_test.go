@@ -1,0 +1,116 @@
+package integration
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/workflows"
+)
+
+// TestIngestionNeverMissesOrDuplicates is the ingestion property: with threats that
+// become visible late, console updates, a poller restart, SentinelOne answering with
+// 5xx (some after applying the change), 429 bursts with and without Retry-After and
+// truncated bodies, and the simulator enforcing the real rate limits, every threat gets
+// exactly one investigation, no side effect happens twice, and no rate limit is exceeded.
+func TestIngestionNeverMissesOrDuplicates(t *testing.T) {
+	s := newStack(t, stackOptions{
+		sim: func(o *simulator.Options) {
+			o.EnforceRateLimits = true
+			o.FaultsAfterSideEffects = true // a 5xx may come after the change was applied
+			o.Faults = simulator.Faults{ServerErrorRate: 0.08, RateLimitBurstEvery: 40, RateLimitBurstLength: 2, InvalidJSONRate: 0.03, Seed: 7}
+			o.DefaultVisibleAfter = 2 * time.Second // consoles list new threats late
+		},
+		config: func(c *config.Config) { c.PollOverlap = 20 * time.Second },
+	})
+	s.startPoller()
+
+	const serverRansomware = "1910000000000000001" // waits for approval (server): an analyst resolves it instead
+	agents := []string{"1900000000000000002", "1900000000000000003", "1900000000000000005"}
+	rng := rand.New(rand.NewPCG(3, 5))
+	threats := []string{"1910000000000000001", "1910000000000000002", "1910000000000000003", "1910000000000000004", "1910000000000000005"}
+	approved := map[string]bool{serverRansomware: true} // never approve this one
+	resolved := false
+	tick := func() {
+		s.approveWaiting(threats, approved)
+		if st, running := s.stage(serverRansomware); !resolved && running && st == string(workflows.StageAwaitingApproval) {
+			require.NoError(t, s.sim.UpdateThreat(serverRansomware, simulator.ThreatUpdate{IncidentStatus: "resolved"}))
+			resolved = true
+		}
+	}
+	for wave := range 3 {
+		for i := range 4 {
+			id := fmt.Sprintf("19200000000000%05d", wave*10+i)
+			th := newThreat(id, agents[rng.IntN(len(agents))])
+			th.VisibleAfter = fmt.Sprintf("%dms", rng.IntN(4000)) // 0–4 s late
+			require.NoError(t, s.sim.AddThreat(th))
+			threats = append(threats, id)
+		}
+		if wave == 1 {
+			s.poller.Stop()
+			s.startPoller()
+		}
+		deadline := time.Now().Add(2 * time.Second)
+		for time.Now().Before(deadline) {
+			tick()
+			time.Sleep(200 * time.Millisecond)
+		}
+	}
+
+	var pending []string
+	waitUntil(t, s.ctx, "every threat's investigation finished (still running: see log)", func() bool {
+		tick()
+		pending = pending[:0]
+		for _, id := range threats {
+			if st, running := s.stage(id); running {
+				pending = append(pending, id+"@"+st)
+			}
+		}
+		if len(pending) > 0 {
+			t.Logf("still running: %v", pending)
+			return false
+		}
+		return len(s.investigations()) == len(threats)
+	})
+
+	// Exactly one investigation per threat the simulator holds, and no other.
+	inv := s.investigations()
+	var got []string
+	for wid, n := range inv {
+		assert.Equal(t, 1, n, "runs of %s", wid)
+		id, ok := workflows.ThreatIDFromWorkflowID(wid)
+		require.True(t, ok)
+		got = append(got, id)
+	}
+	slices.Sort(got)
+	want := slices.Clone(threats)
+	slices.Sort(want)
+	assert.Equal(t, want, got)
+
+	c := s.sim.Counters()
+	assert.Empty(t, c.RateLimitViolations, "SentinelOne's rate limits were exceeded")
+	assert.NotEmpty(t, c.InjectedFaults, "the fault profile injected nothing: the test proves nothing")
+	t.Logf("injected faults: %v; requests: %d endpoints", c.InjectedFaults, len(c.Requests))
+	for threat, byAction := range c.Mitigations {
+		for action, n := range byAction {
+			assert.Equal(t, 1, n, "%s requested %d times on %s", action, n, threat)
+		}
+	}
+	for _, id := range threats {
+		assert.Equal(t, 2, c.Notes[id], "notes on %s", id)
+	}
+
+	// The analyst's resolution in the console stopped the server investigation from acting.
+	r := s.result(serverRansomware)
+	assert.Equal(t, workflows.OutcomeResolvedInConsole, r.Outcome)
+	assert.True(t, r.ClosedInConsole)
+	assert.Empty(t, c.Mitigations[serverRansomware])
+	assert.Zero(t, c.AgentActions["1900000000000000001"]["disconnect"])
+}
