@@ -187,6 +187,15 @@ func (a *Activities) isolate(ctx context.Context, in MitigateInput) (MitigateRes
 	return MitigateResult{}, nil
 }
 
+// WriteBack sets the threat's incident status (and analyst verdict) in the console. Setting
+// a value that is already there changes nothing, so a retry is harmless.
+func (a *Activities) WriteBack(ctx context.Context, in WriteBackInput) error {
+	if _, err := a.S1.SetIncidentStatus(ctx, []string{in.ThreatID}, in.IncidentStatus, in.AnalystVerdict); err != nil {
+		return s1Err("write back to "+in.ThreatID, err)
+	}
+	return nil
+}
+
 // VerifyMitigation reads the action's state once. While it is not settled it returns a
 // benign retryable error: the activity's retry policy is the polling loop, and its
 // schedule-to-close timeout the deadline.

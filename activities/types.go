@@ -58,6 +58,14 @@ type VerifyResult struct {
 	Detail string `json:"detail,omitempty"`
 }
 
+// WriteBackInput sets the threat's triage state in the console. AnalystVerdict may be
+// empty (incident status only).
+type WriteBackInput struct {
+	ThreatID       string `json:"threatId"`
+	IncidentStatus string `json:"incidentStatus"` // unresolved | in_progress | resolved
+	AnalystVerdict string `json:"analystVerdict,omitempty"`
+}
+
 // Error types the workflow (and operators reading history) can rely on.
 const (
 	ErrTypeThreatNotFound = "ThreatNotFound"

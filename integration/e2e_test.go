@@ -25,6 +25,7 @@ import (
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/policy"
+	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/s1sim/simulator"
 	"github.com/s1copilot/s1copilot/starter/poller"
@@ -265,6 +266,18 @@ func TestEndToEndPollerWorkerSimulator(t *testing.T) {
 		assert.Equal(t, outcome, r.Outcome, "outcome of %s: %+v", id, r.Actions)
 		assert.Equal(t, "rules", r.Analyzer, "no model is configured, so the rules engine must say it ran")
 	}
+	// Write-back: mitigated threats are resolved with the verdict; the recommend-only PUA is
+	// untouched; the partial mitigation stays in progress for an analyst.
+	s1, err := s1client.New(s.cfg.S1URL, token, s1client.WithoutRateLimits())
+	require.NoError(t, err)
+	for id, want := range map[string][2]string{
+		seeded[1]: {"resolved", "true_positive"}, seeded[2]: {"unresolved", "undefined"}, seeded[4]: {"in_progress", "undefined"},
+	} {
+		th, err := s1.GetThreat(s.ctx, id)
+		require.NoError(t, err)
+		assert.Equal(t, want, [2]string{th.ThreatInfo.IncidentStatus, th.ThreatInfo.AnalystVerdict}, "console state of %s", id)
+	}
+
 	// The no-VSS rollback was accepted by S1 and never settled: reported, not success.
 	for _, a := range s.result(seeded[4]).Actions {
 		if a.Action == "rollback" {

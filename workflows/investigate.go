@@ -76,6 +76,14 @@ func (inv *investigator) run(threatID string) (Result, error) {
 	inv.note("triage", triageNote(threatID, analysis, plan, inv.settings))
 
 	inv.status.Console = consoleOf(ev.Facts, inv.status.Console)
+	// The console shows the threat is being worked on; a recommend-only plan leaves the
+	// analyst's fields untouched.
+	// Investigations started before write-back existed replay without it.
+	writeBackVersion := workflow.GetVersion(ctx, "console-write-back", workflow.DefaultVersion, 1)
+	acting := writeBackVersion >= 1 && len(plan.Actions(policy.Auto))+len(plan.Actions(policy.Approve)) > 0
+	if acting && !inv.closedByAnalyst() {
+		inv.writeBack(threatID, "in_progress", "")
+	}
 	// Contain first: low-impact automatic actions do not wait for the approval of the rest.
 	if auto := plan.Actions(policy.Auto); len(auto) > 0 {
 		inv.actUnlessClosed(&res, ev.Facts, auto, policy.Auto)
@@ -99,6 +107,9 @@ func (inv *investigator) run(threatID string) (Result, error) {
 
 	res.Actions = inv.status.Actions
 	res.Outcome = outcomeOf(res)
+	if acting && !inv.closedByAnalyst() {
+		inv.writeBackOutcome(threatID, res)
+	}
 	inv.setStage(StageReporting)
 	inv.note("outcome", outcomeNote(res))
 	inv.status.Outcome = res.Outcome
@@ -231,6 +242,27 @@ func consoleOf(f investigation.ThreatFacts, signalled *ConsoleState) *ConsoleSta
 func (inv *investigator) record(actions []investigation.Action, d policy.Disposition, st ActionState, detail string) {
 	for _, act := range actions {
 		inv.status.Actions = append(inv.status.Actions, ActionResult{Action: act, Disposition: d, State: st, Detail: detail})
+	}
+}
+
+// writeBackOutcome records the result in the console: resolved with our verdict when every
+// action was verified, otherwise still in progress for an analyst to finish.
+func (inv *investigator) writeBackOutcome(threatID string, res Result) {
+	if res.Outcome == OutcomeMitigated {
+		verdict := ""
+		if res.Verdict == investigation.VerdictTruePositive || res.Verdict == investigation.VerdictSuspicious {
+			verdict = string(res.Verdict)
+		}
+		inv.writeBack(threatID, "resolved", verdict)
+	}
+}
+
+// writeBack sets the console's incident status; a refusal is logged and does not stop
+// the response.
+func (inv *investigator) writeBack(threatID, status, verdict string) {
+	in := activities.WriteBackInput{ThreatID: threatID, IncidentStatus: status, AnalystVerdict: verdict}
+	if err := workflow.ExecuteActivity(inv.s1("set incident status "+status), a.WriteBack, in).Get(inv.ctx, nil); err != nil {
+		inv.log.Error("Write-back failed.", "IncidentStatus", status, "Error", err)
 	}
 }
 

@@ -26,8 +26,9 @@ type investigateSuite struct {
 	testsuite.WorkflowTestSuite
 	env *testsuite.TestWorkflowEnvironment
 
-	notes     []activities.NoteInput
-	mitigated []investigation.Action
+	notes      []activities.NoteInput
+	mitigated  []investigation.Action
+	writebacks []activities.WriteBackInput
 }
 
 func TestInvestigateThreat(t *testing.T) { suite.Run(t, new(investigateSuite)) }
@@ -57,7 +58,11 @@ func (s *investigateSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
 	s.env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: time.Minute})
 	s.env.RegisterActivity(&activities.Activities{})
-	s.notes, s.mitigated = nil, nil
+	s.notes, s.mitigated, s.writebacks = nil, nil, nil
+	s.env.OnActivity(a.WriteBack, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.WriteBackInput) error {
+		s.writebacks = append(s.writebacks, in)
+		return nil
+	}).Maybe()
 	s.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: WorkflowID("t1")})
 	s.env.OnActivity(a.GetSettings, mock.Anything).Return(settings, nil).Maybe()
 	s.env.OnActivity(a.PostNote, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.NoteInput) (activities.NoteResult, error) {
@@ -112,6 +117,10 @@ func (s *investigateSuite) TestAutoPathContainsWithoutApproval() {
 	s.Contains(s.noteText("triage"), "true_positive")
 	s.Contains(s.noteText("outcome"), "kill (auto): success")
 	s.Equal("s1-threat/t1", strings.Fields(s.notes[0].Marker)[1])
+	s.Equal([]activities.WriteBackInput{
+		{ThreatID: "t1", IncidentStatus: "in_progress"},
+		{ThreatID: "t1", IncidentStatus: "resolved", AnalystVerdict: "true_positive"},
+	}, s.writebacks, "in progress while working, resolved with the verdict once verified")
 }
 
 func (s *investigateSuite) TestApprovalBySignalRunsTheHighImpactAction() {
@@ -187,6 +196,8 @@ func (s *investigateSuite) TestMitigationThatNeverSettlesIsReportedAsTimedOut() 
 	s.Equal(ActionSucceeded, states[investigation.ActionKill])
 	s.Equal(ActionTimedOut, states[investigation.ActionRollback], "a rollback that never settles must not be reported as success")
 	s.Contains(s.noteText("outcome"), "rollback (approve): timed_out")
+	s.Equal([]activities.WriteBackInput{{ThreatID: "t1", IncidentStatus: "in_progress"}}, s.writebacks,
+		"a partial mitigation is not resolved: it stays in progress for an analyst")
 }
 
 func (s *investigateSuite) TestModelFailureFallsBackToRules() {
@@ -344,4 +355,16 @@ func (s *investigateSuite) TestThreatAlreadyMarkedFalsePositiveIsNotActedOn() {
 	s.Equal(OutcomeResolvedInConsole, r.Outcome)
 	s.Empty(s.mitigated)
 	s.Len(r.Actions, 2)
+}
+
+func (s *investigateSuite) TestRecommendOnlyLeavesTheConsoleUntouched() {
+	ev := laptopEvidence()
+	an := analysis(investigation.ActionKill)
+	an.Verdict = investigation.VerdictFalsePositive
+	s.expectEvidence(ev, an)
+	s.env.ExecuteWorkflow(InvestigateThreat, Input{ThreatID: "t1"})
+	r := s.result()
+	s.Equal(OutcomeRecommended, r.Outcome)
+	s.Empty(s.writebacks)
+	s.Len(s.notes, 2, "the notes still carry the recommendation")
 }
