@@ -13,9 +13,12 @@ import (
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/llm"
+	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/workflows/control"
 )
 
 // Activities holds the dependencies of the investigation activities.
@@ -26,14 +29,64 @@ type Activities struct {
 	// Rules is the deterministic analyzer: the fallback, and the analyzer when Model is nil.
 	Rules    llm.Analyzer
 	Settings Settings
+	// Audit receives the audit records (JSON lines for a SIEM).
+	Audit audit.Sink
+	// Policies, when set, is the policy file, reloaded when it changes; otherwise
+	// Settings.Policy is fixed.
+	Policies *policy.Store
 }
 
 // TimelineLimit bounds the timeline entries kept as evidence, so history stays small.
 const TimelineLimit = 50
 
-// GetSettings returns the worker's policy and timing for a new investigation.
+// GetSettings returns the worker's policy and timing for a new investigation, with the
+// kill switch on if either the configuration or the control workflow says so.
 func (a *Activities) GetSettings(ctx context.Context) (Settings, error) {
-	return a.Settings, nil
+	s := a.Settings
+	if a.Policies != nil {
+		p, err := a.Policies.Current()
+		if err != nil {
+			// The new file is invalid: keep deciding with the last good version, loudly.
+			activity.GetLogger(ctx).Error("Policy file reload failed; using the previous version.", "Error", err, "Version", p.VersionString())
+		}
+		s.Policy = p
+	}
+	if t := s.Policy.Approvals.Timeout; t > 0 {
+		s.ApprovalTimeout = time.Duration(t)
+	}
+	st, err := control.Current(ctx, activity.GetClient(ctx))
+	if err != nil {
+		return Settings{}, err // retried: the control workflow starts with the workers
+	}
+	s.KillSwitch = s.KillSwitch || st.KillSwitch
+	return s, nil
+}
+
+// RecordAudit appends the workflow's audit records. Their IDs are deterministic, so a
+// retry can only write a duplicate line with the same ID.
+func (a *Activities) RecordAudit(ctx context.Context, records []audit.Record) error {
+	if a.Audit == nil {
+		return nil
+	}
+	for _, r := range records {
+		if err := r.Validate(); err != nil {
+			return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBadInput, nil)
+		}
+	}
+	for _, r := range records {
+		if err := a.Audit.Write(ctx, r); err != nil {
+			return err // e.g. a full disk: retried
+		}
+	}
+	return nil
+}
+
+// ReserveActions counts actions in the control workflow and, for automatic ones, checks
+// the kill switch and the caps there: one place for the whole fleet.
+func (a *Activities) ReserveActions(ctx context.Context, in ReserveInput) (control.ReserveResult, error) {
+	return control.Reserve(ctx, activity.GetClient(ctx), in.InvestigationID+"/reserve/"+in.Step, control.ReserveRequest{
+		InvestigationID: in.InvestigationID, Actions: in.Actions, Auto: in.Auto, Caps: in.Caps,
+	})
 }
 
 // EnrichThreat reads the threat, its agent and its timeline and returns the compact

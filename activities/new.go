@@ -2,6 +2,7 @@ package activities
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/llm"
@@ -19,12 +20,21 @@ func New(cfg config.Config, opts ...s1client.Option) (*Activities, error) {
 		S1:    s1,
 		Rules: llm.NewRules(),
 		Settings: Settings{
-			Policy:            policy.Policy{Mode: cfg.PolicyMode, MinConfidence: cfg.MinConfidence},
+			Policy:            policy.Default(cfg.PolicyMode, cfg.MinConfidence),
 			ApprovalTimeout:   cfg.ApprovalTimeout,
 			MitigationTimeout: cfg.MitigationTimeout,
 			MitigationPoll:    cfg.MitigationPoll,
 			S1TaskQueue:       cfg.Temporal.S1TaskQueue,
+			KillSwitch:        cfg.KillSwitch,
 		},
+	}
+	if cfg.PolicyFile != "" {
+		store, err := policy.NewStore(cfg.PolicyFile, time.Now)
+		if err != nil {
+			return nil, err // a policy file that does not parse stops the worker, with every problem listed
+		}
+		acts.Policies = store
+		acts.Settings.Policy, _ = store.Current()
 	}
 	if cfg.LLMConfigured() {
 		m, err := llm.NewOpenAI(llm.OpenAIConfig{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey.Reveal(), Model: cfg.LLMModel, Timeout: cfg.LLMTimeout})

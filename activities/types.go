@@ -7,10 +7,12 @@ import (
 	"github.com/s1copilot/s1copilot/policy"
 )
 
-// Settings are the worker's policy and timing, handed to each investigation through
-// the GetSettings activity so that history records what applied.
+// Settings are the policy and timing of one investigation, handed to it through the
+// GetSettings activity so that history records exactly what applied.
 type Settings struct {
-	Policy            policy.Policy `json:"policy"`
+	// Policy decides every action; its VersionString is recorded with the investigation.
+	Policy *policy.Policy `json:"policy"`
+	// ApprovalTimeout is the policy's approvals.timeout, else the configuration's.
 	ApprovalTimeout   time.Duration `json:"approvalTimeout"`
 	MitigationTimeout time.Duration `json:"mitigationTimeout"`
 	MitigationPoll    time.Duration `json:"mitigationPoll"`
@@ -18,6 +20,20 @@ type Settings struct {
 	// fleet-wide task-queue rate limit bounds the calls of all workers together.
 	// Empty: the investigation's own task queue.
 	S1TaskQueue string `json:"s1TaskQueue,omitempty"`
+	// KillSwitch: the configuration or the control workflow turns every automatic action
+	// into an approval. (The control workflow's switch is checked again when actions are
+	// reserved, so flipping it reaches running investigations too.)
+	KillSwitch bool `json:"killSwitch,omitempty"`
+}
+
+// ReserveInput asks the control workflow to count actions (and check the caps for
+// automatic ones). Step names the call within the investigation, so a retry counts once.
+type ReserveInput struct {
+	InvestigationID string                 `json:"investigationId"`
+	Step            string                 `json:"step"`
+	Actions         []investigation.Action `json:"actions"`
+	Auto            bool                   `json:"auto"`
+	Caps            policy.Caps            `json:"caps"`
 }
 
 // NoteInput asks for one note on a threat. Marker makes the note idempotent: a note

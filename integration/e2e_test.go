@@ -3,13 +3,16 @@
 package integration
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +26,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/s1copilot/s1copilot/activities"
+	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/s1client"
@@ -30,6 +34,7 @@ import (
 	"github.com/s1copilot/s1copilot/s1sim/simulator"
 	"github.com/s1copilot/s1copilot/starter/poller"
 	"github.com/s1copilot/s1copilot/workflows"
+	"github.com/s1copilot/s1copilot/workflows/control"
 )
 
 const token = "integration-token"
@@ -85,6 +90,7 @@ type stack struct {
 	sim    *simulator.Simulator
 	cfg    config.Config
 	poller worker.Worker
+	audit  *syncBuffer // the audit log, JSON lines
 }
 
 // stackOptions adjust the configuration and the simulator before the stack starts.
@@ -132,12 +138,17 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	require.NoError(t, cfg.Validate())
 	acts, err := activities.New(cfg)
 	require.NoError(t, err)
+	auditLog := &syncBuffer{}
+	aw := audit.NewWriter(auditLog)
+	aw.Deny = []string{token}
+	acts.Audit = aw
 	for _, w := range workflows.NewWorkers(srv.Client(), cfg, acts, nil) {
 		require.NoError(t, w.Start())
 		t.Cleanup(w.Stop)
 	}
+	require.NoError(t, control.Ensure(ctx, srv.Client(), cfg.Temporal.TaskQueue))
 
-	return &stack{t: t, ctx: ctx, c: srv.Client(), sim: sim, cfg: cfg}
+	return &stack{t: t, ctx: ctx, c: srv.Client(), sim: sim, cfg: cfg, audit: auditLog}
 }
 
 // startPoller does what `starter poll` does: host the poller worker, ensure the Schedule.
@@ -322,11 +333,51 @@ func TestEndToEndPollerWorkerSimulator(t *testing.T) {
 	assert.Equal(t, len(all), startedByPoller, "investigations started by the poller")
 	assert.Zero(t, dup, "the poller tried to start an investigated threat again")
 
+	// The audit log has a decision and a verified outcome for every action taken, the
+	// approvals with their approver, and nothing secret.
+	recs := s.audit.records(t)
+	kinds := map[audit.Kind]int{}
+	for _, r := range recs {
+		require.NoError(t, r.Validate())
+		kinds[r.Kind]++
+		if r.Kind == audit.KindApproval {
+			assert.Equal(t, "it-analyst", r.Actor)
+		}
+	}
+	assert.Equal(t, len(all), kinds[audit.KindTriage])
+	assert.Equal(t, len(approved), kinds[audit.KindApproval])
+	assert.Positive(t, kinds[audit.KindActionVerified])
+	assert.Positive(t, kinds[audit.KindDecision])
+
 	// A duplicate start is refused and reported, never a second investigation.
 	started, err := workflows.StartInvestigation(s.ctx, s.c, s.cfg.Temporal.TaskQueue, seeded[0], workflows.StartHint{})
 	require.NoError(t, err)
 	assert.False(t, started)
 	assert.Equal(t, 1, s.investigations()[workflows.WorkflowID(seeded[0])])
+}
+
+// syncBuffer is a bytes.Buffer safe for the worker's concurrent activities.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) records(t *testing.T) []audit.Record {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []audit.Record
+	for _, line := range strings.Split(strings.TrimSpace(s.b.String()), "\n") {
+		var r audit.Record
+		require.NoError(t, json.Unmarshal([]byte(line), &r), line)
+		out = append(out, r)
+	}
+	return out
 }
 
 func waitUntil(t *testing.T, ctx context.Context, what string, cond func() bool) {

@@ -8,11 +8,19 @@ import (
 
 // The decision runs inside the workflow on every investigation; it must stay trivial.
 func BenchmarkDecide(b *testing.B) {
-	p := Policy{Mode: ModeAuto, MinConfidence: 0.8}
-	a := inv.Analysis{Verdict: inv.VerdictTruePositive, Confidence: 0.95, RecommendedActions: inv.Actions}
-	f := facts("windows", "laptop", "malicious", "connected")
-	b.ReportAllocs()
-	for b.Loop() {
-		_ = Decide(p, a, f)
+	for _, bc := range []struct {
+		name string
+		p    *Policy
+	}{{"default", Default(ModeAuto, 0.8)}, {"example", ExamplePolicy()}} {
+		b.Run(bc.name, func(b *testing.B) {
+			in := Inputs{
+				Analysis: inv.Analysis{Verdict: inv.VerdictTruePositive, Confidence: 0.95, RecommendedActions: inv.Actions},
+				Facts:    facts("windows", "laptop", "malicious", "connected"),
+			}
+			b.ReportAllocs()
+			for b.Loop() {
+				_ = Decide(bc.p, in)
+			}
+		})
 	}
 }

@@ -6,6 +6,8 @@
 //	starter reject  THREAT_ID --as NAME --reason R reject them (no action is taken)
 //	starter status  THREAT_ID                      print the investigation's status
 //	starter pending                                list investigations waiting for approval
+//	starter kill-switch on|off --as NAME --reason R every automatic action waits for a human (or not)
+//	starter control                                print the kill switch and the counted actions
 //
 // Settings come from S1C_* environment variables (see the README).
 package main
@@ -26,7 +28,9 @@ const usage = `usage:
   starter approve THREAT_ID --as NAME --reason TEXT [--signal]
   starter reject  THREAT_ID --as NAME --reason TEXT [--signal]
   starter status  THREAT_ID
-  starter pending`
+  starter pending
+  starter kill-switch on|off --as NAME --reason TEXT
+  starter control`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -57,6 +61,10 @@ func run(ctx context.Context, args []string) error {
 		return status(ctx, rest)
 	case "pending":
 		return pending(ctx)
+	case "kill-switch":
+		return killSwitch(ctx, rest)
+	case "control":
+		return showControl(ctx)
 	case "-h", "--help", "help":
 		return flag.ErrHelp
 	default:

@@ -21,9 +21,11 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/s1copilot/s1copilot/activities"
+	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/logging"
 	"github.com/s1copilot/s1copilot/workflows"
+	"github.com/s1copilot/s1copilot/workflows/control"
 )
 
 func main() {
@@ -48,13 +50,19 @@ func run() error {
 	if err != nil {
 		return err
 	}
+	sink, closeAudit, err := openAudit(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeAudit()
+	acts.Audit = sink
 	analyzer := "rules engine (no LLM configured)"
 	if acts.Model != nil {
 		analyzer = "model " + cfg.LLMModel + " with rules fallback"
 	}
 	z.Info("Starting worker.", zap.String("s1", cfg.S1URL), zap.String("temporal", cfg.Temporal.Address),
 		zap.String("namespace", cfg.Temporal.Namespace), zap.String("taskQueue", cfg.Temporal.TaskQueue), zap.String("s1TaskQueue", cfg.Temporal.S1TaskQueue), zap.Float64("s1ActivitiesPerSecond", cfg.S1ActivitiesPerSecond),
-		zap.String("analyzer", analyzer), zap.String("policy", acts.Settings.Policy.Version()))
+		zap.String("analyzer", analyzer), zap.String("policy", acts.Settings.Policy.VersionString()))
 
 	c, err := client.Dial(cfg.Temporal.ClientOptions(logging.Temporal(z)))
 	if err != nil {
@@ -68,6 +76,9 @@ func run() error {
 	defer stop()
 	if cfg.HealthAddr != "" {
 		go serveHealth(ctx, z, cfg.HealthAddr, c)
+	}
+	if err := control.Ensure(ctx, c, cfg.Temporal.TaskQueue); err != nil {
+		return err
 	}
 	for i, w := range workers {
 		if err := w.Start(); err != nil {
@@ -83,6 +94,28 @@ func run() error {
 		w.Stop()
 	}
 	return nil
+}
+
+// openAudit opens the audit log: a file (append-only, fsynced) or standard output. The
+// secrets this process knows are registered so that no record can carry them.
+func openAudit(cfg config.Config) (audit.Sink, func(), error) {
+	var deny []string
+	for _, s := range []string{cfg.S1Token.Reveal(), cfg.LLMAPIKey.Reveal(), cfg.PushSecret.Reveal()} {
+		if s != "" {
+			deny = append(deny, s)
+		}
+	}
+	if cfg.AuditFile == "" {
+		w := audit.NewWriter(os.Stdout)
+		w.Deny = deny
+		return w, func() {}, nil
+	}
+	f, err := audit.OpenFile(cfg.AuditFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	f.Deny = deny
+	return f, func() { _ = f.Close() }, nil
 }
 
 // serveHealth answers Kubernetes probes: /healthz while the process lives, /readyz

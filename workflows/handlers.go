@@ -3,9 +3,14 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
+	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
+
+	"github.com/s1copilot/s1copilot/audit"
+	"github.com/s1copilot/s1copilot/policy"
 )
 
 // registerHandlers wires the status query and both approval paths to one piece of
@@ -17,6 +22,12 @@ func (inv *investigator) registerHandlers() error {
 	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, ApproveUpdate,
 		func(ctx workflow.Context, d Decision) (string, error) {
+			// Authorisation is checked here, not in the validator, so that a refusal is
+			// recorded (history and audit log) rather than leaving no trace.
+			if err := inv.authorize(d); err != nil {
+				inv.refuse(ctx, d, "update", err)
+				return "", temporal.NewNonRetryableApplicationError(err.Error(), "ApproverNotAllowed", nil)
+			}
 			inv.accept(d, "update")
 			return "recorded", nil
 		},
@@ -43,10 +54,14 @@ func (inv *investigator) registerHandlers() error {
 		for {
 			var d Decision
 			ch.Receive(ctx, &d)
-			if err := inv.validate(d); err != nil {
-				// Signals cannot answer; the refusal is in the worker log and the
-				// signal itself stays in history for the audit.
-				inv.log.Warn("Approval signal ignored.", "Approver", d.Approver, "Reason", err.Error())
+			err := inv.validate(d)
+			if err == nil {
+				err = inv.authorize(d)
+			}
+			if err != nil {
+				// Signals cannot answer; the refusal goes to the log and the audit log,
+				// and the signal itself stays in history.
+				inv.refuse(ctx, d, "signal", err)
 				continue
 			}
 			inv.accept(d, "signal")
@@ -66,6 +81,31 @@ func (inv *investigator) validate(d Decision) error {
 		return errors.New("approver identity is required")
 	}
 	return nil
+}
+
+// authorize checks the approver against the policy's roles for every pending step
+// (widened to the escalation roles once escalated).
+func (inv *investigator) authorize(d Decision) error {
+	pol := inv.settings.Policy
+	if pol == nil {
+		return nil
+	}
+	steps := inv.pendingSteps
+	if inv.escalated && len(pol.Approvals.EscalateTo) > 0 {
+		steps = make([]policy.Step, len(inv.pendingSteps))
+		for i, st := range inv.pendingSteps {
+			st.Approvers = append(slices.Clone(st.Approvers), pol.Approvals.EscalateTo...)
+			steps[i] = st
+		}
+	}
+	return pol.Authorize(d.Approver, steps)
+}
+
+func (inv *investigator) refuse(ctx workflow.Context, d Decision, via string, err error) {
+	inv.log.Warn("Approval refused.", "Approver", d.Approver, "Channel", via, "Reason", err.Error())
+	inv.refusals++
+	inv.auditIn(ctx, audit.Record{ID: fmt.Sprintf("approval_refused/%d", inv.refusals), Kind: audit.KindApprovalRefused,
+		Actor: orNone(d.Approver), Channel: via, Reason: err.Error()})
 }
 
 func (inv *investigator) accept(d Decision, via string) {

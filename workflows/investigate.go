@@ -3,6 +3,7 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -11,8 +12,10 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/s1copilot/s1copilot/activities"
+	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/policy"
+	"github.com/s1copilot/s1copilot/workflows/control"
 )
 
 // a is only used for method references; Temporal calls the worker's real instance.
@@ -45,16 +48,25 @@ type investigator struct {
 	settings activities.Settings
 	status   Status
 	decision *Decision
+	// auditOn: this run writes the audit log (runs started before it existed do not).
+	auditOn bool
+	// refusals numbers refused approvals, for their audit record IDs.
+	refusals int
+	// pendingSteps are the plan steps awaiting approval; escalated widens who may approve.
+	pendingSteps []policy.Step
+	escalated    bool
 }
 
 func (inv *investigator) run(threatID string) (Result, error) {
 	ctx := inv.ctx
 	res := Result{ThreatID: threatID}
+	inv.auditOn = workflow.GetVersion(ctx, "audit-log", workflow.DefaultVersion, 1) >= 1
 	inv.upsert(ThreatIDKey.ValueSet(threatID))
 
 	if err := workflow.ExecuteActivity(inv.short("read settings"), a.GetSettings).Get(ctx, &inv.settings); err != nil {
 		return inv.fail(res, "reading settings", err)
 	}
+	inv.settings.Policy = upgradePolicy(inv.settings.Policy)
 
 	inv.setStage(StageEnriching)
 	var ev investigation.Evidence
@@ -70,9 +82,15 @@ func (inv *investigator) run(threatID string) (Result, error) {
 	inv.upsert(VerdictKey.ValueSet(string(analysis.Verdict)), PriorityKey.ValueSet(string(analysis.Priority)))
 
 	inv.setStage(StageDeciding)
-	plan := policy.Decide(inv.settings.Policy, analysis, ev.Facts)
+	plan := policy.Decide(inv.settings.Policy, policy.Inputs{Analysis: analysis, Facts: ev.Facts, KillSwitch: inv.settings.KillSwitch})
+	// Automatic actions need capacity from the control workflow, which checks the
+	// fleet-wide kill switch and blast-radius caps; what it refuses waits for a human.
+	if workflow.GetVersion(ctx, "control-reserve", workflow.DefaultVersion, 1) >= 1 {
+		inv.reserveAuto(&plan)
+	}
 	inv.status.Plan = &plan
 	res.PolicyVersion = plan.PolicyVersion
+	inv.auditDecision(ev, analysis, plan)
 	inv.note("triage", triageNote(threatID, analysis, plan, inv.settings))
 
 	inv.status.Console = consoleOf(ev.Facts, inv.status.Console)
@@ -87,9 +105,10 @@ func (inv *investigator) run(threatID string) (Result, error) {
 	// Contain first: low-impact automatic actions do not wait for the approval of the rest.
 	if auto := plan.Actions(policy.Auto); len(auto) > 0 {
 		inv.actUnlessClosed(&res, ev.Facts, auto, policy.Auto)
+		inv.auditActions("action/auto", inv.status.Actions)
 	}
 	if pending := plan.Actions(policy.Approve); len(pending) > 0 {
-		switch d := inv.awaitApproval(pending); {
+		switch d := inv.awaitApproval(plan, pending); {
 		case inv.closedByAnalyst():
 			res.ClosedInConsole = true
 			inv.record(pending, policy.Approve, ActionNotTaken, "the threat was closed in the SentinelOne console ("+inv.status.Console.summary()+")")
@@ -101,7 +120,10 @@ func (inv *investigator) run(threatID string) (Result, error) {
 			inv.record(pending, policy.Approve, ActionNotTaken, fmt.Sprintf("rejected by %s: %s", d.Approver, d.Reason))
 		default:
 			res.Decision = d
+			inv.countApproved(pending)
+			done := len(inv.status.Actions)
 			inv.actUnlessClosed(&res, ev.Facts, pending, policy.Approve)
+			inv.auditActions("action/approved", inv.status.Actions[done:])
 		}
 	}
 
@@ -147,23 +169,101 @@ func (inv *investigator) analyze(ev investigation.Evidence) investigation.Analys
 }
 
 // awaitApproval waits for the first valid decision or the deadline; nil means timed out.
-func (inv *investigator) awaitApproval(pending []investigation.Action) *Decision {
+// On the way it reminds, then escalates to the policy's second group of approvers.
+func (inv *investigator) awaitApproval(plan policy.Plan, pending []investigation.Action) *Decision {
 	ctx := inv.ctx
 	timeout := inv.settings.ApprovalTimeout
+	start := workflow.Now(ctx)
+	inv.pendingSteps = nil
+	for _, st := range plan.Steps {
+		if slices.Contains(pending, st.Action) {
+			inv.pendingSteps = append(inv.pendingSteps, st)
+		}
+	}
 	inv.status.AwaitingApproval = pending
-	inv.status.ApprovalDeadline = workflow.Now(ctx).Add(timeout)
+	inv.status.ApprovalDeadline = start.Add(timeout)
 	inv.setStage(StageAwaitingApproval)
-	ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
-		Timeout:      timeout,
-		TimerOptions: workflow.TimerOptions{Summary: "approval deadline"},
-	}, func() bool { return inv.decision != nil || inv.closedByAnalyst() })
+	var asks []audit.Record
+	for _, st := range inv.pendingSteps {
+		asks = append(asks, audit.Record{ID: "approval_requested/" + string(st.Action), Kind: audit.KindApprovalRequested, Action: string(st.Action),
+			Reason: fmt.Sprintf("roles %v; deadline %s", st.Approvers, inv.status.ApprovalDeadline.UTC().Format(time.RFC3339))})
+	}
+	inv.audit(asks...)
+	decided := func() bool { return inv.decision != nil || inv.closedByAnalyst() }
+
+	if workflow.GetVersion(ctx, "approval-reminders", workflow.DefaultVersion, 1) >= 1 && inv.settings.Policy != nil {
+		ap := inv.settings.Policy.Approvals
+		for _, stage := range []struct {
+			after time.Duration
+			kind  string
+		}{{time.Duration(ap.ReminderAfter), "reminder"}, {time.Duration(ap.EscalateAfter), "escalation"}} {
+			if stage.after <= 0 || stage.after >= timeout || decided() {
+				continue
+			}
+			ok, err := workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+				Timeout: start.Add(stage.after).Sub(workflow.Now(ctx)), TimerOptions: workflow.TimerOptions{Summary: "approval " + stage.kind},
+			}, decided)
+			if err != nil || ok {
+				break
+			}
+			inv.nudge(stage.kind)
+		}
+	}
+	ok := decided()
+	if !ok {
+		var err error
+		ok, err = workflow.AwaitWithOptions(ctx, workflow.AwaitOptions{
+			Timeout:      inv.status.ApprovalDeadline.Sub(workflow.Now(ctx)),
+			TimerOptions: workflow.TimerOptions{Summary: "approval deadline"},
+		}, decided)
+		ok = ok && err == nil
+	}
 	inv.status.AwaitingApproval = nil
-	if err != nil || !ok {
-		inv.log.Info("Approval deadline passed; taking no action.", "Actions", pending)
+	if !ok || inv.decision == nil {
+		if !inv.closedByAnalyst() {
+			inv.log.Info("Approval deadline passed; taking no action.", "Actions", pending)
+		}
 		return nil
 	}
 	inv.status.Decision = inv.decision
+	inv.audit(decisionRecord(*inv.decision))
 	return inv.decision
+}
+
+// nudge reminds the approvers, or escalates to the policy's escalation roles, with a
+// note on the threat (what the console and its integrations see) and an audit record.
+func (inv *investigator) nudge(kind string) {
+	pol := inv.settings.Policy
+	who := approverList(pol, inv.pendingSteps, nil)
+	if kind == "escalation" {
+		inv.escalated = true
+		who = approverList(pol, nil, pol.Approvals.EscalateTo)
+	}
+	sig, st := ApproveCommands(inv.status.ThreatID)
+	text := fmt.Sprintf("s1copilot %s: %v still wait(s) for approval (deadline %s). May approve: %s.\n  %s\n  %s\n",
+		kind, inv.status.AwaitingApproval, inv.status.ApprovalDeadline.UTC().Format(time.RFC3339), who, sig, st)
+	inv.note(kind, text)
+	inv.audit(audit.Record{ID: "approval_" + kind, Kind: audit.KindApprovalRequested, Decision: kind, Reason: "may approve: " + who})
+}
+
+// approverList names the people who may approve: the roles of the steps, or the given roles.
+func approverList(p *policy.Policy, steps []policy.Step, roles []string) string {
+	if p == nil {
+		return "anyone"
+	}
+	for _, st := range steps {
+		roles = append(roles, st.Approvers...)
+	}
+	slices.Sort(roles)
+	roles = slices.Compact(roles)
+	var out []string
+	for _, r := range roles {
+		out = append(out, fmt.Sprintf("%s %v", r, p.Roles[r]))
+	}
+	if len(out) == 0 {
+		return "anyone"
+	}
+	return strings.Join(out, "; ")
 }
 
 // act POSTs each action in order, then verifies them all in parallel: a verify retry
@@ -245,6 +345,59 @@ func (inv *investigator) record(actions []investigation.Action, d policy.Disposi
 	}
 }
 
+// upgradePolicy reads settings recorded before policy files existed: they carried only
+// the mode and the confidence threshold of the built-in policy, which Default rebuilds.
+func upgradePolicy(p *policy.Policy) *policy.Policy {
+	if p != nil && p.Version == "" && p.Mode.Valid() {
+		return policy.Default(p.Mode, p.MinConfidence)
+	}
+	return p
+}
+
+// reserveAuto asks the control workflow for the plan's automatic actions. Fail safe: if
+// it cannot be reached, nothing runs automatically.
+func (inv *investigator) reserveAuto(plan *policy.Plan) {
+	auto := plan.Actions(policy.Auto)
+	if len(auto) == 0 {
+		return
+	}
+	var rr control.ReserveResult
+	in := activities.ReserveInput{InvestigationID: workflow.GetInfo(inv.ctx).WorkflowExecution.ID, Step: "auto", Actions: auto, Auto: true, Caps: inv.settings.Policy.Caps}
+	if err := workflow.ExecuteActivity(inv.short("reserve automatic actions"), a.ReserveActions, in).Get(inv.ctx, &rr); err != nil {
+		inv.log.Error("Reserving automatic actions failed; they wait for approval.", "Error", err)
+		convertAuto(plan, auto, func(investigation.Action) string {
+			return "the control workflow could not be reached: " + rootMessage(err)
+		})
+		return
+	}
+	convertAuto(plan, auto, func(a investigation.Action) string { return rr.Denied[a] })
+}
+
+// countApproved counts approved actions in the control workflow (isolations count
+// toward the caps whoever decided them); a failure only loses a count.
+func (inv *investigator) countApproved(actions []investigation.Action) {
+	if workflow.GetVersion(inv.ctx, "control-count-approved", workflow.DefaultVersion, 1) < 1 {
+		return
+	}
+	in := activities.ReserveInput{InvestigationID: workflow.GetInfo(inv.ctx).WorkflowExecution.ID, Step: "approved", Actions: actions, Caps: inv.settings.Policy.Caps}
+	if err := workflow.ExecuteActivity(inv.short("count approved actions"), a.ReserveActions, in).Get(inv.ctx, nil); err != nil {
+		inv.log.Warn("Counting approved actions failed.", "Error", err)
+	}
+}
+
+// convertAuto turns automatic steps into approvals where why returns a reason.
+func convertAuto(plan *policy.Plan, actions []investigation.Action, why func(investigation.Action) string) {
+	for i, st := range plan.Steps {
+		if st.Disposition != policy.Auto || !slices.Contains(actions, st.Action) {
+			continue
+		}
+		if reason := why(st.Action); reason != "" {
+			plan.Steps[i].Disposition = policy.Approve
+			plan.Steps[i].Reason = reason
+		}
+	}
+}
+
 // writeBackOutcome records the result in the console: resolved with our verdict when every
 // action was verified, otherwise still in progress for an analyst to finish.
 func (inv *investigator) writeBackOutcome(threatID string, res Result) {
@@ -261,9 +414,13 @@ func (inv *investigator) writeBackOutcome(threatID string, res Result) {
 // the response.
 func (inv *investigator) writeBack(threatID, status, verdict string) {
 	in := activities.WriteBackInput{ThreatID: threatID, IncidentStatus: status, AnalystVerdict: verdict}
+	outcome := "done"
 	if err := workflow.ExecuteActivity(inv.s1("set incident status "+status), a.WriteBack, in).Get(inv.ctx, nil); err != nil {
 		inv.log.Error("Write-back failed.", "IncidentStatus", status, "Error", err)
+		outcome = "failed: " + rootMessage(err)
 	}
+	inv.audit(audit.Record{ID: "writeback/" + status, Kind: audit.KindWriteback, Decision: outcome,
+		Reason: "incident status " + status + ", analyst verdict " + orNone(verdict)})
 }
 
 // note posts a note; a refused note is logged and does not stop the response.

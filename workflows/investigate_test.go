@@ -17,8 +17,10 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/s1copilot/s1copilot/activities"
+	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/policy"
+	"github.com/s1copilot/s1copilot/workflows/control"
 )
 
 type investigateSuite struct {
@@ -29,12 +31,18 @@ type investigateSuite struct {
 	notes      []activities.NoteInput
 	mitigated  []investigation.Action
 	writebacks []activities.WriteBackInput
+	audits     []audit.Record
+	reserved   []activities.ReserveInput
+	// deny maps automatic actions the control workflow refuses to the reason.
+	deny map[investigation.Action]string
+	// settings are what GetSettings returns (a copy of the package default per test).
+	settings activities.Settings
 }
 
 func TestInvestigateThreat(t *testing.T) { suite.Run(t, new(investigateSuite)) }
 
 var settings = activities.Settings{
-	Policy:            policy.Policy{Mode: policy.ModeAuto, MinConfidence: 0.8},
+	Policy:            policy.Default(policy.ModeAuto, 0.8),
 	ApprovalTimeout:   time.Hour,
 	MitigationTimeout: 5 * time.Minute,
 	MitigationPoll:    10 * time.Second,
@@ -58,13 +66,35 @@ func (s *investigateSuite) SetupTest() {
 	s.env = s.NewTestWorkflowEnvironment()
 	s.env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: time.Minute})
 	s.env.RegisterActivity(&activities.Activities{})
-	s.notes, s.mitigated, s.writebacks = nil, nil, nil
+	s.notes, s.mitigated, s.writebacks, s.audits, s.reserved, s.deny = nil, nil, nil, nil, nil, nil
+	s.env.OnActivity(a.RecordAudit, mock.Anything, mock.Anything).Return(func(_ context.Context, rs []audit.Record) error {
+		for _, r := range rs {
+			if err := r.Validate(); err != nil {
+				return err
+			}
+		}
+		s.audits = append(s.audits, rs...)
+		return nil
+	}).Maybe()
+	s.env.OnActivity(a.ReserveActions, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ReserveInput) (control.ReserveResult, error) {
+		s.reserved = append(s.reserved, in)
+		res := control.ReserveResult{Denied: map[investigation.Action]string{}}
+		for _, act := range in.Actions {
+			if why, ok := s.deny[act]; ok && in.Auto {
+				res.Denied[act] = why
+			} else {
+				res.Granted = append(res.Granted, act)
+			}
+		}
+		return res, nil
+	}).Maybe()
 	s.env.OnActivity(a.WriteBack, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.WriteBackInput) error {
 		s.writebacks = append(s.writebacks, in)
 		return nil
 	}).Maybe()
 	s.env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: WorkflowID("t1")})
-	s.env.OnActivity(a.GetSettings, mock.Anything).Return(settings, nil).Maybe()
+	s.settings = settings
+	s.env.OnActivity(a.GetSettings, mock.Anything).Return(func(context.Context) (activities.Settings, error) { return s.settings, nil }).Maybe()
 	s.env.OnActivity(a.PostNote, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.NoteInput) (activities.NoteResult, error) {
 		s.notes = append(s.notes, in)
 		return activities.NoteResult{}, nil
@@ -92,6 +122,15 @@ func (s *investigateSuite) result() Result {
 	var r Result
 	s.Require().NoError(s.env.GetWorkflowResult(&r))
 	return r
+}
+
+func (s *investigateSuite) noteTextOrEmpty(step string) string {
+	for _, n := range s.notes {
+		if strings.HasSuffix(n.Marker, " "+step+"]") {
+			return n.Text
+		}
+	}
+	return ""
 }
 
 func (s *investigateSuite) noteText(step string) string {

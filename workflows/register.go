@@ -9,11 +9,13 @@ import (
 
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/workflows/control"
 )
 
 // RegisterInvestigation registers the investigation workflow and its activities.
 func RegisterInvestigation(r worker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(InvestigateThreat, workflow.RegisterOptions{Name: InvestigateWorkflow})
+	r.RegisterWorkflowWithOptions(control.Workflow, workflow.RegisterOptions{Name: control.WorkflowName})
 	r.RegisterActivity(acts)
 }
 
@@ -55,4 +57,5 @@ func RegisterPoller(r worker.Registry, p *activities.Poller) {
 func RegisterReplay(r worker.WorkflowReplayer) {
 	r.RegisterWorkflowWithOptions(InvestigateThreat, workflow.RegisterOptions{Name: InvestigateWorkflow})
 	r.RegisterWorkflowWithOptions(PollThreats, workflow.RegisterOptions{Name: PollWorkflow})
+	r.RegisterWorkflowWithOptions(control.Workflow, workflow.RegisterOptions{Name: control.WorkflowName})
 }

@@ -1,0 +1,77 @@
+package workflows
+
+import (
+	"fmt"
+
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/s1copilot/s1copilot/audit"
+	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/policy"
+)
+
+// audit appends records to the audit log. Records are built here, deterministically,
+// with IDs derived from the investigation and the step, so a retried write is a
+// duplicate a SIEM can drop, never a different record. A failed write is logged and
+// does not stop the response: history remains the complete record.
+func (inv *investigator) audit(records ...audit.Record) { inv.auditIn(inv.ctx, records...) }
+
+// auditIn is audit from another coroutine (a signal or update handler), which must block
+// on its own context.
+func (inv *investigator) auditIn(ctx workflow.Context, records ...audit.Record) {
+	if !inv.auditOn || len(records) == 0 {
+		return
+	}
+	info := workflow.GetInfo(ctx)
+	now := workflow.Now(ctx)
+	for i := range records {
+		r := &records[i]
+		r.Time, r.InvestigationID, r.RunID, r.ThreatID = now, info.WorkflowExecution.ID, info.WorkflowExecution.RunID, inv.status.ThreatID
+		r.ID = audit.RecordID(r.InvestigationID, r.ID)
+		if r.Actor == "" {
+			r.Actor = audit.SystemActor
+		}
+		if r.PolicyVersion == "" && inv.status.Plan != nil {
+			r.PolicyVersion = inv.status.Plan.PolicyVersion
+		}
+	}
+	actx := workflow.WithActivityOptions(ctx, workflow.GetActivityOptions(inv.short("write audit records")))
+	if err := workflow.ExecuteActivity(actx, a.RecordAudit, records).Get(ctx, nil); err != nil {
+		inv.log.Error("Writing audit records failed.", "Error", err)
+	}
+}
+
+func (inv *investigator) auditDecision(ev investigation.Evidence, an investigation.Analysis, plan policy.Plan) {
+	digest, _ := audit.Digest(ev)
+	conf := an.Confidence
+	recs := []audit.Record{{
+		ID: "triage", Kind: audit.KindTriage, AgentID: ev.Facts.AgentID, Analyzer: an.Analyzer,
+		Verdict: string(an.Verdict), Confidence: &conf, InputsDigest: digest, Reason: an.FallbackReason,
+	}}
+	for _, st := range plan.Steps {
+		recs = append(recs, audit.Record{
+			ID: "decision/" + string(st.Action), Kind: audit.KindDecision, AgentID: ev.Facts.AgentID,
+			Action: string(st.Action), Decision: string(st.Disposition), Reason: st.Reason, InputsDigest: digest,
+		})
+	}
+	inv.audit(recs...)
+}
+
+func (inv *investigator) auditActions(step string, results []ActionResult) {
+	var recs []audit.Record
+	for _, r := range results {
+		recs = append(recs, audit.Record{
+			ID: fmt.Sprintf("%s/%s", step, r.Action), Kind: audit.KindActionVerified,
+			Action: string(r.Action), Decision: string(r.State), Reason: r.Detail,
+		})
+	}
+	inv.audit(recs...)
+}
+
+func decisionRecord(d Decision) audit.Record {
+	word := "rejected"
+	if d.Approved {
+		word = "approved"
+	}
+	return audit.Record{ID: "approval", Kind: audit.KindApproval, Actor: d.Approver, Channel: d.Channel, Decision: word, Reason: d.Reason}
+}
