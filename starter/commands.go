@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/workflows"
 )
 
@@ -78,6 +79,7 @@ func decide(ctx context.Context, approve bool, args []string) error {
 	as := fs.String("as", "", "your identity (required), e.g. alice@example.com")
 	reason := fs.String("reason", "", "why (required)")
 	useSignal := fs.Bool("signal", false, "send a signal (durable even while workers are down) instead of an update (answers at once)")
+	only := fs.String("only", "", "approve with changes: comma-separated actions to carry out (e.g. kill,quarantine); the other pending ones are not")
 	id, err := threatArg(fs, args)
 	if err != nil {
 		return err
@@ -92,12 +94,24 @@ func decide(ctx context.Context, approve bool, args []string) error {
 	if len(missing) > 0 {
 		return fmt.Errorf("%s needs %s", name, strings.Join(missing, " and "))
 	}
+	d := workflows.Decision{Approved: approve, Approver: *as, Reason: *reason, Channel: "starter"}
+	if *only != "" {
+		if !approve {
+			return fmt.Errorf("--only goes with approve")
+		}
+		for _, a := range strings.Split(*only, ",") {
+			act := investigation.Action(strings.TrimSpace(a))
+			if !act.Valid() {
+				return fmt.Errorf("--only: unknown action %q (one of %v)", act, investigation.Actions)
+			}
+			d.Actions = append(d.Actions, act)
+		}
+	}
 	c, _, err := dial()
 	if err != nil {
 		return err
 	}
 	defer c.Close()
-	d := workflows.Decision{Approved: approve, Approver: *as, Reason: *reason, Channel: "starter"}
 	wid := workflows.WorkflowID(id)
 	if *useSignal {
 		if err := c.SignalWorkflow(ctx, wid, "", workflows.ApprovalSignal, d); err != nil {

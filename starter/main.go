@@ -25,7 +25,7 @@ import (
 const usage = `usage:
   starter poll
   starter start   THREAT_ID
-  starter approve THREAT_ID --as NAME --reason TEXT [--signal]
+  starter approve THREAT_ID --as NAME --reason TEXT [--only ACTIONS] [--signal]
   starter reject  THREAT_ID --as NAME --reason TEXT [--signal]
   starter status  THREAT_ID
   starter pending

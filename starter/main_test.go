@@ -28,6 +28,8 @@ func TestDecideNeedsIdentityAndReason(t *testing.T) {
 	assert.ErrorContains(t, err, "approve needs --as NAME and --reason TEXT")
 	err = run(context.Background(), []string{"reject", "42", "--as", "bob"})
 	assert.ErrorContains(t, err, "reject needs --reason TEXT")
+	assert.ErrorContains(t, run(context.Background(), []string{"approve", "42", "--as", "a", "--reason", "r", "--only", "kill,nuke"}), `--only: unknown action "nuke"`)
+	assert.ErrorContains(t, run(context.Background(), []string{"reject", "42", "--as", "a", "--reason", "r", "--only", "kill"}), "--only goes with approve")
 	assert.ErrorIs(t, run(context.Background(), nil), flag.ErrHelp)
 	assert.ErrorContains(t, run(context.Background(), []string{"frobnicate"}), `unknown command "frobnicate"`)
 }

@@ -79,12 +79,14 @@ func (s *investigateSuite) TestUnauthorisedApproverIsRefusedAndAudited() {
 	r := s.result()
 	s.Equal("carol@example.com", r.Decision.Approver)
 	s.ErrorContains(updateErr, `"mallory@example.com" is not in any role`)
-	refused := s.auditKinds(audit.KindApprovalRefused)
+	refused := map[string]audit.Record{} // by actor: the signal and the update race
+	for _, r := range s.auditKinds(audit.KindApprovalRefused) {
+		refused[r.Actor] = r
+	}
 	s.Require().Len(refused, 2)
-	s.Equal("alice@example.com", refused[0].Actor)
-	s.Contains(refused[0].Reason, "only role senior may")
-	s.Equal("mallory@example.com", refused[1].Actor)
-	s.Equal("update", refused[1].Channel)
+	s.Contains(refused["alice@example.com"].Reason, "only role senior may")
+	s.Equal("signal", refused["alice@example.com"].Channel)
+	s.Equal("update", refused["mallory@example.com"].Channel)
 	approvals := s.auditKinds(audit.KindApproval)
 	s.Require().Len(approvals, 1)
 	s.Equal("carol@example.com", approvals[0].Actor)
@@ -173,4 +175,50 @@ func (s *investigateSuite) TestDecisionsAreAudited() {
 		s.Equal(tri.PolicyVersion, r.PolicyVersion)
 		s.NotEmpty(r.PolicyVersion)
 	}
+}
+
+func (s *investigateSuite) TestApproveWithChanges() {
+	s.expectEvidence(serverEvidence("APP-SRV-7"), analysis(investigation.ActionKill, investigation.ActionIsolate))
+	s.verifyAll("success")
+	var refused error
+	s.env.RegisterDelayedCallback(func() {
+		// Rollback was not recommended, but on this Windows server the policy allows it with
+		// an approval, so the approver may choose it instead of isolation.
+		s.env.UpdateWorkflow(ApproveUpdate, "bad", &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { refused = err }, OnAccept: func() {}, OnComplete: func(any, error) {},
+		}, Decision{Approved: true, Approver: "alice", Reason: "x", Actions: []investigation.Action{"format-disk"}})
+		s.env.SignalWorkflow(ApprovalSignal, Decision{Approved: true, Approver: "alice", Reason: "kill only; keep it online, and roll back",
+			Actions: []investigation.Action{investigation.ActionRollback, investigation.ActionKill}})
+	}, time.Minute)
+	s.env.ExecuteWorkflow(InvestigateThreat, Input{ThreatID: "t1"})
+	r := s.result()
+	s.ErrorContains(refused, `unknown action "format-disk"`)
+	s.Equal([]investigation.Action{investigation.ActionKill, investigation.ActionRollback}, s.mitigated, "the chosen actions, in execution order")
+	states := map[investigation.Action]ActionState{}
+	for _, a := range r.Actions {
+		states[a.Action] = a.State
+	}
+	s.Equal(ActionNotTaken, states[investigation.ActionIsolate], "left out by the approver")
+	s.Equal(ActionSucceeded, states[investigation.ActionRollback])
+	s.Contains(s.noteText("outcome"), "isolate (approve): not_taken — left out by alice (approved with changes)")
+}
+
+func (s *investigateSuite) TestApproveWithChangesCannotChooseWhatThePolicyForbids() {
+	ev := serverEvidence("web-prod-03")
+	ev.Facts.OSType = "linux"
+	s.expectEvidence(ev, analysis(investigation.ActionKill))
+	s.verifyAll("success")
+	s.env.RegisterDelayedCallback(func() {
+		s.env.SignalWorkflow(ApprovalSignal, Decision{Approved: true, Approver: "alice", Reason: "roll back", Actions: []investigation.Action{investigation.ActionRollback}})
+	}, time.Minute)
+	s.env.RegisterDelayedCallback(func() {
+		s.Equal(StageAwaitingApproval, s.queryStatus().Stage, "the refused decision does not end the wait")
+		s.env.SignalWorkflow(ApprovalSignal, Decision{Approved: true, Approver: "alice", Reason: "kill then"})
+	}, 2*time.Minute)
+	s.env.ExecuteWorkflow(InvestigateThreat, Input{ThreatID: "t1"})
+	s.result()
+	s.Equal([]investigation.Action{investigation.ActionKill}, s.mitigated)
+	refused := s.auditKinds(audit.KindApprovalRefused)
+	s.Require().Len(refused, 1)
+	s.Contains(refused[0].Reason, "cannot approve rollback instead: rollback needs a Windows agent")
 }

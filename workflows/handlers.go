@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/s1copilot/s1copilot/audit"
+	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/policy"
 )
 
@@ -80,7 +81,43 @@ func (inv *investigator) validate(d Decision) error {
 	case strings.TrimSpace(d.Approver) == "":
 		return errors.New("approver identity is required")
 	}
+	if d.Approved {
+		_, err := inv.decisionSteps(d)
+		return err
+	}
 	return nil
+}
+
+// decisionSteps are the plan steps a decision covers: the pending ones, or with changes
+// the chosen actions — each either pending or one the policy allows here with approval.
+func (inv *investigator) decisionSteps(d Decision) ([]policy.Step, error) {
+	if len(d.Actions) == 0 {
+		return inv.pendingSteps, nil
+	}
+	var steps []policy.Step
+	for _, a := range d.Actions {
+		if !a.Valid() {
+			return nil, fmt.Errorf("unknown action %q (one of %v)", a, investigation.Actions)
+		}
+		if i := slices.IndexFunc(inv.pendingSteps, func(st policy.Step) bool { return st.Action == a }); i >= 0 {
+			steps = append(steps, inv.pendingSteps[i])
+			continue
+		}
+		in := inv.inputs
+		in.Analysis.RecommendedActions = []investigation.Action{a}
+		plan := policy.Decide(inv.settings.Policy, in)
+		if len(plan.Steps) != 1 || (plan.Steps[0].Disposition != policy.Approve && plan.Steps[0].Disposition != policy.Auto) {
+			why := "the policy does not allow it"
+			if len(plan.Steps) == 1 {
+				why = plan.Steps[0].Reason
+			}
+			return nil, fmt.Errorf("cannot approve %s instead: %s", a, why)
+		}
+		st := plan.Steps[0]
+		st.Disposition = policy.Approve
+		steps = append(steps, st)
+	}
+	return steps, nil
 }
 
 // authorize checks the approver against the policy's roles for every pending step
@@ -91,12 +128,19 @@ func (inv *investigator) authorize(d Decision) error {
 		return nil
 	}
 	steps := inv.pendingSteps
-	if inv.escalated && len(pol.Approvals.EscalateTo) > 0 {
-		steps = make([]policy.Step, len(inv.pendingSteps))
-		for i, st := range inv.pendingSteps {
-			st.Approvers = append(slices.Clone(st.Approvers), pol.Approvals.EscalateTo...)
-			steps[i] = st
+	if d.Approved {
+		var err error
+		if steps, err = inv.decisionSteps(d); err != nil {
+			return err
 		}
+	}
+	if inv.escalated && len(pol.Approvals.EscalateTo) > 0 {
+		widened := make([]policy.Step, len(steps))
+		for i, st := range steps {
+			st.Approvers = append(slices.Clone(st.Approvers), pol.Approvals.EscalateTo...)
+			widened[i] = st
+		}
+		steps = widened
 	}
 	return pol.Authorize(d.Approver, steps)
 }

@@ -55,6 +55,8 @@ type investigator struct {
 	// pendingSteps are the plan steps awaiting approval; escalated widens who may approve.
 	pendingSteps []policy.Step
 	escalated    bool
+	// inputs are what the policy decided on, kept to judge an approver's changes.
+	inputs policy.Inputs
 }
 
 func (inv *investigator) run(threatID string) (Result, error) {
@@ -82,7 +84,8 @@ func (inv *investigator) run(threatID string) (Result, error) {
 	inv.upsert(VerdictKey.ValueSet(string(analysis.Verdict)), PriorityKey.ValueSet(string(analysis.Priority)))
 
 	inv.setStage(StageDeciding)
-	plan := policy.Decide(inv.settings.Policy, policy.Inputs{Analysis: analysis, Facts: ev.Facts, KillSwitch: inv.settings.KillSwitch})
+	inv.inputs = policy.Inputs{Analysis: analysis, Facts: ev.Facts, KillSwitch: inv.settings.KillSwitch}
+	plan := policy.Decide(inv.settings.Policy, inv.inputs)
 	// Automatic actions need capacity from the control workflow, which checks the
 	// fleet-wide kill switch and blast-radius caps; what it refuses waits for a human.
 	if workflow.GetVersion(ctx, "control-reserve", workflow.DefaultVersion, 1) >= 1 {
@@ -120,10 +123,14 @@ func (inv *investigator) run(threatID string) (Result, error) {
 			inv.record(pending, policy.Approve, ActionNotTaken, fmt.Sprintf("rejected by %s: %s", d.Approver, d.Reason))
 		default:
 			res.Decision = d
-			inv.countApproved(pending)
-			done := len(inv.status.Actions)
-			inv.actUnlessClosed(&res, ev.Facts, pending, policy.Approve)
-			inv.auditActions("action/approved", inv.status.Actions[done:])
+			chosen, left := chosenActions(*d, pending)
+			inv.record(left, policy.Approve, ActionNotTaken, "left out by "+d.Approver+" (approved with changes)")
+			if len(chosen) > 0 {
+				inv.countApproved(chosen)
+				done := len(inv.status.Actions)
+				inv.actUnlessClosed(&res, ev.Facts, chosen, policy.Approve)
+				inv.auditActions("action/approved", inv.status.Actions[done:])
+			}
 		}
 	}
 
@@ -228,6 +235,22 @@ func (inv *investigator) awaitApproval(plan policy.Plan, pending []investigation
 	inv.status.Decision = inv.decision
 	inv.audit(decisionRecord(*inv.decision))
 	return inv.decision
+}
+
+// chosenActions splits an approval into the actions to carry out, in execution order, and
+// the pending ones the approver left out.
+func chosenActions(d Decision, pending []investigation.Action) (chosen, left []investigation.Action) {
+	if len(d.Actions) == 0 {
+		return pending, nil
+	}
+	for _, a := range investigation.Actions {
+		if slices.Contains(d.Actions, a) {
+			chosen = append(chosen, a)
+		} else if slices.Contains(pending, a) {
+			left = append(left, a)
+		}
+	}
+	return chosen, left
 }
 
 // nudge reminds the approvers, or escalates to the policy's escalation roles, with a

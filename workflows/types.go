@@ -58,6 +58,10 @@ type Decision struct {
 	Reason   string `json:"reason,omitempty"`
 	// Channel says where the decision came from: cli, starter, slack, api.
 	Channel string `json:"channel,omitempty"`
+	// Actions, when set, approves with changes: only these actions are carried out, the
+	// other pending ones are not. An action outside the plan is accepted only if the
+	// policy would allow it here with an approval. Empty: every pending action.
+	Actions []investigation.Action `json:"actions,omitempty"`
 }
 
 // ActionState is the verified state of one action.
