@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -37,6 +38,8 @@ type investigateSuite struct {
 	deny map[investigation.Action]string
 	// settings are what GetSettings returns (a copy of the package default per test).
 	settings activities.Settings
+	// mu guards the recordings: the test environment runs activities concurrently.
+	mu sync.Mutex
 }
 
 func TestInvestigateThreat(t *testing.T) { suite.Run(t, new(investigateSuite)) }
@@ -73,10 +76,14 @@ func (s *investigateSuite) SetupTest() {
 				return err
 			}
 		}
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		s.audits = append(s.audits, rs...)
 		return nil
 	}).Maybe()
 	s.env.OnActivity(a.ReserveActions, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.ReserveInput) (control.ReserveResult, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		s.reserved = append(s.reserved, in)
 		res := control.ReserveResult{Denied: map[investigation.Action]string{}}
 		for _, act := range in.Actions {
@@ -89,6 +96,8 @@ func (s *investigateSuite) SetupTest() {
 		return res, nil
 	}).Maybe()
 	s.env.OnActivity(a.WriteBack, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.WriteBackInput) error {
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		s.writebacks = append(s.writebacks, in)
 		return nil
 	}).Maybe()
@@ -96,10 +105,14 @@ func (s *investigateSuite) SetupTest() {
 	s.settings = settings
 	s.env.OnActivity(a.GetSettings, mock.Anything).Return(func(context.Context) (activities.Settings, error) { return s.settings, nil }).Maybe()
 	s.env.OnActivity(a.PostNote, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.NoteInput) (activities.NoteResult, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		s.notes = append(s.notes, in)
 		return activities.NoteResult{}, nil
 	}).Maybe()
 	s.env.OnActivity(a.Mitigate, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.MitigateInput) (activities.MitigateResult, error) {
+		s.mu.Lock()
+		defer s.mu.Unlock()
 		s.mitigated = append(s.mitigated, in.Action)
 		return activities.MitigateResult{}, nil
 	}).Maybe()
