@@ -55,7 +55,7 @@ func (s *investigateSuite) TestModelCannotIsolateADomainControllerAlone() {
 	for _, st := range r.Actions {
 		s.Equal(policy.Approve, st.Disposition)
 	}
-	s.Contains(s.noteText("triage"), "domain controllers")
+	s.Contains(s.noteText("triage"), "(rule: domain controllers) [approvers: senior]", "the note names the rule that fired and who may approve")
 }
 
 func (s *investigateSuite) TestUnauthorisedApproverIsRefusedAndAudited() {

@@ -42,7 +42,14 @@ func triageNote(threatID string, a investigation.Analysis, plan policy.Plan, s a
 	} else {
 		b.WriteString("Plan (" + plan.PolicyVersion + "):\n")
 		for _, st := range plan.Steps {
-			fmt.Fprintf(&b, "- %s [%s impact]: %s — %s\n", st.Action, st.Impact, st.Disposition, st.Reason)
+			fmt.Fprintf(&b, "- %s [%s impact]: %s — %s", st.Action, st.Impact, st.Disposition, st.Reason)
+			if st.Rule != "" && st.Rule != "default" {
+				fmt.Fprintf(&b, " (rule: %s)", st.Rule)
+			}
+			if st.Disposition == policy.Approve && len(st.Approvers) > 0 {
+				fmt.Fprintf(&b, " [approvers: %s]", strings.Join(st.Approvers, ", "))
+			}
+			b.WriteString("\n")
 		}
 	}
 	if len(plan.Actions(policy.Approve)) > 0 {
