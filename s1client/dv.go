@@ -202,33 +202,21 @@ type DVCancel struct {
 // fields real consoles add (API reference §4.3). Values arrive loosely typed (PIDs as
 // strings, booleans as "True"/"False"), hence the Flex types.
 type DVEvent struct {
-	ID                    FlexString `json:"id"`
-	EventType             string     `json:"eventType"`
-	ObjectType            string     `json:"objectType"`
-	CreatedAt             Time       `json:"createdAt"`
-	EventTime             Time       `json:"eventTime"`
-	AgentTimestamp        Time       `json:"agentTimestamp"`
-	AccountID             FlexString `json:"accountId"`
-	SiteID                FlexString `json:"siteId"`
-	SiteName              string     `json:"siteName"`
-	AgentID               FlexString `json:"agentId"`
-	AgentName             string     `json:"agentName"`
-	AgentUUID             string     `json:"agentUuid"`
-	AgentGroupID          FlexString `json:"agentGroupId"`
-	AgentIP               string     `json:"agentIp"`
-	AgentDomain           string     `json:"agentDomain"`
-	AgentOS               string     `json:"agentOs"`
-	AgentVersion          string     `json:"agentVersion"`
-	AgentMachineType      string     `json:"agentMachineType"`
-	AgentNetworkStatus    string     `json:"agentNetworkStatus"`
-	AgentIsActive         FlexBool   `json:"agentIsActive"`
-	AgentIsDecommissioned FlexBool   `json:"agentIsDecommissioned"`
-	AgentInfected         FlexBool   `json:"agentInfected"`
-	EndpointName          string     `json:"endpointName"`
-	EndpointOS            string     `json:"endpointOs"`
-	EndpointMachineType   string     `json:"endpointMachineType"`
-	MetaEventName         string     `json:"metaEventName"`
-	User                  string     `json:"user"`
+	ID             FlexString `json:"id"`
+	EventType      string     `json:"eventType"`
+	ObjectType     string     `json:"objectType"`
+	CreatedAt      Time       `json:"createdAt"`
+	EventTime      Time       `json:"eventTime"`
+	AgentTimestamp Time       `json:"agentTimestamp"`
+	AccountID      FlexString `json:"accountId"`
+	SiteID         FlexString `json:"siteId"`
+	SiteName       string     `json:"siteName"`
+	EventAgent
+	EndpointName        string `json:"endpointName"`
+	EndpointOS          string `json:"endpointOs"`
+	EndpointMachineType string `json:"endpointMachineType"`
+	MetaEventName       string `json:"metaEventName"`
+	User                string `json:"user"`
 
 	ProcessName            string     `json:"processName"`
 	ProcessCmd             string     `json:"processCmd"`

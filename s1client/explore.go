@@ -82,21 +82,9 @@ type ExploreEvent struct {
 	EventType  string     `json:"eventType"`
 	CreatedAt  Time       `json:"createdAt"`
 
-	AgentID               FlexString `json:"agentId"`
-	AgentName             string     `json:"agentName"`
-	AgentUUID             string     `json:"agentUuid"`
-	AgentGroupID          FlexString `json:"agentGroupId"`
-	AgentIP               string     `json:"agentIp"`
-	AgentDomain           string     `json:"agentDomain"`
-	AgentOS               string     `json:"agentOs"`
-	AgentVersion          string     `json:"agentVersion"`
-	AgentMachineType      string     `json:"agentMachineType"`
-	AgentNetworkStatus    string     `json:"agentNetworkStatus"`
-	AgentIsActive         FlexBool   `json:"agentIsActive"`
-	AgentIsDecommissioned FlexBool   `json:"agentIsDecommissioned"`
-	AgentInfected         FlexBool   `json:"agentInfected"`
-	SiteID                FlexString `json:"siteId"`
-	SiteName              string     `json:"siteName"`
+	EventAgent
+	SiteID   FlexString `json:"siteId"`
+	SiteName string     `json:"siteName"`
 
 	ProcessName            string     `json:"processName"`
 	PID                    FlexString `json:"pid"`
@@ -146,4 +134,22 @@ type ExploreEvent struct {
 	TrueContext     string   `json:"trueContext"`
 	RelatedToThreat FlexBool `json:"relatedToThreat"`
 	ThreatStatus    string   `json:"threatStatus"`
+}
+
+// EventAgent is the agent block that Deep Visibility and explore events share, with the
+// legacy field names.
+type EventAgent struct {
+	AgentID               FlexString `json:"agentId"`
+	AgentName             string     `json:"agentName"`
+	AgentUUID             string     `json:"agentUuid"`
+	AgentGroupID          FlexString `json:"agentGroupId"`
+	AgentIP               string     `json:"agentIp"`
+	AgentDomain           string     `json:"agentDomain"`
+	AgentOS               string     `json:"agentOs"`
+	AgentVersion          string     `json:"agentVersion"`
+	AgentMachineType      string     `json:"agentMachineType"`
+	AgentNetworkStatus    string     `json:"agentNetworkStatus"`
+	AgentIsActive         FlexBool   `json:"agentIsActive"`
+	AgentIsDecommissioned FlexBool   `json:"agentIsDecommissioned"`
+	AgentInfected         FlexBool   `json:"agentInfected"`
 }
