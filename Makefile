@@ -6,7 +6,7 @@ TEMPORAL_VERSION := v1.5.1
 TEMPORAL ?= $(shell command -v temporal 2>/dev/null || echo $(GOBIN)/temporal)
 export TEMPORAL_CLI_PATH := $(TEMPORAL)
 
-.PHONY: demo demo-check test test-unit bench build temporal-cli lint clean histories
+.PHONY: demo demo-check test test-unit bench build temporal-cli lint clean histories eval
 
 ## demo: run the whole system on the embedded demo scenario (Ctrl-C to stop)
 demo: build temporal-cli
@@ -23,6 +23,10 @@ test: temporal-cli
 ## test-unit: only the tests that need no Temporal server
 test-unit:
 	go test -race -count=1 -short ./...
+
+## eval: run the labeled scenario set through the analyzers (rules offline; the model too with OPENAI_BASE_URL)
+eval:
+	go run ./eval
 
 ## bench: Go benchmarks (speed and memory targets live here, not in timed tests)
 bench:
