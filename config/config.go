@@ -102,6 +102,10 @@ func (t Temporal) validate() []string {
 	return p
 }
 
+// MaxLLMTimeout bounds one model call: an analysis may make two (the answer and one
+// correction) within the analysis activity's 3-minute timeout.
+const MaxLLMTimeout = 80 * time.Second
+
 // Secret is a string that never prints itself, so it cannot leak through logs or errors.
 type Secret string
 
@@ -154,8 +158,9 @@ func (c Config) Validate() error {
 			p = append(p, Prefix+"_LLM_MODEL is required when "+Prefix+"_LLM_BASE_URL is set")
 		}
 	}
-	if c.LLMTimeout <= 0 {
-		p = append(p, Prefix+"_LLM_TIMEOUT must be positive")
+	if c.LLMTimeout <= 0 || c.LLMTimeout > MaxLLMTimeout {
+		// An analysis may ask twice (one correction); both must fit its activity timeout.
+		p = append(p, fmt.Sprintf("%s_LLM_TIMEOUT %s must be positive and at most %s", Prefix, c.LLMTimeout, MaxLLMTimeout))
 	}
 	if c.PollInterval < time.Second {
 		p = append(p, fmt.Sprintf("%s_POLL_INTERVAL %s must be at least 1s", Prefix, c.PollInterval))

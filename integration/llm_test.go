@@ -43,8 +43,13 @@ func (m *fakeModel) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	var content string
 	switch {
 	case strings.Contains(prompt, "invoice_2611.docm"):
-		content = `{"key_evidence":["WINWORD.EXE spawned powershell -enc"],"verdict":"true_positive","confidence":0.97,"priority":"High",` +
-			`"summary":"Macro dropper launched encoded PowerShell.","recommended_actions":["kill","quarantine"],"mitre_techniques":["T1566.001","T1059.001"]}`
+		content = `{"key_evidence":["WINWORD.EXE spawned powershell -enc"],` +
+			`"attack_timeline":[{"step":"Word opened the macro document","evidence":"originator_process","technique":"T1566.001"},` +
+			`{"step":"The macro ran encoded PowerShell","evidence":"powershell.exe -NoP -W Hidden -Exec Bypass -enc","technique":"T1059.001"}],` +
+			`"verdict":"true_positive","confidence":0.97,"priority":"High","summary":"Macro dropper launched encoded PowerShell.",` +
+			`"mitre_techniques":["T1566.001","T1059.001"],"recommended_actions":["kill","quarantine"],` +
+			`"action_reasons":[{"action":"kill","reason":"stop the PowerShell payload"},{"action":"quarantine","reason":"remove the macro document"}],` +
+			`"open_questions":["Did the script from cdn-sync.net run?"]}`
 	case strings.Contains(prompt, "xmrig"):
 		content = `{"key_evidence":[],"verdict":"benign","confidence":7,"priority":"High","summary":"fine","recommended_actions":[],"mitre_techniques":[]}`
 	default:
@@ -95,6 +100,9 @@ func TestEndToEndWithAModel(t *testing.T) {
 	notes := strings.Join(s.sim.Notes(ids["valid"]), "\n")
 	assert.Contains(t, notes, "Analyzer: openai:gpt-test")
 	assert.Contains(t, notes, "Macro dropper launched encoded PowerShell.")
+	assert.Contains(t, notes, "Attack timeline:\n  1. Word opened the macro document [evidence: originator_process] T1566.001")
+	assert.Contains(t, notes, "Why kill: stop the PowerShell payload")
+	assert.Contains(t, notes, "Open question: Did the script from cdn-sync.net run?")
 
 	// An answer outside the schema is rejected and the rules engine stands in, saying why.
 	r = s.result(ids["invalid"])
@@ -110,7 +118,7 @@ func TestEndToEndWithAModel(t *testing.T) {
 
 	model.mu.Lock()
 	defer model.mu.Unlock()
-	assert.Len(t, model.requests, 3, "one model call per investigation: validation failures and 401s are not retried")
+	assert.Len(t, model.requests, 4, "one model call per investigation, plus one corrective call for the invalid answer; 401s are not retried")
 	for i, req := range model.requests {
 		assert.Equal(t, "gpt-test", req["model"])
 		rf, _ := req["response_format"].(map[string]any)

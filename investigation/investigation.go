@@ -8,6 +8,7 @@ package investigation
 
 import (
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -142,11 +143,65 @@ type Analysis struct {
 	Rules []string `json:"rules,omitempty"`
 	// FallbackReason says why the rules analyzer stood in for a model, if it did.
 	FallbackReason string `json:"fallbackReason,omitempty"`
+
+	// The fields below are optional: the rules analyzer may leave them empty, and
+	// analyses recorded before they existed decode without them.
+
+	// AttackTimeline is the attack as an ordered list of steps, each citing the
+	// evidence it rests on.
+	AttackTimeline []AttackStep `json:"attackTimeline,omitempty"`
+	// ActionReasons explains each recommended action. When it is not empty it holds
+	// exactly one reason per recommended action (Validate checks this).
+	ActionReasons []ActionReason `json:"actionReasons,omitempty"`
+	// OpenQuestions are what the analyzer could not settle from the evidence and a
+	// human should find out.
+	OpenQuestions []string `json:"openQuestions,omitempty"`
+	// Corrected is true when a model's first answer failed validation and the
+	// analysis is its corrected second answer; CorrectionNote then says what was
+	// wrong with the first one.
+	Corrected      bool   `json:"corrected,omitempty"`
+	CorrectionNote string `json:"correctionNote,omitempty"`
+}
+
+// AttackStep is one step of an attack timeline.
+type AttackStep struct {
+	Step string `json:"step"`
+	// Evidence is a field name of the threat facts (e.g. "commandLine") or an exact
+	// quote from the evidence the analyzer was given.
+	Evidence string `json:"evidence"`
+	// Technique is a MITRE ATT&CK technique ID, or empty.
+	Technique string `json:"technique,omitempty"`
+}
+
+// ActionReason says why one recommended action is recommended.
+type ActionReason struct {
+	Action Action `json:"action"`
+	Reason string `json:"reason"`
+}
+
+// ReasonFor returns the reason given for act, or "" if there is none.
+func (a Analysis) ReasonFor(act Action) string {
+	for _, r := range a.ActionReasons {
+		if r.Action == act {
+			return r.Reason
+		}
+	}
+	return ""
 }
 
 // Validate checks an analysis against the schema every analyzer must honour.
 // It lists every problem at once so a model's bad answer is reported completely.
 func (a Analysis) Validate() error {
+	problems := a.Problems()
+	if len(problems) == 0 {
+		return nil
+	}
+	return fmt.Errorf("analysis failed validation: %v", problems)
+}
+
+// Problems lists every way the analysis breaks the schema Validate checks, one
+// sentence each, or nothing if it is valid.
+func (a Analysis) Problems() []string {
 	var problems []string
 	if !a.Verdict.Valid() {
 		problems = append(problems, fmt.Sprintf("verdict %q is not one of %v", a.Verdict, Verdicts))
@@ -170,10 +225,56 @@ func (a Analysis) Validate() error {
 			problems = append(problems, fmt.Sprintf("MITRE technique %q is not of the form T1234 or T1234.001", t))
 		}
 	}
-	if len(problems) == 0 {
+	for i, st := range a.AttackTimeline {
+		if strings.TrimSpace(st.Step) == "" {
+			problems = append(problems, fmt.Sprintf("attack timeline step %d is empty", i+1))
+		}
+		if strings.TrimSpace(st.Evidence) == "" {
+			problems = append(problems, fmt.Sprintf("attack timeline step %d cites no evidence", i+1))
+		}
+		if st.Technique != "" && !ValidTechniqueID(st.Technique) {
+			problems = append(problems, fmt.Sprintf("attack timeline step %d: MITRE technique %q is not of the form T1234 or T1234.001", i+1, st.Technique))
+		}
+	}
+	problems = append(problems, a.actionReasonProblems()...)
+	for i, q := range a.OpenQuestions {
+		if strings.TrimSpace(q) == "" {
+			problems = append(problems, fmt.Sprintf("open question %d is empty", i+1))
+		}
+	}
+	return problems
+}
+
+// actionReasonProblems checks ActionReasons against RecommendedActions. An
+// analysis without reasons is valid (the rules analyzer, older payloads); one
+// with reasons must explain every recommended action exactly once, and nothing else.
+func (a Analysis) actionReasonProblems() []string {
+	if len(a.ActionReasons) == 0 {
 		return nil
 	}
-	return fmt.Errorf("analysis failed validation: %v", problems)
+	var problems []string
+	count := map[Action]int{}
+	for _, r := range a.ActionReasons {
+		count[r.Action]++
+		switch {
+		case !r.Action.Valid():
+			problems = append(problems, fmt.Sprintf("action reason for %q, which is not one of %v", r.Action, Actions))
+		case !contains(a.RecommendedActions, r.Action):
+			problems = append(problems, fmt.Sprintf("action reason for %q, which is not a recommended action", r.Action))
+		}
+		if strings.TrimSpace(r.Reason) == "" {
+			problems = append(problems, fmt.Sprintf("the reason for action %q is empty", r.Action))
+		}
+	}
+	for _, act := range a.RecommendedActions {
+		switch n := count[act]; {
+		case n == 0:
+			problems = append(problems, fmt.Sprintf("recommended action %q has no action reason", act))
+		case n > 1:
+			problems = append(problems, fmt.Sprintf("recommended action %q has %d action reasons, want exactly one", act, n))
+		}
+	}
+	return problems
 }
 
 // ValidTechniqueID reports whether s looks like a MITRE ATT&CK technique ID (T1234 or T1234.001).

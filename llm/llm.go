@@ -25,9 +25,10 @@ type Analyzer interface {
 }
 
 // ErrInvalidOutput means the model answered, but the answer is unusable (empty,
-// refused, truncated, not JSON or failing investigation.Analysis.Validate).
-// It is wrapped with the detail. Asking again with the same input rarely helps,
-// so callers should fall back rather than retry blindly.
+// refused, truncated, not JSON, failing investigation.Analysis.Validate, or not
+// grounded in the evidence: see CheckGrounding). It is wrapped with the detail.
+// The OpenAI analyzer has already asked once for a corrected answer when there
+// was one to correct, so callers should fall back rather than retry blindly.
 var ErrInvalidOutput = errors.New("llm: model output failed validation")
 
 // ProviderError is an HTTP error answered by the model provider.

@@ -79,8 +79,10 @@ func (c OpenAIConfig) LogValue() slog.Value {
 
 // OpenAI analyzes threats with a model behind an OpenAI-compatible
 // chat-completions API, using structured output (a strict JSON schema).
-// It makes exactly one HTTP request per Analyze: retries belong to the caller
-// (Temporal), which sees every attempt and its back-off.
+// HTTP and transport errors are never retried inside Analyze: retries belong to
+// the caller (Temporal), which sees every attempt and its back-off. The only
+// second request is a correction: an answer that fails validation is sent back
+// once with its problems (see Analyze).
 type OpenAI struct {
 	client  openai.Client
 	model   string
@@ -156,23 +158,102 @@ func (o *OpenAI) GoString() string { return o.String() }
 // otherwise print unexported fields, the key among them.
 func (o *OpenAI) Format(f fmt.State, _ rune) { _, _ = fmt.Fprint(f, o.String()) }
 
-// modelOutput is the JSON the schema asks for.
+// modelOutput is the JSON the schema asks for. Pointers and nil slices tell a
+// missing (or null) property from an empty one.
 type modelOutput struct {
-	KeyEvidence        []string `json:"key_evidence"`
-	Verdict            *string  `json:"verdict"`
-	Confidence         *float64 `json:"confidence"`
-	Priority           *string  `json:"priority"`
-	Summary            *string  `json:"summary"`
-	RecommendedActions []string `json:"recommended_actions"`
-	MITRETechniques    []string `json:"mitre_techniques"`
+	KeyEvidence        []string      `json:"key_evidence"`
+	AttackTimeline     []modelStep   `json:"attack_timeline"`
+	Verdict            *string       `json:"verdict"`
+	Confidence         *float64      `json:"confidence"`
+	Priority           *string       `json:"priority"`
+	Summary            *string       `json:"summary"`
+	MITRETechniques    []string      `json:"mitre_techniques"`
+	RecommendedActions []string      `json:"recommended_actions"`
+	ActionReasons      []modelReason `json:"action_reasons"`
+	OpenQuestions      []string      `json:"open_questions"`
 }
 
-// responseSchema is the strict JSON schema of modelOutput. key_evidence comes
-// first on purpose: models emit properties in schema order, so they cite the
-// evidence before committing to a verdict.
+type modelStep struct {
+	Step      *string `json:"step"`
+	Evidence  *string `json:"evidence"`
+	Technique *string `json:"technique"`
+}
+
+type modelReason struct {
+	Action *string `json:"action"`
+	Reason *string `json:"reason"`
+}
+
+// Bounds on the model's lists and prose: analyses travel through Temporal
+// history and into S1 notes.
+const (
+	maxAttackSteps    = 20
+	maxOpenQuestions  = 10
+	maxItemRunes      = 300
+	maxPreviousAnswer = 20000 // runes of a rejected answer sent back for correction
+)
+
+// member is one property of an orderedObject.
+type member struct {
+	Key   string
+	Value any
+}
+
+// orderedObject is a JSON object that keeps its keys in order. A Go map would
+// marshal its keys sorted, and models emit properties in schema order.
+type orderedObject []member
+
+func (o orderedObject) MarshalJSON() ([]byte, error) {
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, m := range o {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		k, err := json.Marshal(m.Key)
+		if err != nil {
+			return nil, err
+		}
+		v, err := json.Marshal(m.Value)
+		if err != nil {
+			return nil, err
+		}
+		b.Write(k)
+		b.WriteByte(':')
+		b.Write(v)
+	}
+	b.WriteByte('}')
+	return []byte(b.String()), nil
+}
+
+func (o orderedObject) keys() []string {
+	out := make([]string, len(o))
+	for i, m := range o {
+		out[i] = m.Key
+	}
+	return out
+}
+
+// strictObject is a strict-mode object schema: every property required, no others.
+func strictObject(props orderedObject) map[string]any {
+	return map[string]any{
+		"type":                 "object",
+		"properties":           props,
+		"required":             props.keys(),
+		"additionalProperties": false,
+	}
+}
+
+// responseSchema is the strict JSON schema of modelOutput. The properties are
+// sent in order on purpose: models emit them in schema order, so they cite the
+// evidence and lay out the attack before committing to a verdict, and give
+// their reasons right after the actions.
 func responseSchema() map[string]any {
 	strEnum := func(vals ...string) map[string]any {
 		return map[string]any{"type": "string", "enum": vals}
+	}
+	strArray := func(description string) map[string]any {
+		return map[string]any{"type": "array", "description": description, "items": map[string]any{"type": "string"}}
 	}
 	verdicts := make([]string, len(investigation.Verdicts))
 	for i, v := range investigation.Verdicts {
@@ -186,42 +267,99 @@ func responseSchema() map[string]any {
 	for i, a := range investigation.Actions {
 		actions[i] = string(a)
 	}
-	return map[string]any{
-		"type": "object",
-		"properties": map[string]any{
-			"key_evidence": map[string]any{
-				"type":        "array",
-				"description": "the few facts from the evidence that drove the verdict, each short",
-				"items":       map[string]any{"type": "string"},
-			},
-			"verdict":    strEnum(verdicts...),
-			"confidence": map[string]any{"type": "number", "minimum": 0, "maximum": 1},
-			"priority":   strEnum(priorities...),
-			"summary":    map[string]any{"type": "string"},
-			"recommended_actions": map[string]any{
-				"type":  "array",
-				"items": strEnum(actions...),
-			},
-			"mitre_techniques": map[string]any{
-				"type":  "array",
-				"items": map[string]any{"type": "string", "pattern": `^T\d{4}(\.\d{3})?$`},
-			},
-		},
-		"required":             []string{"key_evidence", "verdict", "confidence", "priority", "summary", "recommended_actions", "mitre_techniques"},
-		"additionalProperties": false,
-	}
+	return strictObject(orderedObject{
+		{"key_evidence", strArray("the few facts from the evidence that drove the verdict, each short")},
+		{"attack_timeline", map[string]any{
+			"type":        "array",
+			"description": "the attack as ordered steps, earliest first, each citing its evidence",
+			"items": strictObject(orderedObject{
+				{"step", map[string]any{"type": "string", "description": "what happened, one sentence"}},
+				{"evidence", map[string]any{"type": "string", "description": "a field name shown in the data (e.g. command_line) or an exact quote of at least 4 characters from the fenced data"}},
+				{"technique", map[string]any{"type": "string", "description": `the MITRE ATT&CK ID this step demonstrates, or ""`, "pattern": `^(T\d{4}(\.\d{3})?)?$`}},
+			}),
+		}},
+		{"verdict", strEnum(verdicts...)},
+		{"confidence", map[string]any{"type": "number", "minimum": 0, "maximum": 1}},
+		{"priority", strEnum(priorities...)},
+		{"summary", map[string]any{"type": "string"}},
+		{"mitre_techniques", map[string]any{
+			"type":  "array",
+			"items": map[string]any{"type": "string", "pattern": `^T\d{4}(\.\d{3})?$`},
+		}},
+		{"recommended_actions", map[string]any{
+			"type":  "array",
+			"items": strEnum(actions...),
+		}},
+		{"action_reasons", map[string]any{
+			"type":        "array",
+			"description": "exactly one entry per recommended action",
+			"items": strictObject(orderedObject{
+				{"action", strEnum(actions...)},
+				{"reason", map[string]any{"type": "string"}},
+			}),
+		}},
+		{"open_questions", strArray("what a human should find out that the evidence cannot settle")},
+	})
 }
 
-// Analyze asks the model for an analysis of ev. Errors: *ProviderError for HTTP
-// errors, ErrInvalidOutput (wrapped) for unusable answers, otherwise a wrapped
-// transport error or context error (retryable at the caller).
+// Analyze asks the model for an analysis of ev and validates the answer against
+// the schema and the evidence (see CheckGrounding). An answer that fails
+// validation is sent back once, with its problems, for a corrected answer
+// (Analysis.Corrected then reports it); so Analyze makes one HTTP request, or
+// two when the first answer is invalid. HTTP and transport errors are never
+// retried here: retries belong to the caller (Temporal).
+//
+// Errors: *ProviderError for HTTP errors, ErrInvalidOutput (wrapped) for
+// unusable answers, otherwise a wrapped transport error or context error
+// (retryable at the caller).
 func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (investigation.Analysis, error) {
+	data := fencedData(ev)
+	g := newGrounding(ev, data)
+	messages := []openai.ChatCompletionMessageParamUnion{
+		openai.SystemMessage(systemPrompt),
+		openai.UserMessage(renderUserPrompt(data, newBoundary())),
+	}
+	fail := func(err error) (investigation.Analysis, error) {
+		return investigation.Analysis{}, fmt.Errorf("llm: %s analyzing threat %s: %w", o.Name(), ev.Facts.ThreatID, err)
+	}
+
+	content, err := o.complete(ctx, messages)
+	if err != nil {
+		return fail(err)
+	}
+	a, problems := o.toAnalysis(content, g)
+	if len(problems) == 0 {
+		return a, nil
+	}
+
+	// One corrective round trip: the model sees its answer and what is wrong with it.
+	messages = append(messages,
+		openai.AssistantMessage(truncate(content, maxPreviousAnswer)),
+		openai.UserMessage(correctionPrompt(problems)))
+	content, err = o.complete(ctx, messages)
+	if err != nil {
+		if errors.Is(err, ErrInvalidOutput) {
+			return fail(fmt.Errorf("%w (the answer was retried once with its validation problems)", err))
+		}
+		return fail(fmt.Errorf("asking for a corrected answer: %w", err))
+	}
+	a, problems2 := o.toAnalysis(content, g)
+	if len(problems2) > 0 {
+		return fail(fmt.Errorf("%w: the answer was retried once with its validation problems and still fails: %s",
+			ErrInvalidOutput, strings.Join(problems2, "; ")))
+	}
+	a.Corrected = true
+	a.CorrectionNote = truncate("first answer rejected: "+strings.Join(problems, "; "), maxSummaryRunes/2)
+	return a, nil
+}
+
+// complete sends one chat-completions request and returns the answer's content.
+// A refused, cut-off, filtered or empty answer is an ErrInvalidOutput that is not
+// worth a correction: there is nothing to correct.
+func (o *OpenAI) complete(ctx context.Context, messages []openai.ChatCompletionMessageParamUnion) (string, error) {
 	params := openai.ChatCompletionNewParams{
-		Model: shared.ChatModel(o.model),
-		Messages: []openai.ChatCompletionMessageParamUnion{
-			openai.SystemMessage(systemPrompt),
-			openai.UserMessage(userPrompt(ev, newBoundary())),
-		},
+		Model:    shared.ChatModel(o.model),
+		Messages: messages,
 		ResponseFormat: openai.ChatCompletionNewParamsResponseFormatUnion{
 			OfJSONSchema: &shared.ResponseFormatJSONSchemaParam{
 				JSONSchema: shared.ResponseFormatJSONSchemaJSONSchemaParam{
@@ -233,17 +371,12 @@ func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 			},
 		},
 	}
-
 	var httpResp *http.Response
 	completion, err := o.client.Chat.Completions.New(ctx, params, option.WithResponseInto(&httpResp))
 	if err != nil {
-		return investigation.Analysis{}, fmt.Errorf("llm: %s analyzing threat %s: %w", o.Name(), ev.Facts.ThreatID, o.classify(err, httpResp))
+		return "", o.classify(err, httpResp)
 	}
-	a, err := o.toAnalysis(completion)
-	if err != nil {
-		return investigation.Analysis{}, fmt.Errorf("llm: %s analyzing threat %s: %w", o.Name(), ev.Facts.ThreatID, err)
-	}
-	return a, nil
+	return answerContent(completion)
 }
 
 // classify turns an SDK error into a ProviderError when the server answered with
@@ -313,37 +446,45 @@ type redactedError struct {
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
 
-// toAnalysis decodes and validates the model's answer. A model, or a server that
-// ignores response_format, can return anything, so nothing is trusted.
-func (o *OpenAI) toAnalysis(c *openai.ChatCompletion) (investigation.Analysis, error) {
+// answerContent returns the content of the first choice. A model, or a server
+// that ignores response_format, can return anything, so nothing is trusted.
+func answerContent(c *openai.ChatCompletion) (string, error) {
 	if c == nil || len(c.Choices) == 0 {
-		return investigation.Analysis{}, fmt.Errorf("%w: the response has no choices", ErrInvalidOutput)
+		return "", fmt.Errorf("%w: the response has no choices", ErrInvalidOutput)
 	}
 	choice := c.Choices[0]
 	if r := strings.TrimSpace(choice.Message.Refusal); r != "" {
-		return investigation.Analysis{}, fmt.Errorf("%w: the model refused: %s", ErrInvalidOutput, truncate(clean(r), 300))
+		return "", fmt.Errorf("%w: the model refused: %s", ErrInvalidOutput, truncate(clean(r), 300))
 	}
 	switch choice.FinishReason {
 	case "length":
-		return investigation.Analysis{}, fmt.Errorf("%w: the answer was cut off (finish_reason length)", ErrInvalidOutput)
+		return "", fmt.Errorf("%w: the answer was cut off (finish_reason length)", ErrInvalidOutput)
 	case "content_filter":
-		return investigation.Analysis{}, fmt.Errorf("%w: the answer was blocked by the provider's content filter", ErrInvalidOutput)
+		return "", fmt.Errorf("%w: the answer was blocked by the provider's content filter", ErrInvalidOutput)
 	}
 	content := stripCodeFence(choice.Message.Content)
 	if content == "" {
-		return investigation.Analysis{}, fmt.Errorf("%w: the answer is empty (finish_reason %q)", ErrInvalidOutput, choice.FinishReason)
+		return "", fmt.Errorf("%w: the answer is empty (finish_reason %q)", ErrInvalidOutput, choice.FinishReason)
 	}
+	return content, nil
+}
 
+// toAnalysis decodes the model's answer and validates it against the schema,
+// investigation.Analysis.Validate and the evidence. It returns every problem.
+func (o *OpenAI) toAnalysis(content string, g *grounding) (investigation.Analysis, []string) {
 	var out modelOutput
 	dec := json.NewDecoder(strings.NewReader(content))
 	if err := dec.Decode(&out); err != nil {
-		return investigation.Analysis{}, fmt.Errorf("%w: the answer is not the expected JSON object: %v", ErrInvalidOutput, err)
+		return investigation.Analysis{}, []string{fmt.Sprintf("the answer is not the expected JSON object: %v", err)}
 	}
 
 	var problems []string
 	for name, missing := range map[string]bool{
 		"verdict": out.Verdict == nil, "confidence": out.Confidence == nil,
 		"priority": out.Priority == nil, "summary": out.Summary == nil,
+		"key_evidence": out.KeyEvidence == nil, "attack_timeline": out.AttackTimeline == nil,
+		"mitre_techniques": out.MITRETechniques == nil, "recommended_actions": out.RecommendedActions == nil,
+		"action_reasons": out.ActionReasons == nil, "open_questions": out.OpenQuestions == nil,
 	} {
 		if missing {
 			problems = append(problems, "required field "+name+" is missing")
@@ -372,11 +513,48 @@ func (o *OpenAI) toAnalysis(c *openai.ChatCompletion) (investigation.Analysis, e
 		return actionIndex(x) - actionIndex(y)
 	})
 
-	if err := a.Validate(); err != nil {
-		problems = append(problems, err.Error())
+	for i, st := range out.AttackTimeline {
+		for _, f := range []struct {
+			name    string
+			missing bool
+		}{{"step", st.Step == nil}, {"evidence", st.Evidence == nil}, {"technique", st.Technique == nil}} {
+			if f.missing {
+				problems = append(problems, fmt.Sprintf("attack_timeline step %d: required field %s is missing", i+1, f.name))
+			}
+		}
+		// Cleaned but not yet truncated: grounding compares the whole citation.
+		a.AttackTimeline = append(a.AttackTimeline, investigation.AttackStep{
+			Step: clean(deref(st.Step)), Evidence: clean(deref(st.Evidence)), Technique: strings.TrimSpace(deref(st.Technique)),
+		})
 	}
+	for i, r := range out.ActionReasons {
+		if r.Action == nil || r.Reason == nil {
+			problems = append(problems, fmt.Sprintf("action_reasons entry %d needs both action and reason", i+1))
+		}
+		a.ActionReasons = append(a.ActionReasons, investigation.ActionReason{
+			Action: investigation.Action(deref(r.Action)), Reason: truncate(clean(deref(r.Reason)), maxItemRunes),
+		})
+	}
+	if len(a.RecommendedActions) > 0 && len(a.ActionReasons) == 0 && out.ActionReasons != nil {
+		problems = append(problems, "action_reasons is empty, but every recommended action needs exactly one reason")
+	}
+	for _, q := range out.OpenQuestions {
+		if q = truncate(clean(q), maxItemRunes); q != "" && len(a.OpenQuestions) < maxOpenQuestions {
+			a.OpenQuestions = append(a.OpenQuestions, q)
+		}
+	}
+
+	problems = append(problems, a.Problems()...)
+	problems = append(problems, g.problems(a)...)
 	if len(problems) > 0 {
-		return investigation.Analysis{}, fmt.Errorf("%w: %s", ErrInvalidOutput, strings.Join(problems, "; "))
+		return investigation.Analysis{}, problems
+	}
+	if len(a.AttackTimeline) > maxAttackSteps {
+		a.AttackTimeline = a.AttackTimeline[:maxAttackSteps]
+	}
+	for i := range a.AttackTimeline {
+		a.AttackTimeline[i].Step = truncate(a.AttackTimeline[i].Step, maxItemRunes)
+		a.AttackTimeline[i].Evidence = truncate(a.AttackTimeline[i].Evidence, maxItemRunes)
 	}
 	return a, nil
 }

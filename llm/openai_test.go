@@ -28,6 +28,7 @@ const testKey = "sk-test-0123456789abcdefSECRET"
 type recorded struct {
 	Method, Path, Auth string
 	Body               map[string]any
+	Raw                string
 }
 
 // fakeProvider is an httptest server speaking the chat-completions API. Every
@@ -47,7 +48,7 @@ func newFakeProvider(t *testing.T, respond func(w http.ResponseWriter, r *http.R
 		var body map[string]any
 		_ = json.Unmarshal(raw, &body)
 		fp.mu.Lock()
-		fp.reqs = append(fp.reqs, recorded{Method: r.Method, Path: r.URL.Path, Auth: r.Header.Get("Authorization"), Body: body})
+		fp.reqs = append(fp.reqs, recorded{Method: r.Method, Path: r.URL.Path, Auth: r.Header.Get("Authorization"), Body: body, Raw: string(raw)})
 		fp.mu.Unlock()
 		fp.respond(w, r)
 	}))
@@ -96,14 +97,27 @@ func apiError(status int, message string, header map[string]string) func(w http.
 	}
 }
 
+// goodAnswer is valid and grounded in ransomwareWindowsServer().
 const goodAnswer = `{
   "key_evidence": ["S1 confidence malicious", "vssadmin delete shadows"],
+  "attack_timeline": [
+    {"step": "explorer.exe started lockbit3.exe", "evidence": "originatorProcess", "technique": ""},
+    {"step": "It deleted the volume shadow copies", "evidence": "\"ransomware: deleted VOLUME shadow copies\"", "technique": "T1490"},
+    {"step": "It encrypted files", "evidence": "indicators: stopped BACKUP services", "technique": "T1486"}
+  ],
   "verdict": "true_positive",
   "confidence": 0.93,
   "priority": "Critical",
   "summary": "LockBit ransomware encrypting the file server.",
+  "mitre_techniques": ["T1486", "T1490", "T1486"],
   "recommended_actions": ["isolate", "kill", "quarantine", "kill", "rollback"],
-  "mitre_techniques": ["T1486", "T1490", "T1486"]
+  "action_reasons": [
+    {"action": "kill", "reason": "stop the encryption"},
+    {"action": "quarantine", "reason": "remove the binary"},
+    {"action": "rollback", "reason": "restore encrypted files"},
+    {"action": "isolate", "reason": "keep it from spreading to shares"}
+  ],
+  "open_questions": ["Which shares did it reach?", "  "]
 }`
 
 var fenceRE = regexp.MustCompile(`<<<S1DATA-([0-9a-f]{24})>>>`)
@@ -150,6 +164,40 @@ func TestOpenAIRequestShape(t *testing.T) {
 		assert.Equal(t, "number", conf["type"])
 		assert.EqualValues(t, 0, conf["minimum"])
 		assert.EqualValues(t, 1, conf["maximum"])
+
+		// The new properties, each a strict object schema of its own.
+		order := []any{"key_evidence", "attack_timeline", "verdict", "confidence", "priority", "summary",
+			"mitre_techniques", "recommended_actions", "action_reasons", "open_questions"}
+		assert.Equal(t, order, schema["required"])
+		steps := props["attack_timeline"].(map[string]any)
+		assert.Equal(t, "array", steps["type"])
+		step := steps["items"].(map[string]any)
+		assert.Equal(t, "object", step["type"])
+		assert.Equal(t, false, step["additionalProperties"])
+		assert.Equal(t, []any{"step", "evidence", "technique"}, step["required"])
+		stepProps := step["properties"].(map[string]any)
+		assert.Equal(t, `^(T\d{4}(\.\d{3})?)?$`, stepProps["technique"].(map[string]any)["pattern"])
+		assert.Equal(t, "string", stepProps["evidence"].(map[string]any)["type"])
+		reasons := props["action_reasons"].(map[string]any)
+		reason := reasons["items"].(map[string]any)
+		assert.Equal(t, false, reason["additionalProperties"])
+		assert.Equal(t, []any{"action", "reason"}, reason["required"])
+		assert.Equal(t, []any{"kill", "quarantine", "remediate", "rollback", "isolate"},
+			reason["properties"].(map[string]any)["action"].(map[string]any)["enum"])
+		questions := props["open_questions"].(map[string]any)
+		assert.Equal(t, "array", questions["type"])
+		assert.Equal(t, "string", questions["items"].(map[string]any)["type"])
+		// Properties go on the wire in schema order (models answer in that order):
+		// evidence and timeline before the verdict.
+		last := -1
+		for _, k := range order {
+			i := strings.Index(req.Raw, `"`+k.(string)+`":{`)
+			require.Greater(t, i, last, "property %s out of order in the request", k)
+			last = i
+		}
+		// The key travels in the Authorization header only.
+		assert.NotContains(t, req.Raw, testKey)
+		assert.NotContains(t, req.Raw, "SECRET")
 
 		msgs, _ := req.Body["messages"].([]any)
 		require.Len(t, msgs, 2)
@@ -205,6 +253,22 @@ func TestOpenAIHappyPathMapping(t *testing.T) {
 	assert.Equal(t, "openai:gpt-test", a.Analyzer)
 	assert.Equal(t, "LockBit ransomware encrypting the file server. Key evidence: S1 confidence malicious; vssadmin delete shadows.", a.Summary)
 	assert.Empty(t, a.Rules)
+	assert.Equal(t, []investigation.AttackStep{
+		{Step: "explorer.exe started lockbit3.exe", Evidence: "originatorProcess"},
+		{Step: "It deleted the volume shadow copies", Evidence: `"ransomware: deleted VOLUME shadow copies"`, Technique: "T1490"},
+		{Step: "It encrypted files", Evidence: "indicators: stopped BACKUP services", Technique: "T1486"},
+	}, a.AttackTimeline)
+	assert.Equal(t, []investigation.ActionReason{
+		{Action: investigation.ActionKill, Reason: "stop the encryption"},
+		{Action: investigation.ActionQuarantine, Reason: "remove the binary"},
+		{Action: investigation.ActionRollback, Reason: "restore encrypted files"},
+		{Action: investigation.ActionIsolate, Reason: "keep it from spreading to shares"},
+	}, a.ActionReasons)
+	assert.Equal(t, "restore encrypted files", a.ReasonFor(investigation.ActionRollback))
+	assert.Equal(t, []string{"Which shares did it reach?"}, a.OpenQuestions, "blank questions dropped")
+	assert.False(t, a.Corrected)
+	assert.Empty(t, a.CorrectionNote)
+	assert.Len(t, fp.requests(), 1, "a valid answer needs one request")
 }
 
 func TestOpenAIToleratesCodeFencedJSON(t *testing.T) {
@@ -214,30 +278,14 @@ func TestOpenAIToleratesCodeFencedJSON(t *testing.T) {
 	assert.Equal(t, investigation.VerdictTruePositive, a.Verdict)
 }
 
-func TestOpenAIInvalidOutput(t *testing.T) {
+// Answers with nothing to correct (refused, cut off, filtered, empty, no
+// choices) are not sent back: one request, ErrInvalidOutput.
+func TestOpenAIInvalidOutputNotRetried(t *testing.T) {
 	tests := []struct {
 		name    string
 		respond func(w http.ResponseWriter, r *http.Request)
 		want    []string
 	}{
-		{
-			name: "schema violation names every problem",
-			respond: completion(`{"key_evidence":[],"verdict":"benign","confidence":7,"priority":"High","summary":"ok",
-				"recommended_actions":["kill"],"mitre_techniques":[]}`),
-			want: []string{`verdict "benign"`, "confidence 7 is outside 0..1"},
-		},
-		{
-			name:    "bad action and technique",
-			respond: completion(`{"verdict":"suspicious","confidence":0.5,"priority":"Low","summary":"s","recommended_actions":["format-disk"],"mitre_techniques":["Phishing"]}`),
-			want:    []string{`recommended action "format-disk"`, `MITRE technique "Phishing"`},
-		},
-		{
-			name:    "missing fields",
-			respond: completion(`{"verdict":"suspicious"}`),
-			want:    []string{"required field confidence is missing", "required field priority is missing", "summary is empty"},
-		},
-		{name: "not JSON", respond: completion("I think this is ransomware."), want: []string{"not the expected JSON object"}},
-		{name: "wrong type", respond: completion(`{"verdict":"suspicious","confidence":"high"}`), want: []string{"not the expected JSON object"}},
 		{name: "empty content", respond: completion(""), want: []string{"the answer is empty"}},
 		{
 			name:    "refusal",
@@ -245,6 +293,7 @@ func TestOpenAIInvalidOutput(t *testing.T) {
 			want:    []string{"the model refused: I can't help with that."},
 		},
 		{name: "truncated", respond: rawCompletion(map[string]any{"role": "assistant", "content": `{"verdict":"tru`}, "length"), want: []string{"cut off"}},
+		{name: "content filter", respond: rawCompletion(map[string]any{"role": "assistant", "content": `{}`}, "content_filter"), want: []string{"content filter"}},
 		{
 			name: "no choices",
 			respond: func(w http.ResponseWriter, r *http.Request) {
@@ -265,8 +314,9 @@ func TestOpenAIInvalidOutput(t *testing.T) {
 			for _, w := range tt.want {
 				assert.Contains(t, err.Error(), w)
 			}
+			assert.NotContains(t, err.Error(), "retried")
 			assert.Equal(t, investigation.Analysis{}, a)
-			assert.Len(t, fp.requests(), 1)
+			assert.Equal(t, 1, len(fp.requests()))
 		})
 	}
 }

@@ -3,6 +3,7 @@ package llm
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 	"unicode"
 
@@ -361,6 +362,7 @@ func (r *Rules) Analyze(ctx context.Context, ev investigation.Evidence) (investi
 		}
 	}
 
+	a.ActionReasons = ruleReasons(a.RecommendedActions, fired)
 	a.Summary = rulesSummary(ev.Facts, a, fired, omitted)
 	if err := a.Validate(); err != nil {
 		// Unreachable unless a rule above is wrong; report it rather than hand an
@@ -415,4 +417,19 @@ func rulesSummary(f investigation.ThreatFacts, a investigation.Analysis, fired [
 		b.WriteString(" These are recommendations; the policy decides.")
 	}
 	return b.String()
+}
+
+// ruleReasons explains each recommended action by the rules that asked for it.
+func ruleReasons(actions []investigation.Action, fired []*finding) []investigation.ActionReason {
+	var out []investigation.ActionReason
+	for _, act := range actions {
+		var why []string
+		for _, f := range fired {
+			if slices.Contains(f.actions, act) {
+				why = append(why, fmt.Sprintf("rule %s: %s", f.rule, clean(f.why)))
+			}
+		}
+		out = append(out, investigation.ActionReason{Action: act, Reason: truncate(strings.Join(why, "; "), 300)})
+	}
+	return out
 }

@@ -217,3 +217,29 @@ func TestTechniqueIDs(t *testing.T) {
 	got := techniqueIDs([]string{"T1059.001", "t1486", "Phishing", "T1566 - Phishing", "T12345", "T1059.01", "T1059.001"})
 	assert.Equal(t, []string{"T1059.001", "T1486", "T1566"}, got)
 }
+
+func TestRulesExplainEachAction(t *testing.T) {
+	a, err := NewRules().Analyze(context.Background(), ransomwareWindowsServer())
+	require.NoError(t, err)
+	require.NoError(t, a.Validate())
+	require.Len(t, a.ActionReasons, len(a.RecommendedActions))
+	for i, act := range a.RecommendedActions {
+		assert.Equal(t, act, a.ActionReasons[i].Action)
+	}
+	// kill comes from both rules, remediate only from the ransomware rule.
+	assert.Contains(t, a.ReasonFor(investigation.ActionKill), "rule s1-malicious: SentinelOne rates the threat malicious")
+	assert.Contains(t, a.ReasonFor(investigation.ActionKill), "rule ransomware: ")
+	assert.NotContains(t, a.ReasonFor(investigation.ActionRemediate), RuleS1Malicious)
+	assert.Contains(t, a.ReasonFor(investigation.ActionRemediate), "rule ransomware: classification \"Ransomware\", technique T1486")
+	assert.Empty(t, a.AttackTimeline)
+	assert.Empty(t, a.OpenQuestions)
+	assert.False(t, a.Corrected)
+
+	// No actions, no reasons.
+	pua, err := NewRules().Analyze(context.Background(), investigation.Evidence{Facts: investigation.ThreatFacts{
+		Classification: "PUA", ConfidenceLevel: "suspicious", FileVerificationType: "SignedVerified",
+	}})
+	require.NoError(t, err)
+	assert.Empty(t, pua.RecommendedActions)
+	assert.Empty(t, pua.ActionReasons)
+}

@@ -34,8 +34,27 @@ func triageNote(threatID string, a investigation.Analysis, plan policy.Plan, s a
 		fmt.Fprintf(&b, "; rules: %s", strings.Join(a.Rules, ", "))
 	}
 	fmt.Fprintf(&b, "\nSummary: %s\n", a.Summary)
+	if a.Corrected {
+		fmt.Fprintf(&b, "Model answer corrected once: %s\n", a.CorrectionNote)
+	}
 	if len(a.MITRETechniques) > 0 {
 		fmt.Fprintf(&b, "MITRE ATT&CK: %s\n", strings.Join(a.MITRETechniques, ", "))
+	}
+	if len(a.AttackTimeline) > 0 {
+		b.WriteString("Attack timeline:\n")
+		for i, st := range a.AttackTimeline {
+			fmt.Fprintf(&b, "  %d. %s [evidence: %s]", i+1, st.Step, st.Evidence)
+			if st.Technique != "" {
+				fmt.Fprintf(&b, " %s", st.Technique)
+			}
+			b.WriteString("\n")
+		}
+	}
+	for _, r := range a.ActionReasons {
+		fmt.Fprintf(&b, "Why %s: %s\n", r.Action, r.Reason)
+	}
+	for _, q := range a.OpenQuestions {
+		fmt.Fprintf(&b, "Open question: %s\n", q)
 	}
 	if len(plan.Steps) == 0 {
 		b.WriteString("Recommended actions: none.\n")

@@ -1,0 +1,176 @@
+package llm
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/s1copilot/s1copilot/investigation"
+)
+
+// minQuoteRunes is the shortest quote accepted as a citation: shorter strings
+// ("exe", "a") occur everywhere and prove nothing.
+const minQuoteRunes = 4
+
+// grounding is what an answer may cite about one threat: the S1 data exactly as
+// it was sent between the fences, and the techniques SentinelOne reported.
+type grounding struct {
+	fields     map[string]bool // normalised names of the fact fields shown in the data
+	texts      []string        // normalised lines of the data, and each quoted value unquoted
+	techniques []string        // technique IDs from ThreatFacts.Techniques
+}
+
+// factLineRE matches one fact line of the fenced data ("  command_line: ..."),
+// not section headers ("threat:") nor list items ("    - ...").
+var factLineRE = regexp.MustCompile(`^  ([a-z0-9_]+):`)
+
+// quotedRE matches the strconv.Quote'd values in the fenced data.
+var quotedRE = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
+
+// fieldAliases maps the normalised JSON names of ThreatFacts to the labels of
+// the fenced data where the two differ beyond case and underscores.
+var fieldAliases = map[string]string{
+	"confidencelevel":      "s1confidencelevel",
+	"fileverificationtype": "fileverification",
+	"publishername":        "publisher",
+	"activethreats":        "activethreatsonagent",
+}
+
+func newGrounding(ev investigation.Evidence, data string) *grounding {
+	g := &grounding{fields: map[string]bool{}, techniques: techniqueIDs(ev.Facts.Techniques)}
+	for _, line := range strings.Split(data, "\n") {
+		if m := factLineRE.FindStringSubmatch(line); m != nil {
+			g.fields[normField(m[1])] = true
+		}
+		if t := normText(line); t != "" {
+			g.texts = append(g.texts, t)
+		}
+		// The data shows values quoted (a command line's own quotes escaped); a
+		// model quoting the value as it reads it must match too.
+		for _, q := range quotedRE.FindAllString(line, -1) {
+			if u, err := strconv.Unquote(q); err == nil && u != "" {
+				g.texts = append(g.texts, normText(u))
+			}
+		}
+	}
+	return g
+}
+
+// normField folds "commandLine", "command_line" and "CommandLine" together.
+func normField(s string) string {
+	s = strings.Map(func(r rune) rune {
+		switch {
+		case r >= 'A' && r <= 'Z':
+			return r + ('a' - 'A')
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			return r
+		}
+		return -1
+	}, s)
+	if alias, ok := fieldAliases[s]; ok {
+		return alias
+	}
+	return s
+}
+
+// normText lower-cases s and collapses its white space.
+func normText(s string) string { return strings.Join(strings.Fields(strings.ToLower(s)), " ") }
+
+// isField reports whether s names a fact field shown in the data, allowing a
+// "facts." (or "threat.", "agent.") prefix.
+func (g *grounding) isField(s string) bool {
+	s = strings.TrimSpace(s)
+	for _, p := range []string{"facts.", "threat.", "agent."} {
+		if len(s) > len(p) && strings.EqualFold(s[:len(p)], p) {
+			s = s[len(p):]
+			break
+		}
+	}
+	// A field name is one identifier: "command line" is a (short) quote, not a field.
+	if s == "" || strings.IndexFunc(s, func(r rune) bool {
+		return r != '_' && !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	}) >= 0 {
+		return false
+	}
+	return g.fields[normField(s)]
+}
+
+// isQuote reports whether s, ignoring case, surrounding quotes and runs of white
+// space, is a substring of the data of at least minQuoteRunes characters.
+func (g *grounding) isQuote(s string) bool {
+	q := normText(strings.Trim(strings.TrimSpace(s), "\"'`“”‘’"))
+	if utf8.RuneCountInString(q) < minQuoteRunes {
+		return false
+	}
+	for _, t := range g.texts {
+		if strings.Contains(t, q) {
+			return true
+		}
+	}
+	return false
+}
+
+// cites reports whether an evidence string is grounded: a field name shown in
+// the data, an exact quote from the data, or "field: quote".
+func (g *grounding) cites(evidence string) bool {
+	if g.isField(evidence) || g.isQuote(evidence) {
+		return true
+	}
+	if name, rest, ok := strings.Cut(evidence, ":"); ok && g.isField(name) {
+		return g.isQuote(rest)
+	}
+	return false
+}
+
+// supports reports whether the technique t is among ids, a sub-technique
+// counting for its parent and the parent for its sub-techniques.
+func supports(ids []string, t string) bool {
+	for _, id := range ids {
+		if id == t || strings.HasPrefix(id, t+".") || strings.HasPrefix(t, id+".") {
+			return true
+		}
+	}
+	return false
+}
+
+// problems lists every citation in a that the data does not support.
+func (g *grounding) problems(a investigation.Analysis) []string {
+	var problems []string
+	supported := append([]string(nil), g.techniques...)
+	for i, st := range a.AttackTimeline {
+		if !g.cites(st.Evidence) {
+			problems = append(problems, fmt.Sprintf("attack_timeline step %d cites %q, which is neither a field name shown in the data nor an exact quote (at least %d characters) from it",
+				i+1, truncate(clean(st.Evidence), 120), minQuoteRunes))
+			continue
+		}
+		if investigation.ValidTechniqueID(st.Technique) {
+			supported = append(supported, st.Technique)
+		}
+	}
+	for _, t := range a.MITRETechniques {
+		if investigation.ValidTechniqueID(t) && !supports(supported, t) {
+			problems = append(problems, fmt.Sprintf("MITRE technique %s is not supported: it is not among the data's techniques and no attack_timeline step with grounded evidence names it", t))
+		}
+	}
+	return problems
+}
+
+// CheckGrounding checks the citations of an analysis of ev against the data an
+// analyzer is shown (the fenced, cleaned and truncated evidence): every
+// attack-timeline step must cite a fact field name shown in the data or an exact
+// quote (case-insensitive, at least 4 characters) from it, and every MITRE
+// technique must be among ev.Facts.Techniques (a sub-technique and its parent
+// support each other) or named by a step whose evidence is grounded.
+// It returns nil or an error listing every problem. OpenAI.Analyze applies it
+// to every answer; an analysis from the rules analyzer always passes.
+func CheckGrounding(ev investigation.Evidence, a investigation.Analysis) error {
+	problems := newGrounding(ev, fencedData(ev)).problems(a)
+	if len(problems) == 0 {
+		return nil
+	}
+	return errors.New("analysis is not grounded in the evidence: " + strings.Join(problems, "; "))
+}
