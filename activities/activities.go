@@ -31,6 +31,9 @@ type Activities struct {
 	Settings Settings
 	// Audit receives the audit records (JSON lines for a SIEM).
 	Audit audit.Sink
+	// Cache, when set, reuses the model's analysis for threats with the same evidence
+	// fingerprint (an outbreak costs one model call per worker, not one per endpoint).
+	Cache *llm.Cache
 	// Policies, when set, is the policy file, reloaded when it changes; otherwise
 	// Settings.Policy is fixed.
 	Policies *policy.Store
@@ -131,7 +134,13 @@ func (a *Activities) AnalyzeThreat(ctx context.Context, ev investigation.Evidenc
 	if a.Model == nil {
 		return a.AnalyzeWithRules(ctx, ev, "no LLM configured (S1C_LLM_MODEL is empty): the rules engine analysed this threat")
 	}
-	an, err := a.Model.Analyze(ctx, ev)
+	var an investigation.Analysis
+	var err error
+	if a.Cache != nil {
+		an, err = a.Cache.AnalyzeFor(ctx, activity.GetInfo(ctx).WorkflowExecution.ID, ev)
+	} else {
+		an, err = a.Model.Analyze(ctx, ev)
+	}
 	if err == nil {
 		if verr := an.Validate(); verr != nil {
 			err = fmt.Errorf("%w: %v", llm.ErrInvalidOutput, verr)

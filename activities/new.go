@@ -42,6 +42,9 @@ func New(cfg config.Config, opts ...s1client.Option) (*Activities, error) {
 			return nil, fmt.Errorf("LLM client: %w", err)
 		}
 		acts.Model = m
+		if cfg.LLMCacheTTL > 0 {
+			acts.Cache = llm.NewCache(m, cfg.LLMCacheTTL, 10000, time.Now)
+		}
 	}
 	return acts, nil
 }

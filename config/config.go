@@ -26,10 +26,11 @@ type Config struct {
 
 	Temporal Temporal
 
-	LLMBaseURL string        `envconfig:"LLM_BASE_URL" desc:"OpenAI-compatible base URL (empty: api.openai.com)"`
-	LLMAPIKey  Secret        `envconfig:"LLM_API_KEY" desc:"LLM API key"`
-	LLMModel   string        `envconfig:"LLM_MODEL" desc:"model name; empty = no model, the rules engine analyses alone"`
-	LLMTimeout time.Duration `envconfig:"LLM_TIMEOUT" default:"60s" desc:"timeout of one model call"`
+	LLMBaseURL  string        `envconfig:"LLM_BASE_URL" desc:"OpenAI-compatible base URL (empty: api.openai.com)"`
+	LLMAPIKey   Secret        `envconfig:"LLM_API_KEY" desc:"LLM API key"`
+	LLMModel    string        `envconfig:"LLM_MODEL" desc:"model name; empty = no model, the rules engine analyses alone"`
+	LLMTimeout  time.Duration `envconfig:"LLM_TIMEOUT" default:"60s" desc:"timeout of one model call"`
+	LLMCacheTTL time.Duration `envconfig:"LLM_CACHE_TTL" default:"1h" desc:"how long a model analysis is reused for threats with the same evidence fingerprint (outbreaks); 0 = off"`
 
 	PollInterval time.Duration `envconfig:"POLL_INTERVAL" default:"30s" desc:"how often the poller lists new threats"`
 	PollOverlap  time.Duration `envconfig:"POLL_OVERLAP" default:"5m" desc:"how far back each poll re-reads, for threats that become visible late"`
@@ -161,6 +162,9 @@ func (c Config) Validate() error {
 	if c.LLMTimeout <= 0 || c.LLMTimeout > MaxLLMTimeout {
 		// An analysis may ask twice (one correction); both must fit its activity timeout.
 		p = append(p, fmt.Sprintf("%s_LLM_TIMEOUT %s must be positive and at most %s", Prefix, c.LLMTimeout, MaxLLMTimeout))
+	}
+	if c.LLMCacheTTL < 0 {
+		p = append(p, Prefix+"_LLM_CACHE_TTL must not be negative")
 	}
 	if c.PollInterval < time.Second {
 		p = append(p, fmt.Sprintf("%s_POLL_INTERVAL %s must be at least 1s", Prefix, c.PollInterval))

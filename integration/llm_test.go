@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/workflows"
 )
 
@@ -136,4 +137,62 @@ func TestEndToEndWithAModel(t *testing.T) {
 		assert.NotContains(t, hist, modelKey, "model key in the history of %s", id)
 		assert.NotContains(t, hist, token, "S1 token in the history of %s", id)
 	}
+}
+
+// TestOutbreakCostsOneModelCall: the same macro dropper on three workstations is
+// analysed once; the other two investigations reuse it and say so, each note still
+// naming its own host.
+func TestOutbreakCostsOneModelCall(t *testing.T) {
+	model := &fakeModel{}
+	ms := httptest.NewServer(model)
+	t.Cleanup(ms.Close)
+	s := newStack(t, stackOptions{config: func(c *config.Config) {
+		c.LLMBaseURL, c.LLMAPIKey, c.LLMModel, c.LLMCacheTTL = ms.URL+"/v1", modelKey, "gpt-test", time.Hour
+	}})
+	hosts := map[string]string{"1940000000000000001": "1900000000000000002", "1940000000000000002": "1900000000000000003", "1940000000000000003": "1900000000000000005"}
+	var ids []string
+	for id, agent := range hosts {
+		th := newThreat(id, agent)
+		th.ThreatName, th.Classification, th.OriginatorProcess = "invoice_2611.docm", "Trojan", "WINWORD.EXE"
+		th.SHA1 = "ddf82a348ad673f104125a499d5b813f0fde65af"
+		th.MaliciousProcessArguments = "powershell.exe -NoP -W Hidden -Exec Bypass -enc SQBFAFgA"
+		require.NoError(t, s.sim.AddThreat(th))
+		ids = append(ids, id)
+	}
+	for _, id := range ids {
+		started, err := workflows.StartInvestigation(s.ctx, s.c, s.cfg.Temporal.TaskQueue, id, workflows.StartHint{})
+		require.NoError(t, err)
+		require.True(t, started)
+	}
+	waitUntil(t, s.ctx, "the outbreak's investigations finished", func() bool {
+		for _, id := range ids {
+			if _, running := s.stage(id); running {
+				return false
+			}
+		}
+		return true
+	})
+	model.mu.Lock()
+	calls := len(model.requests)
+	model.mu.Unlock()
+	assert.Equal(t, 1, calls, "one model call for three endpoints with the same evidence")
+	reused := 0
+	for id, agent := range hosts {
+		r := s.result(id)
+		assert.Equal(t, "openai:gpt-test", r.Analyzer)
+		notes := strings.Join(s.sim.Notes(id), "\n")
+		if strings.Contains(notes, "Analysis reused from investigation s1-threat/") {
+			reused++
+		}
+		ag, err := s1clientFor(t, s).GetAgent(s.ctx, agent)
+		require.NoError(t, err)
+		assert.Contains(t, notes, "Host: "+ag.ComputerName, "each note names its own host")
+	}
+	assert.Equal(t, 2, reused)
+}
+
+func s1clientFor(t *testing.T, s *stack) *s1client.Client {
+	c, err := s1client.New(s.cfg.S1URL, token, s1client.WithoutRateLimits())
+	require.NoError(t, err)
+	return c
 }

@@ -143,6 +143,11 @@ type Analysis struct {
 	Rules []string `json:"rules,omitempty"`
 	// FallbackReason says why the rules analyzer stood in for a model, if it did.
 	FallbackReason string `json:"fallbackReason,omitempty"`
+	// ReusedFrom is the ID of the investigation whose analysis this is, when the
+	// analysis cache (llm.Cache) reused it for a threat with the same evidence
+	// fingerprint instead of asking the model again; empty when it was made for
+	// this investigation.
+	ReusedFrom string `json:"reusedFrom,omitempty"`
 
 	// The fields below are optional: the rules analyzer may leave them empty, and
 	// analyses recorded before they existed decode without them.
@@ -161,6 +166,11 @@ type Analysis struct {
 	// wrong with the first one.
 	Corrected      bool   `json:"corrected,omitempty"`
 	CorrectionNote string `json:"correctionNote,omitempty"`
+	// InjectionFlags lists the S1-sourced strings that look like instructions aimed
+	// at a model (suspected prompt injection), one "field: what: excerpt" each
+	// (see llm.DetectInjection). When it is not empty the model's answer was
+	// checked against the rules analyzer (llm.GuardAgainstInjection).
+	InjectionFlags []string `json:"injectionFlags,omitempty"`
 }
 
 // AttackStep is one step of an attack timeline.

@@ -94,7 +94,7 @@ func (inv *investigator) run(threatID string) (Result, error) {
 	inv.status.Plan = &plan
 	res.PolicyVersion = plan.PolicyVersion
 	inv.auditDecision(ev, analysis, plan)
-	inv.note("triage", triageNote(threatID, analysis, plan, inv.settings))
+	inv.note("triage", triageNote(threatID, ev.Facts, analysis, plan, inv.settings))
 
 	inv.status.Console = consoleOf(ev.Facts, inv.status.Console)
 	// The console shows the threat is being worked on; a recommend-only plan leaves the

@@ -23,9 +23,13 @@ func ApproveCommands(threatID string) (signal, starter string) {
 	return signal, starter
 }
 
-func triageNote(threatID string, a investigation.Analysis, plan policy.Plan, s activities.Settings) string {
+func triageNote(threatID string, f investigation.ThreatFacts, a investigation.Analysis, plan policy.Plan, s activities.Settings) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "s1copilot triage: %s (confidence %.2f, priority %s)\n", a.Verdict, a.Confidence, a.Priority)
+	fmt.Fprintf(&b, "Host: %s (%s, %s), network %s\n", f.AgentName, orNone(f.OSName), orNone(f.MachineType), orNone(f.NetworkStatus))
+	if a.ReusedFrom != "" {
+		fmt.Fprintf(&b, "Analysis reused from investigation %s (same evidence fingerprint; this host's facts above are its own)\n", a.ReusedFrom)
+	}
 	fmt.Fprintf(&b, "Analyzer: %s", a.Analyzer)
 	if a.FallbackReason != "" {
 		fmt.Fprintf(&b, " (fallback: %s)", a.FallbackReason)
