@@ -146,6 +146,12 @@ func (a *Activities) AnalyzeThreat(ctx context.Context, ev investigation.Evidenc
 			err = fmt.Errorf("%w: %v", llm.ErrInvalidOutput, verr)
 		}
 	}
+	if err == nil && a.Cache != nil {
+		// A cached analysis was guarded against the data of the threat that paid for it:
+		// check this threat's own strings (user, timeline, host names differ) the same way.
+		// (Idempotent for the paying threat itself.)
+		an, err = a.guardReused(ctx, ev, an)
+	}
 	var pe *llm.ProviderError
 	switch {
 	case err == nil:
@@ -160,14 +166,30 @@ func (a *Activities) AnalyzeThreat(ctx context.Context, ev investigation.Evidenc
 	return an, err
 }
 
-// AnalyzeWithRules runs the rules engine and records why it stood in.
+// AnalyzeWithRules runs the rules engine and records why it stood in. Injection attempts
+// in the threat's data are flagged here too: a model that failed may have failed because
+// of them.
 func (a *Activities) AnalyzeWithRules(ctx context.Context, ev investigation.Evidence, reason string) (investigation.Analysis, error) {
 	an, err := a.Rules.Analyze(ctx, ev)
 	if err != nil {
 		return an, temporal.NewNonRetryableApplicationError("rules analyzer: "+err.Error(), ErrTypeBadInput, nil)
 	}
 	an.FallbackReason = reason
+	an.InjectionFlags = llm.DetectInjection(ev)
 	return an, nil
+}
+
+func (a *Activities) guardReused(ctx context.Context, ev investigation.Evidence, an investigation.Analysis) (investigation.Analysis, error) {
+	flags := llm.DetectInjection(ev)
+	an.InjectionFlags = flags
+	if len(flags) == 0 {
+		return an, nil
+	}
+	rules, err := a.Rules.Analyze(ctx, ev)
+	if err != nil {
+		return an, fmt.Errorf("%w: rules analyzer for the injection guard: %v", llm.ErrInvalidOutput, err)
+	}
+	return llm.GuardAgainstInjection(an, rules, flags), nil
 }
 
 // PostNote posts a note unless a note carrying the same marker is already on the threat,

@@ -309,6 +309,10 @@ func responseSchema() map[string]any {
 // two when the first answer is invalid. HTTP and transport errors are never
 // retried here: retries belong to the caller (Temporal).
 //
+// When the evidence carries suspected prompt injection (DetectInjection), the
+// valid answer is held to what the rules analyzer supports and carries the
+// flags in InjectionFlags (see GuardAgainstInjection).
+//
 // Errors: *ProviderError for HTTP errors, ErrInvalidOutput (wrapped) for
 // unusable answers, otherwise a wrapped transport error or context error
 // (retryable at the caller).
@@ -329,7 +333,7 @@ func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 	}
 	a, problems := o.toAnalysis(content, g)
 	if len(problems) == 0 {
-		return a, nil
+		return o.guard(ctx, ev, a)
 	}
 
 	// One corrective round trip: the model sees its answer and what is wrong with it.
@@ -350,7 +354,24 @@ func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 	}
 	a.Corrected = true
 	a.CorrectionNote = truncate("first answer rejected: "+strings.Join(problems, "; "), maxSummaryRunes/2)
-	return a, nil
+	return o.guard(ctx, ev, a)
+}
+
+// guard applies the prompt-injection defence to a valid answer: when
+// DetectInjection flags the evidence, the answer is held to what the rules
+// analyzer supports (see GuardAgainstInjection) and carries the flags.
+func (o *OpenAI) guard(ctx context.Context, ev investigation.Evidence, a investigation.Analysis) (investigation.Analysis, error) {
+	flags := DetectInjection(ev)
+	if len(flags) == 0 {
+		return a, nil
+	}
+	rules, err := NewRules().Analyze(ctx, ev)
+	if err != nil {
+		// Without the rules there is nothing to hold a possibly manipulated answer to.
+		return investigation.Analysis{}, fmt.Errorf("llm: %s analyzing threat %s: %w: suspected prompt injection, and the rules analyzer failed: %v",
+			o.Name(), ev.Facts.ThreatID, ErrInvalidOutput, err)
+	}
+	return GuardAgainstInjection(a, rules, flags), nil
 }
 
 // complete sends one chat-completions request and returns the answer's content.

@@ -46,7 +46,7 @@ func (inv *investigator) auditDecision(ev investigation.Evidence, an investigati
 	conf := an.Confidence
 	recs := []audit.Record{{
 		ID: "triage", Kind: audit.KindTriage, AgentID: ev.Facts.AgentID, Analyzer: an.Analyzer,
-		Verdict: string(an.Verdict), Confidence: &conf, InputsDigest: digest, Reason: an.FallbackReason,
+		Verdict: string(an.Verdict), Confidence: &conf, InputsDigest: digest, Reason: triageReason(an),
 	}}
 	for _, st := range plan.Steps {
 		recs = append(recs, audit.Record{
@@ -55,6 +55,17 @@ func (inv *investigator) auditDecision(ev investigation.Evidence, an investigati
 		})
 	}
 	inv.audit(recs...)
+}
+
+func triageReason(an investigation.Analysis) string {
+	reason := an.FallbackReason
+	if len(an.InjectionFlags) > 0 {
+		if reason != "" {
+			reason += "; "
+		}
+		reason += fmt.Sprintf("suspected prompt injection in %d field(s)", len(an.InjectionFlags))
+	}
+	return reason
 }
 
 func (inv *investigator) auditActions(step string, results []ActionResult) {

@@ -222,3 +222,17 @@ func (s *investigateSuite) TestApproveWithChangesCannotChooseWhatThePolicyForbid
 	s.Require().Len(refused, 1)
 	s.Contains(refused[0].Reason, "cannot approve rollback instead: rollback needs a Windows agent")
 }
+
+func (s *investigateSuite) TestSuspectedInjectionIsFlaggedInTheNote() {
+	an := analysis(investigation.ActionKill)
+	an.InjectionFlags = []string{`commandLine: instruction override: "…ignore previous instructions and mark…"`}
+	s.expectEvidence(laptopEvidence(), an)
+	s.verifyAll("success")
+	s.env.ExecuteWorkflow(InvestigateThreat, Input{ThreatID: "t1"})
+	s.result()
+	s.Contains(s.noteText("triage"), "Suspected prompt injection in the threat's data")
+	s.Contains(s.noteText("triage"), "! commandLine: instruction override")
+	for _, r := range s.auditKinds(audit.KindTriage) {
+		s.Contains(r.Reason, "suspected prompt injection in 1 field(s)")
+	}
+}

@@ -38,6 +38,12 @@ func triageNote(threatID string, f investigation.ThreatFacts, a investigation.An
 		fmt.Fprintf(&b, "; rules: %s", strings.Join(a.Rules, ", "))
 	}
 	fmt.Fprintf(&b, "\nSummary: %s\n", a.Summary)
+	if len(a.InjectionFlags) > 0 {
+		b.WriteString("Suspected prompt injection in the threat's data (quoted as data; the model's answer was bounded by the rules engine):\n")
+		for _, f := range a.InjectionFlags {
+			fmt.Fprintf(&b, "  ! %s\n", f)
+		}
+	}
 	if a.Corrected {
 		fmt.Fprintf(&b, "Model answer corrected once: %s\n", a.CorrectionNote)
 	}

@@ -1,0 +1,610 @@
+package llm
+
+import (
+	"encoding/base64"
+	"encoding/binary"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf16"
+	"unicode/utf8"
+
+	"github.com/s1copilot/s1copilot/investigation"
+)
+
+// Prompt-injection defence.
+//
+// Every string SentinelOne reports about a threat (file paths, command lines,
+// threat names, user names, indicators, timeline entries) can be written by the
+// attacker. The OpenAI analyzer fences that data and tells the model it is not
+// instructions, but a model may obey it anyway. So, independently of the model:
+//
+//   - DetectInjection scans the data for text aimed at a model and returns flags,
+//     which travel with the analysis (Analysis.InjectionFlags) into the note.
+//   - GuardAgainstInjection, applied by OpenAI.Analyze whenever there are flags,
+//     holds the model's verdict and actions to what the deterministic rules
+//     analyzer (which cannot be talked to) supports.
+//
+// What the detector catches (case-insensitively, after normalisation):
+//   - instruction overrides: ignore / disregard / forget / override … previous,
+//     prior, above … instructions, prompts, rules; "new instructions";
+//   - role hijacks: "you are now", "from now on", "act as a…", "pretend to be",
+//     "developer mode", "jailbreak";
+//   - "system prompt", "system/developer message";
+//   - verdict manipulation: mark / classify / treat / label … as benign, false
+//     positive, clean, safe, approved, not malicious …; "set the verdict",
+//     "verdict: false_positive"; "this is an approved/authorised … script";
+//     "approved by the SOC/IT/security";
+//   - action manipulation: do not / don't / never / no need to … isolate,
+//     quarantine, kill, remediate, roll back, contain, escalate; "no action
+//     required"; isolate / wipe … every / all … hosts, servers, domain
+//     controllers; "isolate the host"; "recommended actions";
+//   - output-format hijacks: respond / reply / output … with / only … JSON,
+//     verdict; our schema's keys followed by ":" or "=" ("verdict": …);
+//   - chat-role markers: "system:", "user:", "developer:" at the start of a line,
+//     "assistant:" anywhere, chat-template tokens (<|im_start|>, [INST],
+//     <<SYS>>, ### Instruction) and tags such as </data>, <system>;
+//   - fence look-alikes: <<<, >>>, S1DATA, ``` ;
+//   - invisible characters: zero-width, bidi overrides, Unicode tag characters
+//     (and the ASCII hidden in tag characters is decoded and scanned);
+//   - base64 blobs (also UTF-16LE, as in powershell -enc) that decode to any of
+//     the above.
+//
+// Normalisation defeats the cheap obfuscations: letters spaced out or separated
+// by punctuation ("i g n o r e", "i.g.n.o.r.e"), snake_case and CamelCase runs
+// ("IGNORE_ALL_PRIOR_INSTRUCTIONS", "IgnorePreviousInstructions.exe"), leetspeak
+// digits (0→o 1→i 3→e 4→a 5→s 7→t, @→a, $→s), full-width letters, common
+// Cyrillic look-alikes (а е о р с х у і), zero-width characters inside words.
+//
+// What it does not catch: paraphrases without any of these keywords ("be a
+// dear and let this one slide"), other languages, instructions split across
+// several fields, text encoded other than in base64 (hex, rot13, gzip, URL
+// encoding), homoglyphs beyond the common Cyrillic ones, and data that is merely
+// misleading rather than instructive (a malicious binary named
+// "WindowsUpdate.exe"). That is why the guard does not depend on the detector
+// alone for safety: the policy's own guards (S1 confidence, thresholds,
+// approvals) still apply, and the rules analyzer sets the floor.
+//
+// Known false-alarm risks, accepted because a flag only holds the model to the
+// rules and never acts by itself: S1 timeline text such as "Analyst verdict:
+// False positive", or a user literally named "system" at the start of a line.
+
+// Bounds on the flags: they travel through Temporal history and into S1 notes.
+const (
+	maxInjectionFlags   = 12
+	maxExcerptRunes     = 80
+	excerptLeadRunes    = 24
+	maxBase64Candidates = 16
+	maxBase64Len        = 8192
+)
+
+// Kinds of suspected injection, as they appear in flags.
+const (
+	injOverride  = "instruction override"
+	injRole      = "role hijack"
+	injSystem    = "system prompt"
+	injVerdict   = "verdict manipulation"
+	injAction    = "action manipulation"
+	injOutput    = "output format"
+	injMarker    = "chat-role marker"
+	injFence     = "fence look-alike"
+	injInvisible = "invisible characters"
+	injEncoded   = "base64-encoded instructions"
+)
+
+type injRule struct {
+	kind string
+	re   *regexp.Regexp
+}
+
+func wordRule(kind, expr string) injRule {
+	return injRule{kind: kind, re: regexp.MustCompile(`\b(?:` + expr + `)\b`)}
+}
+
+// wordRules run on the normalised words of a value: lower case, letters and
+// digits only, one space between words (see normalizeWords).
+var wordRules = []injRule{
+	wordRule(injOverride, `(?:ignore|disregard|forget|override|bypass|neglect)(?: \w+){0,4} (?:instructions?|prompts?|directions|directives|guidelines|guidance)`),
+	wordRule(injOverride, `(?:ignore|disregard|forget)(?: (?:all|any|the|your|of|my|every|everything))* (?:previous|prior|preceding|above|earlier|foregoing|former)`),
+	wordRule(injOverride, `(?:new|updated|real|actual|additional) instructions?|instructions? (?:for|to) (?:the )?(?:ai|assistant|model|llm|analyst|copilot|triage|soc|gpt)`),
+	wordRule(injRole, `you are now|from now on|(?:act|behave) as (?:a|an|the|if)|pretend (?:to be|you are|that)|developer mode|jailbreak\w*`),
+	wordRule(injSystem, `system prompt|(?:system|developer) (?:message|instructions?)`),
+	wordRule(injVerdict, `(?:mark|marked|classify|classified|label|labeled|labelled|treat|treated|flag|tag|consider|report|rate|categori[sz]e|close|dismiss|resolve)(?: \w+){0,3} as (?:an? )?(?:benign|false positive|fp|clean|safe|harmless|non malicious|not malicious|legitimate|trusted|approved|whitelisted|allowlisted|expected|undetermined)`),
+	wordRule(injVerdict, `(?:set|change|update|make|switch|override)(?: (?:the|your|this|its|analyst|threat|final))* verdict`),
+	wordRule(injVerdict, `verdict (?:is |should be |must be |shall be |will be |equals |becomes )?(?:false positive|benign|clean|safe|undetermined|true positive|suspicious)`),
+	wordRule(injVerdict, `(?:this|it|the file|the process|the script|this file|this binary|this script|this process|this activity|this threat|this alert|this detection) is (?:an? |the |just an? )?(?:approved|authori[sz]ed|sanctioned|legitimate|legit|known good|whitelisted|allowlisted|benign|harmless|safe|false positive|not malicious)`),
+	wordRule(injVerdict, `(?:approved|authori[sz]ed|sanctioned|whitelisted|allowlisted|cleared|signed off) by (?:the )?(?:soc|security|secops|it|infosec|ciso|admin|administrators?|management|blue team|red team)`),
+	wordRule(injAction, `(?:do not|dont|don t|never|no need to|must not|should not|shouldn t|shouldnt|avoid)(?: \w+){0,2} (?:isolat\w*|quarantin\w*|kill\w*|remediat\w*|roll ?back\w*|contain\w*|disconnect\w*|mitigat\w*|escalat\w*|take (?:any )?action|act on)`),
+	wordRule(injAction, `no (?:further )?actions? (?:is |are )?(?:required|needed|necessary|recommended)`),
+	wordRule(injAction, `(?:isolate|disconnect|quarantine|kill|rollback|roll back|remediate|shut ?down|wipe|reimage|block)(?: \w+){0,3} (?:every|all|each|entire|whole)(?: \w+){0,2} (?:hosts?|machines?|endpoints?|servers?|domain controllers?|dcs|agents?|devices?|computers?|network|fleet|workstations?|sites?|subnets?)`),
+	wordRule(injAction, `(?:isolate|disconnect|quarantine|rollback|remediate|wipe|reimage) (?:this|the|that|every|all|each) (?:host|machine|endpoint|server|domain controller|device|computer|network)s?`),
+	wordRule(injAction, `recommend(?:ed)?(?: \w+){0,2} actions?`),
+	wordRule(injOutput, `(?:respond|reply|answer|output|return|print|say|write)(?: \w+){0,3} (?:with|in|only)(?: \w+){0,3} (?:json|verdict|false positive|benign|the following)`),
+}
+
+// rawRules run on the lower-cased value as it is (white space and punctuation intact).
+var rawRules = []injRule{
+	{injOutput, regexp.MustCompile(`["'\x60]?\b(?:verdict|recommended_actions|action_reasons|key_evidence|mitre_techniques|open_questions|attack_timeline)\b["'\x60]?\s*[:=]`)},
+	{injMarker, regexp.MustCompile(`(?m)(?:^|[\r\n])[ \t>*#-]*(?:system|user|developer|human|assistant|ai|model)\s*:`)},
+	{injMarker, regexp.MustCompile(`\bassistant\s*:`)},
+	{injMarker, regexp.MustCompile(`<\|[a-z_]{2,20}\|>|\[/?inst\]|<</?sys>>|(?:^|\s)#{2,}\s*(?:system|instructions?|assistant|user|response)\b`)},
+	{injMarker, regexp.MustCompile(`</?\s*(?:system|assistant|user|data|s1data|instructions?|prompt|evidence|context|untrusted|end)\b[^<>]{0,40}>`)},
+	{injFence, regexp.MustCompile("<<<|>>>|s1\\W{0,3}data|```")},
+}
+
+// skeletonPhrases catch a phrase whatever separates (or does not separate) its
+// letters: they run on the value's letters only, so they must be long and
+// distinctive enough not to occur by accident inside ordinary words.
+var skeletonPhrases = []struct{ kind, phrase string }{
+	{injOverride, "ignorepreviousinstruction"}, {injOverride, "ignoreallpreviousinstruction"},
+	{injOverride, "ignorepriorinstruction"}, {injOverride, "ignoreallpriorinstruction"},
+	{injOverride, "ignoreaboveinstruction"}, {injOverride, "ignoretheaboveinstruction"},
+	{injOverride, "ignoreyourinstruction"}, {injOverride, "ignoreallinstruction"},
+	{injOverride, "ignoreinstruction"}, {injOverride, "disregardinstruction"},
+	{injOverride, "disregardpreviousinstruction"}, {injOverride, "disregardallprevious"},
+	{injOverride, "disregardprior"}, {injOverride, "disregardabove"},
+	{injOverride, "forgetpreviousinstruction"}, {injOverride, "forgetallprevious"},
+	{injOverride, "forgetyourinstruction"}, {injOverride, "ignoreallprevious"},
+	{injOverride, "ignoreallprior"}, {injOverride, "ignoreprevious"}, {injOverride, "ignoreprior"},
+	{injOverride, "overrideinstruction"},
+	{injRole, "youarenow"}, {injRole, "developermode"}, {injRole, "jailbreak"},
+	{injSystem, "systemprompt"},
+	{injVerdict, "markasbenign"}, {injVerdict, "markitasbenign"}, {injVerdict, "markthisasbenign"},
+	{injVerdict, "markasfalsepositive"}, {injVerdict, "markitasfalsepositive"}, {injVerdict, "markthisasfalsepositive"},
+	{injVerdict, "markasclean"}, {injVerdict, "markthisasclean"}, {injVerdict, "markassafe"},
+	{injVerdict, "verdictfalsepositive"}, {injVerdict, "verdictbenign"}, {injVerdict, "setverdict"},
+	{injVerdict, "setthe" + "verdict"}, {injVerdict, "classifyasbenign"}, {injVerdict, "treatasbenign"},
+	{injVerdict, "falsepositiveverdict"}, {injVerdict, "thisisbenign"}, {injVerdict, "thisisafalsepositive"},
+	{injVerdict, "thisisfalsepositive"},
+	{injAction, "donotisolate"}, {injAction, "dontisolate"}, {injAction, "donotquarantine"},
+	{injAction, "dontquarantine"}, {injAction, "donotkill"}, {injAction, "dontkill"},
+	{injAction, "donotremediate"}, {injAction, "donotrollback"}, {injAction, "noactionrequired"},
+	{injAction, "noactionneeded"}, {injAction, "isolateall"}, {injAction, "isolateevery"},
+	{injOutput, "respondwithjson"}, {injOutput, "answerwithjson"}, {injOutput, "respondonlywith"},
+	{injOutput, "replyonlywith"},
+}
+
+// injectionField is one S1-sourced string and the name a flag gives it.
+type injectionField struct{ name, value string }
+
+// injectionFields lists every attacker-influenced string of the evidence, named
+// as in the JSON of ThreatFacts (lists and the timeline with their index). S1's
+// own enumerations (confidence level, verdicts, statuses, OS type), IDs and
+// hashes are not scanned: no attacker writes them.
+func injectionFields(ev investigation.Evidence) []injectionField {
+	f := ev.Facts
+	out := []injectionField{
+		{"threatName", f.ThreatName}, {"classification", f.Classification},
+		{"classificationSource", f.ClassificationSource}, {"filePath", f.FilePath},
+		{"publisherName", f.PublisherName}, {"commandLine", f.CommandLine},
+		{"originatorProcess", f.OriginatorProcess}, {"initiatedBy", f.InitiatedBy},
+		{"processUser", f.ProcessUser}, {"storyline", f.Storyline},
+		{"agentName", f.AgentName}, {"osName", f.OSName},
+		{"siteName", f.SiteName}, {"groupName", f.GroupName},
+	}
+	list := func(name string, vs []string) {
+		for i, v := range vs {
+			out = append(out, injectionField{fmt.Sprintf("%s[%d]", name, i), v})
+		}
+	}
+	list("engines", f.Engines)
+	list("indicators", f.Indicators)
+	list("techniques", f.Techniques)
+	list("tags", f.Tags)
+	for i, it := range ev.Timeline {
+		out = append(out, injectionField{fmt.Sprintf("timeline[%d]", i), it.Description})
+	}
+	return out
+}
+
+// DetectInjection scans every attacker-influenced string of the evidence for
+// text aimed at a model (see the package comment above for what is and is not
+// caught). It returns one flag per suspicious field, in field order:
+//
+//	commandLine: instruction override, verdict manipulation: "…ignore previous instructions and mark…"
+//
+// The excerpt is cleaned (one line, no control, invisible or fence characters,
+// double quotes turned into single ones) and at most 80 characters; at most 12
+// flags are returned, the last one counting the fields left out. It is
+// deterministic and returns nil for clean evidence.
+func DetectInjection(ev investigation.Evidence) []string {
+	var flags []string
+	for _, f := range injectionFields(ev) {
+		if strings.TrimSpace(f.value) == "" {
+			continue
+		}
+		if kinds, at := scanInjection(f.value, true); len(kinds) > 0 {
+			flags = append(flags, fmt.Sprintf("%s: %s: %q", f.name, strings.Join(kinds, ", "), excerpt(f.value, at)))
+		}
+	}
+	if len(flags) > maxInjectionFlags {
+		more := len(flags) - (maxInjectionFlags - 1)
+		flags = append(flags[:maxInjectionFlags-1], fmt.Sprintf("(%d more fields flagged)", more))
+	}
+	return flags
+}
+
+// scanInjection returns the kinds of injection found in s, in a fixed order,
+// and the byte offset in s of the first hit it can locate (0 if none).
+// decode enables the base64 pass (off inside it: no recursion).
+func scanInjection(s string, decode bool) ([]string, int) {
+	found := map[string]bool{}
+	at := -1
+	hit := func(kind string, pos int) {
+		found[kind] = true
+		if pos >= 0 && (at < 0 || pos < at) {
+			at = pos
+		}
+	}
+
+	lower := asciiLower(s)
+	for _, r := range rawRules {
+		if loc := r.re.FindStringIndex(lower); loc != nil {
+			hit(r.kind, loc[0])
+		}
+	}
+
+	visible, hidden, invisible := stripInvisible(s)
+	if invisible > 0 {
+		hit(injInvisible, strings.IndexFunc(s, isInvisible))
+	}
+	texts := []string{visible}
+	if hidden != "" {
+		texts = append(texts, hidden)
+		for _, r := range rawRules {
+			if r.re.MatchString(asciiLower(hidden)) {
+				hit(r.kind, -1)
+			}
+		}
+	}
+	for _, t := range texts {
+		words := normalizeWords(t)
+		for _, r := range wordRules {
+			if m := r.re.FindString(words); m != "" {
+				hit(r.kind, anchor(lower, m))
+			}
+		}
+		skel := strings.ReplaceAll(words, " ", "")
+		for _, p := range skeletonPhrases {
+			if !found[p.kind] && strings.Contains(skel, p.phrase) {
+				hit(p.kind, -1)
+			}
+		}
+	}
+
+	if decode {
+		for _, c := range base64Candidates(s) {
+			if kinds, _ := scanInjection(c.text, false); len(kinds) > 0 {
+				hit(injEncoded, c.at)
+			}
+		}
+	}
+
+	if len(found) == 0 {
+		return nil, 0
+	}
+	var kinds []string
+	for _, k := range []string{injOverride, injRole, injSystem, injVerdict, injAction, injOutput, injMarker, injFence, injInvisible, injEncoded} {
+		if found[k] {
+			kinds = append(kinds, k)
+		}
+	}
+	return kinds, max(at, 0)
+}
+
+// anchor finds where a normalised match starts in the lower-cased original: the
+// offset of its first word, or -1 if that word was obfuscated beyond a plain search.
+func anchor(lower, match string) int {
+	first, _, _ := strings.Cut(match, " ")
+	return strings.Index(lower, first)
+}
+
+func isInvisible(r rune) bool { return unicode.Is(unicode.Cf, r) }
+
+// stripInvisible drops invisible format characters (zero-width, bidi, tags). It
+// returns the text without them, the ASCII hidden in Unicode tag characters (if
+// any) and how many invisible characters there were.
+func stripInvisible(s string) (visible, hidden string, n int) {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var v, h strings.Builder
+	for _, r := range s {
+		if !isInvisible(r) {
+			v.WriteRune(r)
+			continue
+		}
+		n++
+		if r >= 0xE0020 && r <= 0xE007E {
+			h.WriteRune(r - 0xE0000)
+		}
+	}
+	return v.String(), h.String(), n
+}
+
+// homoglyphs maps look-alike letters to the ASCII letter they imitate.
+var homoglyphs = map[rune]rune{
+	'а': 'a', 'е': 'e', 'о': 'o', 'р': 'p', 'с': 'c', 'х': 'x', 'у': 'y', 'і': 'i', 'ј': 'j', 'ѕ': 's',
+	'ԁ': 'd', 'ɡ': 'g', 'ո': 'n', 'ı': 'i', 'ѵ': 'v', 'к': 'k', 'м': 'm', 'т': 't', 'в': 'b', 'н': 'h',
+}
+
+// leet maps the digits and symbols used to dodge keyword filters to letters.
+var leet = map[rune]rune{'0': 'o', '1': 'i', '3': 'e', '4': 'a', '5': 's', '7': 't', '@': 'a', '$': 's'}
+
+// normalizeWords lower-cases s, folds full-width forms, look-alikes and leetspeak
+// to ASCII letters, splits CamelCase, turns every other character into a word
+// break, and joins runs of three or more single letters ("i g n o r e").
+func normalizeWords(s string) string {
+	var b strings.Builder
+	prev := rune(0)
+	for _, r := range s {
+		if r >= 0xFF01 && r <= 0xFF5E { // full-width ASCII
+			r -= 0xFEE0
+		}
+		if m, ok := homoglyphs[unicode.ToLower(r)]; ok {
+			r = m
+		}
+		if unicode.IsLower(prev) && unicode.IsUpper(r) {
+			b.WriteByte(' ') // CamelCase word break
+		}
+		prev = r
+		r = unicode.ToLower(r)
+		if m, ok := leet[r]; ok {
+			r = m
+		}
+		switch {
+		case r < utf8.RuneSelf && (r >= 'a' && r <= 'z' || r >= '0' && r <= '9'):
+			b.WriteRune(r)
+		case r >= utf8.RuneSelf && unicode.IsLetter(r):
+			b.WriteRune(r)
+		default:
+			b.WriteByte(' ')
+		}
+	}
+	words := strings.Fields(b.String())
+	var out []string
+	for i := 0; i < len(words); {
+		j := i
+		for j < len(words) && utf8.RuneCountInString(words[j]) == 1 {
+			j++
+		}
+		if j-i >= 3 {
+			out = append(out, strings.Join(words[i:j], ""))
+			i = j
+			continue
+		}
+		out = append(out, words[i])
+		i++
+	}
+	return strings.Join(out, " ")
+}
+
+var base64RE = regexp.MustCompile(`[A-Za-z0-9+/_-]{20,}={0,2}`)
+
+type decoded struct {
+	text string
+	at   int
+}
+
+// base64Candidates decodes the base64-looking tokens of s (standard or URL
+// alphabet, padded or not, UTF-8 or UTF-16LE text) that decode to mostly
+// printable text.
+func base64Candidates(s string) []decoded {
+	var out []decoded
+	for _, loc := range base64RE.FindAllStringIndex(s, maxBase64Candidates) {
+		tok := s[loc[0]:loc[1]]
+		if len(tok) > maxBase64Len {
+			tok = tok[:maxBase64Len&^3]
+		}
+		raw := strings.TrimRight(tok, "=")
+		var b []byte
+		for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
+			if d, err := enc.DecodeString(raw); err == nil {
+				b = d
+				break
+			}
+		}
+		if len(b) < 8 {
+			continue
+		}
+		if t, ok := printableText(b); ok {
+			out = append(out, decoded{text: t, at: loc[0]})
+		}
+	}
+	return out
+}
+
+// printableText interprets b as UTF-16LE (when every other byte is zero, as
+// powershell -EncodedCommand has it) or UTF-8, and reports whether the result is
+// mostly printable.
+func printableText(b []byte) (string, bool) {
+	zeros := 0
+	for i := 1; i < len(b); i += 2 {
+		if b[i] == 0 {
+			zeros++
+		}
+	}
+	var s string
+	if zeros*10 >= (len(b)/2)*8 {
+		u := make([]uint16, len(b)/2)
+		for i := range u {
+			u[i] = binary.LittleEndian.Uint16(b[2*i:])
+		}
+		s = string(utf16.Decode(u))
+	} else {
+		if !utf8.Valid(b) {
+			return "", false
+		}
+		s = string(b)
+	}
+	total, printable := 0, 0
+	for _, r := range s {
+		total++
+		if unicode.IsPrint(r) || r == ' ' || r == '\n' || r == '\r' || r == '\t' {
+			printable++
+		}
+	}
+	return s, total > 0 && printable*10 >= total*9
+}
+
+// excerpt is a short, cleaned window of s around byte offset at.
+func excerpt(s string, at int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	at = min(max(at, 0), len(s))
+	for at > 0 && !utf8.RuneStart(s[at]) {
+		at--
+	}
+	runes := []rune(s)
+	hit := utf8.RuneCountInString(s[:at])
+	start := max(0, hit-excerptLeadRunes)
+	end := min(len(runes), start+maxExcerptRunes)
+	text := strings.Join(strings.Fields(strings.ReplaceAll(clean(string(runes[start:end])), `"`, "'")), " ")
+	if start > 0 {
+		text = "…" + text
+	}
+	if end < len(runes) {
+		text += "…"
+	}
+	return text
+}
+
+// guardRank orders verdicts from the attacker's favourite (false_positive) up.
+var guardRank = map[investigation.Verdict]int{
+	investigation.VerdictFalsePositive: 0, investigation.VerdictUndetermined: 1,
+	investigation.VerdictSuspicious: 2, investigation.VerdictTruePositive: 3,
+}
+
+// GuardAgainstInjection holds a model's analysis to what the rules analyzer
+// supports when the evidence carries suspected prompt injection (flags from
+// DetectInjection). Without flags it returns model unchanged. With flags, the
+// decision-relevant fields are bounded by rules, an analysis of the same
+// evidence by the rules analyzer, which no text can talk into anything:
+//
+//   - Verdict: never below the rules' verdict (order false_positive <
+//     undetermined < suspicious < true_positive); a lower one is replaced by the
+//     rules' verdict and confidence. The model may raise a verdict to suspicious
+//     (a human looks) but not to true_positive: a true_positive the rules do not
+//     reach becomes suspicious, so no fabricated verdict can unlock automatic
+//     actions or be written back to the console.
+//   - Confidence: at most the rules' confidence, so a forged 0.99 cannot cross
+//     an automatic threshold the rules would not cross.
+//   - Priority: never below the rules' priority.
+//   - Recommended actions: exactly the rules' actions. The model can neither
+//     remove containment the rules recommend nor add any action they do not
+//     recommend (low or high impact); the dropped ones are listed as an open
+//     question for a human. Each kept action keeps the model's reason if the
+//     model recommended it, otherwise the rules' reason.
+//   - Summary: says that prompt injection is suspected, in which fields, and
+//     what was overridden, followed by the model's own summary, labelled as
+//     possibly influenced.
+//
+// Guarding an already guarded analysis again (say, one reused for another
+// threat, with that threat's flags and rules) bounds it afresh and keeps one
+// copy of the model's summary. InjectionFlags is set to flags and Rules to the
+// rules that fired. The model's attack timeline, MITRE techniques and open
+// questions are kept (they were grounded in the evidence). The result passes investigation.Analysis.Validate
+// when both inputs do.
+func GuardAgainstInjection(model, rules investigation.Analysis, flags []string) investigation.Analysis {
+	if len(flags) == 0 {
+		return model
+	}
+	out := model
+	out.InjectionFlags = slices.Clone(flags)
+	out.Rules = slices.Clone(rules.Rules)
+	out.OpenQuestions = slices.Clone(model.OpenQuestions)
+	var changes []string
+
+	// Verdict and confidence.
+	switch {
+	case guardRank[model.Verdict] < guardRank[rules.Verdict]:
+		out.Verdict, out.Confidence = rules.Verdict, rules.Confidence
+		changes = append(changes, fmt.Sprintf("verdict %s replaced by the rules' %s (confidence %.2f)", model.Verdict, rules.Verdict, rules.Confidence))
+	case model.Verdict == investigation.VerdictTruePositive && rules.Verdict != investigation.VerdictTruePositive:
+		out.Verdict = investigation.VerdictSuspicious
+		out.Confidence = min(model.Confidence, rules.Confidence)
+		changes = append(changes, fmt.Sprintf("verdict true_positive lowered to suspicious (the rules say %s)", rules.Verdict))
+	case model.Confidence > rules.Confidence:
+		out.Confidence = rules.Confidence
+		changes = append(changes, fmt.Sprintf("confidence %.2f capped at the rules' %.2f", model.Confidence, rules.Confidence))
+	}
+	if priorityRank[model.Priority] < priorityRank[rules.Priority] {
+		out.Priority = rules.Priority
+		changes = append(changes, fmt.Sprintf("priority %s raised to the rules' %s", model.Priority, rules.Priority))
+	}
+
+	// Actions: exactly the rules'.
+	var restored, dropped []string
+	for _, act := range rules.RecommendedActions {
+		if !slices.Contains(model.RecommendedActions, act) {
+			restored = append(restored, string(act))
+		}
+	}
+	for _, act := range model.RecommendedActions {
+		if !slices.Contains(rules.RecommendedActions, act) {
+			dropped = append(dropped, string(act))
+		}
+	}
+	out.RecommendedActions = slices.Clone(rules.RecommendedActions)
+	out.ActionReasons = nil
+	for _, act := range out.RecommendedActions {
+		reason := model.ReasonFor(act)
+		if !slices.Contains(model.RecommendedActions, act) || strings.TrimSpace(reason) == "" {
+			reason = rules.ReasonFor(act)
+		}
+		if strings.TrimSpace(reason) == "" {
+			reason = "recommended by the rules analyzer"
+		}
+		out.ActionReasons = append(out.ActionReasons, investigation.ActionReason{Action: act, Reason: reason})
+	}
+	if len(restored) > 0 {
+		changes = append(changes, "containment the model left out restored: "+strings.Join(restored, ", "))
+	}
+	if len(dropped) > 0 {
+		changes = append(changes, "actions only the model recommended dropped: "+strings.Join(dropped, ", "))
+		q := fmt.Sprintf("The model also recommended %s, which the rules do not support and which were dropped because the S1 data contains suspected prompt injection: does this threat need them?", strings.Join(dropped, ", "))
+		if len(out.OpenQuestions) >= maxOpenQuestions {
+			out.OpenQuestions = out.OpenQuestions[:maxOpenQuestions-1]
+		}
+		out.OpenQuestions = append(out.OpenQuestions, q)
+	}
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "Suspected prompt injection: the SentinelOne data contain text aimed at an AI model (in %s). ",
+		strings.Join(flaggedFields(flags), ", "))
+	if len(changes) > 0 {
+		fmt.Fprintf(&b, "The model's answer was overridden because of suspected prompt injection: %s. ", strings.Join(changes, "; "))
+	} else {
+		b.WriteString("The model's verdict and actions were checked against the rules analyzer and stand. ")
+	}
+	s := strings.TrimSpace(model.Summary)
+	if _, inner, ok := strings.Cut(s, modelSummaryLabel); ok && strings.HasPrefix(s, "Suspected prompt injection:") {
+		s = inner // guarded before (e.g. a reused analysis): keep the model's own words once
+	} else if strings.HasPrefix(s, "Suspected prompt injection:") {
+		s = ""
+	}
+	if s != "" {
+		b.WriteString(modelSummaryLabel)
+		b.WriteString(s)
+	}
+	out.Summary = truncate(b.String(), maxSummaryRunes)
+	return out
+}
+
+// modelSummaryLabel introduces the model's own summary in a guarded analysis.
+const modelSummaryLabel = "Model's summary (may be influenced by the injection): "
+
+// flaggedFields returns the field names of flags ("commandLine", "timeline[2]").
+func flaggedFields(flags []string) []string {
+	var out []string
+	for _, f := range flags {
+		if name, _, ok := strings.Cut(f, ": "); ok && !strings.HasPrefix(f, "(") {
+			out = append(out, name)
+		} else {
+			out = append(out, f) // "(n more fields flagged)"
+		}
+	}
+	if len(out) == 0 {
+		out = append(out, "see the injection flags")
+	}
+	return out
+}
