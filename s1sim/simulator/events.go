@@ -220,11 +220,7 @@ func (s *Simulator) renderEvent(e *event) map[string]any {
 var trueFalse = map[bool]string{true: "True", false: "False"}
 
 func eventRow(e *event, sortBy string) row {
-	key := timeKey(e.createdAt)
-	if sortBy == "id" {
-		key = idKey(e.id)
-	}
-	return row{key: key, id: idKey(e.id), seq: e.seq, obj: e}
+	return createdRow(sortBy, e.createdAt, e.id, e.seq, e)
 }
 
 // listExploreEvents serves GET /threats/{id}/explore/events. eventTypes

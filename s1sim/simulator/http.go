@@ -261,11 +261,7 @@ func (s *Simulator) listTimeline(w http.ResponseWriter, r *http.Request, params 
 		if !in(types, fmt.Sprint(act.code)) {
 			continue
 		}
-		key := timeKey(act.createdAt)
-		if lp.sortBy == "id" {
-			key = idKey(act.id)
-		}
-		rows = append(rows, row{key: key, id: idKey(act.id), seq: act.seq, obj: act})
+		rows = append(rows, createdRow(lp.sortBy, act.createdAt, act.id, act.seq, act))
 	}
 	s.writePage(w, rows, lp, func(o any) any { return s.renderActivity(o.(*activity)) })
 }
@@ -286,11 +282,7 @@ func (s *Simulator) listNotes(w http.ResponseWriter, r *http.Request, params map
 	}
 	var rows []row
 	for _, n := range t.notes {
-		key := timeKey(n.createdAt)
-		if lp.sortBy == "id" {
-			key = idKey(n.id)
-		}
-		rows = append(rows, row{key: key, id: idKey(n.id), seq: n.seq, obj: n})
+		rows = append(rows, createdRow(lp.sortBy, n.createdAt, n.id, n.seq, n))
 	}
 	s.writePage(w, rows, lp, func(o any) any { return renderNote(o.(*note)) })
 }

@@ -267,7 +267,16 @@ type row struct {
 }
 
 func timeKey(t time.Time) string { return fmt.Sprintf("%020d", t.UnixMicro()) }
-func idKey(id string) string     { return fmt.Sprintf("%020s", id) }
+
+// createdRow is the row of an object listed by createdAt (default) or id.
+func createdRow(sortBy string, createdAt time.Time, id string, seq uint64, obj any) row {
+	key := timeKey(createdAt)
+	if sortBy == "id" {
+		key = idKey(id)
+	}
+	return row{key: key, id: idKey(id), seq: seq, obj: obj}
+}
+func idKey(id string) string { return fmt.Sprintf("%020s", id) }
 
 // paginate sorts, positions after the cursor, applies skip and limit, and
 // renders the pagination object.
