@@ -134,6 +134,10 @@ func (a *Activities) AnalyzeThreat(ctx context.Context, ev investigation.Evidenc
 	if a.Model == nil {
 		return a.AnalyzeWithRules(ctx, ev, "no LLM configured (S1C_LLM_MODEL is empty): the rules engine analysed this threat")
 	}
+	if an, why, ok := llm.PreFilter(ctx, ev); ok {
+		an.FallbackReason = "obvious case, the model was not asked: " + why
+		return an, nil
+	}
 	var an investigation.Analysis
 	var err error
 	if a.Cache != nil {

@@ -3,6 +3,7 @@ package activities_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strings"
 	"testing"
@@ -289,4 +290,21 @@ func TestCachedAnalysisIsGuardedPerThreat(t *testing.T) {
 	require.NotEmpty(t, second.InjectionFlags)
 	assert.Contains(t, second.InjectionFlags[0], "processUser")
 	assert.Equal(t, investigation.VerdictTruePositive, second.Verdict, "the rules' floor for a malicious ransomware threat")
+}
+
+// Obvious cases (a signed PUA SentinelOne does not rate malicious) do not cost a model call.
+func TestObviousCasesSkipTheModel(t *testing.T) {
+	model := &stubModel{err: errors.New("must not be called")}
+	f := newFixture(t)
+	ev, err := run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, threatAdware)
+	require.NoError(t, err)
+	acts := &activities.Activities{S1: f.s1, Rules: llm.NewRules(), Model: model}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(acts)
+	an, err := run[investigation.Analysis](t, env, acts.AnalyzeThreat, ev)
+	require.NoError(t, err)
+	assert.Zero(t, model.calls)
+	assert.Equal(t, investigation.VerdictSuspicious, an.Verdict)
+	assert.Contains(t, an.FallbackReason, "obvious case, the model was not asked: signed, verified unwanted software")
 }

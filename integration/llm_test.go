@@ -76,14 +76,14 @@ func TestEndToEndWithAModel(t *testing.T) {
 		c.LLMBaseURL, c.LLMAPIKey, c.LLMModel = ms.URL+"/v1", modelKey, "gpt-test"
 	}})
 
-	ids := map[string]string{"valid": "1910000000000000002", "invalid": "1910000000000000004", "refused": "1910000000000000003"}
+	ids := map[string]string{"valid": "1910000000000000002", "invalid": "1910000000000000004", "refused": "1910000000000000001", "obvious": "1910000000000000003"}
 	for _, id := range ids {
 		started, err := workflows.StartInvestigation(s.ctx, s.c, s.cfg.Temporal.TaskQueue, id, workflows.StartHint{})
 		require.NoError(t, err)
 		require.True(t, started)
 	}
 	approved := map[string]bool{}
-	all := []string{ids["valid"], ids["invalid"], ids["refused"]}
+	all := []string{ids["valid"], ids["invalid"], ids["refused"], ids["obvious"]}
 	waitUntil(t, s.ctx, "the investigations finished", func() bool {
 		s.approveWaiting(all, approved)
 		for _, id := range all {
@@ -116,6 +116,11 @@ func TestEndToEndWithAModel(t *testing.T) {
 	r = s.result(ids["refused"])
 	assert.Equal(t, "rules", r.Analyzer)
 	assert.Contains(t, strings.Join(s.sim.Notes(ids["refused"]), "\n"), "401")
+
+	// The signed PUA is an obvious case: the rules answer it and the model is not asked.
+	r = s.result(ids["obvious"])
+	assert.Equal(t, "rules", r.Analyzer)
+	assert.Contains(t, strings.Join(s.sim.Notes(ids["obvious"]), "\n"), "obvious case, the model was not asked")
 
 	model.mu.Lock()
 	defer model.mu.Unlock()

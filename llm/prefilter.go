@@ -1,0 +1,47 @@
+package llm
+
+import (
+	"context"
+	"slices"
+	"strings"
+
+	"github.com/s1copilot/s1copilot/investigation"
+)
+
+// PreFilter answers the obvious cases without a model, so the model's cost and latency go
+// where judgement is needed:
+//   - signed, verified unwanted software that SentinelOne itself does not rate malicious and
+//     that no behavioural rule flags: a hygiene matter (suspicious, no action);
+//   - a threat SentinelOne rates malicious because it hit the user-defined blocklist: the
+//     SOC already decided that this hash is bad.
+//
+// It returns the rules engine's analysis (injection flags included) and why no model was
+// needed; ok is false for everything else.
+func PreFilter(ctx context.Context, ev investigation.Evidence) (an investigation.Analysis, why string, ok bool) {
+	an, err := NewRules().Analyze(ctx, ev)
+	if err != nil {
+		return an, "", false
+	}
+	f := ev.Facts
+	switch {
+	case slices.Equal(an.Rules, []string{RulePUASigned}) && !strings.EqualFold(f.ConfidenceLevel, "malicious"):
+		why = "signed, verified unwanted software that SentinelOne does not rate malicious"
+	case strings.EqualFold(f.ConfidenceLevel, "malicious") && blocklisted(f.Engines):
+		why = "SentinelOne matched the user-defined blocklist"
+	default:
+		return an, "", false
+	}
+	an.InjectionFlags = DetectInjection(ev)
+	return an, why, true
+}
+
+// blocklisted recognises the blocklist engine by its display title or its key.
+func blocklisted(engines []string) bool {
+	for _, e := range engines {
+		e = strings.ToLower(e)
+		if strings.Contains(e, "blocklist") || strings.Contains(e, "blacklist") {
+			return true
+		}
+	}
+	return false
+}
