@@ -2,8 +2,8 @@ package activities_test
 
 import (
 	"errors"
+	"github.com/s1copilot/s1copilot/s1sim/fakeclock"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -38,28 +38,10 @@ const (
 	mitigationPoll  = 5 * time.Second
 )
 
-// fakeClock drives the simulator's asynchronous effects without sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // fixture is the demo scenario behind httptest, the real client, and the activities
 // registered in an SDK activity test environment.
 type fixture struct {
-	clock *fakeClock
+	clock *fakeclock.Clock
 	sim   *simulator.Simulator
 	url   string
 	s1    *s1client.Client
@@ -71,7 +53,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	sc, err := simulator.LoadScenarioFS(scenarios.FS, "demo")
 	require.NoError(t, err)
-	clock := &fakeClock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 	sim, err := simulator.New(sc, simulator.Options{
 		Token: testToken, MitigationDelay: mitigationDelay, IsolationDelay: isolationDelay, Now: clock.Now,
 	})

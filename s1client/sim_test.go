@@ -2,8 +2,8 @@ package s1client
 
 import (
 	"context"
+	"github.com/s1copilot/s1copilot/s1sim/fakeclock"
 	"net/http/httptest"
-	"sync"
 	"testing"
 	"time"
 
@@ -14,30 +14,12 @@ import (
 	"github.com/s1copilot/s1copilot/s1sim/simulator"
 )
 
-// fakeClock drives the simulator's asynchronous effects without sleeping.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	c.now = c.now.Add(d)
-	c.mu.Unlock()
-}
-
 // TestAgainstSimulator exercises the client end to end against s1sim, which is written
 // independently from the reference, so a shared misreading shows up here.
 func TestAgainstSimulator(t *testing.T) {
 	sc, err := simulator.LoadScenarioFS(scenarios.FS, "demo")
 	require.NoError(t, err)
-	clock := &fakeClock{now: time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC)}
+	clock := fakeclock.New(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 	sim, err := simulator.New(sc, simulator.Options{
 		Token: testToken, MitigationDelay: 30 * time.Second, IsolationDelay: 10 * time.Second, Now: clock.Now,
 	})

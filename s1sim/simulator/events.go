@@ -234,13 +234,11 @@ func (s *Simulator) listExploreEvents(w http.ResponseWriter, r *http.Request, pa
 		writeErrors(w, http.StatusBadRequest, errs...)
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.advance(s.clock())
-	t := s.threatFromPath(w, params["id"])
+	t, unlock := s.lockThreat(w, params["id"])
 	if t == nil {
 		return
 	}
+	defer unlock()
 	var rows []row
 	for _, e := range t.events {
 		if types != nil && !slices.ContainsFunc(types, func(v string) bool {

@@ -3,6 +3,7 @@ package simulator_test
 import (
 	"encoding/json"
 	"errors"
+	"github.com/s1copilot/s1copilot/s1sim/fakeclock"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +15,7 @@ import (
 // newEnvWith is newEnv with extra options.
 func newEnvWith(t *testing.T, sc *simulator.Scenario, tweak func(*simulator.Options)) *env {
 	t.Helper()
-	clock := &fakeClock{t: time.Date(2026, 11, 24, 4, 10, 26, 123456789, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 11, 24, 4, 10, 26, 123456789, time.UTC))
 	opts := simulator.Options{Token: token, MitigationDelay: delay, IsolationDelay: delay, Now: clock.Now}
 	if tweak != nil {
 		tweak(&opts)

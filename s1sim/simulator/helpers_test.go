@@ -3,12 +3,12 @@ package simulator_test
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/s1copilot/s1copilot/s1sim/fakeclock"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,35 +24,17 @@ const (
 	delay  = 5 * time.Second
 )
 
-// fakeClock lets tests move time instead of sleeping.
-type fakeClock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
 // env is a simulator behind an httptest server.
 type env struct {
 	t     *testing.T
 	sim   *simulator.Simulator
 	srv   *httptest.Server
-	clock *fakeClock
+	clock *fakeclock.Clock
 }
 
 func newEnv(t *testing.T, sc *simulator.Scenario) *env {
 	t.Helper()
-	clock := &fakeClock{t: time.Date(2026, 11, 24, 4, 10, 26, 123456789, time.UTC)}
+	clock := fakeclock.New(time.Date(2026, 11, 24, 4, 10, 26, 123456789, time.UTC))
 	sim, err := simulator.New(sc, simulator.Options{
 		Token: token, MitigationDelay: delay, IsolationDelay: delay, Now: clock.Now,
 	})

@@ -220,6 +220,19 @@ func (s *Simulator) writePage(w http.ResponseWriter, rows []row, lp listParams, 
 func in(set map[string]bool, v string) bool { return set == nil || set[v] }
 
 // threatFromPath resolves {id}; callers hold mu.
+// lockThreat locks the simulator, settles what is due and finds the threat of a
+// sub-resource path. Without one it answers 404, unlocks and returns nil; otherwise the
+// caller must call unlock.
+func (s *Simulator) lockThreat(w http.ResponseWriter, id string) (t *threat, unlock func()) {
+	s.mu.Lock()
+	s.advance(s.clock())
+	if t = s.threatFromPath(w, id); t == nil {
+		s.mu.Unlock()
+		return nil, nil
+	}
+	return t, s.mu.Unlock
+}
+
 func (s *Simulator) threatFromPath(w http.ResponseWriter, id string) *threat {
 	if !isDecimalID(id) {
 		writeErrors(w, http.StatusBadRequest, validationError("threat_id: Not a valid integer."))
@@ -249,13 +262,11 @@ func (s *Simulator) listTimeline(w http.ResponseWriter, r *http.Request, params 
 		writeErrors(w, http.StatusBadRequest, errs...)
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.advance(s.clock())
-	t := s.threatFromPath(w, params["id"])
+	t, unlock := s.lockThreat(w, params["id"])
 	if t == nil {
 		return
 	}
+	defer unlock()
 	var rows []row
 	for _, act := range t.timeline {
 		if !in(types, fmt.Sprint(act.code)) {
@@ -273,13 +284,11 @@ func (s *Simulator) listNotes(w http.ResponseWriter, r *http.Request, params map
 		writeErrors(w, http.StatusBadRequest, errs...)
 		return
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.advance(s.clock())
-	t := s.threatFromPath(w, params["id"])
+	t, unlock := s.lockThreat(w, params["id"])
 	if t == nil {
 		return
 	}
+	defer unlock()
 	var rows []row
 	for _, n := range t.notes {
 		rows = append(rows, createdRow(lp.sortBy, n.createdAt, n.id, n.seq, n))
