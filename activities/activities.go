@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/s1copilot/s1copilot/audit"
+	"github.com/s1copilot/s1copilot/evidence"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/policy"
@@ -127,6 +128,30 @@ func (a *Activities) EnrichThreat(ctx context.Context, threatID string) (investi
 		})
 	}
 	return ev, nil
+}
+
+// GatherContext reads what SentinelOne knows around the threat (process tree,
+// prevalence of its file, the host's earlier threats) for the model: three requests,
+// one of them to GET /threats. It gathers nothing when nothing would read it: no
+// model configured, an obvious case the rules answer alone, or an analysis of the
+// same evidence already cached (an outbreak pays for context once). The
+// evidence's Context is ignored.
+func (a *Activities) GatherContext(ctx context.Context, ev investigation.Evidence) (investigation.Context, error) {
+	ev.Context = nil
+	switch {
+	case a.Model == nil:
+		return investigation.Context{Skipped: "no model configured: the rules engine does not read context"}, nil
+	case a.Cache != nil && a.Cache.Holds(ev):
+		return investigation.Context{Skipped: "an analysis of the same evidence is cached: it will be reused"}, nil
+	}
+	if _, why, ok := llm.PreFilter(ctx, ev); ok {
+		return investigation.Context{Skipped: "obvious case, the model will not be asked: " + why}, nil
+	}
+	c, err := evidence.Gather(ctx, a.S1, ev.Facts)
+	if err != nil {
+		return c, s1Err("gather context", err)
+	}
+	return c, nil
 }
 
 // AnalyzeThreat asks the model, or the rules engine when no model is configured.

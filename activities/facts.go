@@ -75,7 +75,33 @@ func ThreatFacts(t s1client.Threat) investigation.ThreatFacts {
 		}
 	}
 	sort.Strings(f.Techniques)
+	f.Workload = workloadOf(t)
 	return f
+}
+
+// workloadOf reads the cloud-workload blocks. Consoles send them on every threat,
+// with null values on ordinary endpoints, so "present" means "has a value".
+func workloadOf(t s1client.Threat) *investigation.Workload {
+	var w investigation.Workload
+	if c := t.ContainerInfo; c != nil {
+		w.ContainerName, w.ContainerImage, w.ContainerID = c.Name, c.Image, c.ID
+	}
+	if k := t.KubernetesInfo; k != nil {
+		w.Cluster, w.Namespace, w.Pod, w.Node = k.Cluster, k.Namespace, k.Pod, k.Node
+		if k.ControllerName != "" {
+			w.Controller = strings.TrimPrefix(k.ControllerKind+"/"+k.ControllerName, "/")
+		}
+	}
+	if e := t.EcsInfo; e != nil {
+		w.ECSCluster, w.ECSService, w.ECSLaunch = e.ClusterName, e.ServiceName, e.Type
+		if e.TaskDefinitionFamily != "" {
+			w.ECSTask = strings.TrimSuffix(e.TaskDefinitionFamily+":"+string(e.TaskDefinitionRevision), ":")
+		}
+	}
+	if w == (investigation.Workload{}) {
+		return nil
+	}
+	return &w
 }
 
 // MergeAgent overlays the agent record, which is fresher than the threat's copy.

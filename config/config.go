@@ -26,11 +26,12 @@ type Config struct {
 
 	Temporal Temporal
 
-	LLMBaseURL  string        `envconfig:"LLM_BASE_URL" desc:"OpenAI-compatible base URL (empty: api.openai.com)"`
-	LLMAPIKey   Secret        `envconfig:"LLM_API_KEY" desc:"LLM API key"`
-	LLMModel    string        `envconfig:"LLM_MODEL" desc:"model name; empty = no model, the rules engine analyses alone"`
-	LLMTimeout  time.Duration `envconfig:"LLM_TIMEOUT" default:"60s" desc:"timeout of one model call"`
-	LLMCacheTTL time.Duration `envconfig:"LLM_CACHE_TTL" default:"1h" desc:"how long a model analysis is reused for threats with the same evidence fingerprint (outbreaks); 0 = off"`
+	LLMBaseURL      string        `envconfig:"LLM_BASE_URL" desc:"OpenAI-compatible base URL (empty: api.openai.com)"`
+	LLMAPIKey       Secret        `envconfig:"LLM_API_KEY" desc:"LLM API key"`
+	LLMModel        string        `envconfig:"LLM_MODEL" desc:"model name; empty = no model, the rules engine analyses alone"`
+	LLMTimeout      time.Duration `envconfig:"LLM_TIMEOUT" default:"60s" desc:"timeout of one model call"`
+	LLMPromptTokens int           `envconfig:"LLM_PROMPT_TOKENS" default:"6000" desc:"budget of one analysis prompt in estimated tokens (3 bytes each, pessimistic); the threat's facts always go in, context is cut to fit; at least 2000"`
+	LLMCacheTTL     time.Duration `envconfig:"LLM_CACHE_TTL" default:"1h" desc:"how long a model analysis is reused for threats with the same evidence fingerprint (outbreaks); 0 = off"`
 
 	PollInterval time.Duration `envconfig:"POLL_INTERVAL" default:"30s" desc:"how often the poller lists new threats"`
 	PollOverlap  time.Duration `envconfig:"POLL_OVERLAP" default:"5m" desc:"how far back each poll re-reads, for threats that become visible late"`
@@ -103,6 +104,9 @@ func (t Temporal) validate() []string {
 	return p
 }
 
+// MinLLMPromptTokens is llm.MinPromptTokens (config does not import llm).
+const MinLLMPromptTokens = 2000
+
 // MaxLLMTimeout bounds one model call: an analysis may make two (the answer and one
 // correction) within the analysis activity's 3-minute timeout.
 const MaxLLMTimeout = 80 * time.Second
@@ -162,6 +166,9 @@ func (c Config) Validate() error {
 	if c.LLMTimeout <= 0 || c.LLMTimeout > MaxLLMTimeout {
 		// An analysis may ask twice (one correction); both must fit its activity timeout.
 		p = append(p, fmt.Sprintf("%s_LLM_TIMEOUT %s must be positive and at most %s", Prefix, c.LLMTimeout, MaxLLMTimeout))
+	}
+	if c.LLMPromptTokens < MinLLMPromptTokens {
+		p = append(p, fmt.Sprintf("%s_LLM_PROMPT_TOKENS %d must be at least %d (the system prompt and the threat's own facts need that much)", Prefix, c.LLMPromptTokens, MinLLMPromptTokens))
 	}
 	if c.LLMCacheTTL < 0 {
 		p = append(p, Prefix+"_LLM_CACHE_TTL must not be negative")

@@ -112,6 +112,29 @@ type ThreatFacts struct {
 	GroupName     string   `json:"groupName,omitempty"`
 	AccountID     string   `json:"accountId,omitempty"`
 	Tags          []string `json:"tags,omitempty"` // "key=value"
+
+	// Workload is where the threat ran when it ran in a container, a Kubernetes pod or
+	// an ECS task (the threat's containerInfo, kubernetesInfo, ecsInfo); nil on an
+	// ordinary endpoint.
+	Workload *Workload `json:"workload,omitempty"`
+}
+
+// Workload locates a threat in cloud infrastructure. Empty fields were not reported.
+type Workload struct {
+	ContainerName  string `json:"containerName,omitempty"`
+	ContainerImage string `json:"containerImage,omitempty"`
+	ContainerID    string `json:"containerId,omitempty"`
+	// Kubernetes.
+	Cluster    string `json:"cluster,omitempty"`
+	Namespace  string `json:"namespace,omitempty"`
+	Pod        string `json:"pod,omitempty"`
+	Node       string `json:"node,omitempty"`
+	Controller string `json:"controller,omitempty"` // "Deployment/web"
+	// ECS.
+	ECSCluster string `json:"ecsCluster,omitempty"`
+	ECSService string `json:"ecsService,omitempty"`
+	ECSTask    string `json:"ecsTask,omitempty"` // task definition family:revision
+	ECSLaunch  string `json:"ecsLaunch,omitempty"`
 }
 
 // TimelineItem is one entry of the threat's timeline (GET /threats/{id}/timeline).
@@ -127,6 +150,74 @@ type Evidence struct {
 	Timeline []TimelineItem `json:"timeline,omitempty"`
 	// TimelineOmitted counts timeline entries left out to keep the evidence small.
 	TimelineOmitted int `json:"timelineOmitted,omitempty"`
+	// Context is what SentinelOne knows around the threat (process tree, prevalence,
+	// the host's history), gathered for the model; nil when not gathered.
+	Context *Context `json:"context,omitempty"`
+}
+
+// Context is the threat's surroundings, summarised and bounded so it fits a prompt
+// and a workflow history: the storyline's process tree and its network, file and
+// registry activity (from the explore events), where else the file was seen, and the
+// host's earlier threats.
+type Context struct {
+	// ProcessChains are root-to-leaf chains of the storyline's process tree, the
+	// chains through a malicious process first.
+	ProcessChains []ProcessChain `json:"processChains,omitempty"`
+	// Network, Files, Registry and Behaviors are one line each ("powershell.exe →
+	// 203.0.113.7:443 (evil.example) ×3"), de-duplicated, most frequent first.
+	Network   []string `json:"network,omitempty"`
+	Files     []string `json:"files,omitempty"`
+	Registry  []string `json:"registry,omitempty"`
+	Behaviors []string `json:"behaviors,omitempty"`
+	// EventsRead counts the explore events summarised here.
+	EventsRead int `json:"eventsRead,omitempty"`
+	// Cut says what was left out to stay within bounds, e.g. "9 more network lines".
+	Cut []string `json:"cut,omitempty"`
+
+	// Prevalence: how many endpoints in the tenant reported a threat with this file's
+	// SHA1 (this one included); nil when unknown.
+	Prevalence *Prevalence `json:"prevalence,omitempty"`
+	// PriorThreats are the host's threats before this one, newest first;
+	// PriorThreatsTotal counts all of them.
+	PriorThreats      []PriorThreat `json:"priorThreats,omitempty"`
+	PriorThreatsTotal int           `json:"priorThreatsTotal,omitempty"`
+
+	// Unavailable lists the parts that could not be gathered, each with the reason.
+	Unavailable []string `json:"unavailable,omitempty"`
+	// Skipped says why no context was gathered at all (no model, an obvious case, an
+	// analysis already cached); empty when it was gathered.
+	Skipped string `json:"skipped,omitempty"`
+}
+
+// ProcessChain is one path of a process tree, the root first.
+type ProcessChain struct {
+	Processes []ProcessNode `json:"processes"`
+}
+
+// ProcessNode is one process of a chain.
+type ProcessNode struct {
+	Name      string `json:"name"`
+	Cmd       string `json:"cmd,omitempty"`
+	User      string `json:"user,omitempty"`
+	Malicious bool   `json:"malicious,omitempty"`
+}
+
+// Prevalence is how widely a file was seen.
+type Prevalence struct {
+	SHA1      string `json:"sha1"`
+	Endpoints int    `json:"endpoints"`
+}
+
+// PriorThreat is an earlier threat on the same host.
+type PriorThreat struct {
+	ThreatID         string    `json:"threatId"`
+	ThreatName       string    `json:"threatName"`
+	CreatedAt        time.Time `json:"createdAt"`
+	Classification   string    `json:"classification,omitempty"`
+	ConfidenceLevel  string    `json:"confidenceLevel,omitempty"`
+	AnalystVerdict   string    `json:"analystVerdict,omitempty"`
+	MitigationStatus string    `json:"mitigationStatus,omitempty"`
+	SameFile         bool      `json:"sameFile,omitempty"`
 }
 
 // Analysis is an analyzer's conclusion. The model recommends; only the policy decides.

@@ -256,6 +256,20 @@ func (c *Cache) AnalyzeFor(ctx context.Context, investigationID string, ev inves
 	return an, call.err
 }
 
+// Holds reports whether an analysis for ev's fingerprint is stored or being made, so
+// a caller can skip work that only a fresh analysis needs (gathering context for
+// the model). It counts nothing in Stats.
+func (c *Cache) Holds(ev investigation.Evidence) bool {
+	if !cacheable(ev) {
+		return false
+	}
+	key := Fingerprint(ev)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, inflight := c.calls[key]
+	return inflight || c.lookup(key) != nil
+}
+
 // run makes the inner call, publishes its outcome to the waiters and stores a
 // usable analysis.
 func (c *Cache) run(ctx context.Context, key string, call *inflight, ev investigation.Evidence) {

@@ -196,6 +196,27 @@ func injectionFields(ev investigation.Evidence) []injectionField {
 	for i, it := range ev.Timeline {
 		out = append(out, injectionField{fmt.Sprintf("timeline[%d]", i), it.Description})
 	}
+	if w := f.Workload; w != nil {
+		out = append(out, injectionField{"workload.containerName", w.ContainerName}, injectionField{"workload.containerImage", w.ContainerImage},
+			injectionField{"workload.namespace", w.Namespace}, injectionField{"workload.pod", w.Pod},
+			injectionField{"workload.controller", w.Controller}, injectionField{"workload.ecsService", w.ECSService})
+	}
+	if c := ev.Context; c != nil {
+		for i, ch := range c.ProcessChains {
+			for j, p := range ch.Processes {
+				out = append(out, injectionField{fmt.Sprintf("processTree[%d][%d].name", i, j), p.Name},
+					injectionField{fmt.Sprintf("processTree[%d][%d].cmd", i, j), p.Cmd},
+					injectionField{fmt.Sprintf("processTree[%d][%d].user", i, j), p.User})
+			}
+		}
+		list("network", c.Network)
+		list("files", c.Files)
+		list("registry", c.Registry)
+		list("behaviors", c.Behaviors)
+		for i, t := range c.PriorThreats {
+			out = append(out, injectionField{fmt.Sprintf("priorThreats[%d].threatName", i), t.ThreatName})
+		}
+	}
 	return out
 }
 

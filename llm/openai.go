@@ -1,6 +1,7 @@
 package llm
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -36,6 +37,8 @@ type OpenAIConfig struct {
 	APIKey  string        // may be empty for local servers that need none
 	Model   string        // required
 	Timeout time.Duration // per request; 0 = 60s
+	// PromptTokens bounds each prompt (estimated); 0 = DefaultPromptTokens.
+	PromptTokens int
 }
 
 func (c OpenAIConfig) redactedCopy() OpenAIConfig {
@@ -88,6 +91,8 @@ type OpenAI struct {
 	model   string
 	baseURL string // for display only, userinfo removed
 	timeout time.Duration
+	// promptTokens bounds each prompt (estimated tokens).
+	promptTokens int
 	// hideKey redacts the key from provider messages that echo it. The key lives
 	// in a closure, not a string field, so even %+v of an OpenAI value cannot print it.
 	hideKey func(string) string
@@ -103,6 +108,9 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 	}
 	if cfg.Timeout < 0 {
 		problems = append(problems, fmt.Sprintf("timeout %s is negative", cfg.Timeout))
+	}
+	if cfg.PromptTokens != 0 && cfg.PromptTokens < MinPromptTokens {
+		problems = append(problems, fmt.Sprintf("prompt budget %d tokens is below the minimum %d", cfg.PromptTokens, MinPromptTokens))
 	}
 	base := cfg.BaseURL
 	if base == "" {
@@ -135,11 +143,12 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 		option.WithRequestTimeout(timeout),
 	)
 	return &OpenAI{
-		client:  client,
-		model:   cfg.Model,
-		baseURL: u.Redacted(),
-		timeout: timeout,
-		hideKey: keyRedactor(cfg.APIKey),
+		client:       client,
+		model:        cfg.Model,
+		baseURL:      u.Redacted(),
+		timeout:      timeout,
+		promptTokens: cmp.Or(cfg.PromptTokens, DefaultPromptTokens),
+		hideKey:      keyRedactor(cfg.APIKey),
 	}, nil
 }
 
@@ -317,7 +326,7 @@ func responseSchema() map[string]any {
 // unusable answers, otherwise a wrapped transport error or context error
 // (retryable at the caller).
 func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (investigation.Analysis, error) {
-	data := fencedData(ev)
+	data := fencedDataWithin(ev, o.promptTokens)
 	g := newGrounding(ev, data)
 	messages := []openai.ChatCompletionMessageParamUnion{
 		openai.SystemMessage(systemPrompt),

@@ -34,6 +34,8 @@ Decide:
 - open_questions: what a human should find out that the evidence cannot settle (an empty list if nothing).
 - summary: two to four sentences for the SOC explaining the verdict and the recommendations.
 
+Besides the threat and agent facts the data may hold context: process_tree (chains of the storyline's processes, root > child, the detected process marked [threat]), behaviors, prevalence_and_host_history (endpoints_with_same_sha1: one suggests a targeted attack, many an outbreak or common software; the host's earlier threats), the threat's timeline, network, files, registry_and_tasks, and context_notes saying what could not be gathered or was left out. Lists may be cut to fit; do not read absence from a cut list as evidence.
+
 SentinelOne's own confidenceLevel (malicious, suspicious, n/a) is a strong signal; a signed, verified file lowers the likelihood of malware but not of unwanted software. Answer only with the JSON object required by the response format.`
 
 // newBoundary returns a fresh random fence suffix for one call, so data cannot
@@ -64,14 +66,234 @@ func renderUserPrompt(data, boundary string) string {
 	return b.String()
 }
 
-// fencedData renders the evidence as it goes between the fences: cleaned,
-// truncated, one value per line. Grounding checks citations against exactly this
-// text, so a model cannot cite what it was never shown.
+// DefaultPromptTokens is the default budget of one analysis prompt (system prompt,
+// instructions and fenced data), in estimated tokens.
+const DefaultPromptTokens = 6000
+
+// MinPromptTokens is the smallest budget accepted: the system prompt and the threat's
+// own facts need about this much.
+const MinPromptTokens = 2000
+
+// estimateTokens is a deliberately pessimistic token count (3 bytes per token; real
+// tokenizers average about 4 on English and code), so a prompt within budget here is
+// within budget at the provider.
+func estimateTokens(s string) int { return (len(s) + 2) / 3 }
+
+// fixedPromptTokens is what every prompt spends outside the fenced data.
+var fixedPromptTokens = estimateTokens(systemPrompt) + estimateTokens(renderUserPrompt("", newBoundary()))
+
+// fencedData renders the evidence within the default prompt budget.
 func fencedData(ev investigation.Evidence) string {
+	return fencedDataWithin(ev, DefaultPromptTokens)
+}
+
+// fencedDataWithin renders the evidence as it goes between the fences: cleaned,
+// truncated, one value per line, within promptTokens for the whole prompt. The threat
+// and agent facts always go in; then the context, most telling first (process tree,
+// behaviours, prevalence and host history, timeline, network, files, registry), each
+// list cut where the budget ends, with a line saying how much was left out.
+// Grounding checks citations against exactly this text, so a model cannot cite what
+// it was never shown.
+func fencedDataWithin(ev investigation.Evidence, promptTokens int) string {
 	var b strings.Builder
 	writeFacts(&b, ev.Facts)
-	writeTimeline(&b, ev)
+	writeWorkload(&b, ev.Facts.Workload)
+	left := promptTokens - fixedPromptTokens - estimateTokens(b.String())
+	secs := contextSections(ev)
+	for i, allot := range allot(secs, left) {
+		secs[i].write(&b, allot)
+	}
 	return b.String()
+}
+
+// allot shares left tokens between the sections by weighted water-filling: a section
+// that needs less than its weighted share gets what it needs, and what it leaves goes
+// to the others. So a short timeline is always shown whole, and a huge process tree
+// cannot crowd out the network lines, only outweigh them.
+func allot(secs []section, left int) []int {
+	out := make([]int, len(secs))
+	need := make([]int, len(secs))
+	active := map[int]bool{}
+	for i, s := range secs {
+		if need[i] = s.need(); need[i] > 0 {
+			active[i] = true
+		}
+	}
+	for len(active) > 0 && left > 0 {
+		weights := 0
+		for i := range active {
+			weights += secs[i].weight
+		}
+		settled := false
+		for i := range secs { // in order, so the result does not depend on map order
+			if active[i] && need[i] <= left*secs[i].weight/weights {
+				out[i], left = need[i], left-need[i]
+				delete(active, i)
+				settled = true
+			}
+		}
+		if !settled {
+			for i := range secs {
+				if active[i] {
+					out[i] = left * secs[i].weight / weights
+				}
+			}
+			break
+		}
+	}
+	return out
+}
+
+// section is one optional block of the fenced data: a header and its lines.
+type section struct {
+	header string
+	lines  []string
+	// more counts items already left out before rendering (by the collector).
+	more int
+	// weight is the section's claim on the budget relative to the others.
+	weight int
+}
+
+// omissionReserve keeps room for the "(N more omitted …)" lines of a cut section.
+const omissionReserve = 30
+
+// need is what the whole section costs.
+func (s section) need() int {
+	if len(s.lines) == 0 && s.more == 0 {
+		return 0
+	}
+	n := estimateTokens(s.header+":\n") + omissionReserve
+	for _, l := range s.lines {
+		n += estimateTokens(l) + 1
+	}
+	return n
+}
+
+// write renders as many lines as fit in left tokens and returns the tokens used.
+func (s section) write(b *strings.Builder, left int) int {
+	if len(s.lines) == 0 && s.more == 0 {
+		return 0
+	}
+	var sb strings.Builder
+	sb.WriteString(s.header + ":\n")
+	used := estimateTokens(sb.String())
+	if used+omissionReserve > left {
+		return 0 // not even the header fits: the section is left out entirely
+	}
+	shown := 0
+	for _, l := range s.lines {
+		t := estimateTokens(l) + 1
+		if used+t+omissionReserve > left {
+			break
+		}
+		sb.WriteString(l)
+		sb.WriteString("\n")
+		used += t
+		shown++
+	}
+	if cut := len(s.lines) - shown; cut > 0 {
+		fmt.Fprintf(&sb, "  (%d more omitted to fit the prompt budget)\n", cut)
+	}
+	if s.more > 0 {
+		fmt.Fprintf(&sb, "  (%d more entries omitted)\n", s.more)
+	}
+	b.WriteString(sb.String())
+	return estimateTokens(sb.String())
+}
+
+func quotedItem(v string) string { return "  - " + strconv.Quote(field(v)) }
+
+func quotedItems(vs []string) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = quotedItem(v)
+	}
+	return out
+}
+
+// contextSections lists the optional blocks in the order they claim the budget.
+func contextSections(ev investigation.Evidence) []section {
+	var secs []section
+	c := ev.Context
+	if c == nil {
+		c = &investigation.Context{}
+	}
+	var chains []string
+	for _, ch := range c.ProcessChains {
+		parts := make([]string, 0, len(ch.Processes))
+		for _, p := range ch.Processes {
+			part := p.Name
+			if p.Cmd != "" && !strings.EqualFold(strings.TrimSpace(p.Cmd), p.Name) {
+				part += " (" + truncate(clean(p.Cmd), 160) + ")"
+			}
+			if p.Malicious {
+				part += " [threat]"
+			}
+			parts = append(parts, part)
+		}
+		chains = append(chains, quotedItem(strings.Join(parts, " > ")))
+	}
+	secs = append(secs, section{header: "process_tree (root > child, from the storyline's events)", lines: chains, weight: 4})
+	secs = append(secs, section{header: "behaviors", lines: quotedItems(c.Behaviors), weight: 2})
+
+	var history []string
+	if p := c.Prevalence; p != nil {
+		history = append(history, fmt.Sprintf("  endpoints_with_same_sha1: %d", p.Endpoints))
+	}
+	if c.PriorThreatsTotal > 0 || len(c.PriorThreats) > 0 {
+		history = append(history, fmt.Sprintf("  prior_threats_on_host_total: %d", c.PriorThreatsTotal))
+	}
+	for _, t := range c.PriorThreats {
+		desc := fmt.Sprintf("%s %s (%s, S1 %s, analyst %s, mitigation %s", t.CreatedAt.UTC().Format(time.RFC3339), t.ThreatName,
+			orNA(t.Classification), orNA(t.ConfidenceLevel), orNA(t.AnalystVerdict), orNA(t.MitigationStatus))
+		if t.SameFile {
+			desc += ", same file"
+		}
+		history = append(history, quotedItem(desc+")"))
+	}
+	secs = append(secs, section{header: "prevalence_and_host_history", lines: history, weight: 2})
+
+	var timeline []string
+	for i, it := range ev.Timeline {
+		if i == maxTimelineItems {
+			break
+		}
+		at := "unknown time"
+		if !it.At.IsZero() {
+			at = it.At.UTC().Format(time.RFC3339)
+		}
+		timeline = append(timeline, fmt.Sprintf("  - %s [activityType %d] %s", at, it.ActivityType, strconv.Quote(field(it.Description))))
+	}
+	more := ev.TimelineOmitted + max(len(ev.Timeline)-maxTimelineItems, 0)
+	if len(timeline) == 0 && more == 0 {
+		timeline = []string{"  (none)"}
+	}
+	secs = append(secs, section{header: "timeline", lines: timeline, more: more, weight: 2})
+
+	secs = append(secs,
+		section{header: "network", lines: quotedItems(c.Network), weight: 2},
+		section{header: "files", lines: quotedItems(c.Files), weight: 1},
+		section{header: "registry_and_tasks", lines: quotedItems(c.Registry), weight: 1},
+	)
+	var notes []string
+	if c.Skipped != "" {
+		notes = append(notes, quotedItem("context not gathered: "+c.Skipped))
+	}
+	for _, u := range c.Unavailable {
+		notes = append(notes, quotedItem("unavailable: "+u))
+	}
+	for _, cut := range c.Cut {
+		notes = append(notes, quotedItem("left out when collecting: "+cut))
+	}
+	secs = append(secs, section{header: "context_notes", lines: notes, weight: 1})
+	return secs
+}
+
+func orNA(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "n/a"
+	}
+	return clean(s)
 }
 
 // maxCorrectionProblems bounds the problems listed in a correction request.
@@ -157,27 +379,18 @@ func writeFacts(b *strings.Builder, f investigation.ThreatFacts) {
 	list("tags", f.Tags)
 }
 
-func writeTimeline(b *strings.Builder, ev investigation.Evidence) {
-	if len(ev.Timeline) == 0 && ev.TimelineOmitted == 0 {
-		b.WriteString("timeline: (none)\n")
+func writeWorkload(b *strings.Builder, w *investigation.Workload) {
+	if w == nil {
 		return
 	}
-	b.WriteString("timeline:\n")
-	for i, it := range ev.Timeline {
-		if i == maxTimelineItems {
-			break
+	b.WriteString("workload:\n")
+	for _, kv := range [][2]string{
+		{"container_name", w.ContainerName}, {"container_image", w.ContainerImage}, {"container_id", w.ContainerID},
+		{"k8s_cluster", w.Cluster}, {"k8s_namespace", w.Namespace}, {"k8s_pod", w.Pod}, {"k8s_node", w.Node}, {"k8s_controller", w.Controller},
+		{"ecs_cluster", w.ECSCluster}, {"ecs_service", w.ECSService}, {"ecs_task", w.ECSTask}, {"ecs_launch_type", w.ECSLaunch},
+	} {
+		if v := field(kv[1]); v != "" {
+			fmt.Fprintf(b, "  %s: %s\n", kv[0], strconv.Quote(v))
 		}
-		at := "unknown time"
-		if !it.At.IsZero() {
-			at = it.At.UTC().Format(time.RFC3339)
-		}
-		fmt.Fprintf(b, "  - %s [activityType %d] %s\n", at, it.ActivityType, strconv.Quote(field(it.Description)))
-	}
-	omitted := ev.TimelineOmitted
-	if len(ev.Timeline) > maxTimelineItems {
-		omitted += len(ev.Timeline) - maxTimelineItems
-	}
-	if omitted > 0 {
-		fmt.Fprintf(b, "  (%d more entries omitted)\n", omitted)
 	}
 }

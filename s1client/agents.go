@@ -64,6 +64,11 @@ type ListAgentsParams struct {
 	SiteIDs              []string
 	NetworkStatuses      []string // connected | disconnected | connecting | disconnecting
 	OSTypes              []string // windows | windows_legacy | macos | linux
+	// ThreatContentHashes selects agents that reported a threat with one of these SHA1s
+	// (threatContentHash): where else a file was seen.
+	ThreatContentHashes []string
+	// CountOnly asks only for pagination.totalItems (Page.TotalItems); Items stay empty.
+	CountOnly bool
 	// Limit is the page size, 1..1000; 0 means DefaultLimit.
 	Limit  int
 	Cursor string
@@ -79,8 +84,12 @@ func (p ListAgentsParams) query() (url.Values, error) {
 	q.Set("limit", limit)
 	if err := setCSV(q, op, map[string][]string{
 		"ids": p.IDs, "siteIds": p.SiteIDs, "networkStatuses": p.NetworkStatuses, "osTypes": p.OSTypes,
+		"threatContentHash": p.ThreatContentHashes,
 	}); err != nil {
 		return nil, err
+	}
+	if p.CountOnly {
+		q.Set("countOnly", "true")
 	}
 	// Both name filters are comma-separated lists on the wire: a comma would split the name.
 	for key, v := range map[string]string{"computerName": p.ComputerName, "computerName__contains": p.ComputerNameContains} {

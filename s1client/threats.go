@@ -42,6 +42,8 @@ type ListThreatsParams struct {
 	SiteIDs    []string
 	AccountIDs []string
 	GroupIDs   []string
+	// ContentHashes selects threats whose file has one of these SHA1s (contentHashes).
+	ContentHashes []string
 
 	ConfidenceLevels   []string // malicious | suspicious | n/a
 	AgentMachineTypes  []string // desktop | laptop | server | "kubernetes node" | …
@@ -77,6 +79,7 @@ func (p ListThreatsParams) query() (url.Values, error) {
 		"ids": p.IDs, "agentIds": p.AgentIDs, "siteIds": p.SiteIDs, "accountIds": p.AccountIDs, "groupIds": p.GroupIDs,
 		"confidenceLevels": p.ConfidenceLevels, "agentMachineTypes": p.AgentMachineTypes, "osTypes": p.OSTypes,
 		"incidentStatuses": p.IncidentStatuses, "analystVerdicts": p.AnalystVerdicts, "mitigationStatuses": p.MitigationStatuses,
+		"contentHashes": p.ContentHashes,
 	}); err != nil {
 		return nil, err
 	}

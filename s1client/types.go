@@ -16,6 +16,7 @@ type Threat struct {
 	Indicators         []Indicator             `json:"indicators"`
 	ContainerInfo      *ContainerInfo          `json:"containerInfo"`
 	KubernetesInfo     *KubernetesInfo         `json:"kubernetesInfo"`
+	EcsInfo            *EcsInfo                `json:"ecsInfo"`
 	WhiteningOptions   []string                `json:"whiteningOptions"`
 }
 
@@ -249,6 +250,20 @@ type KubernetesInfo struct {
 	ControllerName        string          `json:"controllerName"`
 	ControllerLabels      json.RawMessage `json:"controllerLabels"`
 	IsContainerQuarantine FlexBool        `json:"isContainerQuarantine"`
+}
+
+// EcsInfo is threat.ecsInfo (newer consoles; absent on older ones).
+type EcsInfo struct {
+	Type                   string     `json:"type"`
+	Version                string     `json:"version"`
+	ClusterName            string     `json:"clusterName"`
+	TaskArn                string     `json:"taskArn"`
+	TaskAvailabilityZone   string     `json:"taskAvailabilityZone"`
+	ServiceName            string     `json:"serviceName"`
+	ServiceArn             string     `json:"serviceArn"`
+	TaskDefinitionFamily   string     `json:"taskDefinitionFamily"`
+	TaskDefinitionRevision FlexString `json:"taskDefinitionRevision"`
+	TaskDefinitionArn      string     `json:"taskDefinitionArn"`
 }
 
 // NetworkInterface is an agent network interface.

@@ -76,6 +76,10 @@ func (inv *investigator) run(threatID string) (Result, error) {
 		return inv.fail(res, "fetching the threat from SentinelOne", err)
 	}
 	inv.upsert(AgentNameKey.ValueSet(ev.Facts.AgentName), SiteIDKey.ValueSet(ev.Facts.SiteID))
+	// Investigations started before context assembly replay without it.
+	if workflow.GetVersion(ctx, "context-assembly", workflow.DefaultVersion, 1) >= 1 {
+		ev.Context = inv.gatherContext(ev)
+	}
 
 	inv.setStage(StageAnalyzing)
 	analysis := inv.analyze(ev)
@@ -94,7 +98,7 @@ func (inv *investigator) run(threatID string) (Result, error) {
 	inv.status.Plan = &plan
 	res.PolicyVersion = plan.PolicyVersion
 	inv.auditDecision(ev, analysis, plan)
-	inv.note("triage", triageNote(threatID, ev.Facts, analysis, plan, inv.settings))
+	inv.note("triage", triageNote(threatID, ev, analysis, plan, inv.settings))
 
 	inv.status.Console = consoleOf(ev.Facts, inv.status.Console)
 	// The console shows the threat is being worked on; a recommend-only plan leaves the
@@ -145,6 +149,23 @@ func (inv *investigator) run(threatID string) (Result, error) {
 	inv.upsert(OutcomeKey.ValueSet(string(res.Outcome)))
 	inv.setStage(StageDone)
 	return res, nil
+}
+
+// gatherContext reads the threat's surroundings for the model. Context only improves
+// an analysis, so a SentinelOne that keeps failing costs it, not the investigation:
+// after a short retry budget the analysis goes ahead and the context says why it is
+// missing.
+func (inv *investigator) gatherContext(ev investigation.Evidence) *investigation.Context {
+	ctx := inv.s1("gather context: process tree, prevalence, host history")
+	opts := workflow.GetActivityOptions(ctx)
+	opts.ScheduleToCloseTimeout = 2 * time.Minute
+	opts.RetryPolicy = &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 20 * time.Second, MaximumAttempts: 5}
+	var c investigation.Context
+	if err := workflow.ExecuteActivity(workflow.WithActivityOptions(ctx, opts), a.GatherContext, ev).Get(inv.ctx, &c); err != nil {
+		inv.log.Warn("Context could not be gathered; analysing without it.", "Error", err)
+		return &investigation.Context{Unavailable: []string{"context: " + rootMessage(err)}}
+	}
+	return &c
 }
 
 // analyze asks the configured analyzer; if it fails or answers outside the schema, the

@@ -23,10 +23,17 @@ func ApproveCommands(threatID string) (signal, starter string) {
 	return signal, starter
 }
 
-func triageNote(threatID string, f investigation.ThreatFacts, a investigation.Analysis, plan policy.Plan, s activities.Settings) string {
+func triageNote(threatID string, ev investigation.Evidence, a investigation.Analysis, plan policy.Plan, s activities.Settings) string {
+	f := ev.Facts
 	var b strings.Builder
 	fmt.Fprintf(&b, "s1copilot triage: %s (confidence %.2f, priority %s)\n", a.Verdict, a.Confidence, a.Priority)
 	fmt.Fprintf(&b, "Host: %s (%s, %s), network %s\n", f.AgentName, orNone(f.OSName), orNone(f.MachineType), orNone(f.NetworkStatus))
+	if w := f.Workload; w != nil {
+		fmt.Fprintf(&b, "Workload: %s\n", workloadLine(*w))
+	}
+	if line := contextLine(ev.Context); line != "" {
+		b.WriteString(line)
+	}
 	if a.ReusedFrom != "" {
 		fmt.Fprintf(&b, "Analysis reused from investigation %s (same evidence fingerprint; this host's facts above are its own)\n", a.ReusedFrom)
 	}
@@ -138,6 +145,62 @@ func currentDetails(s Status) string {
 	}
 	if s.Outcome != "" {
 		fmt.Fprintf(&b, "\n**Outcome:** %s\n", s.Outcome)
+	}
+	return b.String()
+}
+
+// workloadLine names where a cloud-workload threat ran.
+func workloadLine(w investigation.Workload) string {
+	var parts []string
+	add := func(label, v string) {
+		if v != "" {
+			parts = append(parts, label+" "+v)
+		}
+	}
+	add("cluster", w.Cluster)
+	add("namespace", w.Namespace)
+	add("pod", w.Pod)
+	add("controller", w.Controller)
+	add("node", w.Node)
+	add("container", w.ContainerName)
+	add("image", w.ContainerImage)
+	add("ECS cluster", w.ECSCluster)
+	add("service", w.ECSService)
+	add("task", w.ECSTask)
+	add("launch type", w.ECSLaunch)
+	return strings.Join(parts, ", ")
+}
+
+// contextLine tells the analyst what context the analysis had, so a verdict can be
+// weighed ("the file is on 37 endpoints") and a gap is not mistaken for absence.
+func contextLine(c *investigation.Context) string {
+	if c == nil || c.Skipped != "" {
+		return ""
+	}
+	var parts []string
+	if n := len(c.ProcessChains); n > 0 || c.EventsRead > 0 {
+		parts = append(parts, fmt.Sprintf("%d process chains from %d storyline events", n, c.EventsRead))
+	}
+	if p := c.Prevalence; p != nil {
+		parts = append(parts, fmt.Sprintf("file seen on %d endpoints", p.Endpoints))
+	}
+	if c.PriorThreatsTotal > 0 {
+		same := 0
+		for _, t := range c.PriorThreats {
+			if t.SameFile {
+				same++
+			}
+		}
+		parts = append(parts, fmt.Sprintf("%d earlier threats on this host (%d with the same file)", c.PriorThreatsTotal, same))
+	} else if c.Prevalence != nil || len(c.ProcessChains) > 0 {
+		parts = append(parts, "no earlier threats on this host")
+	}
+	var b strings.Builder
+	if len(parts) > 0 {
+		b.WriteString("Context: " + strings.Join(parts, "; ") + "\n")
+	}
+	for _, u := range c.Unavailable {
+		b.WriteString("Context unavailable: " + u + "\n")
 	}
 	return b.String()
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/s1copilot/s1copilot/activities"
+	"github.com/s1copilot/s1copilot/evidence"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/s1sim/simulator"
@@ -19,7 +20,8 @@ const simToken = "eval-token"
 // each threat through the S1 client the way the EnrichThreat activity does:
 // threat → facts (activities.ThreatFacts), agent record overlaid
 // (activities.MergeAgent, a missing agent is not fatal), then the timeline,
-// capped at activities.TimelineLimit. The result is indexed like f.Cases.
+// capped at activities.TimelineLimit, and the context the GatherContext activity
+// reads for a model (evidence.Gather). The result is indexed like f.Cases.
 func CollectEvidence(ctx context.Context, f *File) ([]investigation.Evidence, error) {
 	sim, err := simulator.New(f.Scenario, simulator.Options{Token: simToken})
 	if err != nil {
@@ -73,6 +75,11 @@ func enrich(ctx context.Context, s1 *s1client.Client, threatID string) (investig
 			Description: clip(strings.TrimSpace(e.PrimaryDescription+" "+e.SecondaryDescription), 300),
 		})
 	}
+	c, err := evidence.Gather(ctx, s1, ev.Facts)
+	if err != nil {
+		return investigation.Evidence{}, err
+	}
+	ev.Context = &c
 	return ev, nil
 }
 

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+	"time"
 )
 
 // APIPrefix is the path prefix of the emulated Management API.
@@ -168,6 +169,7 @@ func (s *Simulator) listThreats(w http.ResponseWriter, r *http.Request, _ map[st
 	lp := parseListParams(q, "threats", []string{"createdAt", "updatedAt", "id"}, "createdAt")
 	ids, agentIDs, siteIDs := q.ids("ids"), q.ids("agentIds"), q.ids("siteIds")
 	accountIDs, groupIDs := q.ids("accountIds"), q.ids("groupIds")
+	hashes := lowerSet(q.csv("contentHashes")) // SHA1s (reference §2.2)
 	created, updated := q.timeRange("createdAt"), q.timeRange("updatedAt")
 	resolved := q.boolean("resolved")
 	incident, verdicts := q.enums("incidentStatuses", incidentStatuses), q.enums("analystVerdicts", analystVerdicts)
@@ -190,7 +192,7 @@ func (s *Simulator) listThreats(w http.ResponseWriter, r *http.Request, _ map[st
 		if !in(ids, t.sc.ID) || !in(agentIDs, a.ID) || !in(siteIDs, a.SiteID) || !in(accountIDs, a.AccountID) ||
 			!in(groupIDs, a.GroupID) || !in(incident, t.incidentStatus) || !in(verdicts, t.analystVerdict) ||
 			!in(mitStatuses, t.mitigationStatus) || !in(confidence, t.sc.ConfidenceLevel) ||
-			!created(t.createdAt) || !updated(t.updatedAt) {
+			!in(hashes, strings.ToLower(t.sc.SHA1)) || !created(t.createdAt) || !updated(t.updatedAt) {
 			continue
 		}
 		if resolved != nil && *resolved != (t.incidentStatus == "resolved") {
@@ -218,6 +220,30 @@ func (s *Simulator) writePage(w http.ResponseWriter, rows []row, lp listParams, 
 }
 
 func in(set map[string]bool, v string) bool { return set == nil || set[v] }
+
+// lowerSet is vals as a lower-cased set (hashes compare case-insensitively); nil stays nil.
+func lowerSet(vals []string) map[string]bool {
+	if vals == nil {
+		return nil
+	}
+	m := map[string]bool{}
+	for _, v := range vals {
+		m[strings.ToLower(v)] = true
+	}
+	return m
+}
+
+// agentsWithThreat returns the IDs of agents with a visible threat whose SHA1 is in
+// hashes. Callers hold mu.
+func (s *Simulator) agentsWithThreat(hashes map[string]bool, now time.Time) map[string]bool {
+	out := map[string]bool{}
+	for _, t := range s.threats {
+		if !now.Before(t.visibleAt) && hashes[strings.ToLower(t.sc.SHA1)] {
+			out[t.sc.AgentID] = true
+		}
+	}
+	return out
+}
 
 // threatFromPath resolves {id}; callers hold mu.
 // lockThreat locks the simulator, settles what is due and finds the threat of a
@@ -306,6 +332,9 @@ func (s *Simulator) listAgents(w http.ResponseWriter, r *http.Request, _ map[str
 	contains := q.csv("computerName__contains")
 	netStatuses := q.enums("networkStatuses", networkStatuses)
 	osTypesF := q.enums("osTypes", osTypes)
+	// threatContentHash: agents that reported a threat with one of these SHA1s (the
+	// console's "where else was this file seen").
+	threatHashes := lowerSet(q.csv("threatContentHash"))
 	q.boolean("tenant")
 	if errs := q.finish(); len(errs) > 0 {
 		writeErrors(w, http.StatusBadRequest, errs...)
@@ -315,6 +344,10 @@ func (s *Simulator) listAgents(w http.ResponseWriter, r *http.Request, _ map[str
 	defer s.mu.Unlock()
 	now := s.clock()
 	s.advance(now)
+	var withHash map[string]bool
+	if threatHashes != nil {
+		withHash = s.agentsWithThreat(threatHashes, now)
+	}
 	var rows []row
 	for _, a := range s.agents {
 		sc := a.sc
@@ -323,6 +356,9 @@ func (s *Simulator) listAgents(w http.ResponseWriter, r *http.Request, _ map[str
 			continue
 		}
 		if uuids != nil && !slices.Contains(uuids, sc.UUID) || names != nil && !slices.Contains(names, sc.ComputerName) {
+			continue
+		}
+		if withHash != nil && !withHash[sc.ID] {
 			continue
 		}
 		if contains != nil && !slices.ContainsFunc(contains, func(c string) bool {

@@ -306,16 +306,45 @@ func (s *Simulator) renderThreat(t *threat, now time.Time) map[string]any {
 		},
 		"mitigationStatus": reports,
 		"indicators":       renderIndicators(sc.Indicators),
-		"containerInfo":    map[string]any{"id": nil, "name": nil, "image": nil, "labels": nil, "isContainerQuarantine": nil},
-		"kubernetesInfo": map[string]any{
-			"cluster": nil, "namespace": nil, "namespaceLabels": nil, "pod": nil, "podLabels": nil, "node": nil, "nodeLabels": nil,
-			"controllerKind": nil, "controllerName": nil, "controllerLabels": nil, "isContainerQuarantine": nil,
-		},
-		"ecsInfo": map[string]any{
-			"type": nil, "version": nil, "clusterName": nil, "taskArn": nil, "taskAvailabilityZone": nil, "serviceName": nil,
-			"serviceArn": nil, "taskDefinitionFamily": nil, "taskDefinitionRevision": nil, "taskDefinitionArn": nil,
-		},
+		"containerInfo":    renderContainer(sc.Workload),
+		"kubernetesInfo":   renderKubernetes(sc.Workload),
+		"ecsInfo":          renderECS(sc.Workload),
 		"whiteningOptions": whitening,
+	}
+}
+
+func renderContainer(w *ScenarioWorkload) map[string]any {
+	c := &ScenarioContainer{}
+	if w != nil && w.Container != nil {
+		c = w.Container
+	}
+	return map[string]any{"id": nilIfEmpty(c.ID), "name": nilIfEmpty(c.Name), "image": nilIfEmpty(c.Image),
+		"labels": nil, "isContainerQuarantine": nil}
+}
+
+func renderKubernetes(w *ScenarioWorkload) map[string]any {
+	k := &ScenarioKubernetes{}
+	if w != nil && w.Kubernetes != nil {
+		k = w.Kubernetes
+	}
+	return map[string]any{
+		"cluster": nilIfEmpty(k.Cluster), "namespace": nilIfEmpty(k.Namespace), "namespaceLabels": nil,
+		"pod": nilIfEmpty(k.Pod), "podLabels": nil, "node": nilIfEmpty(k.Node), "nodeLabels": nil,
+		"controllerKind": nilIfEmpty(k.ControllerKind), "controllerName": nilIfEmpty(k.ControllerName),
+		"controllerLabels": nil, "isContainerQuarantine": nil,
+	}
+}
+
+func renderECS(w *ScenarioWorkload) map[string]any {
+	e := &ScenarioECS{}
+	if w != nil && w.ECS != nil {
+		e = w.ECS
+	}
+	return map[string]any{
+		"type": nilIfEmpty(e.Type), "version": nil, "clusterName": nilIfEmpty(e.ClusterName), "taskArn": nilIfEmpty(e.TaskArn),
+		"taskAvailabilityZone": nilIfEmpty(e.TaskAvailabilityZone), "serviceName": nilIfEmpty(e.ServiceName), "serviceArn": nil,
+		"taskDefinitionFamily": nilIfEmpty(e.TaskDefinitionFamily), "taskDefinitionRevision": nilIfEmpty(e.TaskDefinitionRevision),
+		"taskDefinitionArn": nil,
 	}
 }
 

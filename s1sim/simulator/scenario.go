@@ -116,11 +116,51 @@ type ScenarioThreat struct {
 	// indexes late. Empty means 0 for scenario threats and
 	// Options.DefaultVisibleAfter for threats added at runtime.
 	VisibleAfter string `json:"visibleAfter,omitempty"`
+	// Workload places the threat in a container, a Kubernetes pod or an ECS task
+	// (containerInfo, kubernetesInfo, ecsInfo); nil is an ordinary endpoint, whose
+	// blocks render with every value null, as the console does.
+	Workload *ScenarioWorkload `json:"workload,omitempty"`
 	// Events are the threat's explore/DV events in compact form; when empty
 	// the simulator derives a process chain from the threat's fields.
 	Events []ScenarioEvent `json:"events,omitempty"`
 	// Expect belongs to the product's demo checker; the simulator carries it.
 	Expect json.RawMessage `json:"expect,omitempty"`
+}
+
+// ScenarioWorkload is where a cloud workload threat ran (reference §2.2 containerInfo,
+// kubernetesInfo, ecsInfo). Label fields are left out: their shape is undocumented.
+type ScenarioWorkload struct {
+	Container  *ScenarioContainer  `json:"container,omitempty"`
+	Kubernetes *ScenarioKubernetes `json:"kubernetes,omitempty"`
+	ECS        *ScenarioECS        `json:"ecs,omitempty"`
+}
+
+// ScenarioContainer is threat.containerInfo.
+type ScenarioContainer struct {
+	ID    string `json:"id"`
+	Name  string `json:"name"`
+	Image string `json:"image"`
+}
+
+// ScenarioKubernetes is threat.kubernetesInfo.
+type ScenarioKubernetes struct {
+	Cluster        string `json:"cluster"`
+	Namespace      string `json:"namespace"`
+	Pod            string `json:"pod"`
+	Node           string `json:"node"`
+	ControllerKind string `json:"controllerKind,omitempty"`
+	ControllerName string `json:"controllerName,omitempty"`
+}
+
+// ScenarioECS is threat.ecsInfo.
+type ScenarioECS struct {
+	ClusterName            string `json:"clusterName"`
+	ServiceName            string `json:"serviceName,omitempty"`
+	TaskArn                string `json:"taskArn"`
+	TaskDefinitionFamily   string `json:"taskDefinitionFamily,omitempty"`
+	TaskDefinitionRevision string `json:"taskDefinitionRevision,omitempty"`
+	TaskAvailabilityZone   string `json:"taskAvailabilityZone,omitempty"`
+	Type                   string `json:"type,omitempty"` // e.g. FARGATE, EC2
 }
 
 // ScenarioIndicator is a v2.1 threat indicator.
@@ -331,6 +371,20 @@ func validateThreat(p *problems, loc string, t *ScenarioThreat, agents map[strin
 	}
 	if t.FileSize != nil && *t.FileSize < 0 {
 		p.addf("%s.fileSize: must not be negative", loc)
+	}
+	if w := t.Workload; w != nil {
+		if w.Container == nil && w.Kubernetes == nil && w.ECS == nil {
+			p.addf("%s.workload: give container, kubernetes or ecs (or leave workload out)", loc)
+		}
+		if k := w.Kubernetes; k != nil {
+			required(p, loc+".workload.kubernetes", map[string]string{"cluster": k.Cluster, "namespace": k.Namespace, "pod": k.Pod})
+		}
+		if e := w.ECS; e != nil {
+			required(p, loc+".workload.ecs", map[string]string{"clusterName": e.ClusterName, "taskArn": e.TaskArn})
+		}
+		if c := w.Container; c != nil {
+			required(p, loc+".workload.container", map[string]string{"image": c.Image})
+		}
 	}
 	switch {
 	case t.CreatedAgo == "" && t.CreatedAt == "":

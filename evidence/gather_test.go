@@ -1,0 +1,167 @@
+package evidence_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/s1copilot/s1copilot/activities"
+	"github.com/s1copilot/s1copilot/evidence"
+	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/s1sim/simulator"
+)
+
+const (
+	token   = "evidence-test-token"
+	shaA    = "1111111111111111111111111111111111111111"
+	shaB    = "2222222222222222222222222222222222222222"
+	target  = "1930000000000000010"
+	hostA   = "1920000000000000001"
+	hostB   = "1920000000000000002"
+	hostC   = "1920000000000000003"
+	siteID  = "1880000000000000101"
+	account = "1880000000000000001"
+)
+
+func agent(id, name string) simulator.ScenarioAgent {
+	return simulator.ScenarioAgent{
+		ID: id, UUID: "uuid-" + id, ComputerName: name, Domain: "CORP", OSType: "windows", OSName: "Windows 11",
+		OSRevision: "1", OSArch: "64 bit", MachineType: "laptop", AgentVersion: "23.4.2.14",
+		AccountID: account, AccountName: "Acme", SiteID: siteID, SiteName: "HQ",
+		GroupID: "1880000000000001001", GroupName: "Default Group", NetworkStatus: "connected",
+	}
+}
+
+func threat(id, agentID, sha1, ago string) simulator.ScenarioThreat {
+	return simulator.ScenarioThreat{
+		ID: id, AgentID: agentID, ThreatName: "evil.exe", Classification: "Trojan", ClassificationSource: "Engine",
+		ConfidenceLevel: "malicious", SHA1: sha1, FilePath: `C:\Users\bob\Downloads\evil.exe`, InitiatedBy: "agent_policy",
+		DetectionType: "static", CreatedAgo: ago,
+	}
+}
+
+func scenario() *simulator.Scenario {
+	tgt := threat(target, hostA, shaA, "1m")
+	tgt.OriginatorProcess = "chrome.exe"
+	tgt.Workload = &simulator.ScenarioWorkload{ECS: &simulator.ScenarioECS{ClusterName: "prod", TaskArn: "arn:aws:ecs:eu-west-1:1:task/prod/abc", TaskDefinitionFamily: "shop", TaskDefinitionRevision: "7", Type: "FARGATE"}}
+	return &simulator.Scenario{
+		Name:   "evidence",
+		Agents: []simulator.ScenarioAgent{agent(hostA, "LT-BOB"), agent(hostB, "LT-EVE"), agent(hostC, "LT-SAM")},
+		Threats: []simulator.ScenarioThreat{
+			tgt,
+			threat("1930000000000000001", hostA, shaB, "72h"), // earlier, other file
+			threat("1930000000000000002", hostA, shaA, "2h"),  // earlier, same file
+			threat("1930000000000000003", hostB, shaA, "30m"), // same file elsewhere
+			threat("1930000000000000004", hostC, shaB, "10m"), // other file elsewhere
+		},
+	}
+}
+
+// serve runs the simulator behind an optional middleware and counts requests by path.
+func serve(t *testing.T, mw func(http.Handler) http.Handler) (*s1client.Client, map[string]int) {
+	sim, err := simulator.New(scenario(), simulator.Options{Token: token})
+	require.NoError(t, err)
+	var mu sync.Mutex
+	calls := map[string]int{}
+	var h http.Handler = sim.Handler()
+	if mw != nil {
+		h = mw(h)
+	}
+	counted := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		calls[strings.TrimPrefix(r.URL.Path, simulator.APIPrefix)]++
+		mu.Unlock()
+		h.ServeHTTP(w, r)
+	})
+	srv := httptest.NewServer(counted)
+	t.Cleanup(srv.Close)
+	c, err := s1client.New(srv.URL, token, s1client.WithoutRateLimits())
+	require.NoError(t, err)
+	return c, calls
+}
+
+func facts(t *testing.T, c *s1client.Client) investigation.ThreatFacts {
+	th, err := c.GetThreat(context.Background(), target)
+	require.NoError(t, err)
+	return activities.ThreatFacts(th)
+}
+
+func TestGatherReadsTreePrevalenceAndHistory(t *testing.T) {
+	c, calls := serve(t, nil)
+	f := facts(t, c)
+	require.NotNil(t, f.Workload, "the ECS block is read into the facts")
+	assert.Equal(t, "shop:7", f.Workload.ECSTask)
+	clear(calls)
+
+	ctx, err := evidence.Gather(context.Background(), c, f)
+	require.NoError(t, err)
+
+	require.NotEmpty(t, ctx.ProcessChains, "the simulator derives a chain from the threat")
+	var names []string
+	for _, p := range ctx.ProcessChains[0].Processes {
+		names = append(names, p.Name)
+	}
+	assert.Equal(t, []string{"userinit.exe", "chrome.exe", "evil.exe"}, names)
+	assert.True(t, ctx.ProcessChains[0].Processes[2].Malicious)
+
+	require.NotNil(t, ctx.Prevalence)
+	assert.Equal(t, 2, ctx.Prevalence.Endpoints, "shaA was seen on LT-BOB and LT-EVE")
+
+	require.Len(t, ctx.PriorThreats, 2, "two earlier threats on LT-BOB, not the threat itself")
+	assert.Equal(t, "1930000000000000002", ctx.PriorThreats[0].ThreatID, "newest first")
+	assert.True(t, ctx.PriorThreats[0].SameFile)
+	assert.False(t, ctx.PriorThreats[1].SameFile)
+	assert.Equal(t, 2, ctx.PriorThreatsTotal)
+	assert.Empty(t, ctx.Unavailable)
+
+	assert.Equal(t, map[string]int{"/threats/" + target + "/explore/events": 1, "/agents": 1, "/threats": 1}, calls,
+		"gathering costs exactly three requests")
+}
+
+func TestGatherKeepsWhatItCanWhenAPartIsRefused(t *testing.T) {
+	forbidExplore := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if strings.HasSuffix(r.URL.Path, "/explore/events") {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusForbidden)
+				_, _ = w.Write([]byte(`{"errors":[{"code":4030010,"detail":"Insufficient permissions","title":"Forbidden"}]}`))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	c, _ := serve(t, forbidExplore)
+	ctx, err := evidence.Gather(context.Background(), c, facts(t, c))
+	require.NoError(t, err)
+	require.Len(t, ctx.Unavailable, 1)
+	assert.Contains(t, ctx.Unavailable[0], "explore events")
+	assert.Empty(t, ctx.ProcessChains)
+	assert.NotNil(t, ctx.Prevalence, "the other parts are still gathered")
+	assert.Len(t, ctx.PriorThreats, 2)
+}
+
+func TestGatherReturnsTransientFailures(t *testing.T) {
+	failAgents := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == simulator.APIPrefix+"/agents" && r.URL.Query().Get("threatContentHash") != "" {
+				w.Header().Set("Content-Type", "application/json")
+				w.WriteHeader(http.StatusServiceUnavailable)
+				_, _ = w.Write([]byte(`{"errors":[{"code":5030010,"detail":"try later","title":"Service Unavailable"}]}`))
+				return
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	c, _ := serve(t, failAgents)
+	_, err := evidence.Gather(context.Background(), c, facts(t, c))
+	require.Error(t, err, "a 503 is for the caller to retry, not a missing part")
+	assert.ErrorIs(t, err, s1client.ErrServer)
+	assert.Contains(t, err.Error(), "prevalence")
+}
