@@ -33,6 +33,9 @@ type Poller struct {
 	Investigations Investigations
 	// PageSize is the list page size (SentinelOne allows up to 1000).
 	PageSize int
+	// Feedback, when set, records analysts' console changes to threats whose
+	// investigation has finished.
+	Feedback *ConsoleFeedback
 }
 
 // StreamState is the durable cursor of one stream.
@@ -74,6 +77,8 @@ type PollResult struct {
 	AlreadyStarted int `json:"alreadyStarted"`
 	Notified       int `json:"notified"`
 	Closed         int `json:"closed"`
+	// Feedback: analyst feedback records written for changes of finished investigations.
+	Feedback int `json:"feedback,omitempty"`
 }
 
 // ListAndStartThreats runs both streams once. New threats start their investigation;
@@ -171,8 +176,24 @@ func (p *Poller) routeChange(ctx context.Context, t s1client.Threat, res *PollRe
 		activity.GetLogger(ctx).Info("Changed threat had no investigation; started one.", "ThreatID", string(t.ID))
 	} else {
 		res.Closed++
+		p.observeFeedback(ctx, t, res)
 	}
 	return nil
+}
+
+// observeFeedback records an analyst's change of a finished investigation. A failure is
+// logged, not returned: feedback must never hold up ingestion.
+func (p *Poller) observeFeedback(ctx context.Context, t s1client.Threat, res *PollResult) {
+	if p.Feedback == nil {
+		return
+	}
+	recorded, err := p.Feedback.Observe(ctx, t)
+	if err != nil {
+		activity.GetLogger(ctx).Warn("Recording analyst feedback failed.", "ThreatID", string(t.ID), "Error", err)
+	}
+	if recorded {
+		res.Feedback++
+	}
 }
 
 func (s StreamState) clone() StreamState {

@@ -47,12 +47,18 @@ const (
 	KindNote Kind = "note"
 	// KindKillSwitch records that the kill switch stopped an action.
 	KindKillSwitch Kind = "kill_switch"
+	// KindAnalystFeedback records a human's verdict on the copilot's: a console change of
+	// the analyst verdict or incident status, or a rejected recommendation. Decision is
+	// the agreement (agree | disagree | n_a), Channel the source (console | approval),
+	// Verdict and Analyzer the copilot's (see package feedback).
+	KindAnalystFeedback Kind = "analyst_feedback"
 )
 
 // Kinds lists every known Kind.
 var Kinds = []Kind{
 	KindTriage, KindDecision, KindApprovalRequested, KindApproval, KindApprovalRefused,
 	KindActionRequested, KindActionVerified, KindWriteback, KindNote, KindKillSwitch,
+	KindAnalystFeedback,
 }
 
 // Valid reports whether k is a known Kind.
@@ -95,6 +101,9 @@ type Record struct {
 	Analyzer     string   `json:"analyzer,omitempty"`
 	Verdict      string   `json:"verdict,omitempty"`
 	Confidence   *float64 `json:"confidence,omitempty"`
+	// AnalystVerdict and IncidentStatus are the console's, on analyst_feedback records.
+	AnalystVerdict string `json:"analystVerdict,omitempty"`
+	IncidentStatus string `json:"incidentStatus,omitempty"`
 }
 
 // RecordID builds the deterministic record ID for a step of an investigation.

@@ -8,6 +8,8 @@
 //	starter pending                                list investigations waiting for approval
 //	starter kill-switch on|off --as NAME --reason R every automatic action waits for a human (or not)
 //	starter control                                print the kill switch and the counted actions
+//	starter export-case --threat ID [--out F]      write an analyst-judged threat as a labeled eval scenario
+//	starter feedback [--all]                       list analysts' disagreements from the audit log
 //
 // Settings come from S1C_* environment variables (see the README).
 package main
@@ -30,7 +32,9 @@ const usage = `usage:
   starter status  THREAT_ID
   starter pending
   starter kill-switch on|off --as NAME --reason TEXT
-  starter control`
+  starter control
+  starter export-case --threat THREAT_ID [--out FILE] [--verdict VERDICT] [--actions A,B|none]
+  starter feedback [--file AUDIT_FILE] [--all]`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -65,6 +69,10 @@ func run(ctx context.Context, args []string) error {
 		return killSwitch(ctx, rest)
 	case "control":
 		return showControl(ctx)
+	case "export-case":
+		return exportCase(ctx, rest, s1FromEnv, os.Stdout)
+	case "feedback":
+		return listFeedback(rest, os.Getenv, os.Stdout)
 	case "-h", "--help", "help":
 		return flag.ErrHelp
 	default:

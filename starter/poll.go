@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -12,6 +13,8 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/time/rate"
 
+	"github.com/s1copilot/s1copilot/activities"
+	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/logging"
 	"github.com/s1copilot/s1copilot/starter/poller"
@@ -41,8 +44,17 @@ func poll(ctx context.Context) error {
 	}
 	defer c.Close()
 
+	sink, closeAudit, err := openAudit(cfg)
+	if err != nil {
+		return err
+	}
+	defer closeAudit()
 	w := worker.New(c, workflows.PollerTaskQueue, worker.Options{WorkerStopTimeout: 10 * time.Second})
-	workflows.RegisterPoller(w, poller.New(c, s1, cfg.Temporal.TaskQueue))
+	p := poller.New(c, s1, cfg.Temporal.TaskQueue)
+	// Analysts' console changes to finished investigations go to the same audit log as the
+	// worker's records (running investigations record them themselves).
+	p.Feedback = &activities.ConsoleFeedback{Copilots: poller.Investigations{C: c, TaskQueue: cfg.Temporal.TaskQueue}, Audit: sink}
+	workflows.RegisterPoller(w, p)
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("starting poller worker: %w", err)
 	}
@@ -69,4 +81,26 @@ func poll(ctx context.Context) error {
 	<-ctx.Done()
 	z.Info("Stopping poller.")
 	return nil
+}
+
+// openAudit opens the audit log as the worker does: S1C_AUDIT_FILE (append-only,
+// fsynced) or standard output, refusing records that carry this process's secrets.
+func openAudit(cfg config.Config) (audit.Sink, func(), error) {
+	var deny []string
+	for _, s := range []string{cfg.S1Token.Reveal(), cfg.LLMAPIKey.Reveal(), cfg.PushSecret.Reveal()} {
+		if s != "" {
+			deny = append(deny, s)
+		}
+	}
+	if cfg.AuditFile == "" {
+		w := audit.NewWriter(os.Stdout)
+		w.Deny = deny
+		return w, func() {}, nil
+	}
+	f, err := audit.OpenFile(cfg.AuditFile)
+	if err != nil {
+		return nil, nil, err
+	}
+	f.Deny = deny
+	return f, func() { _ = f.Close() }, nil
 }

@@ -44,6 +44,7 @@ func (inv *investigator) registerHandlers() error {
 			// Polls overlap, so the same or an older state can arrive again: keep the newest.
 			if inv.status.Console == nil || cs.UpdatedAt.After(inv.status.Console.UpdatedAt) {
 				inv.status.Console = &cs
+				inv.observeConsole(ctx, cs)
 				if cs.ClosedByAnalyst() {
 					inv.log.Info("Threat closed in the SentinelOne console.", "IncidentStatus", cs.IncidentStatus, "AnalystVerdict", cs.AnalystVerdict)
 				}

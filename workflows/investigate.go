@@ -13,6 +13,7 @@ import (
 
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/audit"
+	"github.com/s1copilot/s1copilot/feedback"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/workflows/control"
@@ -38,7 +39,8 @@ func InvestigateThreat(ctx workflow.Context, in Input) (Result, error) {
 	}
 	res, err := inv.run(in.ThreatID)
 	// Let an approval update that arrived at the last moment finish cleanly.
-	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) })
+	// (and a feedback record of a console change signalled at the last moment).
+	_ = workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) && inv.feedbackInFlight == 0 })
 	return res, err
 }
 
@@ -57,12 +59,22 @@ type investigator struct {
 	escalated    bool
 	// inputs are what the policy decided on, kept to judge an approver's changes.
 	inputs policy.Inputs
+	// Analyst feedback (feedback.go): feedbackOn for runs that record it; wrote, the
+	// console states this investigation wrote back (told apart from an analyst's);
+	// opinion, the last console opinion seen; pendingFeedback, changes seen before the
+	// analysis was done; feedbackInFlight, records being written.
+	feedbackOn       bool
+	wrote            []feedback.Write
+	opinion          *feedback.Console
+	pendingFeedback  []feedback.Console
+	feedbackInFlight int
 }
 
 func (inv *investigator) run(threatID string) (Result, error) {
 	ctx := inv.ctx
 	res := Result{ThreatID: threatID}
 	inv.auditOn = workflow.GetVersion(ctx, "audit-log", workflow.DefaultVersion, 1) >= 1
+	inv.feedbackOn = workflow.GetVersion(ctx, "analyst-feedback", workflow.DefaultVersion, 1) >= 1
 	inv.upsert(ThreatIDKey.ValueSet(threatID))
 
 	if err := workflow.ExecuteActivity(inv.short("read settings"), a.GetSettings).Get(ctx, &inv.settings); err != nil {
@@ -76,6 +88,11 @@ func (inv *investigator) run(threatID string) (Result, error) {
 		return inv.fail(res, "fetching the threat from SentinelOne", err)
 	}
 	inv.upsert(AgentNameKey.ValueSet(ev.Facts.AgentName), SiteIDKey.ValueSet(ev.Facts.SiteID))
+	if inv.opinion == nil {
+		// The console's opinion when the investigation began: only a change of it is feedback.
+		c := consoleOf(ev.Facts, nil).feedback()
+		inv.opinion = &c
+	}
 	// Investigations started before context assembly replay without it.
 	if workflow.GetVersion(ctx, "context-assembly", workflow.DefaultVersion, 1) >= 1 {
 		ev.Context = inv.gatherContext(ev)
@@ -86,6 +103,7 @@ func (inv *investigator) run(threatID string) (Result, error) {
 	inv.status.Analysis = &analysis
 	res.Verdict, res.Analyzer = analysis.Verdict, analysis.Analyzer
 	inv.upsert(VerdictKey.ValueSet(string(analysis.Verdict)), PriorityKey.ValueSet(string(analysis.Priority)))
+	inv.flushFeedback()
 
 	inv.setStage(StageDeciding)
 	inv.inputs = policy.Inputs{Analysis: analysis, Facts: ev.Facts, KillSwitch: inv.settings.KillSwitch}
@@ -124,6 +142,10 @@ func (inv *investigator) run(threatID string) (Result, error) {
 			inv.record(pending, policy.Approve, ActionNotTaken, "no decision before the approval deadline: no action taken")
 		case !d.Approved:
 			res.Decision = d
+			if inv.feedbackOn {
+				// A rejected recommendation is the analyst disagreeing with the copilot.
+				inv.recordFeedback(ctx, feedback.ApprovalRecord(inv.copilot(), d.Approver, d.Reason, pending))
+			}
 			inv.record(pending, policy.Approve, ActionNotTaken, fmt.Sprintf("rejected by %s: %s", d.Approver, d.Reason))
 		default:
 			res.Decision = d
@@ -458,6 +480,8 @@ func (inv *investigator) writeBackOutcome(threatID string, res Result) {
 // the response.
 func (inv *investigator) writeBack(threatID, status, verdict string) {
 	in := activities.WriteBackInput{ThreatID: threatID, IncidentStatus: status, AnalystVerdict: verdict}
+	// Noted before the call: the poller may report the change before the activity returns.
+	inv.wrote = append(inv.wrote, feedback.Write{IncidentStatus: status, AnalystVerdict: verdict})
 	outcome := "done"
 	if err := workflow.ExecuteActivity(inv.s1("set incident status "+status), a.WriteBack, in).Get(inv.ctx, nil); err != nil {
 		inv.log.Error("Write-back failed.", "IncidentStatus", status, "Error", err)

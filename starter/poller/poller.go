@@ -12,10 +12,13 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/feedback"
+	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/workflows"
 )
@@ -109,4 +112,45 @@ func EnsureSchedule(ctx context.Context, c client.Client, cfg config.Config) err
 		return fmt.Errorf("updating schedule %s: %w", workflows.PollerScheduleID, err)
 	}
 	return nil
+}
+
+// Copilot reads what the threat's finished investigation concluded and wrote back, for
+// analyst feedback. A completed investigation's result is exact (verdict, analyzer, what
+// it wrote to the console) and costs one Describe and one read of the close event, only
+// for threats an analyst changed after the investigation ended. An investigation that
+// failed or was terminated has no result: its S1Verdict search attribute (set once the
+// analysis ran) stands in, with no analyzer and nothing written assumed but in_progress.
+func (i Investigations) Copilot(ctx context.Context, threatID string) (feedback.Copilot, bool, error) {
+	id := workflows.WorkflowID(threatID)
+	desc, err := i.C.DescribeWorkflowExecution(ctx, id, "")
+	var nf *serviceerror.NotFound
+	switch {
+	case errors.As(err, &nf):
+		return feedback.Copilot{}, false, nil
+	case err != nil:
+		return feedback.Copilot{}, false, fmt.Errorf("describing the investigation of threat %s: %w", threatID, err)
+	}
+	info := desc.GetWorkflowExecutionInfo()
+	runID := info.GetExecution().GetRunId()
+	switch info.GetStatus() {
+	case enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING:
+		return feedback.Copilot{}, false, nil // it records feedback itself
+	case enumspb.WORKFLOW_EXECUTION_STATUS_COMPLETED:
+		var res workflows.Result
+		if err := i.C.GetWorkflow(ctx, id, runID).Get(ctx, &res); err != nil {
+			return feedback.Copilot{}, false, fmt.Errorf("reading the result of the investigation of threat %s: %w", threatID, err)
+		}
+		if res.ThreatID == "" {
+			res.ThreatID = threatID
+		}
+		return workflows.CopilotOf(runID, res), true, nil
+	}
+	cp := feedback.Copilot{InvestigationID: id, RunID: runID, Wrote: []feedback.Write{{IncidentStatus: "in_progress"}}}
+	if p := info.GetSearchAttributes().GetIndexedFields()[workflows.VerdictKey.GetName()]; p != nil {
+		var v string
+		if err := converter.GetDefaultDataConverter().FromPayload(p, &v); err == nil {
+			cp.Verdict = investigation.Verdict(v)
+		}
+	}
+	return cp, true, nil
 }
