@@ -36,6 +36,9 @@ type OpenAIConfig struct {
 	APIKey  string        // may be empty for local servers that need none
 	Model   string        // required
 	Timeout time.Duration // per request; 0 = 60s
+	// Pseudonymize replaces host and user names by tokens (HOST-1, USER-1) in what
+	// the model is sent, and restores them in its answer (see PseudonymizeEvidence).
+	Pseudonymize bool
 }
 
 func (c OpenAIConfig) redactedCopy() OpenAIConfig {
@@ -91,6 +94,8 @@ type OpenAI struct {
 	// hideKey redacts the key from provider messages that echo it. The key lives
 	// in a closure, not a string field, so even %+v of an OpenAI value cannot print it.
 	hideKey func(string) string
+	// pseudonymize: see OpenAIConfig.Pseudonymize.
+	pseudonymize bool
 }
 
 var _ Analyzer = (*OpenAI)(nil)
@@ -140,6 +145,8 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 		baseURL: u.Redacted(),
 		timeout: timeout,
 		hideKey: keyRedactor(cfg.APIKey),
+
+		pseudonymize: cfg.Pseudonymize,
 	}, nil
 }
 
@@ -313,18 +320,39 @@ func responseSchema() map[string]any {
 // valid answer is held to what the rules analyzer supports and carries the
 // flags in InjectionFlags (see GuardAgainstInjection).
 //
+// With pseudonymisation on, the model is sent a copy of ev whose host and user
+// names are tokens; its answer is validated and grounding-checked against that
+// copy (it cites what it saw), then the real names are put back in every text
+// of the analysis (and of errors and correction notes, which reach the note),
+// and Analysis.Pseudonymized is set. The injection guard runs on the real ev.
+//
 // Errors: *ProviderError for HTTP errors, ErrInvalidOutput (wrapped) for
 // unusable answers, otherwise a wrapped transport error or context error
 // (retryable at the caller).
 func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (investigation.Analysis, error) {
-	data := fencedData(ev)
-	g := newGrounding(ev, data)
+	sent, names := ev, (*Pseudonyms)(nil)
+	if o.pseudonymize {
+		sent, names = PseudonymizeEvidence(ev)
+	}
+	data := fencedData(sent)
+	g := newGrounding(sent, data)
 	messages := []openai.ChatCompletionMessageParamUnion{
 		openai.SystemMessage(systemPrompt),
 		openai.UserMessage(renderUserPrompt(data, newBoundary())),
 	}
 	fail := func(err error) (investigation.Analysis, error) {
+		if names.Len() > 0 {
+			// Problems quote the model's pseudonymised answer; the reader wants real names.
+			err = &restoredError{msg: names.Restore(err.Error()), err: err}
+		}
 		return investigation.Analysis{}, fmt.Errorf("llm: %s analyzing threat %s: %w", o.Name(), ev.Facts.ThreatID, err)
+	}
+	done := func(a investigation.Analysis) (investigation.Analysis, error) {
+		if o.pseudonymize {
+			a = names.RestoreAnalysis(a)
+			a.Pseudonymized = true
+		}
+		return o.guard(ctx, ev, a)
 	}
 
 	content, err := o.complete(ctx, messages)
@@ -333,7 +361,7 @@ func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 	}
 	a, problems := o.toAnalysis(content, g)
 	if len(problems) == 0 {
-		return o.guard(ctx, ev, a)
+		return done(a)
 	}
 
 	// One corrective round trip: the model sees its answer and what is wrong with it.
@@ -354,7 +382,7 @@ func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 	}
 	a.Corrected = true
 	a.CorrectionNote = truncate("first answer rejected: "+strings.Join(problems, "; "), maxSummaryRunes/2)
-	return o.guard(ctx, ev, a)
+	return done(a)
 }
 
 // guard applies the prompt-injection defence to a valid answer: when
@@ -466,6 +494,16 @@ type redactedError struct {
 
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
+
+// restoredError shows an error with the real names in place of the tokens,
+// keeping errors.Is/As (ErrInvalidOutput, *ProviderError) working.
+type restoredError struct {
+	msg string
+	err error
+}
+
+func (e *restoredError) Error() string { return e.msg }
+func (e *restoredError) Unwrap() error { return e.err }
 
 // answerContent returns the content of the first choice. A model, or a server
 // that ignores response_format, can return anything, so nothing is trusted.
