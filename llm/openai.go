@@ -153,6 +153,10 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 // Name is the Analysis.Analyzer value: "openai:<model>".
 func (o *OpenAI) Name() string { return "openai:" + o.model }
 
+// Pseudonymizes reports whether the model is shown tokens instead of host and
+// user names (OpenAIConfig.Pseudonymize).
+func (o *OpenAI) Pseudonymizes() bool { return o.pseudonymize }
+
 // String describes the analyzer without the key.
 func (o *OpenAI) String() string {
 	return fmt.Sprintf("llm.OpenAI{model=%s baseURL=%s timeout=%s}", o.model, o.baseURL, o.timeout)
