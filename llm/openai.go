@@ -328,7 +328,7 @@ func responseSchema() map[string]any {
 // names are tokens; its answer is validated and grounding-checked against that
 // copy (it cites what it saw), then the real names are put back in every text
 // of the analysis (and of errors and correction notes, which reach the note),
-// and Analysis.Pseudonymized is set. The injection guard runs on the real ev.
+// and Analysis.Pseudonymized is set (when the evidence had a name to hide). The injection guard runs on the real ev.
 //
 // Errors: *ProviderError for HTTP errors, ErrInvalidOutput (wrapped) for
 // unusable answers, otherwise a wrapped transport error or context error
@@ -352,9 +352,9 @@ func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 		return investigation.Analysis{}, fmt.Errorf("llm: %s analyzing threat %s: %w", o.Name(), ev.Facts.ThreatID, err)
 	}
 	done := func(a investigation.Analysis) (investigation.Analysis, error) {
-		if o.pseudonymize {
+		if names.Len() > 0 {
 			a = names.RestoreAnalysis(a)
-			a.Pseudonymized = true
+			a.Pseudonymized = true // only when there was a name to hide
 		}
 		return o.guard(ctx, ev, a)
 	}

@@ -50,9 +50,13 @@ func echoAnswer(t testing.TB) func(w http.ResponseWriter, r *http.Request) {
 			return v
 		}
 		host, user := seen(agentNameLineRE), seen(processUserLineRE)
+		cite := `"` + host + `"`
+		if host == "nobody" {
+			cite = "threat_id" // no agent name to quote
+		}
 		answer, _ := json.Marshal(map[string]any{
 			"key_evidence":        []string{"seen on " + host},
-			"attack_timeline":     []map[string]string{{"step": "It ran on " + host + " as " + user, "evidence": `"` + host + `"`, "technique": ""}},
+			"attack_timeline":     []map[string]string{{"step": "It ran on " + host + " as " + user, "evidence": cite, "technique": ""}},
 			"verdict":             "suspicious",
 			"confidence":          0.5,
 			"priority":            "Medium",
@@ -181,4 +185,14 @@ func TestPseudonymizedAnalyzeLeavesEvidenceAlone(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, personalEvidence(), ev)
 	assert.Equal(t, fpBefore, Fingerprint(ev))
+}
+
+func TestOpenAIPseudonymizedNothingToHide(t *testing.T) {
+	fp := newFakeProvider(t, echoAnswer(t))
+	ev := ransomwareWindowsServer()
+	ev.Facts.AgentName, ev.Facts.ProcessUser = "", `NT AUTHORITY\SYSTEM`
+	a, err := fp.pseudonymizing(t).Analyze(context.Background(), ev)
+	require.NoError(t, err)
+	assert.False(t, a.Pseudonymized, "no name was hidden, so the note need not say so")
+	assert.Contains(t, fp.requests()[0].Raw, `NT AUTHORITY\\\\SYSTEM`)
 }

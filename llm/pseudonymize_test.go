@@ -306,3 +306,11 @@ func TestPseudonymizeIsDeterministic(t *testing.T) {
 	}
 	require.True(t, strings.Contains(a.Timeline[1].Description, "HOST-2"))
 }
+
+func BenchmarkPseudonymizeEvidence(b *testing.B) {
+	ev := personalEvidence()
+	for b.Loop() {
+		sent, names := PseudonymizeEvidence(ev)
+		_ = names.Restore(sent.Facts.CommandLine)
+	}
+}
