@@ -37,7 +37,8 @@ func New(cfg config.Config, opts ...s1client.Option) (*Activities, error) {
 		acts.Settings.Policy, _ = store.Current()
 	}
 	if cfg.LLMConfigured() {
-		m, err := llm.NewOpenAI(llm.OpenAIConfig{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey.Reveal(), Model: cfg.LLMModel, Timeout: cfg.LLMTimeout, PromptTokens: cfg.LLMPromptTokens})
+		m, err := llm.NewOpenAI(llm.OpenAIConfig{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey.Reveal(), Model: cfg.LLMModel, Timeout: cfg.LLMTimeout,
+			PromptTokens: cfg.LLMPromptTokens, Pseudonymize: cfg.LLMPseudonymize})
 		if err != nil {
 			return nil, fmt.Errorf("LLM client: %w", err)
 		}

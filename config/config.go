@@ -33,6 +33,8 @@ type Config struct {
 	LLMPromptTokens int           `envconfig:"LLM_PROMPT_TOKENS" default:"6000" desc:"budget of one analysis prompt in estimated tokens (3 bytes each, pessimistic); the threat's facts always go in, context is cut to fit; at least 2000"`
 	LLMCacheTTL     time.Duration `envconfig:"LLM_CACHE_TTL" default:"1h" desc:"how long a model analysis is reused for threats with the same evidence fingerprint (outbreaks); 0 = off"`
 
+	LLMPseudonymize bool `envconfig:"LLM_PSEUDONYMIZE" default:"false" desc:"true: the model sees host and user names as tokens (HOST-1, USER-1), reversed in the note"`
+
 	PollInterval time.Duration `envconfig:"POLL_INTERVAL" default:"30s" desc:"how often the poller lists new threats"`
 	PollOverlap  time.Duration `envconfig:"POLL_OVERLAP" default:"5m" desc:"how far back each poll re-reads, for threats that become visible late"`
 	PollLookback time.Duration `envconfig:"POLL_LOOKBACK" default:"24h" desc:"how far back the very first poll reads (first-run backfill window)"`

@@ -101,3 +101,19 @@ func TestScopeListsAreCommaSeparated(t *testing.T) {
 	assert.Equal(t, []string{"111", "222"}, c.ScopeSiteIDs)
 	assert.Equal(t, []string{"9"}, c.ScopeAccountIDs)
 }
+
+func TestLLMPseudonymizeIsOffByDefault(t *testing.T) {
+	setEnv(t, map[string]string{"S1C_S1_URL": "http://127.0.0.1:8088", "S1C_S1_TOKEN": "tok"})
+	c, err := Load()
+	require.NoError(t, err)
+	assert.False(t, c.LLMPseudonymize)
+
+	setEnv(t, map[string]string{"S1C_S1_URL": "http://127.0.0.1:8088", "S1C_S1_TOKEN": "tok", "S1C_LLM_PSEUDONYMIZE": "true"})
+	c, err = Load()
+	require.NoError(t, err)
+	assert.True(t, c.LLMPseudonymize)
+
+	setEnv(t, map[string]string{"S1C_S1_URL": "http://127.0.0.1:8088", "S1C_S1_TOKEN": "tok", "S1C_LLM_PSEUDONYMIZE": "sometimes"})
+	_, err = Load()
+	require.ErrorContains(t, err, "LLM_PSEUDONYMIZE")
+}

@@ -262,6 +262,10 @@ type Analysis struct {
 	// (see llm.DetectInjection). When it is not empty the model's answer was
 	// checked against the rules analyzer (llm.GuardAgainstInjection).
 	InjectionFlags []string `json:"injectionFlags,omitempty"`
+	// Pseudonymized is true when the model was shown tokens (HOST-1, USER-1)
+	// instead of the host and user names, which were put back in this analysis
+	// (S1C_LLM_PSEUDONYMIZE, see llm.PseudonymizeEvidence).
+	Pseudonymized bool `json:"pseudonymized,omitempty"`
 }
 
 // AttackStep is one step of an attack timeline.

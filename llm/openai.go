@@ -39,6 +39,9 @@ type OpenAIConfig struct {
 	Timeout time.Duration // per request; 0 = 60s
 	// PromptTokens bounds each prompt (estimated); 0 = DefaultPromptTokens.
 	PromptTokens int
+	// Pseudonymize replaces host and user names by tokens (HOST-1, USER-1) in what
+	// the model is sent, and restores them in its answer (see PseudonymizeEvidence).
+	Pseudonymize bool
 }
 
 func (c OpenAIConfig) redactedCopy() OpenAIConfig {
@@ -96,6 +99,8 @@ type OpenAI struct {
 	// hideKey redacts the key from provider messages that echo it. The key lives
 	// in a closure, not a string field, so even %+v of an OpenAI value cannot print it.
 	hideKey func(string) string
+	// pseudonymize: see OpenAIConfig.Pseudonymize.
+	pseudonymize bool
 }
 
 var _ Analyzer = (*OpenAI)(nil)
@@ -149,11 +154,17 @@ func NewOpenAI(cfg OpenAIConfig) (*OpenAI, error) {
 		timeout:      timeout,
 		promptTokens: cmp.Or(cfg.PromptTokens, DefaultPromptTokens),
 		hideKey:      keyRedactor(cfg.APIKey),
+
+		pseudonymize: cfg.Pseudonymize,
 	}, nil
 }
 
 // Name is the Analysis.Analyzer value: "openai:<model>".
 func (o *OpenAI) Name() string { return "openai:" + o.model }
+
+// Pseudonymizes reports whether the model is shown tokens instead of host and
+// user names (OpenAIConfig.Pseudonymize).
+func (o *OpenAI) Pseudonymizes() bool { return o.pseudonymize }
 
 // String describes the analyzer without the key.
 func (o *OpenAI) String() string {
@@ -322,18 +333,39 @@ func responseSchema() map[string]any {
 // valid answer is held to what the rules analyzer supports and carries the
 // flags in InjectionFlags (see GuardAgainstInjection).
 //
+// With pseudonymisation on, the model is sent a copy of ev whose host and user
+// names are tokens; its answer is validated and grounding-checked against that
+// copy (it cites what it saw), then the real names are put back in every text
+// of the analysis (and of errors and correction notes, which reach the note),
+// and Analysis.Pseudonymized is set (when the evidence had a name to hide). The injection guard runs on the real ev.
+//
 // Errors: *ProviderError for HTTP errors, ErrInvalidOutput (wrapped) for
 // unusable answers, otherwise a wrapped transport error or context error
 // (retryable at the caller).
 func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (investigation.Analysis, error) {
-	data := fencedDataWithin(ev, o.promptTokens)
-	g := newGrounding(ev, data)
+	sent, names := ev, (*Pseudonyms)(nil)
+	if o.pseudonymize {
+		sent, names = PseudonymizeEvidence(ev)
+	}
+	data := fencedDataWithin(sent, o.promptTokens)
+	g := newGrounding(sent, data)
 	messages := []openai.ChatCompletionMessageParamUnion{
 		openai.SystemMessage(systemPrompt),
 		openai.UserMessage(renderUserPrompt(data, newBoundary())),
 	}
 	fail := func(err error) (investigation.Analysis, error) {
+		if names.Len() > 0 {
+			// Problems quote the model's pseudonymised answer; the reader wants real names.
+			err = &restoredError{msg: names.Restore(err.Error()), err: err}
+		}
 		return investigation.Analysis{}, fmt.Errorf("llm: %s analyzing threat %s: %w", o.Name(), ev.Facts.ThreatID, err)
+	}
+	done := func(a investigation.Analysis) (investigation.Analysis, error) {
+		if names.Len() > 0 {
+			a = names.RestoreAnalysis(a)
+			a.Pseudonymized = true // only when there was a name to hide
+		}
+		return o.guard(ctx, ev, a)
 	}
 
 	content, err := o.complete(ctx, messages)
@@ -342,7 +374,7 @@ func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 	}
 	a, problems := o.toAnalysis(content, g)
 	if len(problems) == 0 {
-		return o.guard(ctx, ev, a)
+		return done(a)
 	}
 
 	// One corrective round trip: the model sees its answer and what is wrong with it.
@@ -363,7 +395,7 @@ func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 	}
 	a.Corrected = true
 	a.CorrectionNote = truncate("first answer rejected: "+strings.Join(problems, "; "), maxSummaryRunes/2)
-	return o.guard(ctx, ev, a)
+	return done(a)
 }
 
 // guard applies the prompt-injection defence to a valid answer: when
@@ -475,6 +507,16 @@ type redactedError struct {
 
 func (e *redactedError) Error() string { return e.msg }
 func (e *redactedError) Unwrap() error { return e.err }
+
+// restoredError shows an error with the real names in place of the tokens,
+// keeping errors.Is/As (ErrInvalidOutput, *ProviderError) working.
+type restoredError struct {
+	msg string
+	err error
+}
+
+func (e *restoredError) Error() string { return e.msg }
+func (e *restoredError) Unwrap() error { return e.err }
 
 // answerContent returns the content of the first choice. A model, or a server
 // that ignores response_format, can return anything, so nothing is trusted.

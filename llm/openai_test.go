@@ -45,6 +45,7 @@ func newFakeProvider(t *testing.T, respond func(w http.ResponseWriter, r *http.R
 	fp := &fakeProvider{respond: respond}
 	fp.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		raw, _ := io.ReadAll(r.Body)
+		r.Body = io.NopCloser(bytes.NewReader(raw)) // respond may read it too
 		var body map[string]any
 		_ = json.Unmarshal(raw, &body)
 		fp.mu.Lock()

@@ -236,3 +236,21 @@ func (s *investigateSuite) TestSuspectedInjectionIsFlaggedInTheNote() {
 		s.Contains(r.Reason, "suspected prompt injection in 1 field(s)")
 	}
 }
+
+func (s *investigateSuite) TestPseudonymisationIsSaidInTheNote() {
+	an := analysis(investigation.ActionKill)
+	an.Pseudonymized = true
+	s.expectEvidence(laptopEvidence(), an)
+	s.verifyAll("success")
+	s.env.ExecuteWorkflow(InvestigateThreat, Input{ThreatID: "t1"})
+	s.result()
+	s.Contains(s.noteText("triage"), "Host and user names were pseudonymised for the model")
+}
+
+func (s *investigateSuite) TestNoPseudonymisationNoticeByDefault() {
+	s.expectEvidence(laptopEvidence(), analysis(investigation.ActionKill))
+	s.verifyAll("success")
+	s.env.ExecuteWorkflow(InvestigateThreat, Input{ThreatID: "t1"})
+	s.result()
+	s.NotContains(s.noteText("triage"), "pseudonymised")
+}

@@ -54,6 +54,9 @@ func triageNote(threatID string, ev investigation.Evidence, a investigation.Anal
 	if a.Corrected {
 		fmt.Fprintf(&b, "Model answer corrected once: %s\n", a.CorrectionNote)
 	}
+	if a.Pseudonymized {
+		b.WriteString("Host and user names were pseudonymised for the model (the names in this note are the real ones).\n")
+	}
 	if len(a.MITRETechniques) > 0 {
 		fmt.Fprintf(&b, "MITRE ATT&CK: %s\n", strings.Join(a.MITRETechniques, ", "))
 	}
