@@ -21,6 +21,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/s1copilot/s1copilot/investigation"
 )
 
 // Kind is what a record is about.
@@ -95,6 +97,9 @@ type Record struct {
 	Analyzer     string   `json:"analyzer,omitempty"`
 	Verdict      string   `json:"verdict,omitempty"`
 	Confidence   *float64 `json:"confidence,omitempty"`
+	// ModelUsage is what the model analysis cost (triage records; absent when no
+	// model was asked, or the analysis was reused from the cache).
+	ModelUsage *investigation.ModelUsage `json:"modelUsage,omitempty"`
 }
 
 // RecordID builds the deterministic record ID for a step of an investigation.
