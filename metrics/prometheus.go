@@ -79,6 +79,8 @@ func NewPrometheus(opts Options) (*Prometheus, error) {
 		CachedReporter:  reporter,
 		Separator:       tallyprom.DefaultSeparator,
 		SanitizeOptions: &sdktally.PrometheusSanitizeOptions,
+		// tally's own cardinality gauges are noise on a worker's /metrics.
+		OmitCardinalityMetrics: true,
 	}, opts.ReportEvery)
 	return &Prometheus{
 		Handler:  sdktally.NewMetricsHandler(sdktally.NewPrometheusNamingScope(scope)),
