@@ -7,16 +7,19 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/evidence"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/llm"
+	"github.com/s1copilot/s1copilot/metrics"
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/workflows/control"
@@ -155,21 +158,31 @@ func (a *Activities) GatherContext(ctx context.Context, ev investigation.Evidenc
 }
 
 // AnalyzeThreat asks the model, or the rules engine when no model is configured.
+// It emits the model, cache, fallback and injection metrics (package metrics):
+// llm knows nothing of Temporal, so the facts it returns are turned into metrics here.
 func (a *Activities) AnalyzeThreat(ctx context.Context, ev investigation.Evidence) (investigation.Analysis, error) {
+	h := activity.GetMetricsHandler(ctx)
 	if a.Model == nil {
-		return a.AnalyzeWithRules(ctx, ev, "no LLM configured (S1C_LLM_MODEL is empty): the rules engine analysed this threat")
+		return a.analyzeWithRules(ctx, ev, "no LLM configured (S1C_LLM_MODEL is empty): the rules engine analysed this threat", metrics.FallbackNoModel)
 	}
 	if an, why, ok := llm.PreFilter(ctx, ev); ok {
 		an.FallbackReason = "obvious case, the model was not asked: " + why
+		metrics.Fallback(h, metrics.FallbackPrefilter)
+		metrics.Injection(h, len(an.InjectionFlags))
 		return an, nil
 	}
 	var an investigation.Analysis
 	var err error
+	asked := true // whether this attempt asked the model (a cache hit or share did not)
 	if a.Cache != nil {
-		an, err = a.Cache.AnalyzeFor(ctx, activity.GetInfo(ctx).WorkflowExecution.ID, ev)
+		var outcome llm.CacheOutcome
+		an, outcome, err = a.Cache.AnalyzeOutcome(ctx, activity.GetInfo(ctx).WorkflowExecution.ID, ev)
+		metrics.Cache(h, metrics.CacheResult(outcome))
+		asked = outcome == llm.CacheMiss || outcome == llm.CacheUncacheable
 	} else {
 		an, err = a.Model.Analyze(ctx, ev)
 	}
+	usage := an.Usage
 	if err == nil {
 		if verr := an.Validate(); verr != nil {
 			err = fmt.Errorf("%w: %v", llm.ErrInvalidOutput, verr)
@@ -181,9 +194,13 @@ func (a *Activities) AnalyzeThreat(ctx context.Context, ev investigation.Evidenc
 		// (Idempotent for the paying threat itself.)
 		an, err = a.guardReused(ctx, ev, an)
 	}
+	if asked {
+		recordModelCall(h, an.Corrected, usage, err)
+	}
 	var pe *llm.ProviderError
 	switch {
 	case err == nil:
+		metrics.Injection(h, len(an.InjectionFlags))
 		return an, nil
 	case errors.Is(err, llm.ErrInvalidOutput):
 		return an, temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeModelOutput, nil)
@@ -198,14 +215,70 @@ func (a *Activities) AnalyzeThreat(ctx context.Context, ev investigation.Evidenc
 // AnalyzeWithRules runs the rules engine and records why it stood in. Injection attempts
 // in the threat's data are flagged here too: a model that failed may have failed because
 // of them.
+//
+// The workflow calls it after AnalyzeThreat failed, with reason "model failed: <error>";
+// the fallback is counted as invalid_output or model_error from that error.
 func (a *Activities) AnalyzeWithRules(ctx context.Context, ev investigation.Evidence, reason string) (investigation.Analysis, error) {
+	return a.analyzeWithRules(ctx, ev, reason, fallbackClass(reason))
+}
+
+func (a *Activities) analyzeWithRules(ctx context.Context, ev investigation.Evidence, reason string, class metrics.FallbackReason) (investigation.Analysis, error) {
 	an, err := a.Rules.Analyze(ctx, ev)
 	if err != nil {
 		return an, temporal.NewNonRetryableApplicationError("rules analyzer: "+err.Error(), ErrTypeBadInput, nil)
 	}
 	an.FallbackReason = reason
 	an.InjectionFlags = llm.DetectInjection(ev)
+	h := activity.GetMetricsHandler(ctx)
+	metrics.Fallback(h, class)
+	metrics.Injection(h, len(an.InjectionFlags))
 	return an, nil
+}
+
+// fallbackClass classifies the workflow's fallback reason: the model's answer was
+// rejected (the error carries llm.ErrInvalidOutput's text or the activity's
+// ErrTypeModelOutput type), or the model failed otherwise.
+func fallbackClass(reason string) metrics.FallbackReason {
+	if strings.Contains(reason, llm.ErrInvalidOutput.Error()) || strings.Contains(reason, "type: "+ErrTypeModelOutput+",") {
+		return metrics.FallbackInvalidOutput
+	}
+	return metrics.FallbackModelError
+}
+
+// recordModelCall emits one model call: its outcome and cost, and where its
+// answer failed validation. usage.Calls says whether a correction was asked.
+func recordModelCall(h client.MetricsHandler, corrected bool, usage *investigation.ModelUsage, err error) {
+	metrics.ModelCall(h, callOutcome(err), usage)
+	requests := 0
+	if usage != nil {
+		requests = usage.Calls
+	}
+	switch {
+	case err == nil && corrected:
+		metrics.ValidationFailure(h, metrics.FirstAnswerRejected)
+		metrics.ValidationFailure(h, metrics.CorrectedOnRetry)
+	case errors.Is(err, llm.ErrInvalidOutput) && requests >= 2:
+		metrics.ValidationFailure(h, metrics.FirstAnswerRejected)
+		metrics.ValidationFailure(h, metrics.RejectedAfterRetry)
+	case errors.Is(err, llm.ErrInvalidOutput), err != nil && requests >= 2:
+		// An answer with nothing to correct (refused, cut off, empty), or a
+		// correction request that failed at the provider.
+		metrics.ValidationFailure(h, metrics.FirstAnswerRejected)
+	}
+}
+
+// callOutcome classifies the error of a model call.
+func callOutcome(err error) metrics.CallOutcome {
+	var ne net.Error
+	switch {
+	case err == nil:
+		return metrics.CallOK
+	case errors.Is(err, llm.ErrInvalidOutput):
+		return metrics.CallInvalidOutput
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled), errors.As(err, &ne) && ne.Timeout():
+		return metrics.CallTimeout
+	}
+	return metrics.CallProviderError
 }
 
 func (a *Activities) guardReused(ctx context.Context, ev investigation.Evidence, an investigation.Analysis) (investigation.Analysis, error) {

@@ -21,6 +21,8 @@ import (
 	"math"
 	"strings"
 	"time"
+
+	"github.com/s1copilot/s1copilot/investigation"
 )
 
 // Kind is what a record is about.
@@ -104,6 +106,9 @@ type Record struct {
 	// AnalystVerdict and IncidentStatus are the console's, on analyst_feedback records.
 	AnalystVerdict string `json:"analystVerdict,omitempty"`
 	IncidentStatus string `json:"incidentStatus,omitempty"`
+	// ModelUsage is what the model analysis cost (triage records; absent when no
+	// model was asked, or the analysis was reused from the cache).
+	ModelUsage *investigation.ModelUsage `json:"modelUsage,omitempty"`
 }
 
 // RecordID builds the deterministic record ID for a step of an investigation.

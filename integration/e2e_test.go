@@ -28,6 +28,7 @@ import (
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/metrics"
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/s1sim/scenarios"
@@ -65,7 +66,8 @@ func lookPath(name string) string {
 	return p
 }
 
-func startDevServer(t *testing.T, ctx context.Context) *testsuite.DevServer {
+// startDevServer starts a dev server whose client reports its metrics to mh (nil: none).
+func startDevServer(t *testing.T, ctx context.Context, mh client.MetricsHandler) *testsuite.DevServer {
 	t.Helper()
 	var sa []temporal.SearchAttributeUpdate
 	for _, k := range workflows.SearchAttributeKeys() {
@@ -73,7 +75,7 @@ func startDevServer(t *testing.T, ctx context.Context) *testsuite.DevServer {
 	}
 	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
 		ExistingPath:     temporalCLI(t),
-		ClientOptions:    &client.Options{Namespace: "default"},
+		ClientOptions:    &client.Options{Namespace: "default", MetricsHandler: mh},
 		SearchAttributes: temporal.NewSearchAttributes(sa...),
 		LogLevel:         "error",
 		ExtraArgs:        []string{"--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true"},
@@ -91,6 +93,8 @@ type stack struct {
 	cfg    config.Config
 	poller worker.Worker
 	audit  *syncBuffer // the audit log, JSON lines
+	// metrics is the worker's registry (SDK and s1copilot metrics), as /metrics serves it.
+	metrics *metrics.Prometheus
 }
 
 // stackOptions adjust the configuration and the simulator before the stack starts.
@@ -104,7 +108,12 @@ type stackOptions struct {
 func newStack(t *testing.T, o stackOptions) *stack {
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	t.Cleanup(cancel)
-	srv := startDevServer(t, ctx)
+	// Every investigation runs through the Prometheus registry: a metric emitted with
+	// two label sets would be dropped there, and fails the test.
+	prom, err := metrics.NewPrometheus(metrics.Options{ReportEvery: 50 * time.Millisecond, OnError: func(err error) { t.Errorf("metric dropped: %v", err) }})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = prom.Close() })
+	srv := startDevServer(t, ctx, prom.Handler)
 
 	sc, err := simulator.LoadScenarioFS(scenarios.FS, "demo")
 	require.NoError(t, err)
@@ -149,7 +158,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	}
 	require.NoError(t, control.Ensure(ctx, srv.Client(), cfg.Temporal.TaskQueue))
 
-	return &stack{t: t, ctx: ctx, c: srv.Client(), sim: sim, cfg: cfg, audit: auditLog}
+	return &stack{t: t, ctx: ctx, c: srv.Client(), sim: sim, cfg: cfg, audit: auditLog, metrics: prom}
 }
 
 // startPoller does what `starter poll` does: host the poller worker, ensure the Schedule.

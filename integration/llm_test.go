@@ -14,6 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/metrics"
+	"github.com/s1copilot/s1copilot/metrics/metricstest"
 	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/workflows"
 )
@@ -131,6 +133,29 @@ func TestEndToEndWithAModel(t *testing.T) {
 		assert.Equal(t, "json_schema", rf["type"], "structured output must be requested")
 		assert.Equal(t, "Bearer "+modelKey, model.auth[i])
 	}
+
+	// What it cost and how each call ended, as the worker's /metrics shows it: the
+	// valid answer (1 request), the invalid one (2: the correction), the 401 (no
+	// tokens); 100 prompt and 50 completion tokens per answered request.
+	l := func(kv ...string) map[string]string { return metricstest.Tags(kv...) }
+	s.wantMetrics([]wantMetric{
+		{metrics.ModelCalls, l("outcome", "ok"), 1},
+		{metrics.ModelCalls, l("outcome", "invalid_output"), 1},
+		{metrics.ModelCalls, l("outcome", "provider_error"), 1},
+		{metrics.ModelCalls, nil, 3},
+		{metrics.ModelRequests, nil, 4},
+		{metrics.ModelPromptTokens, nil, 300},
+		{metrics.ModelCompletionTokens, nil, 150},
+		{metrics.ModelLatency, nil, 3},
+		{metrics.ModelValidationFailures, l("stage", "first_answer_rejected"), 1},
+		{metrics.ModelValidationFailures, l("stage", "rejected_after_retry"), 1},
+		{metrics.ModelValidationFailures, l("stage", "corrected_on_retry"), 0},
+		{metrics.RulesFallbacks, l("reason", "invalid_output"), 1},
+		{metrics.RulesFallbacks, l("reason", "model_error"), 1},
+		{metrics.RulesFallbacks, l("reason", "prefilter"), 1},
+		{metrics.RulesFallbacks, nil, 3},
+		{"temporal_workflow_completed_total", l("workflow_type", "InvestigateThreat"), 4},
+	})
 
 	// The key never reaches notes, history or results. (historyText decodes payloads:
 	// the model's summary, an activity result, must be found in it.)

@@ -266,6 +266,21 @@ type Analysis struct {
 	// instead of the host and user names, which were put back in this analysis
 	// (S1C_LLM_PSEUDONYMIZE, see llm.PseudonymizeEvidence).
 	Pseudonymized bool `json:"pseudonymized,omitempty"`
+	// Usage is what asking the model cost this investigation; nil when no model
+	// was asked for it (rules, pre-filter, or an analysis reused from the cache:
+	// the investigation that paid carries the cost, the one reusing it paid nothing).
+	Usage *ModelUsage `json:"usage,omitempty"`
+}
+
+// ModelUsage is the cost of one model analysis, summed over its requests (two
+// when the first answer was sent back for correction).
+type ModelUsage struct {
+	// Calls counts the HTTP requests sent to the model, answered or not.
+	Calls            int   `json:"calls"`
+	PromptTokens     int64 `json:"promptTokens"`
+	CompletionTokens int64 `json:"completionTokens"`
+	// Latency is the wall time spent waiting for the model, over all requests.
+	Latency time.Duration `json:"latency"`
 }
 
 // AttackStep is one step of an attack timeline.

@@ -184,6 +184,16 @@ func NewCache(inner Analyzer, ttl time.Duration, maxEntries int, now func() time
 	}
 }
 
+// CacheOutcome says how a Cache answered one call, for metrics.
+type CacheOutcome string
+
+const (
+	CacheHit         CacheOutcome = "hit"         // a stored analysis was reused
+	CacheMiss        CacheOutcome = "miss"        // this caller paid for the inner call
+	CacheShared      CacheOutcome = "shared"      // this caller waited for another caller's in-flight call
+	CacheUncacheable CacheOutcome = "uncacheable" // evidence without hash or command line: the inner analyzer was asked directly
+)
+
 // Analyze implements Analyzer for callers that have no investigation ID; the
 // analyses it pays for are then reused with an empty ReusedFrom.
 func (c *Cache) Analyze(ctx context.Context, ev investigation.Evidence) (investigation.Analysis, error) {
@@ -202,14 +212,23 @@ func (c *Cache) Analyze(ctx context.Context, ev investigation.Evidence) (investi
 // which runs on the first caller's context values without its cancellation; the
 // shared call is cancelled only once every caller waiting for it has given up.
 func (c *Cache) AnalyzeFor(ctx context.Context, investigationID string, ev investigation.Evidence) (investigation.Analysis, error) {
+	an, _, err := c.AnalyzeOutcome(ctx, investigationID, ev)
+	return an, err
+}
+
+// AnalyzeOutcome is AnalyzeFor that also says how the cache answered. Only a
+// CacheMiss or CacheUncacheable caller's Analysis carries Usage: a reused
+// analysis cost this caller nothing, so its Usage is removed.
+func (c *Cache) AnalyzeOutcome(ctx context.Context, investigationID string, ev investigation.Evidence) (investigation.Analysis, CacheOutcome, error) {
 	if !cacheable(ev) {
 		c.mu.Lock()
 		c.stats.Uncacheable++
 		c.mu.Unlock()
-		return c.inner.Analyze(ctx, ev)
+		an, err := c.inner.Analyze(ctx, ev)
+		return an, CacheUncacheable, err
 	}
 	if err := ctx.Err(); err != nil {
-		return investigation.Analysis{}, err
+		return investigation.Analysis{}, CacheMiss, err
 	}
 	key := Fingerprint(ev)
 
@@ -218,10 +237,13 @@ func (c *Cache) AnalyzeFor(ctx context.Context, investigationID string, ev inves
 		c.stats.Hits++
 		payer, blob := e.payer, e.analysis
 		c.mu.Unlock()
-		return reused(blob, payer, investigationID)
+		an, err := reused(blob, payer, investigationID)
+		return an, CacheHit, err
 	}
 	call, joined := c.calls[key]
+	outcome := CacheMiss
 	if joined {
+		outcome = CacheShared
 		c.stats.InFlightJoins++
 		call.waiters++
 	} else {
@@ -240,20 +262,20 @@ func (c *Cache) AnalyzeFor(ctx context.Context, investigationID string, ev inves
 		case <-call.done: // finished meanwhile: the answer is there, use it
 		default:
 			c.abandon(key, call)
-			return investigation.Analysis{}, ctx.Err()
+			return investigation.Analysis{}, outcome, ctx.Err()
 		}
 	}
 	if !joined {
-		return call.analysis, call.err // the payer gets the inner analyzer's own value
+		return call.analysis, outcome, call.err // the payer gets the inner analyzer's own value
 	}
 	if call.encoded == nil { // only when encoding failed, which call.err says
-		return investigation.Analysis{}, call.err
+		return investigation.Analysis{}, outcome, call.err
 	}
 	an, err := reused(call.encoded, call.payer, investigationID)
 	if err != nil {
-		return an, err
+		return an, outcome, err
 	}
-	return an, call.err
+	return an, outcome, call.err
 }
 
 // Holds reports whether an analysis for ev's fingerprint is stored or being made, so
@@ -319,12 +341,15 @@ func (c *Cache) abandon(key string, call *inflight) {
 	}
 }
 
-// reused decodes a fresh copy of a shared analysis and says whose it was.
+// reused decodes a fresh copy of a shared analysis and says whose it was. Its
+// Usage is dropped: the reader paid nothing, and counting the tokens again would
+// inflate the cost of an outbreak by the number of threats in it.
 func reused(encoded []byte, payer, investigationID string) (investigation.Analysis, error) {
 	var an investigation.Analysis
 	if err := json.Unmarshal(encoded, &an); err != nil {
 		return investigation.Analysis{}, fmt.Errorf("llm cache: decode analysis: %w", err)
 	}
+	an.Usage = nil
 	if payer != investigationID {
 		an.ReusedFrom = payer
 	}

@@ -195,7 +195,10 @@ func TestOpenAIRetriesInvalidAnswerOnceThenFails(t *testing.T) {
 			assert.ErrorIs(t, err, ErrInvalidOutput)
 			var pe *ProviderError
 			assert.False(t, errors.As(err, &pe))
-			assert.Equal(t, investigation.Analysis{}, a)
+			require.NotNil(t, a.Usage, "what the failed call spent is reported")
+			assert.Equal(t, 2, a.Usage.Calls)
+			a.Usage = nil
+			assert.Equal(t, investigation.Analysis{}, a, "nothing but the usage on error")
 			assert.Contains(t, err.Error(), "retried once")
 			assert.Contains(t, err.Error(), "MITRE technique T1003 is not supported", "the second answer's problems")
 			assert.Contains(t, err.Error(), "threat 1850000000000000001")

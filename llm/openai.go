@@ -342,6 +342,10 @@ func responseSchema() map[string]any {
 // Errors: *ProviderError for HTTP errors, ErrInvalidOutput (wrapped) for
 // unusable answers, otherwise a wrapped transport error or context error
 // (retryable at the caller).
+//
+// The returned Analysis always carries Usage (requests, tokens from each
+// response's usage, latency), summed over the correction round trip; on error
+// it is the only field set, so the caller can still account for what was spent.
 func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (investigation.Analysis, error) {
 	sent, names := ev, (*Pseudonyms)(nil)
 	if o.pseudonymize {
@@ -353,12 +357,13 @@ func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 		openai.SystemMessage(systemPrompt),
 		openai.UserMessage(renderUserPrompt(data, newBoundary())),
 	}
+	usage := &investigation.ModelUsage{}
 	fail := func(err error) (investigation.Analysis, error) {
 		if names.Len() > 0 {
 			// Problems quote the model's pseudonymised answer; the reader wants real names.
 			err = &restoredError{msg: names.Restore(err.Error()), err: err}
 		}
-		return investigation.Analysis{}, fmt.Errorf("llm: %s analyzing threat %s: %w", o.Name(), ev.Facts.ThreatID, err)
+		return investigation.Analysis{Usage: usage}, fmt.Errorf("llm: %s analyzing threat %s: %w", o.Name(), ev.Facts.ThreatID, err)
 	}
 	done := func(a investigation.Analysis) (investigation.Analysis, error) {
 		if names.Len() > 0 {
@@ -368,12 +373,13 @@ func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 		return o.guard(ctx, ev, a)
 	}
 
-	content, err := o.complete(ctx, messages)
+	content, err := o.complete(ctx, messages, usage)
 	if err != nil {
 		return fail(err)
 	}
 	a, problems := o.toAnalysis(content, g)
 	if len(problems) == 0 {
+		a.Usage = usage
 		return done(a)
 	}
 
@@ -381,7 +387,7 @@ func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 	messages = append(messages,
 		openai.AssistantMessage(truncate(content, maxPreviousAnswer)),
 		openai.UserMessage(correctionPrompt(problems)))
-	content, err = o.complete(ctx, messages)
+	content, err = o.complete(ctx, messages, usage)
 	if err != nil {
 		if errors.Is(err, ErrInvalidOutput) {
 			return fail(fmt.Errorf("%w (the answer was retried once with its validation problems)", err))
@@ -393,6 +399,7 @@ func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 		return fail(fmt.Errorf("%w: the answer was retried once with its validation problems and still fails: %s",
 			ErrInvalidOutput, strings.Join(problems2, "; ")))
 	}
+	a.Usage = usage
 	a.Corrected = true
 	a.CorrectionNote = truncate("first answer rejected: "+strings.Join(problems, "; "), maxSummaryRunes/2)
 	return done(a)
@@ -409,16 +416,17 @@ func (o *OpenAI) guard(ctx context.Context, ev investigation.Evidence, a investi
 	rules, err := NewRules().Analyze(ctx, ev)
 	if err != nil {
 		// Without the rules there is nothing to hold a possibly manipulated answer to.
-		return investigation.Analysis{}, fmt.Errorf("llm: %s analyzing threat %s: %w: suspected prompt injection, and the rules analyzer failed: %v",
+		return investigation.Analysis{Usage: a.Usage}, fmt.Errorf("llm: %s analyzing threat %s: %w: suspected prompt injection, and the rules analyzer failed: %v",
 			o.Name(), ev.Facts.ThreatID, ErrInvalidOutput, err)
 	}
 	return GuardAgainstInjection(a, rules, flags), nil
 }
 
-// complete sends one chat-completions request and returns the answer's content.
+// complete sends one chat-completions request and returns the answer's content,
+// adding the request, its latency and the response's token usage to usage.
 // A refused, cut-off, filtered or empty answer is an ErrInvalidOutput that is not
 // worth a correction: there is nothing to correct.
-func (o *OpenAI) complete(ctx context.Context, messages []openai.ChatCompletionMessageParamUnion) (string, error) {
+func (o *OpenAI) complete(ctx context.Context, messages []openai.ChatCompletionMessageParamUnion, usage *investigation.ModelUsage) (string, error) {
 	params := openai.ChatCompletionNewParams{
 		Model:    shared.ChatModel(o.model),
 		Messages: messages,
@@ -434,7 +442,15 @@ func (o *OpenAI) complete(ctx context.Context, messages []openai.ChatCompletionM
 		},
 	}
 	var httpResp *http.Response
+	start := time.Now()
 	completion, err := o.client.Chat.Completions.New(ctx, params, option.WithResponseInto(&httpResp))
+	usage.Calls++
+	usage.Latency += time.Since(start)
+	if completion != nil {
+		// Tokens are billed for any answer, usable or not.
+		usage.PromptTokens += completion.Usage.PromptTokens
+		usage.CompletionTokens += completion.Usage.CompletionTokens
+	}
 	if err != nil {
 		return "", o.classify(err, httpResp)
 	}

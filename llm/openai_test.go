@@ -316,7 +316,10 @@ func TestOpenAIInvalidOutputNotRetried(t *testing.T) {
 				assert.Contains(t, err.Error(), w)
 			}
 			assert.NotContains(t, err.Error(), "retried")
-			assert.Equal(t, investigation.Analysis{}, a)
+			require.NotNil(t, a.Usage, "what the failed call spent is reported")
+			assert.Equal(t, 1, a.Usage.Calls)
+			a.Usage = nil
+			assert.Equal(t, investigation.Analysis{}, a, "nothing but the usage on error")
 			assert.Equal(t, 1, len(fp.requests()))
 		})
 	}

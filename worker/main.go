@@ -24,6 +24,7 @@ import (
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/logging"
+	"github.com/s1copilot/s1copilot/metrics"
 	"github.com/s1copilot/s1copilot/workflows"
 	"github.com/s1copilot/s1copilot/workflows/control"
 )
@@ -64,7 +65,19 @@ func run() error {
 		zap.String("namespace", cfg.Temporal.Namespace), zap.String("taskQueue", cfg.Temporal.TaskQueue), zap.String("s1TaskQueue", cfg.Temporal.S1TaskQueue), zap.Float64("s1ActivitiesPerSecond", cfg.S1ActivitiesPerSecond),
 		zap.String("analyzer", analyzer), zap.String("policy", acts.Settings.Policy.VersionString()))
 
-	c, err := client.Dial(cfg.Temporal.ClientOptions(logging.Temporal(z)))
+	opts := cfg.Temporal.ClientOptions(logging.Temporal(z))
+	var prom *metrics.Prometheus
+	if cfg.HealthAddr != "" {
+		// The SDK's metrics and s1copilot's (emitted through the SDK handler) share
+		// one registry, served at /metrics beside the probes.
+		prom, err = metrics.NewPrometheus(metrics.Options{OnError: func(err error) { z.Warn("Metric dropped.", zap.Error(err)) }})
+		if err != nil {
+			return err
+		}
+		defer func() { _ = prom.Close() }()
+		opts.MetricsHandler = prom.Handler
+	}
+	c, err := client.Dial(opts)
 	if err != nil {
 		return fmt.Errorf("connecting to Temporal at %s: %w", cfg.Temporal.Address, err)
 	}
@@ -75,7 +88,7 @@ func run() error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if cfg.HealthAddr != "" {
-		go serveHealth(ctx, z, cfg.HealthAddr, c)
+		go serveHealth(ctx, z, cfg.HealthAddr, healthMux(c, prom.HTTP))
 	}
 	if err := control.Ensure(ctx, c, cfg.Temporal.TaskQueue); err != nil {
 		return err
@@ -118,9 +131,10 @@ func openAudit(cfg config.Config) (audit.Sink, func(), error) {
 	return f, func() { _ = f.Close() }, nil
 }
 
-// serveHealth answers Kubernetes probes: /healthz while the process lives, /readyz
-// while Temporal answers. SDK workers open no port of their own.
-func serveHealth(ctx context.Context, z *zap.Logger, addr string, c client.Client) {
+// healthMux answers Kubernetes probes, /healthz while the process lives and
+// /readyz while Temporal answers, and serves Prometheus metrics at /metrics.
+// SDK workers open no port of their own.
+func healthMux(c client.Client, metricsHandler http.Handler) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
 	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
@@ -132,6 +146,13 @@ func serveHealth(ctx context.Context, z *zap.Logger, addr string, c client.Clien
 		}
 		_, _ = w.Write([]byte("ready\n"))
 	})
+	if metricsHandler != nil {
+		mux.Handle("GET /metrics", metricsHandler)
+	}
+	return mux
+}
+
+func serveHealth(ctx context.Context, z *zap.Logger, addr string, mux http.Handler) {
 	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
 	go func() { <-ctx.Done(); _ = srv.Close() }()
 	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
