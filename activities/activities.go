@@ -17,6 +17,7 @@ import (
 
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/evidence"
+	"github.com/s1copilot/s1copilot/feedback"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/metrics"
@@ -72,13 +73,20 @@ func (a *Activities) GetSettings(ctx context.Context) (Settings, error) {
 // RecordAudit appends the workflow's audit records. Their IDs are deterministic, so a
 // retry can only write a duplicate line with the same ID.
 func (a *Activities) RecordAudit(ctx context.Context, records []audit.Record) error {
-	if a.Audit == nil {
-		return nil
-	}
 	for _, r := range records {
 		if err := r.Validate(); err != nil {
 			return temporal.NewNonRetryableApplicationError(err.Error(), ErrTypeBadInput, nil)
 		}
+	}
+	// Analyst feedback from a running investigation is counted here, with or without
+	// an audit log, so the agreement rate does not depend on one being configured.
+	for _, r := range records {
+		if r.Kind == audit.KindAnalystFeedback {
+			feedback.Count(activity.GetMetricsHandler(ctx), r)
+		}
+	}
+	if a.Audit == nil {
+		return nil
 	}
 	for _, r := range records {
 		if err := a.Audit.Write(ctx, r); err != nil {

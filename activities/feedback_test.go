@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,8 +17,8 @@ import (
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/feedback"
-	"github.com/s1copilot/s1copilot/feedback/feedbacktest"
 	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/metrics/metricstest"
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/s1sim/simulator"
@@ -69,7 +70,7 @@ func TestPollerRecordsAnalystFeedbackOfFinishedInvestigations(t *testing.T) {
 	p := &activities.Poller{S1: f.s1, Investigations: st, Feedback: &activities.ConsoleFeedback{
 		Copilots: cps, Audit: audit.NewWriter(&buf), Now: f.clock.Now,
 	}}
-	metrics := feedbacktest.New()
+	metrics := metricstest.NewRecorder()
 	var s testsuite.WorkflowTestSuite
 	s.SetMetricsHandler(metrics)
 	env := s.NewTestActivityEnvironment()
@@ -146,4 +147,31 @@ func TestPollerLeavesFeedbackOfRunningInvestigationsToThem(t *testing.T) {
 	assert.Zero(t, res.Feedback)
 	assert.Zero(t, cps.calls, "no lookup for a running investigation")
 	assert.Empty(t, buf.String())
+}
+
+// Feedback a running investigation records reaches the counter through RecordAudit,
+// with or without an audit log.
+func TestRecordAuditCountsFeedback(t *testing.T) {
+	for _, withLog := range []bool{true, false} {
+		acts := &activities.Activities{}
+		var buf bytes.Buffer
+		if withLog {
+			acts.Audit = audit.NewWriter(&buf)
+		}
+		metrics := metricstest.NewRecorder()
+		var s testsuite.WorkflowTestSuite
+		s.SetMetricsHandler(metrics)
+		env := s.NewTestActivityEnvironment()
+		env.RegisterActivity(acts)
+		records := []audit.Record{
+			{ID: "s1-threat/1/feedback/approval", InvestigationID: "s1-threat/1", ThreatID: "1", Kind: audit.KindAnalystFeedback,
+				Decision: "disagree", Channel: "approval", Verdict: "true_positive", Reason: "rejected", Actor: "alice", Time: time.Now()},
+			{ID: "s1-threat/1/triage", InvestigationID: "s1-threat/1", ThreatID: "1", Kind: audit.KindTriage, Verdict: "true_positive", Actor: "s1copilot", Time: time.Now()},
+		}
+		_, err := env.ExecuteActivity(acts.RecordAudit, records)
+		require.NoError(t, err)
+		assert.Equal(t, int64(1), metrics.Count(feedback.MetricName, map[string]string{"agreement": "disagree", "source": "approval"}), "log %t", withLog)
+		assert.Equal(t, int64(1), metrics.Count(feedback.MetricName, nil), "only the feedback record is counted (log %t)", withLog)
+		assert.Equal(t, withLog, strings.Contains(buf.String(), "analyst_feedback"))
+	}
 }

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/s1copilot/s1copilot/audit"
+	"github.com/s1copilot/s1copilot/metrics"
 	"github.com/s1copilot/s1copilot/investigation"
 )
 
@@ -38,7 +39,7 @@ const (
 )
 
 // MetricName is the counter of feedback records, tagged agreement and source.
-const MetricName = "s1copilot_analyst_feedback_total"
+const MetricName = metrics.AnalystFeedback
 
 // ConsoleActor is the Actor of console feedback: the API shows the new state, not who
 // set it (the copilot's own write-backs are told apart by content, see IsEcho).
@@ -174,7 +175,7 @@ func Count(h client.MetricsHandler, r audit.Record) {
 	if h == nil {
 		return
 	}
-	h.WithTags(map[string]string{"agreement": r.Decision, "source": r.Channel}).Counter(MetricName).Inc(1)
+	metrics.Feedback(h, metrics.Agreement(r.Decision), metrics.FeedbackSource(r.Channel))
 }
 
 func benign(c Console) string {

@@ -93,7 +93,8 @@ func (inv *investigator) flushFeedback() {
 func (inv *investigator) recordFeedback(ctx workflow.Context, r audit.Record) {
 	inv.feedbackInFlight++
 	defer func() { inv.feedbackInFlight-- }()
-	feedback.Count(workflow.GetMetricsHandler(ctx), r)
+	// The counter is emitted by RecordAudit: every s1copilot_ metric comes from an
+	// activity, so Prometheus sees one label set per name.
 	inv.auditIn(ctx, r)
 }
 

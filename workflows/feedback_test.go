@@ -20,8 +20,18 @@ func (s *investigateSuite) feedbackRecords() []audit.Record {
 	return out
 }
 
+// feedbackCount counts the feedback records sent to RecordAudit, which emits the
+// counter for each (activities.TestRecordAuditCountsFeedback).
 func (s *investigateSuite) feedbackCount(agreement, source string) int64 {
-	return s.metrics.Count(feedback.MetricName, map[string]string{"agreement": agreement, "source": source})
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var n int64
+	for _, r := range s.audits {
+		if r.Kind == audit.KindAnalystFeedback && (agreement == "" || r.Decision == agreement) && (source == "" || r.Channel == source) {
+			n++
+		}
+	}
+	return n
 }
 
 // A rejected recommendation is a disagreement: one feedback record (source approval)
@@ -58,7 +68,7 @@ func (s *investigateSuite) TestApprovalRecordsNoFeedback() {
 	s.env.ExecuteWorkflow(InvestigateThreat, Input{ThreatID: "t1"})
 	s.Equal(OutcomeMitigated, s.result().Outcome)
 	s.Empty(s.feedbackRecords())
-	s.Zero(s.metrics.Count(feedback.MetricName, nil))
+	s.Zero(s.feedbackCount("", ""))
 }
 
 // While the investigation waits, the console shows the copilot's own in_progress

@@ -19,7 +19,6 @@ import (
 
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/audit"
-	"github.com/s1copilot/s1copilot/feedback/feedbacktest"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/workflows/control"
@@ -41,8 +40,6 @@ type investigateSuite struct {
 	settings activities.Settings
 	// mu guards the recordings: the test environment runs activities concurrently.
 	mu sync.Mutex
-	// metrics captures the SDK metrics of the run (the analyst feedback counter).
-	metrics *feedbacktest.Handler
 }
 
 func TestInvestigateThreat(t *testing.T) { suite.Run(t, new(investigateSuite)) }
@@ -69,8 +66,6 @@ func analysis(actions ...investigation.Action) investigation.Analysis {
 }
 
 func (s *investigateSuite) SetupTest() {
-	s.metrics = feedbacktest.New()
-	s.SetMetricsHandler(s.metrics)
 	s.env = s.NewTestWorkflowEnvironment()
 	s.env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: time.Minute})
 	s.env.RegisterActivity(&activities.Activities{})
