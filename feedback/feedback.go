@@ -17,8 +17,8 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/s1copilot/s1copilot/audit"
-	"github.com/s1copilot/s1copilot/metrics"
 	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/metrics"
 )
 
 // Agreement of the analyst with the copilot.
