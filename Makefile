@@ -37,12 +37,12 @@ BENCH_ARGS ?=
 ## bench: Go micro-benchmarks, then the end-to-end benchmark (throughput vs engine floor, latency, economy), appended to BENCHMARKS.md
 bench: temporal-cli
 	go test -run '^$$' -bench . -benchmem ./...
-	BENCH_COMMAND="make bench N=$(N) OUTBREAK=$(OUTBREAK) BENCH_ARGS='$(BENCH_ARGS)'" \
+	BENCH_COMMAND='make bench N=$(N) OUTBREAK=$(OUTBREAK)' \
 		go run ./benchmark -temporal $(TEMPORAL) -n $(N) -outbreak $(OUTBREAK) $(BENCH_ARGS)
 
 ## bench-rss: worker memory (bin/worker) with WAITING investigations awaiting approval (10,000: about 25 minutes), appended to BENCHMARKS.md
 bench-rss: build temporal-cli
-	BENCH_COMMAND="make bench-rss WAITING=$(WAITING) BENCH_ARGS='$(BENCH_ARGS)'" \
+	BENCH_COMMAND='make bench-rss WAITING=$(WAITING)' \
 		go run ./benchmark -temporal $(TEMPORAL) -n 0 -outbreak 0 -rss-waiting $(WAITING) -worker-bin bin/worker $(BENCH_ARGS)
 
 build:

@@ -21,6 +21,7 @@ import (
 	"os/signal"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -265,11 +266,19 @@ func machineFacts(cli string) machine {
 	return m
 }
 
-// commandLine is how this run was invoked, for the record (make passes its own line in
+// commandLine is how this run was invoked, for the record (make names its target in
 // BENCH_COMMAND).
 func commandLine() string {
-	if c := os.Getenv("BENCH_COMMAND"); c != "" {
-		return c
+	var args []string
+	for _, a := range os.Args[1:] {
+		if strings.ContainsAny(a, " \t\"'") {
+			a = strconv.Quote(a)
+		}
+		args = append(args, a)
 	}
-	return "go run ./benchmark " + strings.Join(os.Args[1:], " ")
+	cmd := "go run ./benchmark " + strings.Join(args, " ")
+	if c := os.Getenv("BENCH_COMMAND"); c != "" {
+		return c + " (" + cmd + ")"
+	}
+	return cmd
 }
