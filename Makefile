@@ -6,7 +6,7 @@ TEMPORAL_VERSION := v1.5.1
 TEMPORAL ?= $(shell command -v temporal 2>/dev/null || echo $(GOBIN)/temporal)
 export TEMPORAL_CLI_PATH := $(TEMPORAL)
 
-.PHONY: demo demo-check test test-unit bench build temporal-cli lint clean histories eval
+.PHONY: demo demo-check test test-unit bench bench-rss build temporal-cli lint clean histories eval
 
 ## demo: run the whole system on the embedded demo scenario (Ctrl-C to stop)
 demo: build temporal-cli
@@ -28,9 +28,22 @@ test-unit:
 eval:
 	go run ./eval
 
-## bench: Go benchmarks (speed and memory targets live here, not in timed tests)
-bench:
+# Sizes of the end-to-end benchmark: make bench N=200; extra flags in BENCH_ARGS (go run ./benchmark -h).
+N ?= 1000
+OUTBREAK ?= $(N)
+WAITING ?= 10000
+BENCH_ARGS ?=
+
+## bench: Go micro-benchmarks, then the end-to-end benchmark (throughput vs engine floor, latency, economy), appended to BENCHMARKS.md
+bench: temporal-cli
 	go test -run '^$$' -bench . -benchmem ./...
+	BENCH_COMMAND='make bench N=$(N) OUTBREAK=$(OUTBREAK)' \
+		go run ./benchmark -temporal $(TEMPORAL) -n $(N) -outbreak $(OUTBREAK) $(BENCH_ARGS)
+
+## bench-rss: worker memory (bin/worker) with WAITING investigations awaiting approval (10,000: about 25 minutes), appended to BENCHMARKS.md
+bench-rss: build temporal-cli
+	BENCH_COMMAND='make bench-rss WAITING=$(WAITING)' \
+		go run ./benchmark -temporal $(TEMPORAL) -n 0 -outbreak 0 -rss-waiting $(WAITING) -worker-bin bin/worker $(BENCH_ARGS)
 
 build:
 	@mkdir -p bin

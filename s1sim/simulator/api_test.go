@@ -309,6 +309,13 @@ func TestNotes(t *testing.T) {
 	e.json("POST", apiURL+"/threats/notes", obj{"filter": obj{"ids": []string{tWin}}, "data": obj{"text": "third"}}, 200)
 
 	equal(t, strings.Join(e.sim.Notes(tWin), "|"), "first|second|third", "Notes()")
+	// NoteRecords carries each note's arrival on the simulator clock (API precision).
+	recs := e.sim.NoteRecords(tWin)
+	equal(t, len(recs), 3, "NoteRecords()")
+	equal(t, recs[2].Text, "third", "last record")
+	equal(t, recs[2].CreatedAt.Sub(recs[0].CreatedAt), 2*time.Second, "first to third note")
+	equal(t, recs[0].CreatedAt.Equal(e.clock.Now().Add(-2*time.Second).Truncate(time.Microsecond)), true, "first note time")
+	equal(t, len(e.sim.NoteRecords("404")), 0, "unknown threat")
 	var texts []string
 	path := apiURL + "/threats/" + tWin + "/notes?limit=2"
 	for {

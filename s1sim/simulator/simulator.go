@@ -424,6 +424,28 @@ func (s *Simulator) Notes(threatID string) []string {
 	return out
 }
 
+// NoteRecord is a note as stored: its text and when the console received it.
+type NoteRecord struct {
+	Text      string
+	CreatedAt time.Time
+}
+
+// NoteRecords returns the notes on a threat with their arrival times, oldest first
+// (benchmarks measure detection-to-note latency from them).
+func (s *Simulator) NoteRecords(threatID string) []NoteRecord {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.threats[threatID]
+	if t == nil {
+		return nil
+	}
+	out := make([]NoteRecord, 0, len(t.notes))
+	for _, n := range t.notes {
+		out = append(out, NoteRecord{Text: n.text, CreatedAt: n.createdAt})
+	}
+	return out
+}
+
 // Blocklist returns the blocklisted SHA1 hashes, sorted.
 func (s *Simulator) Blocklist() []string {
 	s.mu.Lock()

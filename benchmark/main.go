@@ -1,0 +1,284 @@
+// Command benchmark measures s1copilot end to end on a real Temporal dev server it starts
+// itself (the product's own workers, poller and SentinelOne client against the simulator):
+// auto-path throughput against the engine floor, detection-to-action latency, SentinelOne
+// requests and model calls per investigation, and (opt-in) the worker's memory with many
+// investigations waiting for approval. It prints a table and appends it to BENCHMARKS.md;
+// it asserts nothing about time (the figures depend on the machine).
+//
+//	go run ./benchmark -n 1000                                 # make bench
+//	go run ./benchmark -rss-waiting 10000 -worker-bin bin/worker # make bench-rss
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"os/signal"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	tlog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+
+	"github.com/s1copilot/s1copilot/workflows"
+)
+
+type options struct {
+	n               int
+	modelDelays     []time.Duration
+	outbreak        int
+	outbreakDelay   time.Duration
+	rssWaiting      int
+	workerBin       string
+	pollInterval    time.Duration
+	mitigationDelay time.Duration
+	mitigationPoll  time.Duration
+	realLimits      bool
+	phaseTimeout    time.Duration
+	temporalPath    string
+	out             string
+	note            string
+}
+
+type bench struct {
+	opts options
+	srv  *testsuite.DevServer
+	tlog tlog.Logger
+	log  io.Writer
+}
+
+func (b *bench) logf(format string, args ...any) {
+	fmt.Fprintf(b.log, "bench: "+format+"\n", args...)
+}
+
+func main() {
+	if err := run(os.Args[1:]); err != nil {
+		fmt.Fprintln(os.Stderr, "benchmark:", err)
+		os.Exit(1)
+	}
+}
+
+func parseFlags(args []string) (options, error) {
+	var o options
+	fl := flag.NewFlagSet("benchmark", flag.ContinueOnError)
+	fl.IntVar(&o.n, "n", 1000, "auto-path threats per throughput run (0 skips throughput, latency and the floor)")
+	delays := fl.String("model-delays", "0ms,800ms", "simulated model latencies, one throughput run each (comma-separated)")
+	fl.IntVar(&o.outbreak, "outbreak", 1000, "outbreak size: detections of one sha256 (0 skips)")
+	fl.DurationVar(&o.outbreakDelay, "outbreak-model-delay", 800*time.Millisecond, "simulated model latency in the outbreak run")
+	fl.IntVar(&o.rssWaiting, "rss-waiting", 0, "investigations waiting for approval when the worker's memory is read (0 skips; needs -worker-bin)")
+	fl.StringVar(&o.workerBin, "worker-bin", "", "worker binary for the memory run (make build: bin/worker)")
+	fl.DurationVar(&o.pollInterval, "poll-interval", 2*time.Second, "S1C_POLL_INTERVAL of the poller")
+	fl.DurationVar(&o.mitigationDelay, "mitigation-delay", 0, "simulator: time a mitigation takes on the agent")
+	fl.DurationVar(&o.mitigationPoll, "mitigation-poll", 200*time.Millisecond, "S1C_MITIGATION_POLL")
+	fl.BoolVar(&o.realLimits, "real-limits", false, "keep the product's SentinelOne rate limits (8 S1 activities/s fleet-wide, per-class client buckets) instead of lifting them")
+	fl.DurationVar(&o.phaseTimeout, "phase-timeout", 45*time.Minute, "give up on a run after this long")
+	fl.StringVar(&o.temporalPath, "temporal", "", "temporal CLI (default $TEMPORAL_CLI_PATH, PATH, ~/go/bin/temporal)")
+	fl.StringVar(&o.out, "out", "BENCHMARKS.md", "file the results are appended to (its ## Benchmark section); empty: print only")
+	fl.StringVar(&o.note, "note", "", "a remark recorded with the figures (e.g. \"shared machine\")")
+	if err := fl.Parse(args); err != nil {
+		return o, err
+	}
+	for _, s := range strings.Split(*delays, ",") {
+		if s = strings.TrimSpace(s); s == "" {
+			continue
+		}
+		d, err := time.ParseDuration(s)
+		if err != nil || d < 0 {
+			return o, fmt.Errorf("-model-delays: %q is not a non-negative duration (e.g. 0ms,800ms)", s)
+		}
+		o.modelDelays = append(o.modelDelays, d)
+	}
+	var problems []string
+	if o.n < 0 || o.outbreak < 0 || o.rssWaiting < 0 {
+		problems = append(problems, "-n, -outbreak and -rss-waiting must not be negative")
+	}
+	if o.outbreak > 10000 || o.rssWaiting > 10000 {
+		problems = append(problems, "-outbreak and -rss-waiting are at most 10000 (the simulator's generator limit)")
+	}
+	if o.n > 0 && len(o.modelDelays) == 0 {
+		problems = append(problems, "-model-delays: at least one delay is needed when -n > 0")
+	}
+	if o.rssWaiting > 0 && o.workerBin == "" {
+		problems = append(problems, "-rss-waiting needs -worker-bin (run `make build`, then -worker-bin bin/worker)")
+	}
+	if o.pollInterval < time.Second {
+		problems = append(problems, "-poll-interval must be at least 1s (the Schedule's granularity)")
+	}
+	if len(problems) > 0 {
+		return o, errors.New(strings.Join(problems, "; "))
+	}
+	return o, nil
+}
+
+func run(args []string) error {
+	opts, err := parseFlags(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	cli, err := findTemporal(opts.temporalPath)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	b := &bench{opts: opts, log: os.Stderr,
+		tlog: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))}
+	b.logf("starting the Temporal dev server (%s)", cli)
+	var sa []temporal.SearchAttributeUpdate
+	for _, k := range workflows.SearchAttributeKeys() {
+		sa = append(sa, k.ValueSet(""))
+	}
+	extra := []string{"--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true"}
+	// One namespace per run keeps workflow IDs, the poller Schedule and the control
+	// workflow of each run apart on the one server.
+	for _, ns := range []string{"bench-floor", "bench-outbreak", "bench-rss"} {
+		extra = append(extra, "--namespace", ns)
+	}
+	for _, d := range opts.modelDelays {
+		extra = append(extra, "--namespace", autoNamespace(d))
+	}
+	b.srv, err = testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
+		ExistingPath:     cli,
+		ClientOptions:    &client.Options{Namespace: "default", Logger: b.tlog},
+		SearchAttributes: temporal.NewSearchAttributes(sa...),
+		LogLevel:         "error",
+		ExtraArgs:        extra,
+	})
+	if err != nil {
+		return fmt.Errorf("starting the dev server: %w", err)
+	}
+	defer func() { _ = b.srv.Stop() }()
+
+	var r results
+	r.Machine = machineFacts(cli)
+	r.Command = commandLine()
+	r.Opts = opts
+	for _, d := range opts.modelDelays {
+		if opts.n == 0 {
+			break
+		}
+		a, err := b.runAuto(ctx, autoNamespace(d), opts.n, d)
+		if err != nil {
+			return fmt.Errorf("auto path, model %s: %w", d, err)
+		}
+		r.Auto = append(r.Auto, a)
+	}
+	if len(r.Auto) > 0 {
+		r.FloorActivities = mode(r.Auto[0].Activities)
+		b.logf("engine floor: %d no-op workflows of %d activities", opts.n, r.FloorActivities)
+		f, err := b.runFloor(ctx, opts.n, r.FloorActivities)
+		if err != nil {
+			return fmt.Errorf("engine floor: %w", err)
+		}
+		r.Floor = &f
+	}
+	if opts.outbreak > 0 {
+		o, err := b.runOutbreak(ctx, opts.outbreak, opts.outbreakDelay)
+		if err != nil {
+			return fmt.Errorf("outbreak: %w", err)
+		}
+		r.Outbreak = &o
+	}
+	if opts.rssWaiting > 0 {
+		m, err := b.runRSS(ctx, opts.rssWaiting)
+		if err != nil {
+			return fmt.Errorf("memory: %w", err)
+		}
+		r.RSS = &m
+	}
+
+	text, err := r.render(time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Print(text)
+	if opts.out == "" {
+		return nil
+	}
+	doc, err := os.ReadFile(opts.out)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("reading %s: %w", opts.out, err)
+	}
+	if err := os.WriteFile(opts.out, []byte(insertInSection(string(doc), sectionHeading, text)), 0o644); err != nil {
+		return fmt.Errorf("writing %s: %w", opts.out, err)
+	}
+	b.logf("appended to %s", opts.out)
+	return nil
+}
+
+func autoNamespace(d time.Duration) string {
+	return fmt.Sprintf("bench-auto-%dms", d.Milliseconds())
+}
+
+func findTemporal(flagPath string) (string, error) {
+	cands := []string{flagPath, os.Getenv("TEMPORAL_CLI_PATH")}
+	if p, err := exec.LookPath("temporal"); err == nil {
+		cands = append(cands, p)
+	}
+	cands = append(cands, filepath.Join(os.Getenv("HOME"), "go", "bin", "temporal"))
+	for _, p := range cands {
+		if p == "" {
+			continue
+		}
+		if _, err := os.Stat(p); err == nil {
+			return p, nil
+		}
+	}
+	return "", errors.New("temporal CLI not found: run `make temporal-cli`, or pass -temporal PATH")
+}
+
+// machineFacts describes where the figures come from.
+type machine struct {
+	Cores     int
+	CPU       string
+	GoVersion string
+	Temporal  string
+}
+
+func machineFacts(cli string) machine {
+	m := machine{Cores: runtime.NumCPU(), GoVersion: runtime.Version(), CPU: "unknown", Temporal: "unknown"}
+	if out, err := exec.Command(cli, "--version").Output(); err == nil {
+		m.Temporal = strings.TrimSpace(string(out))
+	}
+	if raw, err := os.ReadFile("/proc/cpuinfo"); err == nil {
+		for _, l := range strings.Split(string(raw), "\n") {
+			if k, v, ok := strings.Cut(l, ":"); ok && strings.TrimSpace(k) == "model name" {
+				m.CPU = strings.TrimSpace(v)
+				break
+			}
+		}
+	}
+	return m
+}
+
+// commandLine is how this run was invoked, for the record (make names its target in
+// BENCH_COMMAND).
+func commandLine() string {
+	var args []string
+	for _, a := range os.Args[1:] {
+		if strings.ContainsAny(a, " \t\"'") {
+			a = strconv.Quote(a)
+		}
+		args = append(args, a)
+	}
+	cmd := "go run ./benchmark " + strings.Join(args, " ")
+	if c := os.Getenv("BENCH_COMMAND"); c != "" {
+		return c + " (" + cmd + ")"
+	}
+	return cmd
+}
