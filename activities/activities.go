@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"net"
 	"strings"
+	"sync"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -42,6 +43,37 @@ type Activities struct {
 	// Policies, when set, is the policy file, reloaded when it changes; otherwise
 	// Settings.Policy is fixed.
 	Policies *policy.Store
+
+	// control caches the control workflow's state for this worker's activities.
+	control controlCache
+}
+
+// ControlStateTTL is how long a worker reuses the control workflow's state (the kill
+// switch) it read by Query: the switch reaches every worker within this time, and a
+// busy fleet queries the singleton at most this often per worker.
+const ControlStateTTL = time.Second
+
+type controlCache struct {
+	mu sync.Mutex
+	st control.State
+	at time.Time
+}
+
+// controlState reads the control workflow's state, or reuses a read younger than
+// ControlStateTTL.
+func (a *Activities) controlState(ctx context.Context) (control.State, error) {
+	c := &a.control
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if !c.at.IsZero() && time.Since(c.at) < ControlStateTTL {
+		return c.st, nil
+	}
+	st, err := control.Current(ctx, activity.GetClient(ctx))
+	if err != nil {
+		return control.State{}, err
+	}
+	c.st, c.at = st, time.Now()
+	return st, nil
 }
 
 // TimelineLimit bounds the timeline entries kept as evidence, so history stays small.
@@ -62,7 +94,7 @@ func (a *Activities) GetSettings(ctx context.Context) (Settings, error) {
 	if t := s.Policy.Approvals.Timeout; t > 0 {
 		s.ApprovalTimeout = time.Duration(t)
 	}
-	st, err := control.Current(ctx, activity.GetClient(ctx))
+	st, err := a.controlState(ctx)
 	if err != nil {
 		return Settings{}, err // retried: the control workflow starts with the workers
 	}
@@ -98,10 +130,24 @@ func (a *Activities) RecordAudit(ctx context.Context, records []audit.Record) er
 
 // ReserveActions counts actions in the control workflow and, for automatic ones, checks
 // the kill switch and the caps there: one place for the whole fleet.
+//
+// Under a policy without caps nothing needs counting: the kill switch is read by Query
+// (control.Uncapped) instead of an Update, so investigations do not queue on the
+// singleton (BENCHMARKS.md measured that queue as the fleet's throughput bound).
+// Actions taken while caps are off are not counted toward caps turned on later.
 func (a *Activities) ReserveActions(ctx context.Context, in ReserveInput) (control.ReserveResult, error) {
-	return control.Reserve(ctx, activity.GetClient(ctx), in.InvestigationID+"/reserve/"+in.Step, control.ReserveRequest{
-		InvestigationID: in.InvestigationID, Actions: in.Actions, Auto: in.Auto, Caps: in.Caps,
-	})
+	req := control.ReserveRequest{InvestigationID: in.InvestigationID, Actions: in.Actions, Auto: in.Auto, Caps: in.Caps}
+	if in.Caps == (policy.Caps{}) {
+		if !in.Auto {
+			return control.Uncapped(control.State{}, req), nil
+		}
+		st, err := a.controlState(ctx)
+		if err != nil {
+			return control.ReserveResult{}, err
+		}
+		return control.Uncapped(st, req), nil
+	}
+	return control.Reserve(ctx, activity.GetClient(ctx), in.InvestigationID+"/reserve/"+in.Step, req)
 }
 
 // EnrichThreat reads the threat, its agent and its timeline and returns the compact

@@ -5,10 +5,12 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/policy"
@@ -104,4 +106,49 @@ func stepReason(st workflows.Status, a investigation.Action) string {
 		}
 	}
 	return ""
+}
+
+// Under a policy without caps nothing is counted, so investigations do not queue on
+// the control workflow with an Update each (its history stays short), and the kill
+// switch still reaches new reservations within activities.ControlStateTTL.
+func TestKillSwitchWithoutCapsNeedsNoUpdatePerInvestigation(t *testing.T) {
+	s := newStack(t, stackOptions{}) // built-in auto policy: no caps
+	const laptop, desktop = "1900000000000000002", "1900000000000000003"
+	before, after := "1930000000000000011", "1930000000000000012"
+	require.NoError(t, s.sim.AddThreat(macroThreat(before, laptop)))
+	require.NoError(t, s.sim.AddThreat(macroThreat(after, desktop)))
+	start := func(id string) {
+		_, err := workflows.StartInvestigation(s.ctx, s.c, s.cfg.Temporal.TaskQueue, id, workflows.StartHint{})
+		require.NoError(t, err)
+	}
+	controlEvents := func() int {
+		d, err := s.c.DescribeWorkflow(s.ctx, control.WorkflowID, "")
+		require.NoError(t, err)
+		return d.HistoryLength
+	}
+
+	// Kill and quarantine run alone; isolation (high impact) waits for a human.
+	start(before)
+	waitUntil(t, s.ctx, "the first investigation waits for its isolation", func() bool {
+		st, running := s.stage(before)
+		return running && st == string(workflows.StageAwaitingApproval)
+	})
+	assert.Len(t, s.sim.Counters().Mitigations[before], 2, "kill and quarantine ran alone")
+	idle := controlEvents()
+
+	_, err := control.SetKillSwitch(s.ctx, s.c, control.KillSwitchRequest{On: true, Actor: "ciso@example.com", Reason: "integration test"})
+	require.NoError(t, err)
+	time.Sleep(activities.ControlStateTTL + 100*time.Millisecond)
+	start(after)
+	waitUntil(t, s.ctx, "the second investigation waits", func() bool {
+		st, running := s.stage(after)
+		return running && st == string(workflows.StageAwaitingApproval)
+	})
+	st := s.status(after)
+	assert.Contains(t, st.AwaitingApproval, investigation.ActionKill)
+	assert.Contains(t, stepReason(st, investigation.ActionKill), "kill switch is on")
+	assert.Empty(t, s.sim.Counters().Mitigations[after], "nothing ran alone under the kill switch")
+	// The kill switch is the only Update the control workflow saw after the first
+	// investigation: about 4 events (update accepted, completed, workflow task).
+	assert.LessOrEqual(t, controlEvents()-idle, 6, "no Update per reservation")
 }

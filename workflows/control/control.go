@@ -120,6 +120,29 @@ func Workflow(ctx workflow.Context, st State) error {
 	return workflow.NewContinueAsNewError(ctx, Workflow, st)
 }
 
+func (st *State) killSwitchReason() string {
+	return fmt.Sprintf("the kill switch is on (%s: %s)", st.KillSwitchBy, st.KillSwitchReason)
+}
+
+// Uncapped answers a reservation under a policy without caps, from a state read by
+// Query: with no cap there is nothing to count, so the singleton need not serialise
+// an Update for every investigation of the fleet; only the kill switch applies.
+func Uncapped(st State, r ReserveRequest) ReserveResult {
+	res := ReserveResult{}
+	for _, a := range r.Actions {
+		if r.Auto && st.KillSwitch {
+			res.KillSwitch = true
+			if res.Denied == nil {
+				res.Denied = map[investigation.Action]string{}
+			}
+			res.Denied[a] = st.killSwitchReason()
+			continue
+		}
+		res.Granted = append(res.Granted, a)
+	}
+	return res
+}
+
 // reserve is the caps logic: pure, so it is table-tested without Temporal.
 func (st *State) reserve(now time.Time, r ReserveRequest) ReserveResult {
 	st.prune(now)
@@ -129,7 +152,7 @@ func (st *State) reserve(now time.Time, r ReserveRequest) ReserveResult {
 		if r.Auto {
 			if st.KillSwitch {
 				res.KillSwitch = true
-				res.Denied[a] = fmt.Sprintf("the kill switch is on (%s: %s)", st.KillSwitchBy, st.KillSwitchReason)
+				res.Denied[a] = st.killSwitchReason()
 				continue
 			}
 			if reason := policy.CapReached(r.Caps, u, a, 0); reason != "" {

@@ -103,3 +103,21 @@ func TestKillSwitchUpdateNeedsWhoAndWhyAndSurvivesContinueAsNew(t *testing.T) {
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "continue as new")
 }
+
+func TestUncappedOnlyChecksTheKillSwitch(t *testing.T) {
+	req := ReserveRequest{Actions: []inv.Action{inv.ActionKill, inv.ActionIsolate}, Auto: true}
+	r := Uncapped(State{}, req)
+	assert.Equal(t, []inv.Action{inv.ActionKill, inv.ActionIsolate}, r.Granted)
+	assert.Empty(t, r.Denied)
+	assert.False(t, r.KillSwitch)
+
+	on := State{KillSwitch: true, KillSwitchBy: "ciso@example.com", KillSwitchReason: "bad model deploy"}
+	r = Uncapped(on, req)
+	assert.Empty(t, r.Granted)
+	assert.True(t, r.KillSwitch)
+	assert.Equal(t, "the kill switch is on (ciso@example.com: bad model deploy)", r.Denied[inv.ActionIsolate],
+		"the same reason as a reservation the control workflow refuses")
+
+	approved := Uncapped(on, ReserveRequest{Actions: []inv.Action{inv.ActionIsolate}})
+	assert.Equal(t, []inv.Action{inv.ActionIsolate}, approved.Granted, "the kill switch stops automatic actions, not approved ones")
+}
