@@ -519,3 +519,22 @@ func TestFileIsLineScannable(t *testing.T) {
 	}
 	assert.Equal(t, 1, n)
 }
+
+func TestOpenRefusesTheProcessSecrets(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.jsonl")
+	sink, closeSink, err := audit.Open(path, "", "s1-token-abc", "llm-key-xyz")
+	require.NoError(t, err)
+	ok := rec("ok")
+	require.NoError(t, sink.Write(context.Background(), ok), "an empty secret must not refuse everything")
+	leak := rec("leak")
+	leak.Reason = "llm-key-xyz"
+	require.Error(t, sink.Write(context.Background(), leak))
+	closeSink()
+	b, err := os.ReadFile(path)
+	require.NoError(t, err)
+	assert.Contains(t, string(b), `"id":"inv-42/ok"`)
+	assert.NotContains(t, string(b), "llm-key-xyz")
+
+	_, _, err = audit.Open(filepath.Join(t.TempDir(), "missing", "dir", "audit.jsonl"))
+	require.Error(t, err, "a log that cannot be opened is an error, not a silent stdout")
+}

@@ -200,3 +200,26 @@ func checkSecrets(r Record, deny []string) error {
 	}
 	return nil
 }
+
+// Open opens the audit log at path (append-only, fsynced), or standard output when
+// path is empty, refusing records that carry any of secrets (the process's own
+// credentials). close releases the file.
+func Open(path string, secrets ...string) (sink Sink, close func(), err error) {
+	var deny []string
+	for _, s := range secrets {
+		if s != "" {
+			deny = append(deny, s)
+		}
+	}
+	if path == "" {
+		w := NewWriter(os.Stdout)
+		w.Deny = deny
+		return w, func() {}, nil
+	}
+	f, err := OpenFile(path)
+	if err != nil {
+		return nil, nil, err
+	}
+	f.Deny = deny
+	return f, func() { _ = f.Close() }, nil
+}

@@ -216,6 +216,12 @@ func (c Config) Validate() error {
 	return &Error{Problems: p}
 }
 
+// Secrets are the credentials this configuration holds, for sinks that must refuse
+// to write them (the audit log).
+func (c Config) Secrets() []string {
+	return []string{c.S1Token.Reveal(), c.LLMAPIKey.Reveal(), c.PushSecret.Reveal()}
+}
+
 // LLMConfigured reports whether a model should be asked at all.
 func (c Config) LLMConfigured() bool { return c.LLMModel != "" }
 

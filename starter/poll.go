@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -44,7 +43,7 @@ func poll(ctx context.Context) error {
 	}
 	defer c.Close()
 
-	sink, closeAudit, err := openAudit(cfg)
+	sink, closeAudit, err := audit.Open(cfg.AuditFile, cfg.Secrets()...)
 	if err != nil {
 		return err
 	}
@@ -81,26 +80,4 @@ func poll(ctx context.Context) error {
 	<-ctx.Done()
 	z.Info("Stopping poller.")
 	return nil
-}
-
-// openAudit opens the audit log as the worker does: S1C_AUDIT_FILE (append-only,
-// fsynced) or standard output, refusing records that carry this process's secrets.
-func openAudit(cfg config.Config) (audit.Sink, func(), error) {
-	var deny []string
-	for _, s := range []string{cfg.S1Token.Reveal(), cfg.LLMAPIKey.Reveal(), cfg.PushSecret.Reveal()} {
-		if s != "" {
-			deny = append(deny, s)
-		}
-	}
-	if cfg.AuditFile == "" {
-		w := audit.NewWriter(os.Stdout)
-		w.Deny = deny
-		return w, func() {}, nil
-	}
-	f, err := audit.OpenFile(cfg.AuditFile)
-	if err != nil {
-		return nil, nil, err
-	}
-	f.Deny = deny
-	return f, func() { _ = f.Close() }, nil
 }

@@ -51,7 +51,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	sink, closeAudit, err := openAudit(cfg)
+	sink, closeAudit, err := audit.Open(cfg.AuditFile, cfg.Secrets()...)
 	if err != nil {
 		return err
 	}
@@ -107,28 +107,6 @@ func run() error {
 		w.Stop()
 	}
 	return nil
-}
-
-// openAudit opens the audit log: a file (append-only, fsynced) or standard output. The
-// secrets this process knows are registered so that no record can carry them.
-func openAudit(cfg config.Config) (audit.Sink, func(), error) {
-	var deny []string
-	for _, s := range []string{cfg.S1Token.Reveal(), cfg.LLMAPIKey.Reveal(), cfg.PushSecret.Reveal()} {
-		if s != "" {
-			deny = append(deny, s)
-		}
-	}
-	if cfg.AuditFile == "" {
-		w := audit.NewWriter(os.Stdout)
-		w.Deny = deny
-		return w, func() {}, nil
-	}
-	f, err := audit.OpenFile(cfg.AuditFile)
-	if err != nil {
-		return nil, nil, err
-	}
-	f.Deny = deny
-	return f, func() { _ = f.Close() }, nil
 }
 
 // healthMux answers Kubernetes probes, /healthz while the process lives and
