@@ -111,7 +111,7 @@ func (b *bench) newStack(ctx context.Context, o stackOptions) (_ *stack, err err
 			}
 			s.closes = append(s.closes, w.Stop)
 		}
-		if err := control.Ensure(ctx, s.c, s.cfg.Temporal.TaskQueue); err != nil {
+		if err := control.Ensure(ctx, s.c, s.cfg.Temporal.ControlTaskQueue()); err != nil {
 			return nil, err
 		}
 	}

@@ -72,6 +72,11 @@ type Temporal struct {
 	S1TaskQueue string `envconfig:"S1_TASK_QUEUE" default:"s1copilot-s1" desc:"task queue of the activities that call SentinelOne"`
 }
 
+// ControlTaskQueue is the task queue of the singleton control workflow: its own, so
+// that reading the kill switch or reserving an action never waits behind a backlog of
+// investigation workflow tasks (10,000 investigations arriving at once, say).
+func (t Temporal) ControlTaskQueue() string { return t.TaskQueue + "-control" }
+
 // ClientOptions are the Temporal client options for these settings; every process dials
 // through here, so connection settings (TLS, API keys) live in one place.
 func (t Temporal) ClientOptions(logger log.Logger) client.Options {

@@ -156,7 +156,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		require.NoError(t, w.Start())
 		t.Cleanup(w.Stop)
 	}
-	require.NoError(t, control.Ensure(ctx, srv.Client(), cfg.Temporal.TaskQueue))
+	require.NoError(t, control.Ensure(ctx, srv.Client(), cfg.Temporal.ControlTaskQueue()))
 
 	return &stack{t: t, ctx: ctx, c: srv.Client(), sim: sim, cfg: cfg, audit: auditLog, metrics: prom}
 }

@@ -124,6 +124,7 @@ func TestKillSwitchWithoutCapsNeedsNoUpdatePerInvestigation(t *testing.T) {
 	controlEvents := func() int {
 		d, err := s.c.DescribeWorkflow(s.ctx, control.WorkflowID, "")
 		require.NoError(t, err)
+		require.Equal(t, s.cfg.Temporal.ControlTaskQueue(), d.TaskQueueName, "the singleton has its own task queue")
 		return d.HistoryLength
 	}
 

@@ -90,7 +90,7 @@ func run() error {
 	if cfg.HealthAddr != "" {
 		go serveHealth(ctx, z, cfg.HealthAddr, healthMux(c, prom.HTTP))
 	}
-	if err := control.Ensure(ctx, c, cfg.Temporal.TaskQueue); err != nil {
+	if err := control.Ensure(ctx, c, cfg.Temporal.ControlTaskQueue()); err != nil {
 		return err
 	}
 	for i, w := range workers {

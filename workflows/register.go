@@ -12,17 +12,24 @@ import (
 	"github.com/s1copilot/s1copilot/workflows/control"
 )
 
-// RegisterInvestigation registers the investigation workflow and its activities.
+// RegisterInvestigation registers the investigation workflow and its activities. The
+// control workflow is registered here too, for a control workflow started on the
+// investigation task queue by an earlier version (new ones run on their own queue).
 func RegisterInvestigation(r worker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(InvestigateThreat, workflow.RegisterOptions{Name: InvestigateWorkflow})
-	r.RegisterWorkflowWithOptions(control.Workflow, workflow.RegisterOptions{Name: control.WorkflowName})
+	RegisterControl(r)
 	r.RegisterActivity(acts)
 }
 
+// RegisterControl registers the control workflow (kill switch and caps).
+func RegisterControl(r worker.Registry) {
+	r.RegisterWorkflowWithOptions(control.Workflow, workflow.RegisterOptions{Name: control.WorkflowName})
+}
+
 // NewWorkers builds the investigation workers of one process: one on the investigation
-// task queue (workflows and the model/rules activities) and one on the S1 task queue,
-// whose rate limit the Temporal server enforces across all workers: the fleet-wide
-// SentinelOne budget. onFatal may be nil.
+// task queue (workflows and the model/rules activities), one on the S1 task queue,
+// whose rate limit the Temporal server enforces across all workers (the fleet-wide
+// SentinelOne budget), and one on the control workflow's own queue. onFatal may be nil.
 func NewWorkers(c client.Client, cfg config.Config, acts *activities.Activities, onFatal func(error)) []worker.Worker {
 	inv := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{
 		// The model has rate limits too; a few dozen concurrent calls per process is plenty.
@@ -38,7 +45,12 @@ func NewWorkers(c client.Client, cfg config.Config, acts *activities.Activities,
 		OnFatalError:                       onFatal,
 	})
 	RegisterS1Activities(s1, acts)
-	return []worker.Worker{inv, s1}
+	ctl := worker.New(c, cfg.Temporal.ControlTaskQueue(), worker.Options{
+		WorkerStopTimeout: 20 * time.Second,
+		OnFatalError:      onFatal,
+	})
+	RegisterControl(ctl)
+	return []worker.Worker{inv, s1, ctl}
 }
 
 // RegisterS1Activities registers the activities for the S1 task queue. (All of them:
