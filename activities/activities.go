@@ -99,6 +99,7 @@ func (a *Activities) GetSettings(ctx context.Context) (Settings, error) {
 		return Settings{}, err // retried: the control workflow starts with the workers
 	}
 	s.KillSwitch = s.KillSwitch || st.KillSwitch
+	s.ModelConfigured = a.Model != nil
 	return s, nil
 }
 

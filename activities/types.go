@@ -24,6 +24,9 @@ type Settings struct {
 	// into an approval. (The control workflow's switch is checked again when actions are
 	// reserved, so flipping it reaches running investigations too.)
 	KillSwitch bool `json:"killSwitch,omitempty"`
+	// ModelConfigured: a model analyses threats, so context is worth gathering for it
+	// (without one, gathering would spend the S1 task queue's budget for nothing).
+	ModelConfigured bool `json:"modelConfigured,omitempty"`
 }
 
 // ReserveInput asks the control workflow to count actions (and check the caps for

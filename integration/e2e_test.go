@@ -313,6 +313,7 @@ func TestEndToEndPollerWorkerSimulator(t *testing.T) {
 		notes := strings.Join(s.sim.Notes(id), "\n")
 		assert.Contains(t, notes, "s1copilot triage:")
 		assert.Contains(t, notes, "Analyzer: rules (fallback: no LLM configured")
+		assert.NotContains(t, notes, "Context:", "without a model no context is gathered")
 		assert.NotContains(t, notes, token, "the API token must never reach a note")
 	}
 	for threat, byAction := range counters.Mitigations {

@@ -106,6 +106,9 @@ func TestEndToEndWithAModel(t *testing.T) {
 	assert.Contains(t, notes, "Attack timeline:\n  1. Word opened the macro document [evidence: originator_process] T1566.001")
 	assert.Contains(t, notes, "Why kill: stop the PowerShell payload")
 	assert.Contains(t, notes, "Open question: Did the script from cdn-sync.net run?")
+	assert.Contains(t, notes, "Context: 1 process chains from", "the model was given the storyline's context")
+	assert.Contains(t, notes, "file seen on 1 endpoints")
+	s.replayAndMaybeSave(t, ids["valid"], "model-with-context.json")
 
 	// An answer outside the schema is rejected and the rules engine stands in, saying why.
 	r = s.result(ids["invalid"])

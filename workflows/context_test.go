@@ -11,6 +11,7 @@ import (
 )
 
 func (s *investigateSuite) TestContextReachesTheAnalyzerAndTheNote() {
+	s.settings.ModelConfigured = true
 	ev := laptopEvidence()
 	ev.Facts.Workload = &investigation.Workload{Cluster: "prod-eu", Namespace: "shop", Pod: "web-7d9c"}
 	gathered := investigation.Context{
@@ -44,6 +45,7 @@ func (s *investigateSuite) TestContextReachesTheAnalyzerAndTheNote() {
 }
 
 func (s *investigateSuite) TestAFailingConsoleCostsTheContextNotTheInvestigation() {
+	s.settings.ModelConfigured = true
 	s.env.OnActivity(a.EnrichThreat, mock.Anything, "t1").Return(laptopEvidence(), nil).Once()
 	s.env.OnActivity(a.GatherContext, mock.Anything, mock.Anything).Return(investigation.Context{},
 		temporal.NewApplicationError("gather context: s1: server error", "S1Server", errors.New("503"))).Times(5)
@@ -60,4 +62,19 @@ func (s *investigateSuite) TestAFailingConsoleCostsTheContextNotTheInvestigation
 	s.Require().Len(analysed.Context.Unavailable, 1)
 	s.Contains(analysed.Context.Unavailable[0], "server error")
 	s.Contains(s.noteText("triage"), "Context unavailable: context: gather context: s1: server error")
+}
+
+// Without a model nothing reads the context: gathering it would only spend the S1
+// task queue's budget.
+func (s *investigateSuite) TestNoModelNoContextGathering() {
+	gathered := 0
+	s.env.OnActivity(a.GatherContext, mock.Anything, mock.Anything).Return(func(context.Context, investigation.Evidence) (investigation.Context, error) {
+		gathered++
+		return investigation.Context{}, nil
+	}).Maybe()
+	s.expectEvidence(laptopEvidence(), analysis(investigation.ActionKill))
+	s.verifyAll("success")
+	s.env.ExecuteWorkflow(InvestigateThreat, Input{ThreatID: "t1"})
+	s.Equal(OutcomeMitigated, s.result().Outcome)
+	s.Zero(gathered)
 }

@@ -93,8 +93,9 @@ func (inv *investigator) run(threatID string) (Result, error) {
 		c := consoleOf(ev.Facts, nil).feedback()
 		inv.opinion = &c
 	}
-	// Investigations started before context assembly replay without it.
-	if workflow.GetVersion(ctx, "context-assembly", workflow.DefaultVersion, 1) >= 1 {
+	// Investigations started before context assembly replay without it. Only a model
+	// reads the context; the rules engine does not.
+	if workflow.GetVersion(ctx, "context-assembly", workflow.DefaultVersion, 1) >= 1 && inv.settings.ModelConfigured {
 		ev.Context = inv.gatherContext(ev)
 	}
 
