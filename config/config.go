@@ -26,12 +26,17 @@ type Config struct {
 
 	Temporal Temporal
 
-	LLMBaseURL      string        `envconfig:"LLM_BASE_URL" desc:"OpenAI-compatible base URL (empty: api.openai.com)"`
-	LLMAPIKey       Secret        `envconfig:"LLM_API_KEY" desc:"LLM API key"`
-	LLMModel        string        `envconfig:"LLM_MODEL" desc:"model name; empty = no model, the rules engine analyses alone"`
-	LLMTimeout      time.Duration `envconfig:"LLM_TIMEOUT" default:"60s" desc:"timeout of one model call"`
-	LLMPromptTokens int           `envconfig:"LLM_PROMPT_TOKENS" default:"6000" desc:"budget of one analysis prompt in estimated tokens (3 bytes each, pessimistic); the threat's facts always go in, context is cut to fit; at least 2000 (0 = the default)"`
-	LLMCacheTTL     time.Duration `envconfig:"LLM_CACHE_TTL" default:"1h" desc:"how long a model analysis is reused for threats with the same evidence fingerprint (outbreaks); 0 = off"`
+	LLMBaseURL string        `envconfig:"LLM_BASE_URL" desc:"OpenAI-compatible base URL (empty: api.openai.com)"`
+	LLMAPIKey  Secret        `envconfig:"LLM_API_KEY" desc:"LLM API key"`
+	LLMModel   string        `envconfig:"LLM_MODEL" desc:"model name; empty = no model, the rules engine analyses alone"`
+	LLMTimeout time.Duration `envconfig:"LLM_TIMEOUT" default:"60s" desc:"timeout of one model call"`
+	// WorkflowCacheSize bounds the investigations a worker keeps in memory between
+	// workflow tasks (the SDK's sticky cache; 10,000 by default, about 45 KB each).
+	// Waiting investigations outside it cost nothing until they wake, then a replay
+	// of their short history.
+	WorkflowCacheSize int           `envconfig:"WORKFLOW_CACHE_SIZE" default:"2000" desc:"investigations a worker keeps cached in memory between workflow tasks (SDK sticky cache); the rest are replayed from history when they wake"`
+	LLMPromptTokens   int           `envconfig:"LLM_PROMPT_TOKENS" default:"6000" desc:"budget of one analysis prompt in estimated tokens (3 bytes each, pessimistic); the threat's facts always go in, context is cut to fit; at least 2000 (0 = the default)"`
+	LLMCacheTTL       time.Duration `envconfig:"LLM_CACHE_TTL" default:"1h" desc:"how long a model analysis is reused for threats with the same evidence fingerprint (outbreaks); 0 = off"`
 
 	LLMPseudonymize bool `envconfig:"LLM_PSEUDONYMIZE" default:"false" desc:"true: the model sees host and user names as tokens (HOST-1, USER-1), reversed in the note"`
 
@@ -173,6 +178,9 @@ func (c Config) Validate() error {
 	if c.LLMTimeout <= 0 || c.LLMTimeout > MaxLLMTimeout {
 		// An analysis may ask twice (one correction); both must fit its activity timeout.
 		p = append(p, fmt.Sprintf("%s_LLM_TIMEOUT %s must be positive and at most %s", Prefix, c.LLMTimeout, MaxLLMTimeout))
+	}
+	if c.WorkflowCacheSize < 0 {
+		p = append(p, fmt.Sprintf("%s_WORKFLOW_CACHE_SIZE %d must not be negative (0 = the SDK's default)", Prefix, c.WorkflowCacheSize))
 	}
 	if c.LLMPromptTokens != 0 && c.LLMPromptTokens < MinLLMPromptTokens {
 		p = append(p, fmt.Sprintf("%s_LLM_PROMPT_TOKENS %d must be at least %d (the system prompt and the threat's own facts need that much)", Prefix, c.LLMPromptTokens, MinLLMPromptTokens))

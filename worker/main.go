@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
 	"go.uber.org/zap"
 
 	"github.com/s1copilot/s1copilot/activities"
@@ -83,6 +84,10 @@ func run() error {
 	}
 	defer c.Close()
 
+	if cfg.WorkflowCacheSize > 0 {
+		// Process-wide, and only before any worker starts.
+		worker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
+	}
 	workers := workflows.NewWorkers(c, cfg, acts, func(err error) { z.Error("Worker fatal error.", zap.Error(err)) })
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
