@@ -96,17 +96,20 @@ func (m *chaosMonkey) run(ctx context.Context) {
 		closed := m.closed
 		m.mu.Unlock()
 		added := m.r.addedCount()
-		for len(m.pending) > 0 {
-			e := m.pending[0]
+		// One event per tick, the first one reached: a poller restart (on threats
+		// added) must not wait behind a kill (on investigations finished).
+		for i, e := range m.pending {
 			reached := float64(closed) >= e.at*n
 			if e.onAdded {
 				reached = float64(added) >= e.at*n
 			}
-			if !reached {
+			if reached {
+				m.mu.Lock()
+				m.pending = slices.Delete(slices.Clone(m.pending), i, i+1)
+				m.mu.Unlock()
+				m.fire(ctx, e)
 				break
 			}
-			m.pending = m.pending[1:]
-			m.fire(ctx, e)
 		}
 	}
 }

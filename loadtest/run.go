@@ -31,7 +31,8 @@ type runner struct {
 
 	mu          sync.Mutex
 	added       int
-	decided     map[string]string    // threat ID → decision that landed
+	decided     map[string]string    // threat ID → decision sent while it waited
+	landed      map[string]bool      // threat ID → the workflow accepted the decision
 	lastTry     map[string]time.Time // threat ID → last attempt
 	sent        int
 	viaStarter  int
@@ -40,7 +41,7 @@ type runner struct {
 
 func newRunner(s *stack, plan []Planned, rate float64, timeout time.Duration) *runner {
 	r := &runner{s: s, plan: plan, byID: map[string]Planned{}, rate: rate, timeout: timeout, starterEvery: 10,
-		decided: map[string]string{}, lastTry: map[string]time.Time{}}
+		decided: map[string]string{}, landed: map[string]bool{}, lastTry: map[string]time.Time{}}
 	for _, p := range plan {
 		r.byID[p.Threat.ID] = p
 	}
@@ -108,13 +109,18 @@ func (r *runner) approve(ctx context.Context) {
 				decision = "approve"
 			}
 			r.mu.Lock()
-			_, done := r.decided[id]
+			done := r.landed[id]
 			recent := time.Since(r.lastTry[id]) < 20*time.Second
 			if done || recent {
 				r.mu.Unlock()
 				continue
 			}
 			r.lastTry[id] = time.Now()
+			// Recorded at the first attempt: the investigation waited, and an attempt
+			// whose answer was lost to a kill may still have landed.
+			if _, tried := r.decided[id]; !tried {
+				r.decided[id] = decision
+			}
 			r.sent++
 			viaStarter := r.starterEvery > 0 && r.sent%r.starterEvery == 0
 			r.mu.Unlock()
@@ -156,7 +162,7 @@ func (r *runner) decide(ctx context.Context, id, decision string, viaStarter boo
 		return // retried on a later round while the investigation still waits
 	}
 	r.mu.Lock()
-	r.decided[id] = decision
+	r.landed[id] = true
 	if viaStarter {
 		r.viaStarter++
 	}
