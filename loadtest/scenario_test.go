@@ -1,7 +1,10 @@
 package main
 
 import (
+	"os"
+	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/s1copilot/s1copilot/s1sim/simulator"
@@ -132,5 +135,32 @@ func TestPlanChaosPlacesEveryEventInItsWindow(t *testing.T) {
 	}
 	if !reflect.DeepEqual(planChaos(3, 3), planChaos(3, 3)) {
 		t.Fatal("the same seed gave different chaos")
+	}
+}
+
+func TestCleanRunDirRefusesForeignFiles(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []string{"temporal.db", "temporal.db-journal", "worker-1.log", "audit.jsonl"} {
+		if err := os.WriteFile(filepath.Join(dir, n), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := cleanRunDir(dir); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Fatalf("left %v", left)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "thesis.tex"), []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := cleanRunDir(dir); err == nil || !strings.Contains(err.Error(), "thesis.tex") {
+		t.Fatalf("foreign file: %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "thesis.tex")); err != nil {
+		t.Fatal("the foreign file was removed")
+	}
+	if err := cleanRunDir(filepath.Join(dir, "new")); err != nil {
+		t.Fatalf("a new directory: %v", err)
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -47,8 +48,8 @@ func startStack(ctx context.Context, o stackOptions) (*stack, error) {
 		return nil, err
 	}
 	// A fresh directory per run: the database file must not carry an older run.
-	if err := os.RemoveAll(o.dir); err != nil {
-		return nil, fmt.Errorf("cleaning %s: %w", o.dir, err)
+	if err := cleanRunDir(o.dir); err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(o.dir, 0o755); err != nil {
 		return nil, fmt.Errorf("creating %s: %w", o.dir, err)
@@ -133,4 +134,28 @@ func (s *stack) close() {
 			fmt.Fprintln(os.Stderr, "loadtest: stopping the simulator:", err)
 		}
 	}
+}
+
+// cleanRunDir empties a previous run's directory, and refuses to touch one holding
+// anything a run does not write (a mistyped -dir must not delete someone's files).
+func cleanRunDir(dir string) error {
+	entries, err := os.ReadDir(dir)
+	if os.IsNotExist(err) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("reading %s: %w", dir, err)
+	}
+	for _, e := range entries {
+		n := e.Name()
+		if e.IsDir() || !(strings.HasPrefix(n, "temporal.db") || strings.HasSuffix(n, ".log") || n == "audit.jsonl") {
+			return fmt.Errorf("-dir %s holds %s, which a run does not write: choose an empty or new directory", dir, n)
+		}
+	}
+	for _, e := range entries {
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+			return fmt.Errorf("cleaning %s: %w", dir, err)
+		}
+	}
+	return nil
 }
