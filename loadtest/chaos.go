@@ -69,7 +69,6 @@ type chaosMonkey struct {
 	fired    []string
 	lastKill time.Time
 	pending  []chaosEvent
-	crashed  []string
 }
 
 func newChaosMonkey(r *runner, seed uint64, kills int) *chaosMonkey {
@@ -91,7 +90,6 @@ func (m *chaosMonkey) run(ctx context.Context) {
 			return
 		case <-time.After(500 * time.Millisecond):
 		}
-		m.restartCrashed()
 		m.mu.Lock()
 		closed := m.closed
 		m.mu.Unlock()
@@ -147,21 +145,6 @@ func (m *chaosMonkey) fire(ctx context.Context, e chaosEvent) {
 	m.mu.Lock()
 	m.fired = append(m.fired, line)
 	m.mu.Unlock()
-}
-
-// restartCrashed restarts a process that exited on its own and records it: a worker
-// or poller must survive a dev server restart without help.
-func (m *chaosMonkey) restartCrashed() {
-	for _, name := range m.r.s.procs.Exited() {
-		m.mu.Lock()
-		m.crashed = append(m.crashed, name)
-		m.mu.Unlock()
-		m.r.harnessError("%s exited on its own (see %s); restarted", name, m.r.s.procs.LogPath(name))
-		m.r.s.procs.Stop(name, time.Second)
-		if err := m.r.s.procs.Restart(name); err != nil {
-			m.r.harnessError("restarting %s: %v", name, err)
-		}
-	}
 }
 
 // result reports what fired, the moment of the last kill, and what never fired.

@@ -138,16 +138,17 @@ func chaosCommand(ctx context.Context, args []string) (Report, error) {
 	monkey := newChaosMonkey(r, c.seed, *kills)
 
 	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{}, 3)
+	done := make(chan struct{}, 4)
 	go func() { r.feed(runCtx); done <- struct{}{} }()
 	go func() { r.approve(runCtx); done <- struct{}{} }()
+	go func() { r.watchCrashes(runCtx); done <- struct{}{} }()
 	go func() { monkey.run(runCtx); done <- struct{}{} }()
 	dctx, dcancel := context.WithTimeout(runCtx, c.timeout)
 	drained := r.waitDrained(dctx, monkey.progress)
 	dcancel()
 	drainedAt := time.Now()
 	cancel()
-	for range 3 {
+	for range 4 {
 		<-done
 	}
 	if ctx.Err() != nil {

@@ -325,3 +325,27 @@ func statusName(s enums.WorkflowExecutionStatus) string {
 }
 
 var errNotDrained = errors.New("not every investigation finished before the deadline")
+
+// watchCrashes restarts a child that exited on its own and records it as a failure:
+// workers and the poller must survive kills of their peers and a dev server restart
+// without help, and nothing else may stop them.
+func (r *runner) watchCrashes(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Second):
+		}
+		for _, name := range r.s.procs.Exited() {
+			if name == "temporal" {
+				r.harnessError("the Temporal dev server exited on its own (see %s)", r.s.procs.LogPath(name))
+				continue
+			}
+			r.harnessError("%s exited on its own (see %s); restarted", name, r.s.procs.LogPath(name))
+			r.s.procs.Stop(name, time.Second)
+			if err := r.s.procs.Restart(name); err != nil {
+				r.harnessError("restarting %s: %v", name, err)
+			}
+		}
+	}
+}

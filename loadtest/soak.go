@@ -89,14 +89,15 @@ func soakCommand(ctx context.Context, args []string) (Report, error) {
 	defer s.close()
 	r := newRunner(s, plan, c.rate, c.timeout)
 	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{}, 2)
+	done := make(chan struct{}, 3)
 	go func() { r.feed(runCtx); done <- struct{}{} }()
 	go func() { r.approve(runCtx); done <- struct{}{} }()
+	go func() { r.watchCrashes(runCtx); done <- struct{}{} }()
 	dctx, dcancel := context.WithTimeout(runCtx, c.timeout)
 	r.waitDrained(dctx, nil)
 	dcancel()
 	cancel()
-	for range 2 {
+	for range 3 {
 		<-done
 	}
 	if ctx.Err() != nil {
