@@ -45,6 +45,15 @@ bench-rss: build temporal-cli
 	BENCH_COMMAND='make bench-rss WAITING=$(WAITING)' \
 		go run ./benchmark -temporal $(TEMPORAL) -n 0 -outbreak 0 -rss-waiting $(WAITING) -worker-bin bin/worker $(BENCH_ARGS)
 
+## chaos: 500 threats while workers are killed (-9), the poller and the dev server restarted; fails if anything is lost, stuck or done twice (CHAOS_FLAGS="-threats 100")
+.PHONY: chaos soak
+chaos: build temporal-cli
+	go run ./loadtest chaos -temporal $(TEMPORAL) $(CHAOS_FLAGS)
+
+## soak: investigations against a faulty SentinelOne (5xx, 429, latency, bad JSON) and a faulty model; fails on an incomplete run, a rate-limit violation, an unsaid fallback or a leaked secret
+soak: build temporal-cli
+	go run ./loadtest soak -temporal $(TEMPORAL) $(SOAK_FLAGS)
+
 build:
 	@mkdir -p bin
 	go build -o bin/ ./worker ./starter ./s1sim ./demo

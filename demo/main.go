@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"syscall"
 	"time"
+
+	"github.com/s1copilot/s1copilot/devstack"
 )
 
 type options struct {
@@ -57,38 +59,38 @@ func run(ctx context.Context, o options) error {
 	if err != nil {
 		return err
 	}
-	temporalPath, err := findTemporal(o.temporal)
+	temporalPath, err := devstack.FindTemporal(o.temporal)
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(o.logs, 0o755); err != nil {
 		return fmt.Errorf("creating log directory: %w", err)
 	}
-	procs := &supervisor{logDir: o.logs}
-	defer procs.stopAll()
+	procs := &devstack.Supervisor{LogDir: o.logs}
+	defer procs.StopAll()
 
 	env := demoEnv(o)
 	fmt.Printf("Starting the Temporal dev server (%s)…\n", temporalPath)
-	if err := procs.start("temporal", temporalPath, devServerArgs(o), nil); err != nil {
+	if err := procs.Start(devstack.Proc{Name: "temporal", Path: temporalPath, Args: devstack.DevServerArgs(o.port, o.uiPort, "")}); err != nil {
 		return err
 	}
-	c, err := waitForTemporal(ctx, fmt.Sprintf("127.0.0.1:%d", o.port))
+	c, err := devstack.WaitForTemporal(ctx, fmt.Sprintf("127.0.0.1:%d", o.port), 60*time.Second)
 	if err != nil {
 		return fmt.Errorf("%w (log: %s)", err, filepath.Join(o.logs, "temporal.log"))
 	}
 	defer c.Close()
 
 	fmt.Println("Starting the SentinelOne simulator, the worker and the poller…")
-	if err := procs.start("s1sim", filepath.Join(o.bin, "s1sim"), []string{"-addr", fmt.Sprintf("127.0.0.1:%d", o.simPort), "-scenario", o.scenario, "-token", demoToken, "-mitigation-delay", "3s"}, nil); err != nil {
+	if err := procs.Start(devstack.Proc{Name: "s1sim", Path: filepath.Join(o.bin, "s1sim"), Args: []string{"-addr", fmt.Sprintf("127.0.0.1:%d", o.simPort), "-scenario", o.scenario, "-token", demoToken, "-mitigation-delay", "3s"}}); err != nil {
 		return err
 	}
-	if err := waitForHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/sim/health", o.simPort)); err != nil {
+	if err := devstack.WaitForHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/sim/health", o.simPort), 30*time.Second); err != nil {
 		return fmt.Errorf("simulator: %w (log: %s)", err, filepath.Join(o.logs, "s1sim.log"))
 	}
-	if err := procs.start("worker", filepath.Join(o.bin, "worker"), nil, env); err != nil {
+	if err := procs.Start(devstack.Proc{Name: "worker", Path: filepath.Join(o.bin, "worker"), Env: env}); err != nil {
 		return err
 	}
-	if err := procs.start("poller", filepath.Join(o.bin, "starter"), []string{"poll"}, env); err != nil {
+	if err := procs.Start(devstack.Proc{Name: "poller", Path: filepath.Join(o.bin, "starter"), Args: []string{"poll"}, Env: env}); err != nil {
 		return err
 	}
 

@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/s1copilot/s1copilot/devstack"
 	"github.com/s1copilot/s1copilot/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/workflows"
 )
@@ -72,7 +73,7 @@ type watcher struct {
 	env    []string
 	check  bool
 	simURL string
-	procs  *supervisor
+	procs  *devstack.Supervisor
 
 	start    time.Time
 	last     map[string]string

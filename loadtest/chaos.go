@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+)
+
+// chaosAction is one disruption.
+type chaosAction string
+
+const (
+	killWorker      chaosAction = "kill -9 a worker"
+	restartPoller   chaosAction = "restart the poller"
+	restartTemporal chaosAction = "restart the Temporal dev server"
+)
+
+// chaosEvent fires when the run has progressed far enough: a fraction of the threats
+// added (onAdded) or of the investigations finished.
+type chaosEvent struct {
+	action  chaosAction
+	at      float64
+	onAdded bool
+}
+
+func (e chaosEvent) String() string {
+	of := "finished"
+	if e.onAdded {
+		of = "added"
+	}
+	return fmt.Sprintf("%s at %.0f%% %s", e.action, 100*e.at, of)
+}
+
+// planChaos picks the moments, reproducibly from seed: kills while investigations run
+// (10–85 % finished), the poller restart while threats still arrive (20–70 % added),
+// the dev server restart mid-run (25–60 % finished).
+func planChaos(seed uint64, kills int) []chaosEvent {
+	rng := rand.New(rand.NewPCG(seed, 0x6368_616f_73))
+	var ev []chaosEvent
+	for range kills {
+		ev = append(ev, chaosEvent{action: killWorker, at: 0.10 + 0.75*rng.Float64()})
+	}
+	ev = append(ev, chaosEvent{action: restartPoller, at: 0.20 + 0.50*rng.Float64(), onAdded: true},
+		chaosEvent{action: restartTemporal, at: 0.25 + 0.35*rng.Float64()})
+	slices.SortStableFunc(ev, func(a, b chaosEvent) int {
+		switch {
+		case a.at < b.at:
+			return -1
+		case a.at > b.at:
+			return 1
+		}
+		return 0
+	})
+	return ev
+}
+
+// chaosMonkey carries out the planned events as the run reaches them.
+type chaosMonkey struct {
+	r      *runner
+	rng    *rand.Rand
+	events []chaosEvent
+
+	mu       sync.Mutex
+	closed   int
+	fired    []string
+	lastKill time.Time
+	pending  []chaosEvent
+}
+
+func newChaosMonkey(r *runner, seed uint64, kills int) *chaosMonkey {
+	ev := planChaos(seed, kills)
+	return &chaosMonkey{r: r, rng: rand.New(rand.NewPCG(seed, 0x6b69_6c6c)), events: ev, pending: ev}
+}
+
+func (m *chaosMonkey) progress(closed int) {
+	m.mu.Lock()
+	m.closed = closed
+	m.mu.Unlock()
+}
+
+func (m *chaosMonkey) run(ctx context.Context) {
+	n := float64(len(m.r.plan))
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(500 * time.Millisecond):
+		}
+		m.mu.Lock()
+		closed := m.closed
+		m.mu.Unlock()
+		added := m.r.addedCount()
+		// One event per tick, the first one reached: a poller restart (on threats
+		// added) must not wait behind a kill (on investigations finished).
+		for i, e := range m.pending {
+			reached := float64(closed) >= e.at*n
+			if e.onAdded {
+				reached = float64(added) >= e.at*n
+			}
+			if reached {
+				m.mu.Lock()
+				m.pending = slices.Delete(slices.Clone(m.pending), i, i+1)
+				m.mu.Unlock()
+				m.fire(ctx, e)
+				break
+			}
+		}
+	}
+}
+
+func (m *chaosMonkey) fire(ctx context.Context, e chaosEvent) {
+	s := m.r.s
+	start := time.Now()
+	var what string
+	var err error
+	switch e.action {
+	case killWorker:
+		w := s.workers[m.rng.IntN(len(s.workers))]
+		down := time.Duration(500+m.rng.IntN(4500)) * time.Millisecond
+		if err = s.procs.Kill(w); err == nil {
+			m.mu.Lock()
+			m.lastKill = time.Now()
+			m.mu.Unlock()
+			time.Sleep(down)
+			err = s.procs.Restart(w)
+		}
+		what = fmt.Sprintf("kill -9 %s (down %.1fs)", w, down.Seconds())
+	case restartPoller:
+		s.procs.Stop("poller", 10*time.Second)
+		err = s.procs.Restart("poller")
+		what = "poller restarted"
+	case restartTemporal:
+		err = s.restartTemporal(ctx)
+		what = fmt.Sprintf("dev server restarted (%.1fs)", time.Since(start).Seconds())
+	}
+	line := fmt.Sprintf("%s at %s", what, strings.TrimPrefix(e.String(), string(e.action)+" at "))
+	fmt.Printf("  %s: chaos: %s\n", time.Now().Format("15:04:05"), line)
+	if err != nil {
+		m.r.harnessError("%s: %v", e.action, err)
+	}
+	m.mu.Lock()
+	m.fired = append(m.fired, line)
+	m.mu.Unlock()
+}
+
+// result reports what fired, the moment of the last kill, and what never fired.
+func (m *chaosMonkey) result() (fired []string, lastKill time.Time, missed []string) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for _, e := range m.pending {
+		missed = append(missed, e.String())
+	}
+	return append([]string(nil), m.fired...), m.lastKill, missed
+}
