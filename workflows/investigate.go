@@ -340,6 +340,7 @@ func (inv *investigator) act(f investigation.ThreatFacts, actions []investigatio
 	inv.setStage(StageMitigating)
 	type pendingVerify struct {
 		idx int
+		in  activities.VerifyInput
 		fut workflow.Future
 	}
 	var verifies []pendingVerify
@@ -356,7 +357,7 @@ func (inv *investigator) act(f investigation.ThreatFacts, actions []investigatio
 		}
 		inv.status.Actions = append(inv.status.Actions, r)
 		if r.State == "" {
-			verifies = append(verifies, pendingVerify{idx: len(inv.status.Actions) - 1, fut: workflow.ExecuteActivity(inv.verifyOptions(act), a.VerifyMitigation, in)})
+			verifies = append(verifies, pendingVerify{idx: len(inv.status.Actions) - 1, in: in, fut: workflow.ExecuteActivity(inv.verifyOptions(act), a.VerifyMitigation, in)})
 		}
 	}
 	if len(verifies) == 0 {
@@ -367,6 +368,14 @@ func (inv *investigator) act(f investigation.ThreatFacts, actions []investigatio
 		var vr activities.VerifyResult
 		err := v.fut.Get(ctx, &vr)
 		r := &inv.status.Actions[v.idx]
+		if neverSettled(err) && workflow.GetVersion(ctx, "verify-last-look", workflow.DefaultVersion, 1) >= 1 {
+			// The deadline can pass while an attempt is held by a worker that died: one
+			// last read tells "not settled" from "not checked in time".
+			if look, ok := inv.lastLook(v.in); ok {
+				vr, err = look, nil
+				vr.Detail = strings.TrimSpace(vr.Detail + " (verified after the deadline)")
+			}
+		}
 		switch {
 		case neverSettled(err):
 			r.State = ActionTimedOut
@@ -381,6 +390,24 @@ func (inv *investigator) act(f investigation.ThreatFacts, actions []investigatio
 		}
 	}
 	inv.updateDetails()
+}
+
+// lastLook reads an action's state once more after its verification deadline; ok is
+// false when it is still not settled or cannot be read.
+func (inv *investigator) lastLook(in activities.VerifyInput) (activities.VerifyResult, bool) {
+	ctx := workflow.WithActivityOptions(inv.ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    15 * time.Second,
+		ScheduleToCloseTimeout: time.Minute,
+		// One read, and one more if a worker dies holding it; "not settled" is final.
+		RetryPolicy: &temporal.RetryPolicy{MaximumAttempts: 2, NonRetryableErrorTypes: []string{activities.ErrTypeNotSettled}},
+		TaskQueue:   inv.settings.S1TaskQueue,
+		Summary:     "last look: " + string(in.Action),
+	})
+	var vr activities.VerifyResult
+	if err := workflow.ExecuteActivity(ctx, a.VerifyMitigation, in).Get(inv.ctx, &vr); err != nil {
+		return vr, false
+	}
+	return vr, true
 }
 
 // actUnlessClosed acts, unless an analyst closed the threat in the console meanwhile:
@@ -537,7 +564,9 @@ func (inv *investigator) s1(summary string) workflow.Context {
 // read, not recorded in history, until the action settles or the budget runs out.
 func (inv *investigator) verifyOptions(act investigation.Action) workflow.Context {
 	return workflow.WithActivityOptions(inv.ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    30 * time.Second,
+		// One status read: an attempt held by a worker that died should cost little of
+		// the deadline (a last look follows the deadline anyway).
+		StartToCloseTimeout:    15 * time.Second,
 		ScheduleToCloseTimeout: inv.settings.MitigationTimeout,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:    inv.settings.MitigationPoll,
