@@ -19,19 +19,16 @@ import (
 	"os"
 	"os/exec"
 	"os/signal"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"go.temporal.io/sdk/client"
 	tlog "go.temporal.io/sdk/log"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
-	"github.com/s1copilot/s1copilot/workflows"
+	"github.com/s1copilot/s1copilot/devstack"
 )
 
 type options struct {
@@ -129,7 +126,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	cli, err := findTemporal(opts.temporalPath)
+	cli, err := devstack.FindTemporal(opts.temporalPath)
 	if err != nil {
 		return err
 	}
@@ -139,26 +136,15 @@ func run(args []string) error {
 	b := &bench{opts: opts, log: os.Stderr,
 		tlog: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))}
 	b.logf("starting the Temporal dev server (%s)", cli)
-	var sa []temporal.SearchAttributeUpdate
-	for _, k := range workflows.SearchAttributeKeys() {
-		sa = append(sa, k.ValueSet(""))
-	}
-	extra := []string{"--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true"}
 	// One namespace per run keeps workflow IDs, the poller Schedule and the control
 	// workflow of each run apart on the one server.
-	for _, ns := range []string{"bench-floor", "bench-outbreak", "bench-rss"} {
-		extra = append(extra, "--namespace", ns)
-	}
+	namespaces := []string{"bench-floor", "bench-outbreak", "bench-rss"}
 	for _, d := range opts.modelDelays {
-		extra = append(extra, "--namespace", autoNamespace(d))
+		namespaces = append(namespaces, autoNamespace(d))
 	}
-	b.srv, err = testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath:     cli,
-		ClientOptions:    &client.Options{Namespace: "default", Logger: b.tlog},
-		SearchAttributes: temporal.NewSearchAttributes(sa...),
-		LogLevel:         "error",
-		ExtraArgs:        extra,
-	})
+	so := devstack.DevServerOptions(cli, namespaces...)
+	so.ClientOptions.Logger = b.tlog
+	b.srv, err = testsuite.StartDevServer(ctx, so)
 	if err != nil {
 		return fmt.Errorf("starting the dev server: %w", err)
 	}
@@ -223,23 +209,6 @@ func run(args []string) error {
 
 func autoNamespace(d time.Duration) string {
 	return fmt.Sprintf("bench-auto-%dms", d.Milliseconds())
-}
-
-func findTemporal(flagPath string) (string, error) {
-	cands := []string{flagPath, os.Getenv("TEMPORAL_CLI_PATH")}
-	if p, err := exec.LookPath("temporal"); err == nil {
-		cands = append(cands, p)
-	}
-	cands = append(cands, filepath.Join(os.Getenv("HOME"), "go", "bin", "temporal"))
-	for _, p := range cands {
-		if p == "" {
-			continue
-		}
-		if _, err := os.Stat(p); err == nil {
-			return p, nil
-		}
-	}
-	return "", errors.New("temporal CLI not found: run `make temporal-cli`, or pass -temporal PATH")
 }
 
 // machineFacts describes where the figures come from.

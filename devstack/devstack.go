@@ -16,9 +16,12 @@ import (
 	"strings"
 	"sync"
 	"syscall"
+	"testing"
 	"time"
 
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
 
 	"github.com/s1copilot/s1copilot/workflows"
 )
@@ -276,3 +279,44 @@ func (QuietLogger) Debug(string, ...any) {}
 func (QuietLogger) Info(string, ...any)  {}
 func (QuietLogger) Warn(string, ...any)  {}
 func (QuietLogger) Error(string, ...any) {}
+
+// TemporalForTest returns the temporal CLI for a test that needs a dev server. Without
+// one the test is skipped (and always with -short), unless S1C_REQUIRE_INTEGRATION is
+// set, as `make test` and CI do: then it fails, so a missing CLI cannot pass silently.
+func TemporalForTest(t testing.TB) string {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("needs a Temporal dev server: skipped with -short")
+	}
+	p, err := FindTemporal("")
+	if err == nil {
+		return p
+	}
+	if os.Getenv("S1C_REQUIRE_INTEGRATION") != "" {
+		t.Fatalf("%v (or set TEMPORAL_CLI_PATH)", err)
+	}
+	t.Skipf("%v; set S1C_REQUIRE_INTEGRATION=1 to fail instead", err)
+	return ""
+}
+
+// DevServerOptions are the testsuite options of a dev server for this product, for
+// tests and benchmarks that start one with testsuite.StartDevServer: the CLI at cli,
+// the search attributes registered and visible at once, errors only in its log, and
+// extra namespaces beside "default". Callers add client options.
+func DevServerOptions(cli string, namespaces ...string) testsuite.DevServerOptions {
+	var sa []temporal.SearchAttributeUpdate
+	for _, k := range workflows.SearchAttributeKeys() {
+		sa = append(sa, k.ValueSet(""))
+	}
+	extra := []string{"--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true"}
+	for _, ns := range namespaces {
+		extra = append(extra, "--namespace", ns)
+	}
+	return testsuite.DevServerOptions{
+		ExistingPath:     cli,
+		ClientOptions:    &client.Options{Namespace: "default"},
+		SearchAttributes: temporal.NewSearchAttributes(sa...),
+		LogLevel:         "error",
+		ExtraArgs:        extra,
+	}
+}

@@ -8,9 +8,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -21,13 +18,13 @@ import (
 	"go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/devstack"
 	"github.com/s1copilot/s1copilot/metrics"
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/s1client"
@@ -40,46 +37,12 @@ import (
 
 const token = "integration-token"
 
-// temporalCLI finds the temporal CLI; without it the test is skipped, unless
-// S1C_REQUIRE_INTEGRATION is set (make test, CI), where a skip would hide a gap.
-func temporalCLI(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("integration test: skipped with -short")
-	}
-	for _, p := range []string{os.Getenv("TEMPORAL_CLI_PATH"), lookPath("temporal"), filepath.Join(os.Getenv("HOME"), "go", "bin", "temporal")} {
-		if p != "" {
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-		}
-	}
-	if os.Getenv("S1C_REQUIRE_INTEGRATION") != "" {
-		t.Fatal("temporal CLI not found: run `make temporal-cli` or set TEMPORAL_CLI_PATH")
-	}
-	t.Skip("temporal CLI not found (make temporal-cli); set S1C_REQUIRE_INTEGRATION=1 to fail instead")
-	return ""
-}
-
-func lookPath(name string) string {
-	p, _ := exec.LookPath(name)
-	return p
-}
-
 // startDevServer starts a dev server whose client reports its metrics to mh (nil: none).
 func startDevServer(t *testing.T, ctx context.Context, mh client.MetricsHandler) *testsuite.DevServer {
 	t.Helper()
-	var sa []temporal.SearchAttributeUpdate
-	for _, k := range workflows.SearchAttributeKeys() {
-		sa = append(sa, k.ValueSet(""))
-	}
-	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath:     temporalCLI(t),
-		ClientOptions:    &client.Options{Namespace: "default", MetricsHandler: mh},
-		SearchAttributes: temporal.NewSearchAttributes(sa...),
-		LogLevel:         "error",
-		ExtraArgs:        []string{"--dynamic-config-value", "system.forceSearchAttributesCacheRefreshOnRead=true"},
-	})
+	so := devstack.DevServerOptions(devstack.TemporalForTest(t))
+	so.ClientOptions.MetricsHandler = mh
+	srv, err := testsuite.StartDevServer(ctx, so)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop() })
 	return srv

@@ -5,9 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"regexp"
 	"testing"
 	"time"
@@ -20,6 +17,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/s1copilot/s1copilot/activities"
+	"github.com/s1copilot/s1copilot/devstack"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/metrics"
@@ -106,9 +104,7 @@ func TestMetricsEndpointServesApplicationMetrics(t *testing.T) {
 func TestMetricsEndpointServesSDKAndApplicationMetrics(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	srv, err := testsuite.StartDevServer(ctx, testsuite.DevServerOptions{
-		ExistingPath: temporalCLI(t), ClientOptions: &client.Options{Namespace: "default"}, LogLevel: "error",
-	})
+	srv, err := testsuite.StartDevServer(ctx, devstack.DevServerOptions(devstack.TemporalForTest(t)))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop() })
 
@@ -131,26 +127,4 @@ func TestMetricsEndpointServesSDKAndApplicationMetrics(t *testing.T) {
 	sdkMetric := regexp.MustCompile(`(?m)^temporal_activity_execution_latency_seconds_count\{[^}]*activity_type="AnalyzeThreat"[^}]*namespace="default"[^}]*\} 1$`)
 	workflowDone := regexp.MustCompile(`(?m)^temporal_workflow_completed_total\{[^}]*workflow_type="analyzeOnce"[^}]*\} 1$`)
 	scrapeUntil(t, healthMux(c, prom.HTTP), sdkMetric, workflowDone, fallbackMetric, flagsMetric)
-}
-
-// temporalCLI finds the temporal CLI like the integration tests: without it the
-// test is skipped, unless S1C_REQUIRE_INTEGRATION is set.
-func temporalCLI(t *testing.T) string {
-	t.Helper()
-	if testing.Short() {
-		t.Skip("needs a Temporal dev server: skipped with -short")
-	}
-	lp, _ := exec.LookPath("temporal")
-	for _, p := range []string{os.Getenv("TEMPORAL_CLI_PATH"), lp, filepath.Join(os.Getenv("HOME"), "go", "bin", "temporal")} {
-		if p != "" {
-			if _, err := os.Stat(p); err == nil {
-				return p
-			}
-		}
-	}
-	if os.Getenv("S1C_REQUIRE_INTEGRATION") != "" {
-		t.Fatal("temporal CLI not found: run `make temporal-cli` or set TEMPORAL_CLI_PATH")
-	}
-	t.Skip("temporal CLI not found (make temporal-cli); set S1C_REQUIRE_INTEGRATION=1 to fail instead")
-	return ""
 }
