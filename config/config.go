@@ -31,10 +31,10 @@ type Config struct {
 	LLMModel   string        `envconfig:"LLM_MODEL" desc:"model name; empty = no model, the rules engine analyses alone"`
 	LLMTimeout time.Duration `envconfig:"LLM_TIMEOUT" default:"60s" desc:"timeout of one model call"`
 	// WorkflowCacheSize bounds the investigations a worker keeps in memory between
-	// workflow tasks (the SDK's sticky cache; 10,000 by default, about 45 KB each).
+	// workflow tasks (the SDK's sticky cache; 10,000 by default, about 100 KB each here).
 	// Waiting investigations outside it cost nothing until they wake, then a replay
 	// of their short history.
-	WorkflowCacheSize int           `envconfig:"WORKFLOW_CACHE_SIZE" default:"2000" desc:"investigations a worker keeps cached in memory between workflow tasks (SDK sticky cache); the rest are replayed from history when they wake"`
+	WorkflowCacheSize int           `envconfig:"WORKFLOW_CACHE_SIZE" default:"1000" desc:"investigations a worker keeps cached in memory between workflow tasks (SDK sticky cache); the rest are replayed from history when they wake"`
 	LLMPromptTokens   int           `envconfig:"LLM_PROMPT_TOKENS" default:"6000" desc:"budget of one analysis prompt in estimated tokens (3 bytes each, pessimistic); the threat's facts always go in, context is cut to fit; at least 2000 (0 = the default)"`
 	LLMCacheTTL       time.Duration `envconfig:"LLM_CACHE_TTL" default:"1h" desc:"how long a model analysis is reused for threats with the same evidence fingerprint (outbreaks); 0 = off"`
 
