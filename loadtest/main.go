@@ -105,11 +105,7 @@ func chaosCommand(ctx context.Context, args []string) (Report, error) {
 	if err := fs.Parse(args); err != nil {
 		return Report{}, err
 	}
-	mix, err := parseMix(c.mix)
-	if err != nil {
-		return Report{}, err
-	}
-	plan, err := Plan(c.threats, mix, c.seed)
+	plan, err := c.plan()
 	if err != nil {
 		return Report{}, err
 	}
@@ -172,4 +168,13 @@ func chaosCommand(ctx context.Context, args []string) (Report, error) {
 	rep.Print(os.Stdout, fmt.Sprintf("Chaos: %d threats, seed %d (%s)", c.threats, c.seed, machine()))
 	fmt.Printf("\nlogs and database: %s\n", c.dir)
 	return rep, nil
+}
+
+// plan is the seeded threat plan of the flags' size and mix.
+func (c common) plan() ([]Planned, error) {
+	mix, err := parseMix(c.mix)
+	if err != nil {
+		return nil, err
+	}
+	return Plan(c.threats, mix, c.seed)
 }

@@ -48,11 +48,7 @@ func soakCommand(ctx context.Context, args []string) (Report, error) {
 	if err != nil {
 		return Report{}, err
 	}
-	mix, err := parseMix(c.mix)
-	if err != nil {
-		return Report{}, err
-	}
-	plan, err := Plan(c.threats, mix, c.seed)
+	plan, err := c.plan()
 	if err != nil {
 		return Report{}, err
 	}
