@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/activity"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/s1copilot/s1copilot/s1client"
 )
@@ -99,6 +100,32 @@ func (p *Poller) ListAndStartThreats(ctx context.Context, in PollInput) (PollRes
 	}
 
 	created := scoped(s1client.ListThreatsParams{CreatedAtGte: in.State.Created.Since.Add(-in.Overlap), SortBy: "createdAt"})
+	// New threats are started in batches, concurrently within a batch: a burst of 200
+	// detections would otherwise wait on 200 sequential start calls.
+	var batch []s1client.Threat
+	flush := func() error {
+		started, err := p.startAll(ctx, batch)
+		if err != nil {
+			return err
+		}
+		for i, t := range batch {
+			id := string(t.ID)
+			res.State.Created.Seen[id] = t.ThreatInfo.CreatedAt.Time
+			if started[i] {
+				// The new investigation reads the threat itself, so the updated stream need
+				// not report this version again. (Not so for an existing investigation: this
+				// version may carry a console change it has not been told about.)
+				res.State.Updated.markSeen(id, t.ThreatInfo.UpdatedAt.Time)
+				res.Started++
+			} else {
+				res.AlreadyStarted++
+				activity.GetLogger(ctx).Info("Threat already has an investigation.", "ThreatID", id)
+			}
+		}
+		batch = batch[:0]
+		activity.RecordHeartbeat(ctx, res.Listed)
+		return nil
+	}
 	err := p.S1.EachThreat(ctx, created, func(t s1client.Threat) error {
 		res.Listed++
 		id, at := string(t.ID), t.ThreatInfo.CreatedAt.Time
@@ -106,24 +133,15 @@ func (p *Poller) ListAndStartThreats(ctx context.Context, in PollInput) (PollRes
 		if _, ok := res.State.Created.Seen[id]; ok {
 			return nil
 		}
-		started, err := p.Investigations.Start(ctx, t)
-		if err != nil {
-			return err
+		batch = append(batch, t)
+		if len(batch) == startBatch {
+			return flush()
 		}
-		res.State.Created.Seen[id] = at
-		if started {
-			// The new investigation reads the threat itself, so the updated stream need not
-			// report this version again. (Not so for an existing investigation: this version
-			// may carry a console change it has not been told about.)
-			res.State.Updated.markSeen(id, t.ThreatInfo.UpdatedAt.Time)
-			res.Started++
-		} else {
-			res.AlreadyStarted++
-			activity.GetLogger(ctx).Info("Threat already has an investigation.", "ThreatID", id)
-		}
-		activity.RecordHeartbeat(ctx, res.Listed)
 		return nil
 	})
+	if err == nil && len(batch) > 0 {
+		err = flush()
+	}
 	if err != nil {
 		return PollResult{}, s1Err("list new threats", err)
 	}
@@ -154,6 +172,25 @@ func (p *Poller) ListAndStartThreats(ctx context.Context, in PollInput) (PollRes
 			"AlreadyStarted", res.AlreadyStarted, "Notified", res.Notified, "Closed", res.Closed)
 	}
 	return res, nil
+}
+
+// startBatch bounds the threats started concurrently by one poll.
+const startBatch = 16
+
+// startAll starts the investigations of threats concurrently; started[i] reports
+// whether threats[i]'s is new. Any error fails the whole batch: starts are idempotent,
+// so the next poll simply tries them again.
+func (p *Poller) startAll(ctx context.Context, threats []s1client.Threat) ([]bool, error) {
+	started := make([]bool, len(threats))
+	g, gctx := errgroup.WithContext(ctx)
+	for i, t := range threats {
+		g.Go(func() error {
+			ok, err := p.Investigations.Start(gctx, t)
+			started[i] = ok
+			return err
+		})
+	}
+	return started, g.Wait()
 }
 
 // routeChange delivers a changed threat: to its running investigation, else to a new one

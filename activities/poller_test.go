@@ -9,6 +9,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -30,6 +31,10 @@ var demoThreats = []string{threatRansomFS, threatMacro, threatAdware, threatMine
 // starter is a fake activities.Investigations that behaves like workflows whose ID
 // derives from the threat ID: a second start of the same threat reports started=false.
 type starter struct {
+	// gate, when set, holds every Start until it is closed, to observe concurrency.
+	gate     chan struct{}
+	inFlight atomic.Int32
+	maxIn    atomic.Int32
 	mu       sync.Mutex
 	calls    []string        // every Start call, in order
 	notified []string        // every Notify call that reached a running investigation
@@ -52,6 +57,13 @@ func (s *starter) Notify(ctx context.Context, t s1client.Threat) (bool, error) {
 var errStart = errors.New("temporal frontend unavailable")
 
 func (s *starter) Start(ctx context.Context, t s1client.Threat) (bool, error) {
+	if s.gate != nil {
+		n := s.inFlight.Add(1)
+		for m := s.maxIn.Load(); n > m && !s.maxIn.CompareAndSwap(m, n); m = s.maxIn.Load() {
+		}
+		<-s.gate
+		defer s.inFlight.Add(-1)
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	id := string(t.ID)
@@ -100,7 +112,7 @@ func TestPollerStartsEachThreatOnce(t *testing.T) {
 	assert.Equal(t, 5, res.Started)
 	assert.Zero(t, res.AlreadyStarted)
 	assert.Empty(t, st.notified, "a new threat is not also reported as changed")
-	assert.Equal(t, demoThreats, st.takeCalls(), "each demo threat started once, oldest first")
+	assert.ElementsMatch(t, demoThreats, st.takeCalls(), "each demo threat started once (concurrently within a batch)")
 	newest := now.Add(-2 * time.Minute) // the no-VSS ransomware, createdAgo 2m
 	assert.True(t, res.State.Created.Since.Equal(newest), "Since = newest createdAt: got %v, want %v", res.State.Created.Since, newest)
 	assert.Len(t, res.State.Created.Seen, 5, "all five are inside the overlap window")
@@ -163,6 +175,26 @@ func TestPollerCountsAlreadyStarted(t *testing.T) {
 	assert.Len(t, res.State.Created.Seen, 5, "already-started threats are seen too")
 }
 
+// A burst of detections is started concurrently, not one start call after another.
+func TestPollerStartsABurstConcurrently(t *testing.T) {
+	f := newFixture(t)
+	st := &starter{gate: make(chan struct{})}
+	p, env := newPollerEnv(f, st, 0)
+	go func() {
+		// Open the gate once the five demo threats are all in flight (or give up).
+		deadline := time.Now().Add(5 * time.Second)
+		for st.inFlight.Load() < 5 && time.Now().Before(deadline) {
+			time.Sleep(time.Millisecond)
+		}
+		close(st.gate)
+	}()
+	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats,
+		activities.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
+	require.NoError(t, err)
+	assert.Equal(t, 5, res.Started)
+	assert.Equal(t, int32(5), st.maxIn.Load(), "all five starts were in flight at once")
+}
+
 // A failed start fails the poll without a result, so the Schedule keeps the old cursor
 // and the next poll tries the threat again; the threats started before the failure
 // are then found already started rather than lost or doubled.
@@ -178,15 +210,19 @@ func TestPollerStartErrorFailsThePoll(t *testing.T) {
 	appErr := appError(t, err)
 	assert.False(t, appErr.NonRetryable(), "a failed start is transient")
 	assert.True(t, val == nil || !val.HasValue(), "a failed poll returns no cursor")
-	assert.Equal(t, []string{threatRansomFS, threatMacro, threatAdware}, st.takeCalls(), "the poll stops at the failing start")
+	first := st.takeCalls()
+	assert.Contains(t, first, threatAdware, "the failing start was tried")
+	startedBefore := len(st.running)
 
-	// The retry, from the same (unadvanced) cursor.
+	// The retry, from the same (unadvanced) cursor: what the failed poll started is
+	// found already started, the rest is started now; nothing lost, nothing doubled.
 	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: state, Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 10, res.Listed)
-	assert.Equal(t, 3, res.Started, "the failed threat and the two after it")
-	assert.Equal(t, 2, res.AlreadyStarted, "the two started before the failure")
-	assert.Equal(t, demoThreats, st.takeCalls())
+	assert.Equal(t, 5-startedBefore, res.Started, "the failed threat and those the failed poll did not reach")
+	assert.Equal(t, startedBefore, res.AlreadyStarted, "those started before the failure")
+	assert.GreaterOrEqual(t, res.Started, 1)
+	assert.ElementsMatch(t, demoThreats, st.takeCalls())
 	assert.Len(t, st.running, 5)
 }
 
