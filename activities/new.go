@@ -12,6 +12,9 @@ import (
 
 // New wires the activities from the configuration.
 func New(cfg config.Config, opts ...s1client.Option) (*Activities, error) {
+	if cfg.S1RateScale > 0 && cfg.S1RateScale != 1 {
+		opts = append([]s1client.Option{s1client.WithRateLimits(s1client.ScaledRateLimits(cfg.S1RateScale))}, opts...)
+	}
 	s1, err := s1client.New(cfg.S1URL, cfg.S1Token.Reveal(), opts...)
 	if err != nil {
 		return nil, fmt.Errorf("SentinelOne client: %w", err)

@@ -49,6 +49,9 @@ type Config struct {
 	ScopeGroupIDs   []string `envconfig:"SCOPE_GROUP_IDS" desc:"comma-separated group IDs the poller is limited to"`
 
 	S1ActivitiesPerSecond float64 `envconfig:"S1_ACTIVITIES_PER_SECOND" default:"8" desc:"fleet-wide rate of SentinelOne activities (Temporal task-queue limit); each makes at most one call to the 10 rps /threats class"`
+	// S1RateScale multiplies the documented SentinelOne limits the client paces itself by,
+	// for a tenant whose limits SentinelOne raised (raise S1ActivitiesPerSecond with it).
+	S1RateScale float64 `envconfig:"S1_RATE_SCALE" default:"1" desc:"multiplier of the documented SentinelOne API rate limits the client keeps under, for a tenant whose limits SentinelOne has raised; raise S1C_S1_ACTIVITIES_PER_SECOND in proportion"`
 
 	PushAddr      string      `envconfig:"PUSH_ADDR" desc:"address of the push-ingest endpoint in the poller (e.g. :8443); empty = off"`
 	PushSecret    Secret      `envconfig:"PUSH_SECRET" desc:"shared secret of the push-ingest endpoint (bearer token or HMAC-SHA256 key, at least 32 characters)"`
@@ -178,6 +181,9 @@ func (c Config) Validate() error {
 	if c.LLMTimeout <= 0 || c.LLMTimeout > MaxLLMTimeout {
 		// An analysis may ask twice (one correction); both must fit its activity timeout.
 		p = append(p, fmt.Sprintf("%s_LLM_TIMEOUT %s must be positive and at most %s", Prefix, c.LLMTimeout, MaxLLMTimeout))
+	}
+	if c.S1RateScale < 0 {
+		p = append(p, fmt.Sprintf("%s_S1_RATE_SCALE %g must not be negative (1 = the documented limits)", Prefix, c.S1RateScale))
 	}
 	if c.WorkflowCacheSize < 0 {
 		p = append(p, fmt.Sprintf("%s_WORKFLOW_CACHE_SIZE %d must not be negative (0 = the SDK's default)", Prefix, c.WorkflowCacheSize))

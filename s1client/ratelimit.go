@@ -105,6 +105,20 @@ func DefaultRateLimits() map[EndpointClass]Limit {
 	return limits
 }
 
+// ScaledRateLimits is DefaultRateLimits with every rate multiplied by scale (bursts
+// unchanged), for a tenant whose API limits SentinelOne has raised. scale <= 0 is 1.
+func ScaledRateLimits(scale float64) map[EndpointClass]Limit {
+	limits := DefaultRateLimits()
+	if scale <= 0 {
+		return limits
+	}
+	for k, v := range limits {
+		v.RPS *= scale
+		limits[k] = v
+	}
+	return limits
+}
+
 // WithRateLimits overrides the limits of the classes present in limits; the other classes
 // keep their defaults. A Limit with RPS <= 0 turns local limiting off for its class.
 func WithRateLimits(limits map[EndpointClass]Limit) Option {

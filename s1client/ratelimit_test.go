@@ -180,3 +180,15 @@ func TestRateLimitOptions(t *testing.T) {
 	_, err = c.ListAgents(ctx, ListAgentsParams{})
 	assert.NoError(t, err)
 }
+
+func TestScaledRateLimits(t *testing.T) {
+	def := DefaultRateLimits()
+	for _, scale := range []float64{0, -1, 1} {
+		assert.Equal(t, def, ScaledRateLimits(scale), "scale %g keeps the defaults", scale)
+	}
+	raised := ScaledRateLimits(4)
+	for class, l := range def {
+		assert.InDelta(t, 4*l.RPS, raised[class].RPS, 1e-9, "%s rate", class)
+		assert.Equal(t, l.Burst, raised[class].Burst, "%s burst is the console's, not scaled", class)
+	}
+}

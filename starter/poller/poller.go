@@ -34,8 +34,12 @@ const PollerThreatsRPS = 2
 
 // S1Client is the SentinelOne client of the poller process, with its /threats share.
 func S1Client(cfg config.Config) (*s1client.Client, error) {
-	limits := s1client.DefaultRateLimits()
-	limits[s1client.ClassThreats] = s1client.Limit{RPS: PollerThreatsRPS, Burst: 5}
+	limits := s1client.ScaledRateLimits(cfg.S1RateScale)
+	scale := cfg.S1RateScale
+	if scale <= 0 {
+		scale = 1
+	}
+	limits[s1client.ClassThreats] = s1client.Limit{RPS: PollerThreatsRPS * scale, Burst: 5}
 	c, err := s1client.New(cfg.S1URL, cfg.S1Token.Reveal(), s1client.WithRateLimits(limits))
 	if err != nil {
 		return nil, fmt.Errorf("SentinelOne client: %w", err)
