@@ -22,14 +22,14 @@ import (
 )
 
 // Agreement of the analyst with the copilot.
-type Agreement string
+type Agreement = metrics.Agreement
 
 const (
-	Agree    Agreement = "agree"
-	Disagree Agreement = "disagree"
+	Agree    = metrics.Agree
+	Disagree = metrics.Disagree
 	// NA: nothing to compare — the analyst set no verdict (a status-only change) or the
 	// copilot reached none (undetermined).
-	NA Agreement = "n_a"
+	NA = metrics.NotApplicable
 )
 
 // Source of a feedback record (its Channel).

@@ -113,6 +113,8 @@ type Agreement string
 const (
 	Agree    Agreement = "agree"
 	Disagree Agreement = "disagree"
+	// NotApplicable: nothing to compare (a status-only change, or no copilot verdict).
+	NotApplicable Agreement = "n_a"
 )
 
 // FeedbackSource is where an analyst's verdict was seen.
