@@ -22,19 +22,25 @@ const (
 	PriorThreatLimit  = 10
 )
 
-// Gather reads the context of the threat described by f with three requests: one
-// explore-events page (a /threats sub-path), one GET /agents (count only) and one GET
-// /threats (the host's earlier threats). A part SentinelOne refuses (403: a SKU
-// without the feature; 404; 400) is listed in Unavailable and the rest is kept; a
-// transient failure (429, 5xx, transport) is returned so the caller can retry.
+// Gather reads the context of the threat described by f with at most three requests:
+// one explore-events page (a /threats sub-path), one GET /agents (count only) and one
+// GET /threats (the host's earlier threats). Each is tried once: a part that fails
+// (refused, rate-limited, a server error) is listed in Unavailable with the reason and
+// the rest is kept. Context only improves an analysis, so it is not worth re-sending
+// the other requests, or spending the console's budget (the /agents class allows a
+// burst of 1), to complete it. Only the caller's own cancellation is returned.
 func Gather(ctx context.Context, s1 *s1client.Client, f investigation.ThreatFacts) (investigation.Context, error) {
 	var c investigation.Context
 	unavailable := func(part string, err error) error {
-		if permanent(err) {
-			c.Unavailable = append(c.Unavailable, part+": "+err.Error())
-			return nil
+		if ctx.Err() != nil {
+			return fmt.Errorf("evidence: %s of threat %s: %w", part, f.ThreatID, ctx.Err())
 		}
-		return fmt.Errorf("evidence: %s of threat %s: %w", part, f.ThreatID, err)
+		kind := "refused"
+		if !permanent(err) {
+			kind = "failed, not retried"
+		}
+		c.Unavailable = append(c.Unavailable, fmt.Sprintf("%s (%s): %v", part, kind, err))
+		return nil
 	}
 
 	events, err := s1.ThreatExploreEvents(ctx, f.ThreatID, s1client.ExploreParams{Limit: ExploreEventLimit})

@@ -147,7 +147,7 @@ func TestGatherKeepsWhatItCanWhenAPartIsRefused(t *testing.T) {
 	assert.Len(t, ctx.PriorThreats, 2)
 }
 
-func TestGatherReturnsTransientFailures(t *testing.T) {
+func TestGatherLeavesOutAPartThatFails(t *testing.T) {
 	failAgents := func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			if r.URL.Path == simulator.APIPrefix+"/agents" && r.URL.Query().Get("threatContentHash") != "" {
@@ -159,9 +159,20 @@ func TestGatherReturnsTransientFailures(t *testing.T) {
 			next.ServeHTTP(w, r)
 		})
 	}
-	c, _ := serve(t, failAgents)
-	_, err := evidence.Gather(context.Background(), c, facts(t, c))
-	require.Error(t, err, "a 503 is for the caller to retry, not a missing part")
-	assert.ErrorIs(t, err, s1client.ErrServer)
-	assert.Contains(t, err.Error(), "prevalence")
+	c, calls := serve(t, failAgents)
+	f := facts(t, c)
+	clear(calls)
+	ctx, err := evidence.Gather(context.Background(), c, f)
+	require.NoError(t, err, "context is best effort: a 503 leaves its part out")
+	require.Len(t, ctx.Unavailable, 1)
+	assert.Contains(t, ctx.Unavailable[0], "prevalence (failed, not retried)")
+	assert.Nil(t, ctx.Prevalence)
+	assert.NotEmpty(t, ctx.ProcessChains, "the other parts are kept")
+	assert.Len(t, ctx.PriorThreats, 2)
+	assert.Equal(t, 1, calls["/agents"], "the failed request is not re-sent")
+
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = evidence.Gather(cancelled, c, f)
+	require.ErrorIs(t, err, context.Canceled, "the caller's own cancellation is returned")
 }
