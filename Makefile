@@ -40,7 +40,7 @@ bench: temporal-cli
 	BENCH_COMMAND='make bench N=$(N) OUTBREAK=$(OUTBREAK)' \
 		go run ./benchmark -temporal $(TEMPORAL) -n $(N) -outbreak $(OUTBREAK) $(BENCH_ARGS)
 
-## bench-rss: worker memory (bin/worker) with WAITING investigations awaiting approval (10,000: about 25 minutes), appended to BENCHMARKS.md
+## bench-rss: worker memory (bin/worker) with WAITING investigations awaiting approval, appended to BENCHMARKS.md (see README for the pacing)
 bench-rss: build temporal-cli
 	BENCH_COMMAND='make bench-rss WAITING=$(WAITING)' \
 		go run ./benchmark -temporal $(TEMPORAL) -n 0 -outbreak 0 -rss-waiting $(WAITING) -worker-bin bin/worker $(BENCH_ARGS)
