@@ -67,22 +67,15 @@ func (b *bench) newStack(ctx context.Context, o stackOptions) (_ *stack, err err
 	hs := httptest.NewServer(s.sim.Handler())
 	s.closes = append(s.closes, hs.Close)
 
-	s.cfg = config.Config{
-		S1URL: hs.URL, S1Token: simToken,
-		Temporal:              config.Temporal{Address: b.srv.FrontendHostPort(), Namespace: o.namespace, TaskQueue: "bench", S1TaskQueue: "bench-s1"},
-		S1ActivitiesPerSecond: 8,
-		LLMTimeout:            time.Minute,
-		LLMCacheTTL:           time.Hour,
-		PollInterval:          b.opts.pollInterval,
-		PollOverlap:           time.Minute,
-		PollLookback:          time.Hour,
-		PolicyMode:            o.policyMode,
-		MinConfidence:         0.8,
-		ApprovalTimeout:       24 * time.Hour,
-		MitigationTimeout:     5 * time.Minute,
-		MitigationPoll:        b.opts.mitigationPoll,
-		LogLevel:              "error",
-	}
+	s.cfg = config.Defaults()
+	s.cfg.S1URL, s.cfg.S1Token = hs.URL, simToken
+	s.cfg.Temporal = config.Temporal{Address: b.srv.FrontendHostPort(), Namespace: o.namespace, TaskQueue: "bench", S1TaskQueue: "bench-s1"}
+	s.cfg.LLMTimeout, s.cfg.LLMCacheTTL = time.Minute, time.Hour
+	s.cfg.PollInterval, s.cfg.PollOverlap, s.cfg.PollLookback = b.opts.pollInterval, time.Minute, time.Hour
+	s.cfg.PolicyMode, s.cfg.MinConfidence = o.policyMode, 0.8
+	s.cfg.ApprovalTimeout = 24 * time.Hour
+	s.cfg.MitigationTimeout, s.cfg.MitigationPoll = 5*time.Minute, b.opts.mitigationPoll
+	s.cfg.LogLevel = "error"
 	var s1opts []s1client.Option
 	if !b.opts.realLimits {
 		// The fleet-wide S1 budget (8 activities/s, and the per-class client buckets)

@@ -117,3 +117,16 @@ func TestLLMPseudonymizeIsOffByDefault(t *testing.T) {
 	_, err = Load()
 	require.ErrorContains(t, err, "LLM_PSEUDONYMIZE")
 }
+
+func TestDefaultsApplyEveryDefaultTag(t *testing.T) {
+	d := Defaults()
+	assert.Equal(t, 6000, d.LLMPromptTokens)
+	assert.Equal(t, 1000, d.WorkflowCacheSize)
+	assert.Equal(t, "s1copilot", d.Temporal.TaskQueue)
+	assert.InDelta(t, 1.0, d.S1RateScale, 1e-9)
+	assert.Empty(t, d.S1URL, "required settings stay empty")
+	t.Setenv("S1C_LLM_PROMPT_TOKENS", "9000")
+	assert.Equal(t, 6000, Defaults().LLMPromptTokens, "the environment is not read")
+	d.S1URL, d.S1Token = "https://tenant.sentinelone.net", "tok"
+	require.NoError(t, d.Validate(), "the defaults plus the required settings are a valid configuration")
+}

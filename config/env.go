@@ -67,3 +67,35 @@ type VarDoc struct {
 	Name, Default, Desc string
 	Required            bool
 }
+
+// defaultsPrefix names no variable anyone sets, so envconfig applies only the defaults.
+const defaultsPrefix = "S1C_DEFAULTS_ONLY_7f3c"
+
+// Defaults is the configuration with every default applied and nothing read from the
+// environment: what code that builds a Config itself (tests, the benchmark) starts
+// from, so a setting added later cannot arrive there as an unvalidated zero. Required
+// settings are left empty.
+func Defaults() Config {
+	var c Config
+	applyDefaults(reflect.ValueOf(&c).Elem())
+	return c
+}
+
+func applyDefaults(v reflect.Value) {
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		if f.Type.Kind() == reflect.Struct && f.Tag.Get("envconfig") == "" {
+			applyDefaults(v.Field(i))
+			continue
+		}
+		if f.Tag.Get("default") == "" {
+			continue
+		}
+		one := reflect.New(reflect.StructOf([]reflect.StructField{{Name: f.Name, Type: f.Type, Tag: f.Tag}}))
+		if err := envconfig.Process(defaultsPrefix, one.Interface()); err != nil {
+			panic(fmt.Sprintf("config: default of %s does not parse: %v", f.Name, err)) // a bad tag is a programming error; the tests catch it
+		}
+		v.Field(i).Set(one.Elem().Field(0))
+	}
+}

@@ -89,22 +89,16 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	hs := httptest.NewServer(sim.Handler())
 	t.Cleanup(hs.Close)
 
-	cfg := config.Config{
-		S1URL: hs.URL, S1Token: token,
-		Temporal:              config.Temporal{Address: srv.FrontendHostPort(), Namespace: "default", TaskQueue: "s1copilot-it", S1TaskQueue: "s1copilot-it-s1"},
-		S1ActivitiesPerSecond: 8,
-		LLMTimeout:            time.Minute,
-		LLMPromptTokens:       6000,
-		PollInterval:          time.Second,
-		PollOverlap:           time.Minute,
-		PollLookback:          time.Hour,
-		PolicyMode:            policy.ModeAuto,
-		MinConfidence:         0.8,
-		ApprovalTimeout:       10 * time.Minute,
-		MitigationTimeout:     5 * time.Second,
-		MitigationPoll:        300 * time.Millisecond,
-		LogLevel:              "error",
-	}
+	cfg := config.Defaults()
+	cfg.S1URL, cfg.S1Token = hs.URL, token
+	cfg.Temporal = config.Temporal{Address: srv.FrontendHostPort(), Namespace: "default", TaskQueue: "s1copilot-it", S1TaskQueue: "s1copilot-it-s1"}
+	cfg.LLMTimeout = time.Minute
+	cfg.LLMCacheTTL = 0 // tests that are about the analysis cache turn it on
+	cfg.PollInterval, cfg.PollOverlap, cfg.PollLookback = time.Second, time.Minute, time.Hour
+	cfg.PolicyMode, cfg.MinConfidence = policy.ModeAuto, 0.8
+	cfg.ApprovalTimeout = 10 * time.Minute
+	cfg.MitigationTimeout, cfg.MitigationPoll = 5*time.Second, 300*time.Millisecond
+	cfg.LogLevel = "error"
 	if o.config != nil {
 		o.config(&cfg)
 	}
