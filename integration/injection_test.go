@@ -70,23 +70,18 @@ func injectedThreat(i int, e llmtest.InjectionPayload, agentID string) simulator
 		DetectionType: "dynamic", CreatedAgo: "1m",
 		Indicators: []simulator.ScenarioIndicator{{Category: "Execution", Description: "Microsoft Word started PowerShell"}},
 	}
-	switch e.Field {
-	case "commandLine":
-		t.MaliciousProcessArguments = e.Payload
-	case "filePath":
-		t.FilePath = e.Payload
-	case "threatName":
-		t.ThreatName = e.Payload
-	case "processUser":
-		t.ProcessUser = e.Payload
-	case "originatorProcess":
-		t.OriginatorProcess = e.Payload
-	case "indicator":
-		t.Indicators = append(t.Indicators, simulator.ScenarioIndicator{Category: "General", Description: e.Payload})
-	case "timeline":
-		t.Timeline = []simulator.ScenarioActivity{{ActivityType: 3608, PrimaryDescription: e.Payload, Ago: "30s"}}
-	default:
-		panic("unknown corpus field " + e.Field)
+	err := e.Embed(llmtest.Target{
+		CommandLine: &t.MaliciousProcessArguments, FilePath: &t.FilePath, ThreatName: &t.ThreatName,
+		ProcessUser: &t.ProcessUser, OriginatorProcess: &t.OriginatorProcess,
+		AddIndicator: func(p string) {
+			t.Indicators = append(t.Indicators, simulator.ScenarioIndicator{Category: "General", Description: p})
+		},
+		AddTimeline: func(p string) {
+			t.Timeline = []simulator.ScenarioActivity{{ActivityType: 3608, PrimaryDescription: p, Ago: "30s"}}
+		},
+	})
+	if err != nil {
+		panic(err)
 	}
 	return t
 }

@@ -52,24 +52,15 @@ func embed(t testing.TB, ev investigation.Evidence, e corpusEntry) investigation
 	f := &ev.Facts
 	f.Indicators = slices.Clone(f.Indicators)
 	ev.Timeline = slices.Clone(ev.Timeline)
-	switch e.Field {
-	case "commandLine":
-		f.CommandLine = e.Payload
-	case "filePath":
-		f.FilePath = e.Payload
-	case "threatName":
-		f.ThreatName = e.Payload
-	case "processUser":
-		f.ProcessUser = e.Payload
-	case "originatorProcess":
-		f.OriginatorProcess = e.Payload
-	case "indicator":
-		f.Indicators = append(f.Indicators, e.Payload)
-	case "timeline":
-		ev.Timeline = append(ev.Timeline, investigation.TimelineItem{At: detected, ActivityType: 86, Description: e.Payload})
-	default:
-		t.Fatalf("unknown corpus field %q", e.Field)
-	}
+	err := e.Embed(llmtest.Target{
+		CommandLine: &f.CommandLine, FilePath: &f.FilePath, ThreatName: &f.ThreatName,
+		ProcessUser: &f.ProcessUser, OriginatorProcess: &f.OriginatorProcess,
+		AddIndicator: func(p string) { f.Indicators = append(f.Indicators, p) },
+		AddTimeline: func(p string) {
+			ev.Timeline = append(ev.Timeline, investigation.TimelineItem{At: detected, ActivityType: 86, Description: p})
+		},
+	})
+	require.NoError(t, err)
 	return ev
 }
 

@@ -18,6 +18,33 @@ type InjectionPayload struct {
 	Wants   string `json:"wants"`
 }
 
+// Target is where Embed hides a payload: the single-valued fields it replaces (the
+// payloads are whole command lines, paths and names) and how to add one indicator or
+// timeline entry.
+type Target struct {
+	CommandLine, FilePath, ThreatName, ProcessUser, OriginatorProcess *string
+	AddIndicator, AddTimeline                                         func(payload string)
+}
+
+// Embed hides p in t, in the field the corpus names.
+func (p InjectionPayload) Embed(t Target) error {
+	single := map[string]*string{
+		"commandLine": t.CommandLine, "filePath": t.FilePath, "threatName": t.ThreatName,
+		"processUser": t.ProcessUser, "originatorProcess": t.OriginatorProcess,
+	}
+	switch {
+	case single[p.Field] != nil:
+		*single[p.Field] = p.Payload
+	case p.Field == "indicator" && t.AddIndicator != nil:
+		t.AddIndicator(p.Payload)
+	case p.Field == "timeline" && t.AddTimeline != nil:
+		t.AddTimeline(p.Payload)
+	default:
+		return fmt.Errorf("llmtest: the target has no place for corpus field %q", p.Field)
+	}
+	return nil
+}
+
 //go:embed injection_corpus.json
 var corpusJSON []byte
 
