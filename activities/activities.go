@@ -46,6 +46,8 @@ type Activities struct {
 
 	// control caches the control workflow's state for this worker's activities.
 	control controlCache
+	// verifyReads lets parallel verifications of one threat share their reads.
+	verifyReads sharedReads
 }
 
 // ControlStateTTL is how long a worker reuses the control workflow's state (the kill
@@ -350,18 +352,21 @@ func (a *Activities) guardReused(ctx context.Context, ev investigation.Evidence,
 }
 
 // PostNote posts a note unless a note carrying the same marker is already on the threat,
-// so a retry after a crash between POST and completion does not post it twice.
+// so a retry after a crash between POST and completion does not post it twice. Only the
+// first attempt of a first post (NoteInput.FirstPost) cannot find one, and skips the read.
 func (a *Activities) PostNote(ctx context.Context, in NoteInput) (NoteResult, error) {
 	if in.Marker == "" || in.ThreatID == "" {
 		return NoteResult{}, temporal.NewNonRetryableApplicationError("note needs a threat ID and a marker", ErrTypeBadInput, nil)
 	}
-	notes, err := a.S1.ThreatNotes(ctx, in.ThreatID)
-	if err != nil {
-		return NoteResult{}, s1Err("list notes of "+in.ThreatID, err)
-	}
-	for _, n := range notes {
-		if strings.Contains(n.Text, in.Marker) {
-			return NoteResult{AlreadyPosted: true}, nil
+	if !(in.FirstPost && activity.GetInfo(ctx).Attempt == 1) {
+		notes, err := a.S1.ThreatNotes(ctx, in.ThreatID)
+		if err != nil {
+			return NoteResult{}, s1Err("list notes of "+in.ThreatID, err)
+		}
+		for _, n := range notes {
+			if strings.Contains(n.Text, in.Marker) {
+				return NoteResult{AlreadyPosted: true}, nil
+			}
 		}
 	}
 	affected, err := a.S1.AddThreatNote(ctx, []string{in.ThreatID}, in.Text+"\n"+in.Marker)
@@ -375,7 +380,8 @@ func (a *Activities) PostNote(ctx context.Context, in NoteInput) (NoteResult, er
 }
 
 // Mitigate requests one action, unless the threat (or agent) already shows it, so a retry
-// never mitigates or isolates twice.
+// never mitigates or isolates twice. The first attempt of a first request
+// (MitigateInput.FirstRequest) has nothing to find and skips that read.
 func (a *Activities) Mitigate(ctx context.Context, in MitigateInput) (MitigateResult, error) {
 	if in.Action == investigation.ActionIsolate {
 		return a.isolate(ctx, in)
@@ -384,13 +390,15 @@ func (a *Activities) Mitigate(ctx context.Context, in MitigateInput) (MitigateRe
 	if err != nil {
 		return MitigateResult{}, err
 	}
-	t, err := a.S1.GetThreat(ctx, in.ThreatID)
-	if err != nil {
-		return MitigateResult{}, s1Err("get threat "+in.ThreatID, err)
-	}
-	if e, ok := t.MitigationEntry(action.StatusAction()); ok {
-		activity.GetLogger(ctx).Info("Action already on the threat; not requesting it again.", "Action", in.Action, "Status", e.Status)
-		return MitigateResult{AlreadyRequested: true}, nil
+	if !(in.FirstRequest && activity.GetInfo(ctx).Attempt == 1) {
+		t, err := a.S1.GetThreat(ctx, in.ThreatID)
+		if err != nil {
+			return MitigateResult{}, s1Err("get threat "+in.ThreatID, err)
+		}
+		if e, ok := t.MitigationEntry(action.StatusAction()); ok {
+			activity.GetLogger(ctx).Info("Action already on the threat; not requesting it again.", "Action", in.Action, "Status", e.Status)
+			return MitigateResult{AlreadyRequested: true}, nil
+		}
 	}
 	res, err := a.S1.Mitigate(ctx, action, []string{in.ThreatID})
 	if err != nil {
@@ -455,7 +463,7 @@ func (a *Activities) VerifyMitigation(ctx context.Context, in VerifyInput) (Veri
 	if err != nil {
 		return VerifyResult{}, err
 	}
-	t, err := a.S1.GetThreat(ctx, in.ThreatID)
+	t, err := a.verifyReads.threat(ctx, in.ThreatID, a.S1.GetThreat)
 	if err != nil {
 		return VerifyResult{}, s1Err("get threat "+in.ThreatID, err)
 	}

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 
@@ -54,6 +55,11 @@ func ThreatFacts(t s1client.Threat) investigation.ThreatFacts {
 	if f.ThreatID == "" {
 		f.ThreatID = string(ti.ThreatID)
 	}
+	for _, e := range t.MitigationStatus {
+		f.Mitigations = append(f.Mitigations, e.Action+":"+e.Status)
+	}
+	sort.Strings(f.Mitigations)
+	f.Mitigations = slices.Compact(f.Mitigations)
 	if len(f.Engines) == 0 {
 		for _, e := range ti.DetectionEngines {
 			f.Engines = append(f.Engines, e.Title)

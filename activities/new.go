@@ -20,8 +20,9 @@ func New(cfg config.Config, opts ...s1client.Option) (*Activities, error) {
 		return nil, fmt.Errorf("SentinelOne client: %w", err)
 	}
 	acts := &Activities{
-		S1:    s1,
-		Rules: llm.NewRules(),
+		S1:          s1,
+		Rules:       llm.NewRules(),
+		verifyReads: sharedReads{window: VerifyReadShare},
 		Settings: Settings{
 			Policy:            policy.Default(cfg.PolicyMode, cfg.MinConfidence),
 			ApprovalTimeout:   cfg.ApprovalTimeout,

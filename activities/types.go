@@ -45,6 +45,9 @@ type NoteInput struct {
 	ThreatID string `json:"threatId"`
 	Marker   string `json:"marker"`
 	Text     string `json:"text"`
+	// FirstPost: the investigation's first run posts this step's note (no reset, no
+	// continued run), so the first attempt has no earlier note to look for.
+	FirstPost bool `json:"firstPost,omitempty"`
 }
 
 // NoteResult says whether this call posted the note or found it already there.
@@ -57,6 +60,11 @@ type MitigateInput struct {
 	ThreatID string               `json:"threatId"`
 	AgentID  string               `json:"agentId"`
 	Action   investigation.Action `json:"action"`
+	// FirstRequest: the workflow knows nothing can have requested this action yet (its
+	// first run, an automatic action on a threat that showed no action when read, and no
+	// console change since). The first attempt then POSTs without reading first; a retry
+	// always reads. Not for isolation, whose agent read stays.
+	FirstRequest bool `json:"firstRequest,omitempty"`
 }
 
 // MitigateResult says what SentinelOne did with the request.

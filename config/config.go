@@ -48,6 +48,12 @@ type Config struct {
 	ScopeSiteIDs    []string `envconfig:"SCOPE_SITE_IDS" desc:"comma-separated site IDs the poller is limited to"`
 	ScopeGroupIDs   []string `envconfig:"SCOPE_GROUP_IDS" desc:"comma-separated group IDs the poller is limited to"`
 
+	// WorkerS1Activities: SentinelOne's limits are per API token, and /agents allows a
+	// burst of 1 (calls 40 ms apart). A rate over the whole task queue bounds the average,
+	// not the spacing between two processes, so only a limiter inside the one process that
+	// makes every call keeps that spacing.
+	WorkerS1Activities bool `envconfig:"WORKER_S1_ACTIVITIES" default:"true" desc:"whether this worker runs the activities that call SentinelOne (S1C_S1_TASK_QUEUE); with several workers, keep it true on exactly one and set false on the others (README, Scaling)"`
+
 	S1ActivitiesPerSecond float64 `envconfig:"S1_ACTIVITIES_PER_SECOND" default:"8" desc:"fleet-wide rate of SentinelOne activities (Temporal task-queue limit); each makes at most one call to the 10 rps /threats class"`
 	// S1RateScale multiplies the documented SentinelOne limits the client paces itself by,
 	// for a tenant whose limits SentinelOne raised (raise S1ActivitiesPerSecond with it).

@@ -75,14 +75,17 @@ func contains[T comparable](list []T, v T) bool {
 // ThreatFacts is the compact, normalised view of a SentinelOne threat and of the agent it
 // was seen on. Strings come from the console and are untrusted: analyzers fence them.
 type ThreatFacts struct {
-	ThreatID             string    `json:"threatId"`
-	ThreatName           string    `json:"threatName"`
-	Classification       string    `json:"classification,omitempty"`
-	ClassificationSource string    `json:"classificationSource,omitempty"`
-	ConfidenceLevel      string    `json:"confidenceLevel,omitempty"` // S1's own: malicious, suspicious, n/a
-	AnalystVerdict       string    `json:"analystVerdict,omitempty"`
-	IncidentStatus       string    `json:"incidentStatus,omitempty"`
-	MitigationStatus     string    `json:"mitigationStatus,omitempty"` // threatInfo.mitigationStatus
+	ThreatID             string `json:"threatId"`
+	ThreatName           string `json:"threatName"`
+	Classification       string `json:"classification,omitempty"`
+	ClassificationSource string `json:"classificationSource,omitempty"`
+	ConfidenceLevel      string `json:"confidenceLevel,omitempty"` // S1's own: malicious, suspicious, n/a
+	AnalystVerdict       string `json:"analystVerdict,omitempty"`
+	IncidentStatus       string `json:"incidentStatus,omitempty"`
+	MitigationStatus     string `json:"mitigationStatus,omitempty"` // threatInfo.mitigationStatus
+	// Mitigations are the actions already on the threat when it was read ("kill:success"),
+	// by the agent's own policy or an analyst.
+	Mitigations          []string  `json:"mitigations,omitempty"`
 	SHA1                 string    `json:"sha1,omitempty"`
 	SHA256               string    `json:"sha256,omitempty"`
 	FilePath             string    `json:"filePath,omitempty"`

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -95,7 +96,13 @@ func startStack(ctx context.Context, o stackOptions) (*stack, error) {
 	for i := range o.workers {
 		name := fmt.Sprintf("worker-%d", i+1)
 		s.workers = append(s.workers, name)
-		if err := s.procs.Start(devstack.Proc{Name: name, Path: filepath.Join(o.bin, "worker"), Env: s.env}); err != nil {
+		env := s.env
+		if i > 0 {
+			// One process makes every SentinelOne call (README, Scaling): the others run
+			// the workflows and the model.
+			env = append(slices.Clip(env), "S1C_WORKER_S1_ACTIVITIES=false")
+		}
+		if err := s.procs.Start(devstack.Proc{Name: name, Path: filepath.Join(o.bin, "worker"), Env: env}); err != nil {
 			return fail(err)
 		}
 	}

@@ -63,7 +63,7 @@ func run() error {
 		analyzer = "model " + cfg.LLMModel + " with rules fallback"
 	}
 	z.Info("Starting worker.", zap.String("s1", cfg.S1URL), zap.String("temporal", cfg.Temporal.Address),
-		zap.String("namespace", cfg.Temporal.Namespace), zap.String("taskQueue", cfg.Temporal.TaskQueue), zap.String("s1TaskQueue", cfg.Temporal.S1TaskQueue), zap.Float64("s1ActivitiesPerSecond", cfg.S1ActivitiesPerSecond),
+		zap.String("namespace", cfg.Temporal.Namespace), zap.String("taskQueue", cfg.Temporal.TaskQueue), zap.String("s1TaskQueue", cfg.Temporal.S1TaskQueue), zap.Bool("runsS1Activities", cfg.WorkerS1Activities), zap.Float64("s1ActivitiesPerSecond", cfg.S1ActivitiesPerSecond),
 		zap.String("analyzer", analyzer), zap.String("policy", acts.Settings.Policy.VersionString()))
 
 	opts := cfg.Temporal.ClientOptions(logging.Temporal(z))

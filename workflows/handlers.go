@@ -41,6 +41,7 @@ func (inv *investigator) registerHandlers() error {
 		for {
 			var cs ConsoleState
 			updates.Receive(ctx, &cs)
+			inv.consoleSignals++
 			// Polls overlap, so the same or an older state can arrive again: keep the newest.
 			if inv.status.Console == nil || cs.UpdatedAt.After(inv.status.Console.UpdatedAt) {
 				inv.status.Console = &cs

@@ -54,6 +54,8 @@ type investigator struct {
 	auditOn bool
 	// refusals numbers refused approvals, for their audit record IDs.
 	refusals int
+	// consoleSignals counts the console changes signalled (threat-updated).
+	consoleSignals int
 	// pendingSteps are the plan steps awaiting approval; escalated widens who may approve.
 	pendingSteps []policy.Step
 	escalated    bool
@@ -125,7 +127,13 @@ func (inv *investigator) run(threatID string) (Result, error) {
 	// Investigations started before write-back existed replay without it.
 	writeBackVersion := workflow.GetVersion(ctx, "console-write-back", workflow.DefaultVersion, 1)
 	acting := writeBackVersion >= 1 && len(plan.Actions(policy.Auto))+len(plan.Actions(policy.Approve)) > 0
-	if acting && !inv.closedByAnalyst() {
+	markInProgress := acting
+	if workflow.GetVersion(ctx, "in-progress-when-waiting", workflow.DefaultVersion, 1) >= 1 {
+		// Automatic actions settle in seconds, so the console goes straight to resolved;
+		// in_progress tells analysts that a decision is pending.
+		markInProgress = acting && len(plan.Actions(policy.Approve)) > 0
+	}
+	if markInProgress && !inv.closedByAnalyst() {
 		inv.writeBack(threatID, "in_progress", "")
 	}
 	// Contain first: low-impact automatic actions do not wait for the approval of the rest.
@@ -345,7 +353,10 @@ func (inv *investigator) act(f investigation.ThreatFacts, actions []investigatio
 	}
 	var verifies []pendingVerify
 	for _, act := range actions {
-		in := activities.MitigateInput{ThreatID: f.ThreatID, AgentID: f.AgentID, Action: act}
+		in := activities.MitigateInput{ThreatID: f.ThreatID, AgentID: f.AgentID, Action: act,
+			// Acting right after enrichment on a threat that showed no action, with no
+			// console change since, nobody can have requested it yet.
+			FirstRequest: d == policy.Auto && inv.firstRun() && inv.consoleSignals == 0 && len(f.Mitigations) == 0}
 		var mr activities.MitigateResult
 		err := workflow.ExecuteActivity(inv.s1("request "+string(act)), a.Mitigate, in).Get(ctx, &mr)
 		r := ActionResult{Action: act, Disposition: d}
@@ -419,6 +430,14 @@ func (inv *investigator) actUnlessClosed(res *Result, f investigation.ThreatFact
 		return
 	}
 	inv.act(f, actions, d)
+}
+
+// firstRun: this run is the investigation's first, not a reset, retried or continued
+// one, so nothing it is about to send can have been sent by an earlier run. (Unknown
+// counts as not first.)
+func (inv *investigator) firstRun() bool {
+	info := workflow.GetInfo(inv.ctx)
+	return info.FirstRunID != "" && info.WorkflowExecution.RunID == info.FirstRunID
 }
 
 func (inv *investigator) closedByAnalyst() bool {
@@ -521,7 +540,7 @@ func (inv *investigator) writeBack(threatID, status, verdict string) {
 
 // note posts a note; a refused note is logged and does not stop the response.
 func (inv *investigator) note(step, text string) {
-	in := activities.NoteInput{ThreatID: inv.status.ThreatID, Marker: noteMarker(workflow.GetInfo(inv.ctx).WorkflowExecution.ID, step), Text: text}
+	in := activities.NoteInput{ThreatID: inv.status.ThreatID, Marker: noteMarker(workflow.GetInfo(inv.ctx).WorkflowExecution.ID, step), Text: text, FirstPost: inv.firstRun()}
 	if err := workflow.ExecuteActivity(inv.s1("post "+step+" note"), a.PostNote, in).Get(inv.ctx, nil); err != nil {
 		inv.log.Error("Posting note failed.", "Step", step, "Error", err)
 	}

@@ -170,9 +170,8 @@ func (s *investigateSuite) TestAutoPathContainsWithoutApproval() {
 	s.Contains(s.noteText("outcome"), "kill (auto): success")
 	s.Equal("s1-threat/t1", strings.Fields(s.notes[0].Marker)[1])
 	s.Equal([]activities.WriteBackInput{
-		{ThreatID: "t1", IncidentStatus: "in_progress"},
 		{ThreatID: "t1", IncidentStatus: "resolved", AnalystVerdict: "true_positive"},
-	}, s.writebacks, "in progress while working, resolved with the verdict once verified")
+	}, s.writebacks, "nothing waits for a human: resolved with the verdict once verified, no in_progress on the way")
 }
 
 func (s *investigateSuite) TestApprovalBySignalRunsTheHighImpactAction() {

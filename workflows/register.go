@@ -27,9 +27,10 @@ func RegisterControl(r worker.Registry) {
 }
 
 // NewWorkers builds the investigation workers of one process: one on the investigation
-// task queue (workflows and the model/rules activities), one on the S1 task queue,
-// whose rate limit the Temporal server enforces across all workers (the fleet-wide
-// SentinelOne budget), and one on the control workflow's own queue. onFatal may be nil.
+// task queue (workflows and the model/rules activities), one on the control workflow's
+// own queue, and, unless cfg.WorkerS1Activities is off, one on the S1 task queue, whose
+// rate limit the Temporal server enforces across all workers (the fleet-wide SentinelOne
+// budget) while this process's client keeps the spacing. onFatal may be nil.
 func NewWorkers(c client.Client, cfg config.Config, acts *activities.Activities, onFatal func(error)) []worker.Worker {
 	inv := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{
 		// The model has rate limits too; a few dozen concurrent calls per process is plenty.
@@ -38,6 +39,14 @@ func NewWorkers(c client.Client, cfg config.Config, acts *activities.Activities,
 		OnFatalError:                       onFatal,
 	})
 	RegisterInvestigation(inv, acts)
+	ctl := worker.New(c, cfg.Temporal.ControlTaskQueue(), worker.Options{
+		WorkerStopTimeout: 20 * time.Second,
+		OnFatalError:      onFatal,
+	})
+	RegisterControl(ctl)
+	if !cfg.WorkerS1Activities {
+		return []worker.Worker{inv, ctl}
+	}
 	s1 := worker.New(c, cfg.Temporal.S1TaskQueue, worker.Options{
 		TaskQueueActivitiesPerSecond:       cfg.S1ActivitiesPerSecond,
 		MaxConcurrentActivityExecutionSize: 20,
@@ -45,12 +54,7 @@ func NewWorkers(c client.Client, cfg config.Config, acts *activities.Activities,
 		OnFatalError:                       onFatal,
 	})
 	RegisterS1Activities(s1, acts)
-	ctl := worker.New(c, cfg.Temporal.ControlTaskQueue(), worker.Options{
-		WorkerStopTimeout: 20 * time.Second,
-		OnFatalError:      onFatal,
-	})
-	RegisterControl(ctl)
-	return []worker.Worker{inv, s1, ctl}
+	return []worker.Worker{inv, ctl, s1}
 }
 
 // RegisterS1Activities registers the activities for the S1 task queue. (All of them:
