@@ -44,8 +44,33 @@ func InvestigateThreat(ctx workflow.Context, in Input) (Result, error) {
 	return res, err
 }
 
+// The investigation's versions. Each change used to get its own workflow.GetVersion,
+// and each one costs a marker and a TemporalChangeVersion upsert in every new history
+// (six on the auto path). New investigations record one marker, runbookChangeID, whose
+// version implies every change before it; histories without it replay through the
+// per-change calls (feature) exactly as before. A later change raises runbookLatest
+// and tests inv.runbook against its own version.
+const (
+	runbookChangeID = "runbook"
+	// runbookConsolidated: every per-change version below is on, and the search
+	// attributes that change together are upserted together.
+	runbookConsolidated workflow.Version = 1
+	runbookLatest                        = runbookConsolidated
+)
+
+// feature says whether the run has the change changeID: always from
+// runbookConsolidated on, otherwise as its own GetVersion says.
+func (inv *investigator) feature(changeID string) bool {
+	if inv.runbook >= runbookConsolidated {
+		return true
+	}
+	return workflow.GetVersion(inv.ctx, changeID, workflow.DefaultVersion, 1) >= 1
+}
+
 type investigator struct {
-	ctx      workflow.Context
+	ctx workflow.Context
+	// runbook is the run's version (runbookChangeID).
+	runbook  workflow.Version
 	log      log.Logger
 	settings activities.Settings
 	status   Status
@@ -75,21 +100,32 @@ type investigator struct {
 func (inv *investigator) run(threatID string) (Result, error) {
 	ctx := inv.ctx
 	res := Result{ThreatID: threatID}
-	inv.auditOn = workflow.GetVersion(ctx, "audit-log", workflow.DefaultVersion, 1) >= 1
-	inv.feedbackOn = workflow.GetVersion(ctx, "analyst-feedback", workflow.DefaultVersion, 1) >= 1
-	inv.upsert(ThreatIDKey.ValueSet(threatID))
+	inv.runbook = workflow.GetVersion(ctx, runbookChangeID, workflow.DefaultVersion, runbookLatest)
+	inv.auditOn = inv.feature("audit-log")
+	inv.feedbackOn = inv.feature("analyst-feedback")
+	if inv.runbook >= runbookConsolidated {
+		inv.setStage(StageEnriching, ThreatIDKey.ValueSet(threatID))
+	} else {
+		inv.upsert(ThreatIDKey.ValueSet(threatID))
+	}
 
 	if err := workflow.ExecuteActivity(inv.short("read settings"), a.GetSettings).Get(ctx, &inv.settings); err != nil {
 		return inv.fail(res, "reading settings", err)
 	}
 	inv.settings.Policy = upgradePolicy(inv.settings.Policy)
 
-	inv.setStage(StageEnriching)
+	if inv.runbook < runbookConsolidated {
+		inv.setStage(StageEnriching)
+	}
 	var ev investigation.Evidence
 	if err := workflow.ExecuteActivity(inv.s1("fetch threat, agent and timeline"), a.EnrichThreat, threatID).Get(ctx, &ev); err != nil {
 		return inv.fail(res, "fetching the threat from SentinelOne", err)
 	}
-	inv.upsert(AgentNameKey.ValueSet(ev.Facts.AgentName), SiteIDKey.ValueSet(ev.Facts.SiteID))
+	host := []temporal.SearchAttributeUpdate{AgentNameKey.ValueSet(ev.Facts.AgentName), SiteIDKey.ValueSet(ev.Facts.SiteID)}
+	if inv.runbook < runbookConsolidated {
+		inv.upsert(host...)
+		host = nil
+	}
 	if inv.opinion == nil {
 		// The console's opinion when the investigation began: only a change of it is feedback.
 		c := consoleOf(ev.Facts, nil).feedback()
@@ -97,23 +133,27 @@ func (inv *investigator) run(threatID string) (Result, error) {
 	}
 	// Investigations started before context assembly replay without it. Only a model
 	// reads the context; the rules engine does not.
-	if workflow.GetVersion(ctx, "context-assembly", workflow.DefaultVersion, 1) >= 1 && inv.settings.ModelConfigured {
+	if inv.feature("context-assembly") && inv.settings.ModelConfigured {
 		ev.Context = inv.gatherContext(ev)
 	}
 
-	inv.setStage(StageAnalyzing)
+	inv.setStage(StageAnalyzing, host...)
 	analysis := inv.analyze(ev)
 	inv.status.Analysis = &analysis
 	res.Verdict, res.Analyzer = analysis.Verdict, analysis.Analyzer
-	inv.upsert(VerdictKey.ValueSet(string(analysis.Verdict)), PriorityKey.ValueSet(string(analysis.Priority)))
+	verdict := []temporal.SearchAttributeUpdate{VerdictKey.ValueSet(string(analysis.Verdict)), PriorityKey.ValueSet(string(analysis.Priority))}
+	if inv.runbook < runbookConsolidated {
+		inv.upsert(verdict...)
+		verdict = nil
+	}
 	inv.flushFeedback()
 
-	inv.setStage(StageDeciding)
+	inv.setStage(StageDeciding, verdict...)
 	inv.inputs = policy.Inputs{Analysis: analysis, Facts: ev.Facts, KillSwitch: inv.settings.KillSwitch}
 	plan := policy.Decide(inv.settings.Policy, inv.inputs)
 	// Automatic actions need capacity from the control workflow, which checks the
 	// fleet-wide kill switch and blast-radius caps; what it refuses waits for a human.
-	if workflow.GetVersion(ctx, "control-reserve", workflow.DefaultVersion, 1) >= 1 {
+	if inv.feature("control-reserve") {
 		inv.reserveAuto(&plan)
 	}
 	inv.status.Plan = &plan
@@ -125,10 +165,9 @@ func (inv *investigator) run(threatID string) (Result, error) {
 	// The console shows the threat is being worked on; a recommend-only plan leaves the
 	// analyst's fields untouched.
 	// Investigations started before write-back existed replay without it.
-	writeBackVersion := workflow.GetVersion(ctx, "console-write-back", workflow.DefaultVersion, 1)
-	acting := writeBackVersion >= 1 && len(plan.Actions(policy.Auto))+len(plan.Actions(policy.Approve)) > 0
+	acting := inv.feature("console-write-back") && len(plan.Actions(policy.Auto))+len(plan.Actions(policy.Approve)) > 0
 	markInProgress := acting
-	if workflow.GetVersion(ctx, "in-progress-when-waiting", workflow.DefaultVersion, 1) >= 1 {
+	if inv.feature("in-progress-when-waiting") {
 		// Automatic actions settle in seconds, so the console goes straight to resolved;
 		// in_progress tells analysts that a decision is pending.
 		markInProgress = acting && len(plan.Actions(policy.Approve)) > 0
@@ -177,9 +216,18 @@ func (inv *investigator) run(threatID string) (Result, error) {
 	inv.setStage(StageReporting)
 	inv.note("outcome", outcomeNote(res))
 	inv.status.Outcome = res.Outcome
-	inv.upsert(OutcomeKey.ValueSet(string(res.Outcome)))
-	inv.setStage(StageDone)
+	inv.finish(res.Outcome)
 	return res, nil
+}
+
+// finish records the outcome and the final stage.
+func (inv *investigator) finish(o Outcome) {
+	if inv.runbook >= runbookConsolidated {
+		inv.setStage(StageDone, OutcomeKey.ValueSet(string(o)))
+		return
+	}
+	inv.upsert(OutcomeKey.ValueSet(string(o)))
+	inv.setStage(StageDone)
 }
 
 // gatherContext reads the threat's surroundings for the model. Context only improves
@@ -250,7 +298,7 @@ func (inv *investigator) awaitApproval(plan policy.Plan, pending []investigation
 	inv.audit(asks...)
 	decided := func() bool { return inv.decision != nil || inv.closedByAnalyst() }
 
-	if workflow.GetVersion(ctx, "approval-reminders", workflow.DefaultVersion, 1) >= 1 && inv.settings.Policy != nil {
+	if inv.feature("approval-reminders") && inv.settings.Policy != nil {
 		ap := inv.settings.Policy.Approvals
 		for _, stage := range []struct {
 			after time.Duration
@@ -379,7 +427,7 @@ func (inv *investigator) act(f investigation.ThreatFacts, actions []investigatio
 		var vr activities.VerifyResult
 		err := v.fut.Get(ctx, &vr)
 		r := &inv.status.Actions[v.idx]
-		if neverSettled(err) && workflow.GetVersion(ctx, "verify-last-look", workflow.DefaultVersion, 1) >= 1 {
+		if neverSettled(err) && inv.feature("verify-last-look") {
 			// The deadline can pass while an attempt is held by a worker that died: one
 			// last read tells "not settled" from "not checked in time".
 			if look, ok := inv.lastLook(v.in); ok {
@@ -489,7 +537,7 @@ func (inv *investigator) reserveAuto(plan *policy.Plan) {
 // countApproved counts approved actions in the control workflow (isolations count
 // toward the caps whoever decided them); a failure only loses a count.
 func (inv *investigator) countApproved(actions []investigation.Action) {
-	if workflow.GetVersion(inv.ctx, "control-count-approved", workflow.DefaultVersion, 1) < 1 {
+	if !inv.feature("control-count-approved") {
 		return
 	}
 	in := activities.ReserveInput{InvestigationID: workflow.GetInfo(inv.ctx).WorkflowExecution.ID, Step: "approved", Actions: actions, Caps: inv.settings.Policy.Caps}
@@ -550,8 +598,7 @@ func (inv *investigator) note(step, text string) {
 // workflow fails, so it shows as failed in the Web UI for a human to pick up.
 func (inv *investigator) fail(res Result, what string, err error) (Result, error) {
 	inv.status.Outcome = OutcomeError
-	inv.upsert(OutcomeKey.ValueSet(string(OutcomeError)))
-	inv.setStage(StageDone)
+	inv.finish(OutcomeError)
 	res.Outcome = OutcomeError
 	return res, temporal.NewNonRetryableApplicationError(what+" failed: "+rootMessage(err), "InvestigationFailed", err)
 }
@@ -597,9 +644,11 @@ func (inv *investigator) verifyOptions(act investigation.Action) workflow.Contex
 	})
 }
 
-func (inv *investigator) setStage(s Stage) {
+// setStage records the stage, with any other search attributes that change at the
+// same moment in the same upsert.
+func (inv *investigator) setStage(s Stage, also ...temporal.SearchAttributeUpdate) {
 	inv.status.Stage = s
-	inv.upsert(StageKey.ValueSet(string(s)))
+	inv.upsert(append(also, StageKey.ValueSet(string(s)))...)
 	inv.updateDetails()
 }
 
