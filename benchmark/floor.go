@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/s1copilot/s1copilot/workflows"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/worker"
@@ -42,7 +43,7 @@ func (b *bench) runFloor(ctx context.Context, n, k int) (phaseTiming, error) {
 	}
 	defer c.Close()
 	// The same worker limits as the investigation worker (workflows.NewWorkers).
-	w := worker.New(c, floorTaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: 50})
+	w := worker.New(c, floorTaskQueue, worker.Options{MaxConcurrentActivityExecutionSize: workflows.InvestigationActivitySlots})
 	w.RegisterWorkflowWithOptions(noopWorkflow, workflow.RegisterOptions{Name: noopWorkflowName})
 	w.RegisterActivity(noopActivity)
 	if err := w.Start(); err != nil {

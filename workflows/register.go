@@ -26,6 +26,13 @@ func RegisterControl(r worker.Registry) {
 	r.RegisterWorkflowWithOptions(control.Workflow, workflow.RegisterOptions{Name: control.WorkflowName})
 }
 
+// InvestigationActivitySlots bounds the activities one worker runs at once on the
+// investigation task queue. A model call holds its slot for the model's whole latency:
+// at 50 slots, 300 threats arriving together queued behind each other's 800 ms calls,
+// and the audit and settings activities behind those (BENCHMARKS.md, 09:08 run). A slot
+// waiting on HTTP is a goroutine; the provider's own limits answer 429, which retries.
+const InvestigationActivitySlots = 200
+
 // NewWorkers builds the investigation workers of one process: one on the investigation
 // task queue (workflows and the model/rules activities), one on the control workflow's
 // own queue, and, unless cfg.WorkerS1Activities is off, one on the S1 task queue, whose
@@ -33,8 +40,7 @@ func RegisterControl(r worker.Registry) {
 // budget) while this process's client keeps the spacing. onFatal may be nil.
 func NewWorkers(c client.Client, cfg config.Config, acts *activities.Activities, onFatal func(error)) []worker.Worker {
 	inv := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{
-		// The model has rate limits too; a few dozen concurrent calls per process is plenty.
-		MaxConcurrentActivityExecutionSize: 50,
+		MaxConcurrentActivityExecutionSize: InvestigationActivitySlots,
 		WorkerStopTimeout:                  20 * time.Second,
 		OnFatalError:                       onFatal,
 	})
