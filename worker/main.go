@@ -67,6 +67,9 @@ func run() error {
 		zap.String("analyzer", analyzer), zap.String("policy", acts.Settings.Policy.VersionString()))
 
 	opts := cfg.Temporal.ClientOptions(logging.Temporal(z))
+	// The SDK's default identity, set here so this process can tell its own pollers apart.
+	host, _ := os.Hostname()
+	opts.Identity = fmt.Sprintf("%d@%s@", os.Getpid(), host)
 	var prom *metrics.Prometheus
 	if cfg.HealthAddr != "" {
 		// The SDK's metrics and s1copilot's (emitted through the SDK handler) share
@@ -105,6 +108,9 @@ func run() error {
 			}
 			return fmt.Errorf("starting worker: %w", err)
 		}
+	}
+	if cfg.WorkerS1Activities {
+		go watchS1Pollers(ctx, c, cfg.Temporal.S1TaskQueue, opts.Identity, z, time.Minute)
 	}
 	<-ctx.Done()
 	z.Info("Stopping worker.")
