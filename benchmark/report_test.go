@@ -170,7 +170,7 @@ func TestRenderReportsTargetsAndBounds(t *testing.T) {
 	assert.Contains(t, got, "| workflow started ≤ poll interval + 1 s (3s) at p95 (model 0s) | 4s | MISSED |")
 	assert.Contains(t, got, "| outbreak ≤ 3 model calls | 4 | MISSED |")
 	assert.Contains(t, got, "| worker RSS ≤ 250 MB at 10,000 waiting (make bench-rss) | — | not measured |")
-	// 8 S1 activities at 8/s: one investigation per second; 5 GET /threats at 10 rps: 2/s.
-	assert.Contains(t, got, "allow at most 1.00 investigations/s")
+	// 8 S1 activities at the default 20/s: 2.5 investigations per second; 5 GET /threats at 10 rps: 2/s.
+	assert.Contains(t, got, "at the default 20 activities/s fleet-wide allow at most 2.50 investigations/s")
 	assert.Contains(t, got, "5.00 per investigation allow at most 2.00 investigations/s")
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/s1client"
 )
 
@@ -25,14 +26,13 @@ type results struct {
 
 // Targets of issue 6 (reported, never asserted).
 const (
-	targetRatio          = 0.85
-	targetS1Requests     = 8.0
-	targetOutbreakCalls  = 3
-	targetRSSBytes       = 250 << 20
-	targetStartSlack     = time.Second
-	dvInitQueryEndpoint  = "POST /dv/init-query"
-	threatsListEndpoint  = "GET /threats"
-	documentedS1Activity = 8.0 // S1C_S1_ACTIVITIES_PER_SECOND default
+	targetRatio         = 0.85
+	targetS1Requests    = 8.0
+	targetOutbreakCalls = 3
+	targetRSSBytes      = 250 << 20
+	targetStartSlack    = time.Second
+	dvInitQueryEndpoint = "POST /dv/init-query"
+	threatsListEndpoint = "GET /threats"
 )
 
 func (r results) render(now time.Time) (string, error) {
@@ -226,8 +226,9 @@ func (r results) bounds() []string {
 	n := float64(a.Timing.N)
 	var out []string
 	if k := mode(a.S1Activities); k > 0 {
+		rate := config.Defaults().S1ActivitiesPerSecond
 		out = append(out, fmt.Sprintf("S1 task-queue budget: %d S1 activities per investigation at the default %.0f activities/s fleet-wide allow at most %.2f investigations/s, whatever the engine does.",
-			k, documentedS1Activity, documentedS1Activity/float64(k)))
+			k, rate, rate/float64(k)))
 	}
 	if per := float64(a.Requests[threatsListEndpoint]) / n; per > 0 {
 		lim := s1client.DocumentedRateLimits()[s1client.ClassThreats].RPS

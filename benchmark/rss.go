@@ -100,7 +100,7 @@ func (b *bench) runRSS(ctx context.Context, n int) (rssResult, error) {
 		"S1C_TEMPORAL_ADDRESS="+s.cfg.Temporal.Address, "S1C_TEMPORAL_NAMESPACE="+s.cfg.Temporal.Namespace,
 		"S1C_TASK_QUEUE="+s.cfg.Temporal.TaskQueue, "S1C_S1_TASK_QUEUE="+s.cfg.Temporal.S1TaskQueue,
 		"S1C_POLICY_MODE=approve", "S1C_LLM_MODEL=", "S1C_LOG_LEVEL=error", "S1C_AUDIT_FILE="+auditFile.Name(),
-		// The worker's own S1 budget applies (S1C_S1_ACTIVITIES_PER_SECOND, default 8):
+		// The worker's own S1 budget applies (its per-class client limits):
 		// lifting only the task-queue rate made activities time out waiting for the
 		// client's per-class tokens. S1C_WORKFLOW_CACHE_SIZE passes through from the
 		// environment: memory is bounded by the cache, not by the waiting count.
@@ -116,7 +116,7 @@ func (b *bench) runRSS(ctx context.Context, n int) (rssResult, error) {
 		_ = cmd.Process.Signal(syscall.SIGTERM)
 		_ = cmd.Wait()
 	}()
-	b.logf("memory: worker pid %d; waiting until %d investigations await approval (the worker's GET /threats limit, 8/s, sets the pace)", cmd.Process.Pid, n)
+	b.logf("memory: worker pid %d; waiting until %d investigations await approval (the worker's GET /threats client limit sets the pace)", cmd.Process.Pid, n)
 
 	q := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Running' AND %s = '%s'", workflows.InvestigateWorkflow, workflows.StageKey.GetName(), workflows.StageAwaitingApproval)
 	last := time.Now()

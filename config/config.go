@@ -54,7 +54,7 @@ type Config struct {
 	// makes every call keeps that spacing.
 	WorkerS1Activities bool `envconfig:"WORKER_S1_ACTIVITIES" default:"true" desc:"whether this worker runs the activities that call SentinelOne (S1C_S1_TASK_QUEUE); with several workers, keep it true on exactly one and set false on the others (README, Scaling)"`
 
-	S1ActivitiesPerSecond float64 `envconfig:"S1_ACTIVITIES_PER_SECOND" default:"8" desc:"fleet-wide rate of SentinelOne activities (Temporal task-queue limit); each makes at most one call to the 10 rps /threats class"`
+	S1ActivitiesPerSecond float64 `envconfig:"S1_ACTIVITIES_PER_SECOND" default:"20" desc:"fleet-wide rate of SentinelOne activities (Temporal task-queue limit): a backstop; the exact limits are the per-class ones of the one worker that runs them"`
 	// S1RateScale multiplies the documented SentinelOne limits the client paces itself by,
 	// for a tenant whose limits SentinelOne raised (raise S1ActivitiesPerSecond with it).
 	S1RateScale float64 `envconfig:"S1_RATE_SCALE" default:"1" desc:"multiplier of the documented SentinelOne API rate limits the client keeps under, for a tenant whose limits SentinelOne has raised; raise S1C_S1_ACTIVITIES_PER_SECOND in proportion"`

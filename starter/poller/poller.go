@@ -28,8 +28,8 @@ func New(c client.Client, s1 *s1client.Client, taskQueue string) *activities.Pol
 	return &activities.Poller{S1: s1, PageSize: 200, Investigations: Investigations{C: c, TaskQueue: taskQueue}}
 }
 
-// PollerThreatsRPS is the poller's share of the 10 rps GET /threats budget; the
-// investigation activities take the rest through the S1 task-queue limit (8/s).
+// PollerThreatsRPS is the poller's share of the 10 rps GET /threats budget; the one
+// worker that runs the SentinelOne activities keeps to the rest (80 % of the limit).
 const PollerThreatsRPS = 2
 
 // S1Client is the SentinelOne client of the poller process, with its /threats share.
