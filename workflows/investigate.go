@@ -121,11 +121,7 @@ func (inv *investigator) run(threatID string) (Result, error) {
 	if err := workflow.ExecuteActivity(inv.s1("fetch threat, agent and timeline"), a.EnrichThreat, threatID).Get(ctx, &ev); err != nil {
 		return inv.fail(res, "fetching the threat from SentinelOne", err)
 	}
-	host := []temporal.SearchAttributeUpdate{AgentNameKey.ValueSet(ev.Facts.AgentName), SiteIDKey.ValueSet(ev.Facts.SiteID)}
-	if inv.runbook < runbookConsolidated {
-		inv.upsert(host...)
-		host = nil
-	}
+	host := inv.withNextStage(AgentNameKey.ValueSet(ev.Facts.AgentName), SiteIDKey.ValueSet(ev.Facts.SiteID))
 	if inv.opinion == nil {
 		// The console's opinion when the investigation began: only a change of it is feedback.
 		c := consoleOf(ev.Facts, nil).feedback()
@@ -141,11 +137,7 @@ func (inv *investigator) run(threatID string) (Result, error) {
 	analysis := inv.analyze(ev)
 	inv.status.Analysis = &analysis
 	res.Verdict, res.Analyzer = analysis.Verdict, analysis.Analyzer
-	verdict := []temporal.SearchAttributeUpdate{VerdictKey.ValueSet(string(analysis.Verdict)), PriorityKey.ValueSet(string(analysis.Priority))}
-	if inv.runbook < runbookConsolidated {
-		inv.upsert(verdict...)
-		verdict = nil
-	}
+	verdict := inv.withNextStage(VerdictKey.ValueSet(string(analysis.Verdict)), PriorityKey.ValueSet(string(analysis.Priority)))
 	inv.flushFeedback()
 
 	inv.setStage(StageDeciding, verdict...)
@@ -222,12 +214,7 @@ func (inv *investigator) run(threatID string) (Result, error) {
 
 // finish records the outcome and the final stage.
 func (inv *investigator) finish(o Outcome) {
-	if inv.runbook >= runbookConsolidated {
-		inv.setStage(StageDone, OutcomeKey.ValueSet(string(o)))
-		return
-	}
-	inv.upsert(OutcomeKey.ValueSet(string(o)))
-	inv.setStage(StageDone)
+	inv.setStage(StageDone, inv.withNextStage(OutcomeKey.ValueSet(string(o)))...)
 }
 
 // gatherContext reads the threat's surroundings for the model. Context only improves
@@ -642,6 +629,16 @@ func (inv *investigator) verifyOptions(act investigation.Action) workflow.Contex
 		TaskQueue: inv.settings.S1TaskQueue,
 		Summary:   "verify " + string(act),
 	})
+}
+
+// withNextStage returns search attributes for the next setStage to upsert with the
+// stage; runs before runbookConsolidated upsert them at once, as they always did.
+func (inv *investigator) withNextStage(updates ...temporal.SearchAttributeUpdate) []temporal.SearchAttributeUpdate {
+	if inv.runbook >= runbookConsolidated {
+		return updates
+	}
+	inv.upsert(updates...)
+	return nil
 }
 
 // setStage records the stage, with any other search attributes that change at the

@@ -35,9 +35,9 @@ const InvestigationActivitySlots = 200
 
 // NewWorkers builds the investigation workers of one process: one on the investigation
 // task queue (workflows and the model/rules activities), one on the control workflow's
-// own queue, and, unless cfg.WorkerS1Activities is off, one on the S1 task queue, whose
-// rate limit the Temporal server enforces across all workers (the fleet-wide SentinelOne
-// budget) while this process's client keeps the spacing. onFatal may be nil.
+// own queue, and, unless cfg.WorkerS1Activities is off, one on the S1 task queue: this
+// process's client then keeps SentinelOne's per-class limits for the whole fleet, and
+// the queue's server-side rate is a backstop. onFatal may be nil.
 func NewWorkers(c client.Client, cfg config.Config, acts *activities.Activities, onFatal func(error)) []worker.Worker {
 	inv := worker.New(c, cfg.Temporal.TaskQueue, worker.Options{
 		MaxConcurrentActivityExecutionSize: InvestigationActivitySlots,
