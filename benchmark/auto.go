@@ -57,8 +57,12 @@ func threatTemplate() simulator.ScenarioThreat {
 
 // autoResult is what one auto-path run measured.
 type autoResult struct {
-	ModelDelay      time.Duration
-	Timing          phaseTiming
+	ModelDelay time.Duration
+	Timing     phaseTiming
+	// Floor is the no-op run of FloorActivities activities per workflow, measured right
+	// after this one on the same dev server.
+	Floor           *phaseTiming
+	FloorActivities int
 	Outcomes        map[string]int
 	Started         []time.Duration // visible → workflow started
 	Triage          []time.Duration // visible → triage note posted
@@ -69,6 +73,15 @@ type autoResult struct {
 	Activities      map[int]int // activities per investigation → investigations
 	S1Activities    map[int]int
 	HistoryFailures int
+}
+
+// floorRate is the floor's completions per second (0 without a floor).
+func (a autoResult) floorRate() float64 {
+	if a.Floor == nil {
+		return 0
+	}
+	r, _ := a.Floor.rate()
+	return r
 }
 
 // runAuto adds n auto-path threats at once to a fresh simulator and follows them until

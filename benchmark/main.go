@@ -50,9 +50,24 @@ type options struct {
 
 type bench struct {
 	opts options
-	srv  *testsuite.DevServer
+	cli  string               // the temporal CLI
+	srv  *testsuite.DevServer // the dev server of the current phase
 	tlog tlog.Logger
 	log  io.Writer
+}
+
+// startServer starts a fresh dev server with namespaces (one per phase keeps workflow
+// IDs, the poller Schedule and the control workflow of each apart) and returns its stop.
+func (b *bench) startServer(ctx context.Context, namespaces ...string) (func(), error) {
+	b.logf("starting a Temporal dev server (%s)", b.cli)
+	so := devstack.DevServerOptions(b.cli, namespaces...)
+	so.ClientOptions.Logger = b.tlog
+	srv, err := testsuite.StartDevServer(ctx, so)
+	if err != nil {
+		return nil, fmt.Errorf("starting the dev server: %w", err)
+	}
+	b.srv = srv
+	return func() { _ = srv.Stop() }, nil
 }
 
 func (b *bench) logf(format string, args ...any) {
@@ -133,45 +148,46 @@ func run(args []string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
-	b := &bench{opts: opts, log: os.Stderr,
+	b := &bench{opts: opts, cli: cli, log: os.Stderr,
 		tlog: tlog.NewStructuredLogger(slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelError})))}
-	b.logf("starting the Temporal dev server (%s)", cli)
-	// One namespace per run keeps workflow IDs, the poller Schedule and the control
-	// workflow of each run apart on the one server.
-	namespaces := []string{"bench-floor", "bench-outbreak", "bench-rss"}
-	for _, d := range opts.modelDelays {
-		namespaces = append(namespaces, autoNamespace(d))
-	}
-	so := devstack.DevServerOptions(cli, namespaces...)
-	so.ClientOptions.Logger = b.tlog
-	b.srv, err = testsuite.StartDevServer(ctx, so)
-	if err != nil {
-		return fmt.Errorf("starting the dev server: %w", err)
-	}
-	defer func() { _ = b.srv.Stop() }()
 
 	var r results
 	r.Machine = machineFacts(cli)
 	r.Command = commandLine()
 	r.Opts = opts
+	// Each throughput run gets a fresh dev server and its own floor, measured right after
+	// it on that server: a run that followed another on the same server was up to a
+	// third slower, and a floor measured once for all of them compared unlike with unlike.
 	for _, d := range opts.modelDelays {
 		if opts.n == 0 {
 			break
 		}
+		stopServer, err := b.startServer(ctx, autoNamespace(d), "bench-floor")
+		if err != nil {
+			return err
+		}
 		a, err := b.runAuto(ctx, autoNamespace(d), opts.n, d)
+		if err == nil {
+			a.FloorActivities = mode(a.Activities)
+			b.logf("engine floor: %d no-op workflows of %d activities", opts.n, a.FloorActivities)
+			var f phaseTiming
+			if f, err = b.runFloor(ctx, opts.n, a.FloorActivities); err != nil {
+				err = fmt.Errorf("engine floor: %w", err)
+			}
+			a.Floor = &f
+		}
+		stopServer()
 		if err != nil {
 			return fmt.Errorf("auto path, model %s: %w", d, err)
 		}
 		r.Auto = append(r.Auto, a)
 	}
-	if len(r.Auto) > 0 {
-		r.FloorActivities = mode(r.Auto[0].Activities)
-		b.logf("engine floor: %d no-op workflows of %d activities", opts.n, r.FloorActivities)
-		f, err := b.runFloor(ctx, opts.n, r.FloorActivities)
+	if opts.outbreak > 0 || opts.rssWaiting > 0 {
+		stopServer, err := b.startServer(ctx, "bench-outbreak", "bench-rss")
 		if err != nil {
-			return fmt.Errorf("engine floor: %w", err)
+			return err
 		}
-		r.Floor = &f
+		defer stopServer()
 	}
 	if opts.outbreak > 0 {
 		o, err := b.runOutbreak(ctx, opts.outbreak, opts.outbreakDelay)

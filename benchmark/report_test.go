@@ -153,19 +153,28 @@ func TestRenderReportsTargetsAndBounds(t *testing.T) {
 		Auto: []autoResult{{
 			ModelDelay: 0, Timing: phaseTiming{N: 10, Completed: 10, First: t0, Last: t0.Add(5 * time.Second)},
 			Outcomes: map[string]int{"mitigated": 10}, Started: ms(500, 900, 4000),
-			Requests:     map[string]int{"GET /threats": 50, "POST /threats/notes": 20},
-			Activities:   map[int]int{16: 10},
-			S1Activities: map[int]int{8: 10},
+			Requests:        map[string]int{"GET /threats": 50, "POST /threats/notes": 20},
+			Activities:      map[int]int{16: 10},
+			S1Activities:    map[int]int{8: 10},
+			FloorActivities: 16,
+			Floor:           &phaseTiming{N: 10, Completed: 10, First: t0, Last: t0.Add(4 * time.Second)},
+		}, {
+			// A slower run compared with its own, faster floor.
+			ModelDelay: 800 * time.Millisecond, Timing: phaseTiming{N: 10, Completed: 10, First: t0, Last: t0.Add(10 * time.Second)},
+			Outcomes: map[string]int{"mitigated": 10}, FloorActivities: 16,
+			Floor: &phaseTiming{N: 10, Completed: 10, First: t0, Last: t0.Add(2 * time.Second)},
 		}},
-		FloorActivities: 16,
-		Floor:           &phaseTiming{N: 10, Completed: 10, First: t0, Last: t0.Add(4 * time.Second)},
-		Outbreak:        &outbreakResult{N: 10, ModelCalls: 4, Completed: 10},
+		Outbreak: &outbreakResult{N: 10, ModelCalls: 4, Completed: 10},
 	}
 	got, err := r.render(t0)
 	require.NoError(t, err)
 	// 2/s against 2.5/s: 0.80 of the floor, below 0.85.
 	assert.Contains(t, got, "| auto path, model 0s | 10/10 | 5s | 2.00 | 0.80 | mitigated 10 |")
+	assert.Contains(t, got, "| its engine floor: no-op workflow, 16 activities | 10/10 | 4s | 2.50 | 1.00 |  |")
 	assert.Contains(t, got, "| throughput ≥ 0.85 × engine floor (model 0s) | 0.80 × | MISSED |")
+	// 1/s against its own floor of 5/s.
+	assert.Contains(t, got, "| auto path, model 800ms | 10/10 | 10s | 1.00 | 0.20 | mitigated 10 |")
+	assert.Contains(t, got, "| throughput ≥ 0.85 × engine floor (model 800ms) | 0.20 × | MISSED |")
 	assert.Contains(t, got, "| ≤ 8 S1 requests per auto-path investigation | 7.00 | met |")
 	assert.Contains(t, got, "| workflow started ≤ poll interval + 1 s (3s) at p95 (model 0s) | 4s | MISSED |")
 	assert.Contains(t, got, "| outbreak ≤ 3 model calls | 4 | MISSED |")

@@ -14,14 +14,12 @@ import (
 
 // results is everything one run measured.
 type results struct {
-	Machine         machine
-	Command         string
-	Opts            options
-	Auto            []autoResult
-	FloorActivities int
-	Floor           *phaseTiming
-	Outbreak        *outbreakResult
-	RSS             *rssResult
+	Machine  machine
+	Command  string
+	Opts     options
+	Auto     []autoResult
+	Outbreak *outbreakResult
+	RSS      *rssResult
 }
 
 // Targets of issue 6 (reported, never asserted).
@@ -42,7 +40,7 @@ func (r results) render(now time.Time) (string, error) {
 	fmt.Fprintf(&b, "- Machine: %d cores (%s), %s, Temporal: %s\n", r.Machine.Cores, r.Machine.CPU, r.Machine.GoVersion, r.Machine.Temporal)
 	limits := "lifted (S1 activities/s 100000, no client buckets): the figures show the engine, the S1 budget is reported as a bound below"
 	if r.Opts.realLimits {
-		limits = "the product's (8 S1 activities/s fleet-wide, per-class client buckets)"
+		limits = fmt.Sprintf("the product's (%.0f S1 activities/s fleet-wide, per-class client buckets)", config.Defaults().S1ActivitiesPerSecond)
 	}
 	fmt.Fprintf(&b, "- Settings: poll interval %s, simulator mitigation delay %s, mitigation poll %s, SentinelOne rate limits %s\n",
 		r.Opts.pollInterval, r.Opts.mitigationDelay, r.Opts.mitigationPoll, limits)
@@ -51,10 +49,6 @@ func (r results) render(now time.Time) (string, error) {
 	}
 	b.WriteString("\n")
 
-	var floorRate float64
-	if r.Floor != nil {
-		floorRate, _ = r.Floor.rate()
-	}
 	if len(r.Auto) > 0 {
 		rows := [][]string{}
 		for _, a := range r.Auto {
@@ -62,7 +56,7 @@ func (r results) render(now time.Time) (string, error) {
 			rs, ratioS := "n/a", "n/a"
 			if ok {
 				rs = fmt.Sprintf("%.2f", rate)
-				if q, ok := ratio(rate, floorRate); ok {
+				if q, ok := ratio(rate, a.floorRate()); ok {
 					ratioS = fmt.Sprintf("%.2f", q)
 				}
 			}
@@ -70,14 +64,14 @@ func (r results) render(now time.Time) (string, error) {
 				fmt.Sprintf("auto path, model %s", a.ModelDelay), fmt.Sprintf("%d/%d", a.Timing.Completed, a.Timing.N),
 				fmtDuration(a.Timing.Last.Sub(a.Timing.First)), rs, ratioS, outcomes(a.Outcomes),
 			})
-		}
-		if r.Floor != nil {
-			rs := "n/a"
-			if floorRate > 0 {
-				rs = fmt.Sprintf("%.2f", floorRate)
+			if f := a.Floor; f != nil {
+				fs := "n/a"
+				if fr := a.floorRate(); fr > 0 {
+					fs = fmt.Sprintf("%.2f", fr)
+				}
+				rows = append(rows, []string{fmt.Sprintf("its engine floor: no-op workflow, %d activities", a.FloorActivities),
+					fmt.Sprintf("%d/%d", f.Completed, f.N), fmtDuration(f.Last.Sub(f.First)), fs, "1.00", ""})
 			}
-			rows = append(rows, []string{fmt.Sprintf("engine floor: no-op workflow, %d activities", r.FloorActivities),
-				fmt.Sprintf("%d/%d", r.Floor.Completed, r.Floor.N), fmtDuration(r.Floor.Last.Sub(r.Floor.First)), rs, "1.00", ""})
 		}
 		t, err := table([]string{"Throughput", "completed", "first start → last close", "investigations/s", "× floor", "outcomes"}, rows)
 		if err != nil {
@@ -113,7 +107,7 @@ func (r results) render(now time.Time) (string, error) {
 		}
 		b.WriteString(t + "\n")
 		fmt.Fprintf(&b, "Per investigation: %d activities (%d on the S1 task queue), %.2f model calls, %d rules fallbacks in %d triage notes.\n\n",
-			r.FloorActivities, mode(a.S1Activities), float64(a.ModelCalls)/n, a.RulesFallbacks, len(a.Triage))
+			a.FloorActivities, mode(a.S1Activities), float64(a.ModelCalls)/n, a.RulesFallbacks, len(a.Triage))
 	}
 
 	econ := [][]string{}
@@ -162,14 +156,10 @@ func outcomes(m map[string]int) string {
 // targets says where each of the issue's targets stands.
 func (r results) targets() [][]string {
 	var ts []target
-	floorRate := 0.0
-	if r.Floor != nil {
-		floorRate, _ = r.Floor.rate()
-	}
 	for _, a := range r.Auto {
 		t := target{Name: fmt.Sprintf("throughput ≥ %.2f × engine floor (model %s)", targetRatio, a.ModelDelay), Value: "n/a"}
 		if rate, ok := a.Timing.rate(); ok {
-			if q, ok := ratio(rate, floorRate); ok {
+			if q, ok := ratio(rate, a.floorRate()); ok {
 				t.Value, t.Met = fmt.Sprintf("%.2f ×", q), boolp(q >= targetRatio)
 			}
 		}
