@@ -358,7 +358,7 @@ func (a *Activities) PostNote(ctx context.Context, in NoteInput) (NoteResult, er
 	if in.Marker == "" || in.ThreatID == "" {
 		return NoteResult{}, temporal.NewNonRetryableApplicationError("note needs a threat ID and a marker", ErrTypeBadInput, nil)
 	}
-	if !(in.FirstPost && activity.GetInfo(ctx).Attempt == 1) {
+	if mayBeSent(ctx, in.FirstPost) {
 		notes, err := a.S1.ThreatNotes(ctx, in.ThreatID)
 		if err != nil {
 			return NoteResult{}, s1Err("list notes of "+in.ThreatID, err)
@@ -379,6 +379,13 @@ func (a *Activities) PostNote(ctx context.Context, in NoteInput) (NoteResult, er
 	return NoteResult{}, nil
 }
 
+// mayBeSent says whether a side effect may have been sent already, so that its guard read
+// is needed: always, unless the workflow vouches for a first send and this is the
+// activity's first attempt.
+func mayBeSent(ctx context.Context, firstSend bool) bool {
+	return !firstSend || activity.GetInfo(ctx).Attempt > 1
+}
+
 // Mitigate requests one action, unless the threat (or agent) already shows it, so a retry
 // never mitigates or isolates twice. The first attempt of a first request
 // (MitigateInput.FirstRequest) has nothing to find and skips that read.
@@ -390,7 +397,7 @@ func (a *Activities) Mitigate(ctx context.Context, in MitigateInput) (MitigateRe
 	if err != nil {
 		return MitigateResult{}, err
 	}
-	if !(in.FirstRequest && activity.GetInfo(ctx).Attempt == 1) {
+	if mayBeSent(ctx, in.FirstRequest) {
 		t, err := a.S1.GetThreat(ctx, in.ThreatID)
 		if err != nil {
 			return MitigateResult{}, s1Err("get threat "+in.ThreatID, err)
