@@ -125,18 +125,25 @@ func TestGatherReadsTreePrevalenceAndHistory(t *testing.T) {
 		"gathering costs exactly three requests")
 }
 
-func TestGatherKeepsWhatItCanWhenAPartIsRefused(t *testing.T) {
-	forbidExplore := func(next http.Handler) http.Handler {
+// answerError is middleware that answers the requests match picks with status and a
+// SentinelOne error body, and passes the rest on.
+func answerError(match func(*http.Request) bool, status int, body string) func(http.Handler) http.Handler {
+	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if strings.HasSuffix(r.URL.Path, "/explore/events") {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusForbidden)
-				_, _ = w.Write([]byte(`{"errors":[{"code":4030010,"detail":"Insufficient permissions","title":"Forbidden"}]}`))
+			if !match(r) {
+				next.ServeHTTP(w, r)
 				return
 			}
-			next.ServeHTTP(w, r)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(status)
+			_, _ = w.Write([]byte(body))
 		})
 	}
+}
+
+func TestGatherKeepsWhatItCanWhenAPartIsRefused(t *testing.T) {
+	forbidExplore := answerError(func(r *http.Request) bool { return strings.HasSuffix(r.URL.Path, "/explore/events") },
+		http.StatusForbidden, `{"errors":[{"code":4030010,"detail":"Insufficient permissions","title":"Forbidden"}]}`)
 	c, _ := serve(t, forbidExplore)
 	ctx, err := evidence.Gather(context.Background(), c, facts(t, c))
 	require.NoError(t, err)
@@ -148,17 +155,9 @@ func TestGatherKeepsWhatItCanWhenAPartIsRefused(t *testing.T) {
 }
 
 func TestGatherLeavesOutAPartThatFails(t *testing.T) {
-	failAgents := func(next http.Handler) http.Handler {
-		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-			if r.URL.Path == simulator.APIPrefix+"/agents" && r.URL.Query().Get("threatContentHash") != "" {
-				w.Header().Set("Content-Type", "application/json")
-				w.WriteHeader(http.StatusServiceUnavailable)
-				_, _ = w.Write([]byte(`{"errors":[{"code":5030010,"detail":"try later","title":"Service Unavailable"}]}`))
-				return
-			}
-			next.ServeHTTP(w, r)
-		})
-	}
+	failAgents := answerError(func(r *http.Request) bool {
+		return r.URL.Path == simulator.APIPrefix+"/agents" && r.URL.Query().Get("threatContentHash") != ""
+	}, http.StatusServiceUnavailable, `{"errors":[{"code":5030010,"detail":"try later","title":"Service Unavailable"}]}`)
 	c, calls := serve(t, failAgents)
 	f := facts(t, c)
 	clear(calls)

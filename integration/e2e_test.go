@@ -166,6 +166,16 @@ func (s *stack) stage(threatID string) (string, bool) {
 	return st, d.Status == enums.WORKFLOW_EXECUTION_STATUS_RUNNING
 }
 
+// anyRunning says whether any of the threats' investigations is still running.
+func (s *stack) anyRunning(threatIDs []string) bool {
+	for _, id := range threatIDs {
+		if _, running := s.stage(id); running {
+			return true
+		}
+	}
+	return false
+}
+
 // approveWaiting approves every investigation waiting for a human, by signal (the
 // temporal CLI's path), and remembers which ones it approved.
 func (s *stack) approveWaiting(threatIDs []string, approved map[string]bool) {
@@ -219,12 +229,7 @@ func TestEndToEndPollerWorkerSimulator(t *testing.T) {
 
 	waitUntil(t, s.ctx, "every investigation finished", func() bool {
 		s.approveWaiting(all, approved)
-		for _, id := range all {
-			if _, running := s.stage(id); running {
-				return false
-			}
-		}
-		return len(s.investigations()) == len(all)
+		return !s.anyRunning(all) && len(s.investigations()) == len(all)
 	})
 
 	// Exactly one investigation per threat, and nothing else.

@@ -151,12 +151,7 @@ func TestInjectionCorpusThroughWholeInvestigations(t *testing.T) {
 		require.NoError(t, err)
 	}
 	waitUntil(t, s.ctx, "every investigation finished", func() bool {
-		for _, id := range ids {
-			if _, running := s.stage(id); running {
-				return false
-			}
-		}
-		return true
+		return !s.anyRunning(ids)
 	})
 
 	c := s1clientFor(t, s)

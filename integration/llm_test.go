@@ -88,12 +88,7 @@ func TestEndToEndWithAModel(t *testing.T) {
 	all := []string{ids["valid"], ids["invalid"], ids["refused"], ids["obvious"]}
 	waitUntil(t, s.ctx, "the investigations finished", func() bool {
 		s.approveWaiting(all, approved)
-		for _, id := range all {
-			if _, running := s.stage(id); running {
-				return false
-			}
-		}
-		return true
+		return !s.anyRunning(all)
 	})
 
 	// The model's valid answer is used as is, and the policy acts on it.
@@ -198,12 +193,7 @@ func TestOutbreakCostsOneModelCall(t *testing.T) {
 		require.True(t, started)
 	}
 	waitUntil(t, s.ctx, "the outbreak's investigations finished", func() bool {
-		for _, id := range ids {
-			if _, running := s.stage(id); running {
-				return false
-			}
-		}
-		return true
+		return !s.anyRunning(ids)
 	})
 	model.mu.Lock()
 	calls := len(model.requests)

@@ -132,26 +132,7 @@ func chaosCommand(ctx context.Context, args []string) (Report, error) {
 	defer s.close()
 	r := newRunner(s, plan, c.rate, c.timeout)
 	monkey := newChaosMonkey(r, c.seed, *kills)
-
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{}, 4)
-	go func() { r.feed(runCtx); done <- struct{}{} }()
-	go func() { r.approve(runCtx); done <- struct{}{} }()
-	go func() { r.watchCrashes(runCtx); done <- struct{}{} }()
-	go func() { monkey.run(runCtx); done <- struct{}{} }()
-	dctx, dcancel := context.WithTimeout(runCtx, c.timeout)
-	drained := r.waitDrained(dctx, monkey.progress)
-	dcancel()
-	drainedAt := time.Now()
-	cancel()
-	for range 4 {
-		<-done
-	}
-	if ctx.Err() != nil {
-		return Report{}, ctx.Err()
-	}
-	time.Sleep(2 * time.Second) // let visibility catch up with the last closes
-	ev, err := r.collect(ctx)
+	ev, drainedAt, err := r.run(ctx, monkey.progress, monkey.run)
 	if err != nil {
 		return Report{}, err
 	}
@@ -160,7 +141,7 @@ func chaosCommand(ctx context.Context, args []string) (Report, error) {
 	for _, m := range missed {
 		ev.HarnessErrors = append(ev.HarnessErrors, "chaos event never reached: "+m)
 	}
-	if drained && !lastKill.IsZero() {
+	if !drainedAt.IsZero() && !lastKill.IsZero() {
 		ev.Drain = drainedAt.Sub(lastKill)
 	}
 	ev.Elapsed = time.Since(start)

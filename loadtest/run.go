@@ -239,6 +239,34 @@ func (r *runner) waitDrained(ctx context.Context, progress func(closed int)) (dr
 
 // collect gathers the evidence of the run from Temporal's visibility, the workflow
 // results and the simulator's counters.
+// run feeds the plan, answers approvals and watches for crashed processes, with also
+// running beside them (the chaos monkey), until every investigation closed or the
+// timeout; then it collects the evidence. drainedAt is when the last one closed (zero
+// when they did not all close).
+func (r *runner) run(ctx context.Context, progress func(closed int), also ...func(context.Context)) (ev Evidence, drainedAt time.Time, err error) {
+	runCtx, cancel := context.WithCancel(ctx)
+	tasks := append([]func(context.Context){r.feed, r.approve, r.watchCrashes}, also...)
+	done := make(chan struct{}, len(tasks))
+	for _, task := range tasks {
+		go func() { task(runCtx); done <- struct{}{} }()
+	}
+	dctx, dcancel := context.WithTimeout(runCtx, r.timeout)
+	if r.waitDrained(dctx, progress) {
+		drainedAt = time.Now()
+	}
+	dcancel()
+	cancel()
+	for range tasks {
+		<-done
+	}
+	if ctx.Err() != nil {
+		return Evidence{}, time.Time{}, ctx.Err()
+	}
+	time.Sleep(2 * time.Second) // let visibility catch up with the last closes
+	ev, err = r.collect(ctx)
+	return ev, drainedAt, err
+}
+
 func (r *runner) collect(ctx context.Context) (Evidence, error) {
 	type seen struct {
 		runs   int

@@ -84,23 +84,7 @@ func soakCommand(ctx context.Context, args []string) (Report, error) {
 	}
 	defer s.close()
 	r := newRunner(s, plan, c.rate, c.timeout)
-	runCtx, cancel := context.WithCancel(ctx)
-	done := make(chan struct{}, 3)
-	go func() { r.feed(runCtx); done <- struct{}{} }()
-	go func() { r.approve(runCtx); done <- struct{}{} }()
-	go func() { r.watchCrashes(runCtx); done <- struct{}{} }()
-	dctx, dcancel := context.WithTimeout(runCtx, c.timeout)
-	r.waitDrained(dctx, nil)
-	dcancel()
-	cancel()
-	for range 3 {
-		<-done
-	}
-	if ctx.Err() != nil {
-		return Report{}, ctx.Err()
-	}
-	time.Sleep(2 * time.Second)
-	ev, err := r.collect(ctx)
+	ev, _, err := r.run(ctx, nil)
 	if err != nil {
 		return Report{}, err
 	}
