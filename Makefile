@@ -26,9 +26,9 @@ test-unit:
 
 ## eval: run the labeled scenario set through the analyzers (rules offline; the model too with OPENAI_BASE_URL)
 eval:
-	go run ./eval
+	go run ./tools/eval
 
-# Sizes of the end-to-end benchmark: make bench N=200; extra flags in BENCH_ARGS (go run ./benchmark -h).
+# Sizes of the end-to-end benchmark: make bench N=200; extra flags in BENCH_ARGS (go run ./tools/benchmark -h).
 N ?= 1000
 OUTBREAK ?= $(N)
 WAITING ?= 10000
@@ -38,25 +38,25 @@ BENCH_ARGS ?=
 bench: temporal-cli
 	go test -run '^$$' -bench . -benchmem ./...
 	BENCH_COMMAND='make bench N=$(N) OUTBREAK=$(OUTBREAK)' \
-		go run ./benchmark -temporal $(TEMPORAL) -n $(N) -outbreak $(OUTBREAK) $(BENCH_ARGS)
+		go run ./tools/benchmark -temporal $(TEMPORAL) -n $(N) -outbreak $(OUTBREAK) $(BENCH_ARGS)
 
 ## bench-rss: worker memory (bin/worker) with WAITING investigations awaiting approval, appended to BENCHMARKS.md (see README for the pacing)
 bench-rss: build temporal-cli
 	BENCH_COMMAND='make bench-rss WAITING=$(WAITING)' \
-		go run ./benchmark -temporal $(TEMPORAL) -n 0 -outbreak 0 -rss-waiting $(WAITING) -worker-bin bin/worker $(BENCH_ARGS)
+		go run ./tools/benchmark -temporal $(TEMPORAL) -n 0 -outbreak 0 -rss-waiting $(WAITING) -worker-bin bin/worker $(BENCH_ARGS)
 
 ## chaos: 500 threats while workers are killed (-9), the poller and the dev server restarted; fails if anything is lost, stuck or done twice (CHAOS_FLAGS="-threats 100")
 .PHONY: chaos soak
 chaos: build temporal-cli
-	go run ./loadtest chaos -temporal $(TEMPORAL) $(CHAOS_FLAGS)
+	go run ./tools/loadtest chaos -temporal $(TEMPORAL) $(CHAOS_FLAGS)
 
 ## soak: investigations against a faulty SentinelOne (5xx, 429, latency, bad JSON) and a faulty model; fails on an incomplete run, a rate-limit violation, an unsaid fallback or a leaked secret
 soak: build temporal-cli
-	go run ./loadtest soak -temporal $(TEMPORAL) $(SOAK_FLAGS)
+	go run ./tools/loadtest soak -temporal $(TEMPORAL) $(SOAK_FLAGS)
 
 build:
 	@mkdir -p bin
-	go build -o bin/ ./worker ./starter ./s1sim ./demo
+	go build -o bin/ ./worker ./starter ./tools/s1sim ./tools/demo
 
 ## temporal-cli: install the temporal CLI if it is missing (about 3 minutes, from the Go module proxy)
 temporal-cli:

@@ -24,7 +24,7 @@ import (
 	"github.com/s1copilot/s1copilot/metrics"
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/s1client"
-	"github.com/s1copilot/s1copilot/workflows/control"
+	"github.com/s1copilot/s1copilot/control"
 )
 
 // Activities holds the dependencies of the investigation activities.

@@ -17,7 +17,7 @@ import (
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/s1client"
-	"github.com/s1copilot/s1copilot/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
 
 func TestEnrichThreat(t *testing.T) {

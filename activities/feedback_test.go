@@ -21,7 +21,7 @@ import (
 	"github.com/s1copilot/s1copilot/metrics/metricstest"
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/s1client"
-	"github.com/s1copilot/s1copilot/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 	"github.com/s1copilot/s1copilot/workflows"
 )
 

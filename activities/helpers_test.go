@@ -2,7 +2,7 @@ package activities_test
 
 import (
 	"errors"
-	"github.com/s1copilot/s1copilot/s1sim/fakeclock"
+	"github.com/s1copilot/s1copilot/tools/s1sim/fakeclock"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -14,8 +14,8 @@ import (
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/s1client"
-	"github.com/s1copilot/s1copilot/s1sim/scenarios"
-	"github.com/s1copilot/s1copilot/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
 
 // IDs of the embedded demo scenario.

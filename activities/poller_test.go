@@ -3,8 +3,8 @@ package activities_test
 import (
 	"context"
 	"errors"
-	"github.com/s1copilot/s1copilot/s1sim/scenarios"
-	"github.com/s1copilot/s1copilot/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 	"maps"
 	"net/http/httptest"
 	"slices"

@@ -15,7 +15,7 @@ import (
 	"github.com/s1copilot/s1copilot/evidence"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/s1client"
-	"github.com/s1copilot/s1copilot/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
 
 const (

@@ -11,7 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s1copilot/s1copilot/config"
-	"github.com/s1copilot/s1copilot/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 	"github.com/s1copilot/s1copilot/workflows"
 )
 

@@ -25,7 +25,7 @@ import (
 	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/llm/llmtest"
 	"github.com/s1copilot/s1copilot/policy"
-	"github.com/s1copilot/s1copilot/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 	"github.com/s1copilot/s1copilot/workflows"
 )
 

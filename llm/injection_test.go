@@ -313,7 +313,7 @@ func TestCorpusPayloadsFlaggedAlone(t *testing.T) {
 func scenarioStrings(t *testing.T) []string {
 	t.Helper()
 	var files []string
-	for _, dir := range []string{"../s1sim/scenarios", "../eval/scenarios"} {
+	for _, dir := range []string{"../tools/s1sim/scenarios", "../tools/eval/scenarios"} {
 		m, err := filepath.Glob(filepath.Join(dir, "*.json"))
 		require.NoError(t, err)
 		files = append(files, m...)

@@ -10,10 +10,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/s1copilot/s1copilot/eval/evalset"
+	"github.com/s1copilot/s1copilot/tools/eval/evalset"
 	"github.com/s1copilot/s1copilot/llm"
-	"github.com/s1copilot/s1copilot/s1sim/scenarios"
-	"github.com/s1copilot/s1copilot/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
 
 // visibleAccounts are the well-known accounts pseudonymisation leaves visible
@@ -27,7 +27,7 @@ var visibleAccounts = map[string]bool{
 // scenarioFiles are the demo scenario and every eval scenario file.
 func scenarioFiles(t *testing.T) []*evalset.File {
 	t.Helper()
-	files, err := evalset.LoadDir(filepath.Join("..", "eval", "scenarios"))
+	files, err := evalset.LoadDir(filepath.Join("..", "tools", "eval", "scenarios"))
 	require.NoError(t, err)
 	demo, err := simulator.LoadScenarioFS(scenarios.FS, "demo")
 	require.NoError(t, err)

@@ -19,8 +19,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/s1copilot/s1copilot/s1sim/scenarios"
-	"github.com/s1copilot/s1copilot/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
 
 // Conformance: ONE set of checks, each taking a console base URL, run against every target:

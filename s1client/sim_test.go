@@ -2,7 +2,7 @@ package s1client
 
 import (
 	"context"
-	"github.com/s1copilot/s1copilot/s1sim/fakeclock"
+	"github.com/s1copilot/s1copilot/tools/s1sim/fakeclock"
 	"net/http/httptest"
 	"testing"
 	"time"
@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/s1copilot/s1copilot/s1sim/scenarios"
-	"github.com/s1copilot/s1copilot/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
 
 // TestAgainstSimulator exercises the client end to end against s1sim, which is written

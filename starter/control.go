@@ -8,7 +8,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/s1copilot/s1copilot/workflows/control"
+	"github.com/s1copilot/s1copilot/control"
 )
 
 // killSwitch turns the fleet-wide kill switch on or off: every automatic action of every

@@ -14,7 +14,7 @@ import (
 
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/config"
-	"github.com/s1copilot/s1copilot/eval/evalset"
+	"github.com/s1copilot/s1copilot/tools/eval/evalset"
 	"github.com/s1copilot/s1copilot/feedback"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/s1client"
@@ -37,7 +37,7 @@ func s1FromEnv() (*s1client.Client, error) {
 func exportCase(ctx context.Context, args []string, s1 func() (*s1client.Client, error), stdout io.Writer) error {
 	fs := flag.NewFlagSet("export-case", flag.ContinueOnError)
 	threat := fs.String("threat", "", "SentinelOne threat ID (required)")
-	out := fs.String("out", "", "file to write (e.g. eval/scenarios/case-<id>.json; must not exist); empty = standard output")
+	out := fs.String("out", "", "file to write (e.g. tools/eval/scenarios/case-<id>.json; must not exist); empty = standard output")
 	verdict := fs.String("verdict", "", "label verdict (true_positive | suspicious | false_positive | undetermined); empty = the analyst's verdict in the console")
 	actions := fs.String("actions", "", "comma-separated actions the case requires (kill,quarantine,remediate,rollback,isolate), or none; empty = derived from the verdict")
 	if err := fs.Parse(args); err != nil {
@@ -80,7 +80,7 @@ func exportCase(ctx context.Context, args []string, s1 func() (*s1client.Client,
 	if err := f.Close(); err != nil {
 		return fmt.Errorf("export-case: writing %s: %w", *out, err)
 	}
-	fmt.Fprintf(stdout, "wrote %s; run it with: go run ./eval -scenarios %s\n", *out, dirOf(*out))
+	fmt.Fprintf(stdout, "wrote %s; run it with: go run ./tools/eval -scenarios %s\n", *out, dirOf(*out))
 	return nil
 }
 

@@ -14,10 +14,10 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s1copilot/s1copilot/audit"
-	"github.com/s1copilot/s1copilot/eval/evalset"
+	"github.com/s1copilot/s1copilot/tools/eval/evalset"
 	"github.com/s1copilot/s1copilot/s1client"
-	"github.com/s1copilot/s1copilot/s1sim/scenarios"
-	"github.com/s1copilot/s1copilot/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
 
 const simToken = "sim-token-starter-0c4f2a"

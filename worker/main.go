@@ -27,7 +27,7 @@ import (
 	"github.com/s1copilot/s1copilot/logging"
 	"github.com/s1copilot/s1copilot/metrics"
 	"github.com/s1copilot/s1copilot/workflows"
-	"github.com/s1copilot/s1copilot/workflows/control"
+	"github.com/s1copilot/s1copilot/control"
 )
 
 func main() {

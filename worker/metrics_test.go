@@ -17,7 +17,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/s1copilot/s1copilot/activities"
-	"github.com/s1copilot/s1copilot/devstack"
+	"github.com/s1copilot/s1copilot/tools/devstack"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/metrics"

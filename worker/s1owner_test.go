@@ -13,7 +13,7 @@ import (
 	"go.temporal.io/sdk/worker"
 
 	"github.com/s1copilot/s1copilot/activities"
-	"github.com/s1copilot/s1copilot/devstack"
+	"github.com/s1copilot/s1copilot/tools/devstack"
 )
 
 // A second process polling the SentinelOne queue is found; this process's own pollers

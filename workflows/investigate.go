@@ -16,7 +16,7 @@ import (
 	"github.com/s1copilot/s1copilot/feedback"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/policy"
-	"github.com/s1copilot/s1copilot/workflows/control"
+	"github.com/s1copilot/s1copilot/control"
 )
 
 // a is only used for method references; Temporal calls the worker's real instance.

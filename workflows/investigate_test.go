@@ -21,7 +21,7 @@ import (
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/policy"
-	"github.com/s1copilot/s1copilot/workflows/control"
+	"github.com/s1copilot/s1copilot/control"
 )
 
 type investigateSuite struct {

@@ -9,7 +9,7 @@ import (
 
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/config"
-	"github.com/s1copilot/s1copilot/workflows/control"
+	"github.com/s1copilot/s1copilot/control"
 )
 
 // RegisterInvestigation registers the investigation workflow and its activities. The

@@ -1,0 +1,111 @@
+// Command demo runs s1copilot end to end on one machine: the Temporal dev server (with
+// its Web UI and the project's search attributes), the SentinelOne simulator seeded with
+// the demo scenario, the worker and the poller. It prints what happens to each threat
+// and how to approve the investigations that wait.
+//
+// With -check it runs unattended: it approves what waits (through `starter approve`),
+// checks every threat's verdict and outcome against the scenario's expectations and the
+// simulator's counters (nothing done twice), and exits non-zero if anything differs.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/s1copilot/s1copilot/tools/devstack"
+)
+
+type options struct {
+	check                 bool
+	bin                   string
+	temporal              string
+	scenario              string
+	port, uiPort, simPort int
+	timeout               time.Duration
+	logs                  string
+}
+
+func main() {
+	var o options
+	flag.BoolVar(&o.check, "check", false, "run unattended: approve what waits, verify every expected end state, exit 0 only if all match")
+	flag.StringVar(&o.bin, "bin", "bin", "directory holding the worker, starter and s1sim binaries (make build)")
+	flag.StringVar(&o.temporal, "temporal", "", "path of the temporal CLI (default: $TEMPORAL_CLI_PATH, then PATH, then $(go env GOPATH)/bin)")
+	flag.StringVar(&o.scenario, "scenario", "demo", "embedded simulator scenario")
+	flag.IntVar(&o.port, "port", 7233, "Temporal frontend port")
+	flag.IntVar(&o.uiPort, "ui-port", 8233, "Temporal Web UI port")
+	flag.IntVar(&o.simPort, "sim-port", 8088, "SentinelOne simulator port")
+	flag.DurationVar(&o.timeout, "timeout", 4*time.Minute, "with -check: how long every threat has to reach its end state")
+	flag.StringVar(&o.logs, "logs", ".demo", "directory for the processes' logs")
+	flag.Parse()
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, o)
+	stop()
+	if err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(os.Stderr, "demo:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, o options) error {
+	sc, err := loadScenario(o.scenario)
+	if err != nil {
+		return err
+	}
+	temporalPath, err := devstack.FindTemporal(o.temporal)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(o.logs, 0o755); err != nil {
+		return fmt.Errorf("creating log directory: %w", err)
+	}
+	procs := &devstack.Supervisor{LogDir: o.logs}
+	defer procs.StopAll()
+
+	env := demoEnv(o)
+	fmt.Printf("Starting the Temporal dev server (%s)…\n", temporalPath)
+	if err := procs.Start(devstack.Proc{Name: "temporal", Path: temporalPath, Args: devstack.DevServerArgs(o.port, o.uiPort, "")}); err != nil {
+		return err
+	}
+	c, err := devstack.WaitForTemporal(ctx, fmt.Sprintf("127.0.0.1:%d", o.port), 60*time.Second)
+	if err != nil {
+		return fmt.Errorf("%w (log: %s)", err, filepath.Join(o.logs, "temporal.log"))
+	}
+	defer c.Close()
+
+	fmt.Println("Starting the SentinelOne simulator, the worker and the poller…")
+	if err := procs.Start(devstack.Proc{Name: "s1sim", Path: filepath.Join(o.bin, "s1sim"), Args: []string{"-addr", fmt.Sprintf("127.0.0.1:%d", o.simPort), "-scenario", o.scenario, "-token", demoToken, "-mitigation-delay", "3s"}}); err != nil {
+		return err
+	}
+	if err := devstack.WaitForHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/sim/health", o.simPort), 30*time.Second); err != nil {
+		return fmt.Errorf("simulator: %w (log: %s)", err, filepath.Join(o.logs, "s1sim.log"))
+	}
+	if err := procs.Start(devstack.Proc{Name: "worker", Path: filepath.Join(o.bin, "worker"), Env: env}); err != nil {
+		return err
+	}
+	if err := procs.Start(devstack.Proc{Name: "poller", Path: filepath.Join(o.bin, "starter"), Args: []string{"poll"}, Env: env}); err != nil {
+		return err
+	}
+
+	fmt.Printf(`
+  Temporal Web UI:   http://127.0.0.1:%d/namespaces/default/workflows
+  SentinelOne (sim): http://127.0.0.1:%d  (token %q; counters at /sim/counters)
+  Logs:              %s/
+
+`, o.uiPort, o.simPort, demoToken, o.logs)
+
+	w := &watcher{c: c, sc: sc, bin: o.bin, env: env, check: o.check, simURL: fmt.Sprintf("http://127.0.0.1:%d", o.simPort), procs: procs}
+	if !o.check {
+		return w.follow(ctx)
+	}
+	cctx, cancel := context.WithTimeout(ctx, o.timeout)
+	defer cancel()
+	return w.runCheck(cctx)
+}

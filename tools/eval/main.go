@@ -1,0 +1,126 @@
+// Command eval scores the analyzers on the labeled scenario set (issue 5).
+//
+//	go run ./tools/eval [-scenarios tools/eval/scenarios] [-analyzer rules|model|both] [-min-accuracy 0.8] [-v]
+//
+// Each scenario file is served by an in-process simulator; every threat's
+// evidence is read through the S1 client as the EnrichThreat activity reads it,
+// then analysed and scored against the threat's "expect" label. The model is
+// evaluated when OPENAI_BASE_URL is set (with OPENAI_API_KEY and S1C_LLM_MODEL
+// or OPENAI_MODEL); otherwise the report says it was not evaluated.
+//
+// Exit status: 0; 1 when -min-accuracy is set and the rules analyzer's
+// verdict+actions accuracy is below it; 2 on usage or scenario errors.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"time"
+
+	"github.com/s1copilot/s1copilot/tools/eval/evalset"
+	"github.com/s1copilot/s1copilot/llm"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// run is main without the process: tests drive it with their own environment.
+func run(ctx context.Context, args []string, getenv func(string) string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("eval", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	dir := fs.String("scenarios", "tools/eval/scenarios", "directory of labeled scenario files (*.json)")
+	which := fs.String("analyzer", "both", "rules, model or both (the model only when OPENAI_BASE_URL is set)")
+	minAcc := fs.Float64("min-accuracy", 0, "exit 1 when the rules analyzer's verdict+actions accuracy is below this (0..1; 0 = off)")
+	verbose := fs.Bool("v", false, "print the per-threat table even for one analyzer")
+	conc := fs.Int("concurrency", 4, "model calls in flight")
+	timeout := fs.Duration("model-timeout", 60*time.Second, "timeout of one model call")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "eval: unexpected arguments %v\n", fs.Args())
+		return 2
+	}
+	if *which != "rules" && *which != "model" && *which != "both" {
+		fmt.Fprintf(stderr, "eval: -analyzer must be rules, model or both, not %q\n", *which)
+		return 2
+	}
+	if *minAcc < 0 || *minAcc > 1 {
+		fmt.Fprintf(stderr, "eval: -min-accuracy must be within 0..1\n")
+		return 2
+	}
+
+	files, err := evalset.LoadDir(*dir)
+	if err != nil {
+		fmt.Fprintf(stderr, "eval: %v\n", err)
+		return 2
+	}
+
+	var (
+		analyzers []evalset.Named
+		notes     []string
+	)
+	if *which != "model" {
+		analyzers = append(analyzers, evalset.Named{Name: llm.AnalyzerRules, Analyzer: llm.NewRules()})
+	}
+	if *which != "rules" {
+		m, why := modelFromEnv(getenv, *timeout)
+		if m == nil {
+			notes = append(notes, "model not evaluated ("+why+")")
+		} else {
+			analyzers = append(analyzers, evalset.Named{Name: m.Name(), Analyzer: m})
+			notes = append(notes, fmt.Sprintf("model evaluated: %s", m))
+		}
+	}
+
+	rep, err := evalset.Run(ctx, *dir, files, analyzers, *conc)
+	if err != nil {
+		fmt.Fprintf(stderr, "eval: %v\n", err)
+		return 2
+	}
+	if err := evalset.Print(stdout, rep, evalset.PrintOptions{Notes: notes, PerThreat: *verbose}); err != nil {
+		fmt.Fprintf(stderr, "eval: %v\n", err)
+		return 2
+	}
+	if *minAcc > 0 {
+		i := rep.Index(llm.AnalyzerRules)
+		if i < 0 {
+			fmt.Fprintln(stderr, "eval: -min-accuracy applies to the rules analyzer, which did not run (-analyzer model)")
+			return 2
+		}
+		if acc := rep.Stats(i, nil).Accuracy(); acc < *minAcc {
+			fmt.Fprintf(stdout, "\nFAIL: rules verdict+actions accuracy %.1f%% is below -min-accuracy %.1f%%\n", 100*acc, 100**minAcc)
+			return 1
+		}
+	}
+	return 0
+}
+
+// modelFromEnv builds the model analyzer from OPENAI_BASE_URL, OPENAI_API_KEY
+// and S1C_LLM_MODEL (or OPENAI_MODEL); nil and the reason when it cannot.
+func modelFromEnv(getenv func(string) string, timeout time.Duration) (*llm.OpenAI, string) {
+	base := getenv("OPENAI_BASE_URL")
+	if base == "" {
+		return nil, "no OPENAI_BASE_URL"
+	}
+	model := getenv("S1C_LLM_MODEL")
+	if model == "" {
+		model = getenv("OPENAI_MODEL")
+	}
+	if model == "" {
+		return nil, "OPENAI_BASE_URL is set but neither S1C_LLM_MODEL nor OPENAI_MODEL names a model"
+	}
+	m, err := llm.NewOpenAI(llm.OpenAIConfig{BaseURL: base, APIKey: getenv("OPENAI_API_KEY"), Model: model, Timeout: timeout})
+	if err != nil {
+		return nil, err.Error()
+	}
+	return m, ""
+}
