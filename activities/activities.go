@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/s1copilot/s1copilot/audit"
+	"github.com/s1copilot/s1copilot/control"
 	"github.com/s1copilot/s1copilot/evidence"
 	"github.com/s1copilot/s1copilot/feedback"
 	"github.com/s1copilot/s1copilot/investigation"
@@ -24,7 +25,6 @@ import (
 	"github.com/s1copilot/s1copilot/metrics"
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/s1client"
-	"github.com/s1copilot/s1copilot/control"
 )
 
 // Activities holds the dependencies of the investigation activities.

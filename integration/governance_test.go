@@ -12,11 +12,11 @@ import (
 
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/control"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 	"github.com/s1copilot/s1copilot/workflows"
-	"github.com/s1copilot/s1copilot/control"
 )
 
 // macroThreat is a Word macro launching PowerShell: the rules recommend kill,

@@ -10,8 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/s1copilot/s1copilot/tools/eval/evalset"
 	"github.com/s1copilot/s1copilot/llm"
+	"github.com/s1copilot/s1copilot/tools/eval/evalset"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )

@@ -14,10 +14,10 @@ import (
 
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/config"
-	"github.com/s1copilot/s1copilot/tools/eval/evalset"
 	"github.com/s1copilot/s1copilot/feedback"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/tools/eval/evalset"
 )
 
 // s1FromEnv is the SentinelOne client of the CLI (S1C_S1_URL, S1C_S1_TOKEN).

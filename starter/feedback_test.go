@@ -14,8 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s1copilot/s1copilot/audit"
-	"github.com/s1copilot/s1copilot/tools/eval/evalset"
 	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/tools/eval/evalset"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )

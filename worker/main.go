@@ -24,10 +24,10 @@ import (
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/control"
 	"github.com/s1copilot/s1copilot/logging"
 	"github.com/s1copilot/s1copilot/metrics"
 	"github.com/s1copilot/s1copilot/workflows"
-	"github.com/s1copilot/s1copilot/control"
 )
 
 func main() {

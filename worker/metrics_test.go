@@ -17,10 +17,10 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/s1copilot/s1copilot/activities"
-	"github.com/s1copilot/s1copilot/tools/devstack"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/metrics"
+	"github.com/s1copilot/s1copilot/tools/devstack"
 )
 
 // analyzeOnce runs the real AnalyzeThreat activity once.

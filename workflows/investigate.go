@@ -13,10 +13,10 @@ import (
 
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/audit"
+	"github.com/s1copilot/s1copilot/control"
 	"github.com/s1copilot/s1copilot/feedback"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/policy"
-	"github.com/s1copilot/s1copilot/control"
 )
 
 // a is only used for method references; Temporal calls the worker's real instance.

@@ -19,9 +19,9 @@ import (
 
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/audit"
+	"github.com/s1copilot/s1copilot/control"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/policy"
-	"github.com/s1copilot/s1copilot/control"
 )
 
 type investigateSuite struct {

@@ -13,12 +13,12 @@ import (
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/control"
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/s1client"
-	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 	"github.com/s1copilot/s1copilot/starter/poller"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 	"github.com/s1copilot/s1copilot/workflows"
-	"github.com/s1copilot/s1copilot/control"
 )
 
 const simToken = "bench-token"

@@ -21,8 +21,8 @@ import (
 	"os/signal"
 	"time"
 
-	"github.com/s1copilot/s1copilot/tools/eval/evalset"
 	"github.com/s1copilot/s1copilot/llm"
+	"github.com/s1copilot/s1copilot/tools/eval/evalset"
 )
 
 func main() {
