@@ -43,6 +43,11 @@ type Activities struct {
 	// Policies, when set, is the policy file, reloaded when it changes; otherwise
 	// Settings.Policy is fixed.
 	Policies *policy.Store
+	// ControlWorkflowID is the deployment's control workflow (kill switch and caps).
+	ControlWorkflowID string
+	// Now is the clock of this worker's short-lived caches (the control state, shared
+	// verification reads); nil means time.Now.
+	Now func() time.Time
 
 	// control caches the control workflow's state for this worker's activities.
 	control controlCache
@@ -67,15 +72,26 @@ func (a *Activities) controlState(ctx context.Context) (control.State, error) {
 	c := &a.control
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if !c.at.IsZero() && time.Since(c.at) < ControlStateTTL {
+	if !c.at.IsZero() && a.now().Sub(c.at) < ControlStateTTL {
 		return c.st, nil
 	}
-	st, err := control.Current(ctx, activity.GetClient(ctx))
+	st, err := a.controlClient(ctx).Current(ctx)
 	if err != nil {
 		return control.State{}, err
 	}
-	c.st, c.at = st, time.Now()
+	c.st, c.at = st, a.now()
 	return st, nil
+}
+
+func (a *Activities) controlClient(ctx context.Context) control.Client {
+	return control.Client{C: activity.GetClient(ctx), WorkflowID: a.ControlWorkflowID}
+}
+
+func (a *Activities) now() time.Time {
+	if a.Now != nil {
+		return a.Now()
+	}
+	return time.Now()
 }
 
 // TimelineLimit bounds the timeline entries kept as evidence, so history stays small.
@@ -150,7 +166,7 @@ func (a *Activities) ReserveActions(ctx context.Context, in ReserveInput) (contr
 		}
 		return control.Uncapped(st, req), nil
 	}
-	return control.Reserve(ctx, activity.GetClient(ctx), in.InvestigationID+"/reserve/"+in.Step, req)
+	return a.controlClient(ctx).Reserve(ctx, in.InvestigationID+"/reserve/"+in.Step, req)
 }
 
 // EnrichThreat reads the threat, its agent and its timeline and returns the compact
@@ -158,7 +174,7 @@ func (a *Activities) ReserveActions(ctx context.Context, in ReserveInput) (contr
 func (a *Activities) EnrichThreat(ctx context.Context, threatID string) (investigation.Evidence, error) {
 	t, err := a.S1.GetThreat(ctx, threatID)
 	if err != nil {
-		return investigation.Evidence{}, s1Err("get threat "+threatID, err)
+		return investigation.Evidence{}, S1Error("get threat "+threatID, err)
 	}
 	ev := investigation.Evidence{Facts: ThreatFacts(t)}
 	// The agent record is fresher than agentRealtimeInfo for tags and network status;
@@ -171,12 +187,12 @@ func (a *Activities) EnrichThreat(ctx context.Context, threatID string) (investi
 		case errors.Is(err, s1client.ErrNotFound):
 			activity.GetLogger(ctx).Warn("Agent not found; using the threat's agent info.", "AgentID", agentID)
 		default:
-			return investigation.Evidence{}, s1Err("get agent "+agentID, err)
+			return investigation.Evidence{}, S1Error("get agent "+agentID, err)
 		}
 	}
 	entries, err := a.S1.ThreatTimeline(ctx, threatID, TimelineLimit+1)
 	if err != nil {
-		return investigation.Evidence{}, s1Err("get timeline of "+threatID, err)
+		return investigation.Evidence{}, S1Error("get timeline of "+threatID, err)
 	}
 	for i, e := range entries {
 		if i == TimelineLimit {
@@ -209,7 +225,7 @@ func (a *Activities) GatherContext(ctx context.Context, ev investigation.Evidenc
 	}
 	c, err := evidence.Gather(ctx, a.S1, ev.Facts)
 	if err != nil {
-		return c, s1Err("gather context", err)
+		return c, S1Error("gather context", err)
 	}
 	return c, nil
 }
@@ -361,7 +377,7 @@ func (a *Activities) PostNote(ctx context.Context, in NoteInput) (NoteResult, er
 	if mayBeSent(ctx, in.FirstPost) {
 		notes, err := a.S1.ThreatNotes(ctx, in.ThreatID)
 		if err != nil {
-			return NoteResult{}, s1Err("list notes of "+in.ThreatID, err)
+			return NoteResult{}, S1Error("list notes of "+in.ThreatID, err)
 		}
 		for _, n := range notes {
 			if strings.Contains(n.Text, in.Marker) {
@@ -371,7 +387,7 @@ func (a *Activities) PostNote(ctx context.Context, in NoteInput) (NoteResult, er
 	}
 	affected, err := a.S1.AddThreatNote(ctx, []string{in.ThreatID}, in.Text+"\n"+in.Marker)
 	if err != nil {
-		return NoteResult{}, s1Err("add note to "+in.ThreatID, err)
+		return NoteResult{}, S1Error("add note to "+in.ThreatID, err)
 	}
 	if affected == 0 {
 		return NoteResult{}, temporal.NewNonRetryableApplicationError("SentinelOne added the note to no threat (deleted, or out of the token's scope)", ErrTypeThreatNotFound, nil)
@@ -400,7 +416,7 @@ func (a *Activities) Mitigate(ctx context.Context, in MitigateInput) (MitigateRe
 	if mayBeSent(ctx, in.FirstRequest) {
 		t, err := a.S1.GetThreat(ctx, in.ThreatID)
 		if err != nil {
-			return MitigateResult{}, s1Err("get threat "+in.ThreatID, err)
+			return MitigateResult{}, S1Error("get threat "+in.ThreatID, err)
 		}
 		if e, ok := t.MitigationEntry(action.StatusAction()); ok {
 			activity.GetLogger(ctx).Info("Action already on the threat; not requesting it again.", "Action", in.Action, "Status", e.Status)
@@ -409,7 +425,7 @@ func (a *Activities) Mitigate(ctx context.Context, in MitigateInput) (MitigateRe
 	}
 	res, err := a.S1.Mitigate(ctx, action, []string{in.ThreatID})
 	if err != nil {
-		return MitigateResult{}, s1Err(string(action)+" "+in.ThreatID, err)
+		return MitigateResult{}, S1Error(string(action)+" "+in.ThreatID, err)
 	}
 	for _, d := range res.Details {
 		for _, s := range d.Skipped {
@@ -428,14 +444,14 @@ func (a *Activities) isolate(ctx context.Context, in MitigateInput) (MitigateRes
 	}
 	ag, err := a.S1.GetAgent(ctx, in.AgentID)
 	if err != nil {
-		return MitigateResult{}, s1Err("get agent "+in.AgentID, err)
+		return MitigateResult{}, S1Error("get agent "+in.AgentID, err)
 	}
 	if ag.NetworkStatus == "disconnecting" || ag.NetworkStatus == "disconnected" {
 		return MitigateResult{AlreadyRequested: true}, nil
 	}
 	n, err := a.S1.DisconnectAgents(ctx, []string{in.AgentID})
 	if err != nil {
-		return MitigateResult{}, s1Err("disconnect agent "+in.AgentID, err)
+		return MitigateResult{}, S1Error("disconnect agent "+in.AgentID, err)
 	}
 	if n == 0 {
 		return MitigateResult{Refused: "SentinelOne disconnected no agent (not permitted for this token, or the agent is gone)"}, nil
@@ -447,7 +463,7 @@ func (a *Activities) isolate(ctx context.Context, in MitigateInput) (MitigateRes
 // a value that is already there changes nothing, so a retry is harmless.
 func (a *Activities) WriteBack(ctx context.Context, in WriteBackInput) error {
 	if _, err := a.S1.SetIncidentStatus(ctx, []string{in.ThreatID}, in.IncidentStatus, in.AnalystVerdict); err != nil {
-		return s1Err("write back to "+in.ThreatID, err)
+		return S1Error("write back to "+in.ThreatID, err)
 	}
 	return nil
 }
@@ -459,7 +475,7 @@ func (a *Activities) VerifyMitigation(ctx context.Context, in VerifyInput) (Veri
 	if in.Action == investigation.ActionIsolate {
 		ag, err := a.S1.GetAgent(ctx, in.AgentID)
 		if err != nil {
-			return VerifyResult{}, s1Err("get agent "+in.AgentID, err)
+			return VerifyResult{}, S1Error("get agent "+in.AgentID, err)
 		}
 		if ag.NetworkStatus == "disconnected" {
 			return VerifyResult{State: s1client.MitigationStatusSuccess, Detail: "agent disconnected from the network"}, nil
@@ -470,9 +486,9 @@ func (a *Activities) VerifyMitigation(ctx context.Context, in VerifyInput) (Veri
 	if err != nil {
 		return VerifyResult{}, err
 	}
-	t, err := a.verifyReads.threat(ctx, in.ThreatID, a.S1.GetThreat)
+	t, err := a.verifyReads.threat(ctx, a.now, in.ThreatID, a.S1.GetThreat)
 	if err != nil {
-		return VerifyResult{}, s1Err("get threat "+in.ThreatID, err)
+		return VerifyResult{}, S1Error("get threat "+in.ThreatID, err)
 	}
 	e, ok := t.MitigationEntry(action.StatusAction())
 	if !ok || !e.Done() {
@@ -512,10 +528,10 @@ func wireAction(act investigation.Action) (s1client.MitigationAction, error) {
 	return "", temporal.NewNonRetryableApplicationError(fmt.Sprintf("unknown action %q", act), ErrTypeBadInput, nil)
 }
 
-// s1Err turns a client error into a Temporal error: permanent failures (bad token,
+// S1Error turns a SentinelOne client error into an activity error: permanent failures (bad token,
 // missing permission, bad request, unknown threat) stop retrying at once; rate limits
 // retry when SentinelOne says; everything else retries with backoff.
-func s1Err(op string, err error) error {
+func S1Error(op string, err error) error {
 	msg := op + ": " + err.Error()
 	var apiErr *s1client.APIError
 	switch {

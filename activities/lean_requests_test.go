@@ -120,6 +120,7 @@ func TestVerificationsOfOneThreatShareARead(t *testing.T) {
 	cfg.S1URL, cfg.S1Token = ts.URL, testToken
 	acts, err := activities.New(cfg)
 	require.NoError(t, err)
+	acts.Now = f.clock.Now
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(acts)
@@ -137,7 +138,7 @@ func TestVerificationsOfOneThreatShareARead(t *testing.T) {
 	}
 	assert.Equal(t, before+1, f.sim.Counters().Requests[getThreats], "two verifications, one read")
 
-	time.Sleep(activities.VerifyReadShare + 50*time.Millisecond)
+	f.clock.Advance(activities.VerifyReadShare + time.Millisecond)
 	_, err = run[activities.VerifyResult](t, env, acts.VerifyMitigation, activities.VerifyInput{ThreatID: threatMacro, Action: investigation.ActionKill})
 	require.NoError(t, err)
 	assert.Equal(t, before+2, f.sim.Counters().Requests[getThreats], "an older read is not reused")

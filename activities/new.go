@@ -20,9 +20,10 @@ func New(cfg config.Config, opts ...s1client.Option) (*Activities, error) {
 		return nil, fmt.Errorf("SentinelOne client: %w", err)
 	}
 	acts := &Activities{
-		S1:          s1,
-		Rules:       llm.NewRules(),
-		verifyReads: sharedReads{window: VerifyReadShare},
+		S1:                s1,
+		Rules:             llm.NewRules(),
+		verifyReads:       sharedReads{window: VerifyReadShare},
+		ControlWorkflowID: cfg.Temporal.ControlWorkflowID(),
 		Settings: Settings{
 			Policy:            policy.Default(cfg.PolicyMode, cfg.MinConfidence),
 			ApprovalTimeout:   cfg.ApprovalTimeout,

@@ -30,8 +30,8 @@ type sharedRead struct {
 	at   time.Time
 }
 
-func (s *sharedReads) threat(ctx context.Context, id string, read func(context.Context, string) (s1client.Threat, error)) (s1client.Threat, error) {
-	now := time.Now()
+func (s *sharedReads) threat(ctx context.Context, clock func() time.Time, id string, read func(context.Context, string) (s1client.Threat, error)) (s1client.Threat, error) {
+	now := clock()
 	s.mu.Lock()
 	if s.reads == nil {
 		s.reads = map[string]*sharedRead{}
@@ -56,7 +56,7 @@ func (s *sharedReads) threat(ctx context.Context, id string, read func(context.C
 
 	t, err := read(ctx, id)
 	s.mu.Lock()
-	r.t, r.err, r.at = t, err, time.Now()
+	r.t, r.err, r.at = t, err, clock()
 	if err != nil || s.window == 0 {
 		delete(s.reads, id) // waiters get the answer; the next attempt reads afresh
 	}

@@ -81,15 +81,37 @@ type Temporal struct {
 	Address   string `envconfig:"TEMPORAL_ADDRESS" default:"127.0.0.1:7233" desc:"Temporal frontend host:port"`
 	Namespace string `envconfig:"TEMPORAL_NAMESPACE" default:"default" desc:"Temporal namespace"`
 	TaskQueue string `envconfig:"TASK_QUEUE" default:"s1copilot" desc:"task queue of the investigation workflows"`
-	// S1TaskQueue is separate so that its server-side rate limit covers exactly the
-	// activities that call SentinelOne, across every worker.
-	S1TaskQueue string `envconfig:"S1_TASK_QUEUE" default:"s1copilot-s1" desc:"task queue of the activities that call SentinelOne"`
+	// S1TaskQueue is separate so that exactly one worker process, whose client keeps
+	// SentinelOne's per-class limits, runs every activity that calls SentinelOne.
+	// Derived from TaskQueue unless set, so that two deployments in one namespace never
+	// run each other's SentinelOne calls.
+	S1TaskQueue string `envconfig:"S1_TASK_QUEUE" desc:"task queue of the activities that call SentinelOne; empty = <S1C_TASK_QUEUE>-s1"`
 }
+
+// The names below derive from TaskQueue, so that two deployments in one namespace
+// (two consoles, or staging beside production) never share a poller, a control
+// workflow or each other's SentinelOne calls.
 
 // ControlTaskQueue is the task queue of the singleton control workflow: its own, so
 // that reading the kill switch or reserving an action never waits behind a backlog of
 // investigation workflow tasks (10,000 investigations arriving at once, say).
 func (t Temporal) ControlTaskQueue() string { return t.TaskQueue + "-control" }
+
+// ControlWorkflowID is the ID of the deployment's control workflow (kill switch, caps).
+func (t Temporal) ControlWorkflowID() string { return t.TaskQueue + "-control" }
+
+// PollerTaskQueue carries the poller workflow and its activity.
+func (t Temporal) PollerTaskQueue() string { return t.TaskQueue + "-poller" }
+
+// PollerWorkflowID is the ID of the deployment's one long-running poller workflow.
+func (t Temporal) PollerWorkflowID() string { return t.TaskQueue + "-poller" }
+
+// derive fills the names left empty from TaskQueue.
+func (t *Temporal) derive() {
+	if t.S1TaskQueue == "" && t.TaskQueue != "" {
+		t.S1TaskQueue = t.TaskQueue + "-s1"
+	}
+}
 
 // ClientOptions are the Temporal client options for these settings; every process dials
 // through here, so connection settings (TLS, API keys) live in one place.
@@ -101,6 +123,7 @@ func (t Temporal) ClientOptions(logger log.Logger) client.Options {
 func LoadTemporal() (Temporal, error) {
 	var t Temporal
 	problems := parseEach(&t)
+	t.derive()
 	problems = append(problems, t.validate()...)
 	if len(problems) > 0 {
 		return t, &Error{Problems: problems}
@@ -120,7 +143,7 @@ func (t Temporal) validate() []string {
 		p = append(p, Prefix+"_TASK_QUEUE must not be empty")
 	}
 	if t.S1TaskQueue == "" || t.S1TaskQueue == t.TaskQueue {
-		p = append(p, Prefix+"_S1_TASK_QUEUE must be set and differ from "+Prefix+"_TASK_QUEUE")
+		p = append(p, Prefix+"_S1_TASK_QUEUE must differ from "+Prefix+"_TASK_QUEUE (leave it empty for <"+Prefix+"_TASK_QUEUE>-s1)")
 	}
 	return p
 }
@@ -154,6 +177,7 @@ func (s Secret) Reveal() string { return string(s) }
 func Load() (Config, error) {
 	var c Config
 	problems := parseEach(&c)
+	c.Temporal.derive()
 	if err := c.Validate(); err != nil {
 		var ve *Error
 		if errors.As(err, &ve) {

@@ -78,6 +78,7 @@ const defaultsPrefix = "S1C_DEFAULTS_ONLY_7f3c"
 func Defaults() Config {
 	var c Config
 	applyDefaults(reflect.ValueOf(&c).Elem())
+	c.Temporal.derive()
 	return c
 }
 

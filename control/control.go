@@ -1,8 +1,8 @@
-// Package control is s1copilot's one fleet-wide control point: a singleton workflow that
-// holds the kill switch and counts the actions taken, so that blast-radius caps hold
-// across every worker and survive restarts. It is a workflow, not a database, because
-// Temporal already gives it what that needs: one instance per namespace (its ID),
-// serialised updates, durable state and an audit trail in its history.
+// Package control is s1copilot's one fleet-wide control point: a singleton workflow per
+// deployment that holds the kill switch and counts the actions taken, so that
+// blast-radius caps hold across every worker and survive restarts. It is a workflow,
+// not a database, because Temporal already gives it what that needs: one instance
+// (its ID), serialised updates, durable state and an audit trail in its history.
 package control
 
 import (
@@ -21,10 +21,9 @@ import (
 	"github.com/s1copilot/s1copilot/policy"
 )
 
-// Names of the control workflow and its messages.
+// Names of the control workflow and its messages. Its ID and task queue belong to a
+// deployment (config.Temporal.ControlWorkflowID, ControlTaskQueue).
 const (
-	// WorkflowID is the control workflow's ID: one per namespace.
-	WorkflowID = "s1copilot-control"
 	// WorkflowName is its workflow type.
 	WorkflowName = "S1CopilotControl"
 	// KillSwitchUpdate turns the kill switch on or off (KillSwitchRequest → State).
@@ -206,26 +205,36 @@ func keepSince(ts []time.Time, from time.Time) []time.Time {
 	return out
 }
 
+// Client reaches one deployment's control workflow.
+type Client struct {
+	C client.Client
+	// WorkflowID is the deployment's control workflow (config.Temporal.ControlWorkflowID).
+	WorkflowID string
+	// TaskQueue is where Ensure starts it (config.Temporal.ControlTaskQueue); only Ensure
+	// needs it.
+	TaskQueue string
+}
+
 // Ensure starts the control workflow unless it runs already; every worker calls it at
 // start, so the first one creates it.
-func Ensure(ctx context.Context, c client.Client, taskQueue string) error {
-	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       WorkflowID,
-		TaskQueue:                taskQueue,
+func (c Client) Ensure(ctx context.Context) error {
+	_, err := c.C.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                       c.WorkflowID,
+		TaskQueue:                c.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		StaticSummary:            "s1copilot control: kill switch and blast-radius caps",
 	}, WorkflowName, State{})
 	if err != nil && !temporal.IsWorkflowExecutionAlreadyStartedError(err) {
-		return fmt.Errorf("starting the control workflow: %w", err)
+		return fmt.Errorf("starting the control workflow %s: %w", c.WorkflowID, err)
 	}
 	return nil
 }
 
 // SetKillSwitch turns the kill switch on or off and returns the new state.
-func SetKillSwitch(ctx context.Context, c client.Client, r KillSwitchRequest) (State, error) {
-	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: WorkflowID, UpdateName: KillSwitchUpdate, Args: []any{r}, WaitForStage: client.WorkflowUpdateStageCompleted,
+func (c Client) SetKillSwitch(ctx context.Context, r KillSwitchRequest) (State, error) {
+	h, err := c.C.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: c.WorkflowID, UpdateName: KillSwitchUpdate, Args: []any{r}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
 		return State{}, fmt.Errorf("kill switch: %w", err)
@@ -238,9 +247,9 @@ func SetKillSwitch(ctx context.Context, c client.Client, r KillSwitchRequest) (S
 }
 
 // Reserve counts actions for an investigation. updateID makes a retried call count once.
-func Reserve(ctx context.Context, c client.Client, updateID string, r ReserveRequest) (ReserveResult, error) {
-	h, err := c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
-		WorkflowID: WorkflowID, UpdateID: updateID, UpdateName: ReserveUpdate, Args: []any{r}, WaitForStage: client.WorkflowUpdateStageCompleted,
+func (c Client) Reserve(ctx context.Context, updateID string, r ReserveRequest) (ReserveResult, error) {
+	h, err := c.C.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{
+		WorkflowID: c.WorkflowID, UpdateID: updateID, UpdateName: ReserveUpdate, Args: []any{r}, WaitForStage: client.WorkflowUpdateStageCompleted,
 	})
 	if err != nil {
 		return ReserveResult{}, fmt.Errorf("reserving actions: %w", err)
@@ -253,8 +262,8 @@ func Reserve(ctx context.Context, c client.Client, updateID string, r ReserveReq
 }
 
 // Current returns the control state.
-func Current(ctx context.Context, c client.Client) (State, error) {
-	v, err := c.QueryWorkflow(ctx, WorkflowID, "", StateQuery)
+func (c Client) Current(ctx context.Context) (State, error) {
+	v, err := c.C.QueryWorkflow(ctx, c.WorkflowID, "", StateQuery)
 	if err != nil {
 		return State{}, fmt.Errorf("reading the control state: %w", err)
 	}

@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -25,10 +26,10 @@ import (
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/control"
+	"github.com/s1copilot/s1copilot/ingest"
 	"github.com/s1copilot/s1copilot/metrics"
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/s1client"
-	"github.com/s1copilot/s1copilot/starter/poller"
 	"github.com/s1copilot/s1copilot/tools/devstack"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
@@ -49,16 +50,27 @@ func startDevServer(t *testing.T, ctx context.Context, mh client.MetricsHandler)
 }
 
 type stack struct {
-	t      *testing.T
-	ctx    context.Context
-	c      client.Client
-	sim    *simulator.Simulator
-	cfg    config.Config
+	t   *testing.T
+	ctx context.Context
+	c   client.Client
+	sim *simulator.Simulator
+	cfg config.Config
+	// acts and workers are the worker process's activities and SDK workers.
+	acts    *activities.Activities
+	workers []worker.Worker
+	// inv is the deployment's investigations, as the CLI and the Slack bot reach them.
+	inv    workflows.Investigations
 	poller worker.Worker
 	audit  *syncBuffer // the audit log, JSON lines
 	// metrics is the worker's registry (SDK and s1copilot metrics), as /metrics serves it.
 	metrics *metrics.Prometheus
+	// ahead moves the clock of the worker's caches (control state, shared reads) ahead
+	// of real time, so a test can let a cache entry expire without sleeping.
+	ahead *atomic.Int64
 }
+
+// advance lets the worker's caches see d more time pass.
+func (s *stack) advance(d time.Duration) { s.ahead.Add(int64(d)) }
 
 // stackOptions adjust the configuration and the simulator before the stack starts.
 type stackOptions struct {
@@ -105,27 +117,32 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	require.NoError(t, cfg.Validate())
 	acts, err := activities.New(cfg)
 	require.NoError(t, err)
+	ahead := &atomic.Int64{}
+	acts.Now = func() time.Time { return time.Now().Add(time.Duration(ahead.Load())) }
 	auditLog := &syncBuffer{}
 	aw := audit.NewWriter(auditLog)
 	aw.Deny = []string{token}
 	acts.Audit = aw
-	for _, w := range workflows.NewWorkers(srv.Client(), cfg, acts, nil) {
+	workers := workflows.NewWorkers(srv.Client(), cfg, acts, nil)
+	for _, w := range workers {
 		require.NoError(t, w.Start())
 		t.Cleanup(w.Stop)
 	}
-	require.NoError(t, control.Ensure(ctx, srv.Client(), cfg.Temporal.ControlTaskQueue()))
-
-	return &stack{t: t, ctx: ctx, c: srv.Client(), sim: sim, cfg: cfg, audit: auditLog, metrics: prom}
+	s := &stack{t: t, ctx: ctx, c: srv.Client(), sim: sim, cfg: cfg, audit: auditLog, metrics: prom, ahead: ahead, acts: acts, workers: workers,
+		inv: workflows.Investigations{Client: srv.Client(), TaskQueue: cfg.Temporal.TaskQueue}}
+	require.NoError(t, s.control().Ensure(ctx))
+	return s
 }
 
-// startPoller does what `starter poll` does: host the poller worker, ensure the Schedule.
+// startPoller does what `starter poll` does: host the poller worker, ensure the poller
+// workflow runs with the configured settings.
 func (s *stack) startPoller() {
-	s1, err := poller.S1Client(s.cfg) // its own client and rate limits, as in `starter poll`
+	s1, err := ingest.S1Client(s.cfg) // its own client and rate limits, as in `starter poll`
 	require.NoError(s.t, err)
-	w := worker.New(s.c, workflows.PollerTaskQueue, worker.Options{})
-	workflows.RegisterPoller(w, poller.New(s.c, s1, s.cfg.Temporal.TaskQueue))
+	w := worker.New(s.c, s.cfg.Temporal.PollerTaskQueue(), worker.Options{})
+	ingest.Register(w, &ingest.Poller{S1: s1, PageSize: 200, Investigations: ingest.OnTemporal{Investigations: s.inv}})
 	require.NoError(s.t, w.Start())
-	require.NoError(s.t, poller.EnsureSchedule(s.ctx, s.c, s.cfg))
+	require.NoError(s.t, ingest.EnsurePoller(s.ctx, s.c, s.cfg.Temporal, ingest.SettingsOf(s.cfg)))
 	s.poller = w
 }
 
@@ -141,20 +158,17 @@ func (s *stack) investigations() map[string]int {
 	return byID
 }
 
-// pollResults are the results of every completed poll.
-func (s *stack) pollResults() []activities.PollResult {
-	resp, err := s.c.ListWorkflow(s.ctx, &workflowservice.ListWorkflowExecutionsRequest{
-		Query: fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Completed'", workflows.PollWorkflow), PageSize: 1000,
-	})
+// control is the deployment's control workflow.
+func (s *stack) control() control.Client {
+	return control.Client{C: s.c, WorkflowID: s.cfg.Temporal.ControlWorkflowID(), TaskQueue: s.cfg.Temporal.ControlTaskQueue()}
+}
+
+// pollerTotals are what the poller did since it started, across its runs.
+func (s *stack) pollerTotals() ingest.Totals {
+	st, err := ingest.Status(s.ctx, s.c, s.cfg.Temporal)
 	require.NoError(s.t, err)
-	var out []activities.PollResult
-	for _, e := range resp.Executions {
-		var r activities.PollResult
-		require.NoError(s.t, s.c.GetWorkflow(s.ctx, e.Execution.WorkflowId, e.Execution.RunId).Get(s.ctx, &r))
-		out = append(out, r)
-	}
-	require.NotEmpty(s.t, out, "no completed poll")
-	return out
+	require.Positive(s.t, st.Totals.Polls, "no completed poll")
+	return st.Totals
 }
 
 func (s *stack) stage(threatID string) (string, bool) {
@@ -289,22 +303,16 @@ func TestEndToEndPollerWorkerSimulator(t *testing.T) {
 	assert.Equal(t, 1, counters.AgentActions["1900000000000000001"]["disconnect"], "the approved server isolation ran once")
 	assert.Zero(t, counters.Unauthorized)
 
-	// Every history replays against the current code; a few become replay fixtures.
-	fixtures := map[string]string{seeded[1]: "auto-then-approved.json", seeded[2]: "recommend-only.json", seeded[4]: "rollback-never-settles.json"}
+	// Every history replays against the current code.
 	for _, id := range all {
-		s.replayAndMaybeSave(t, id, fixtures[id])
+		s.replayAndMaybeSave(t, id, "")
 	}
 
 	// The poller's own accounting: every threat started exactly once across all polls,
 	// the restart included (its cursor survived), and no start was ever refused as a duplicate.
-	polls := s.pollResults()
-	var startedByPoller, dup int
-	for _, r := range polls {
-		startedByPoller += r.Started
-		dup += r.AlreadyStarted
-	}
-	assert.Equal(t, len(all), startedByPoller, "investigations started by the poller")
-	assert.Zero(t, dup, "the poller tried to start an investigated threat again")
+	totals := s.pollerTotals()
+	assert.Equal(t, len(all), totals.Started, "investigations started by the poller")
+	assert.Zero(t, totals.AlreadyStarted, "the poller tried to start an investigated threat again")
 
 	// The audit log has a decision and a verified outcome for every action taken, the
 	// approvals with their approver, and nothing secret.
@@ -323,7 +331,7 @@ func TestEndToEndPollerWorkerSimulator(t *testing.T) {
 	assert.Positive(t, kinds[audit.KindDecision])
 
 	// A duplicate start is refused and reported, never a second investigation.
-	started, err := workflows.StartInvestigation(s.ctx, s.c, s.cfg.Temporal.TaskQueue, seeded[0], workflows.StartHint{})
+	started, err := s.inv.Start(s.ctx, seeded[0], workflows.StartHint{})
 	require.NoError(t, err)
 	assert.False(t, started)
 	assert.Equal(t, 1, s.investigations()[workflows.WorkflowID(seeded[0])])

@@ -5,7 +5,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -45,7 +44,7 @@ func TestCapsAndKillSwitchHoldAcrossTheFleet(t *testing.T) {
 		require.NoError(t, s.sim.AddThreat(macroThreat(id, agent)))
 	}
 	start := func(id string) {
-		started, err := workflows.StartInvestigation(s.ctx, s.c, s.cfg.Temporal.TaskQueue, id, workflows.StartHint{})
+		started, err := s.inv.Start(s.ctx, id, workflows.StartHint{})
 		require.NoError(t, err)
 		require.True(t, started)
 	}
@@ -70,7 +69,7 @@ func TestCapsAndKillSwitchHoldAcrossTheFleet(t *testing.T) {
 	assert.Contains(t, st.Plan.PolicyVersion, "2026-06-01.1 (sha256:")
 
 	// Kill switch on: the third investigation runs nothing alone.
-	_, err := control.SetKillSwitch(s.ctx, s.c, control.KillSwitchRequest{On: true, Actor: "ciso@example.com", Reason: "integration test"})
+	_, err := s.control().SetKillSwitch(s.ctx, control.KillSwitchRequest{On: true, Actor: "ciso@example.com", Reason: "integration test"})
 	require.NoError(t, err)
 	start(third)
 	waitUntil(t, s.ctx, "the third investigation waits", func() bool {
@@ -82,7 +81,7 @@ func TestCapsAndKillSwitchHoldAcrossTheFleet(t *testing.T) {
 	assert.Contains(t, stepReason(st, investigation.ActionKill), "kill switch is on")
 	assert.Empty(t, s.sim.Counters().Mitigations[third], "nothing ran alone under the kill switch")
 
-	cs, err := control.Current(s.ctx, s.c)
+	cs, err := s.control().Current(s.ctx)
 	require.NoError(t, err)
 	assert.True(t, cs.KillSwitch)
 	assert.Len(t, cs.Isolations, 1, "one isolation counted fleet-wide")
@@ -118,11 +117,11 @@ func TestKillSwitchWithoutCapsNeedsNoUpdatePerInvestigation(t *testing.T) {
 	require.NoError(t, s.sim.AddThreat(macroThreat(before, laptop)))
 	require.NoError(t, s.sim.AddThreat(macroThreat(after, desktop)))
 	start := func(id string) {
-		_, err := workflows.StartInvestigation(s.ctx, s.c, s.cfg.Temporal.TaskQueue, id, workflows.StartHint{})
+		_, err := s.inv.Start(s.ctx, id, workflows.StartHint{})
 		require.NoError(t, err)
 	}
 	controlEvents := func() int {
-		d, err := s.c.DescribeWorkflow(s.ctx, control.WorkflowID, "")
+		d, err := s.c.DescribeWorkflow(s.ctx, s.cfg.Temporal.ControlWorkflowID(), "")
 		require.NoError(t, err)
 		require.Equal(t, s.cfg.Temporal.ControlTaskQueue(), d.TaskQueueName, "the singleton has its own task queue")
 		return d.HistoryLength
@@ -137,9 +136,9 @@ func TestKillSwitchWithoutCapsNeedsNoUpdatePerInvestigation(t *testing.T) {
 	assert.Len(t, s.sim.Counters().Mitigations[before], 2, "kill and quarantine ran alone")
 	idle := controlEvents()
 
-	_, err := control.SetKillSwitch(s.ctx, s.c, control.KillSwitchRequest{On: true, Actor: "ciso@example.com", Reason: "integration test"})
+	_, err := s.control().SetKillSwitch(s.ctx, control.KillSwitchRequest{On: true, Actor: "ciso@example.com", Reason: "integration test"})
 	require.NoError(t, err)
-	time.Sleep(activities.ControlStateTTL + 100*time.Millisecond)
+	s.advance(activities.ControlStateTTL)
 	start(after)
 	waitUntil(t, s.ctx, "the second investigation waits", func() bool {
 		st, running := s.stage(after)

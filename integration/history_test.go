@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	commonpb "go.temporal.io/api/common/v1"
 	"go.temporal.io/api/enums/v1"
@@ -15,6 +17,7 @@ import (
 	"go.temporal.io/api/temporalproto"
 	"go.temporal.io/sdk/worker"
 
+	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/workflows"
 )
 
@@ -69,4 +72,60 @@ func (s *stack) replayAndMaybeSave(t *testing.T, threatID, fixture string) {
 	data, err := temporalproto.CustomJSONMarshalOptions{Indent: "  "}.Marshal(h)
 	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join("..", "workflows", "testdata", fixture), data, 0o644))
+}
+
+// TestBaselineHistories runs one investigation down each road of the runbook on a real
+// dev server and keeps its history as a replay fixture (`make histories`): automatic
+// containment, approved, rejected, approval timed out, a rollback that never settles,
+// and a recommendation only (the model path with context is recorded by
+// TestEndToEndWithAModel). workflows/replay_test.go replays them against every change.
+func TestBaselineHistories(t *testing.T) {
+	s := newStack(t, stackOptions{config: func(c *config.Config) { c.ApprovalTimeout = 20 * time.Second }})
+	const laptop = "1900000000000000002"
+	auto := "1940000000000000001"
+	require.NoError(t, s.sim.AddThreat(newThreat(auto, laptop))) // malicious on a laptop: kill and quarantine, alone
+	roads := []struct {
+		threat, fixture string
+		decide          func(threatID string)
+		outcome         workflows.Outcome
+	}{
+		{auto, "auto.json", nil, workflows.OutcomeMitigated},
+		{"1910000000000000002", "approved.json", s.approve, workflows.OutcomeMitigated},          // macro dropper: isolation approved
+		{"1910000000000000004", "rejected.json", s.reject, workflows.OutcomeRejected},            // miner on a server
+		{"1910000000000000001", "approval-timeout.json", nil, workflows.OutcomeApprovalTimedOut}, // ransomware on a server: nobody decides
+		{"1910000000000000005", "rollback-never-settles.json", s.approve, workflows.OutcomePartiallyMitigated},
+		{"1910000000000000003", "recommend-only.json", nil, workflows.OutcomeRecommended}, // signed adware
+	}
+	var ids []string
+	for _, r := range roads {
+		started, err := s.inv.Start(s.ctx, r.threat, workflows.StartHint{})
+		require.NoError(t, err)
+		require.True(t, started)
+		ids = append(ids, r.threat)
+	}
+	decided := map[string]bool{}
+	waitUntil(t, s.ctx, "every road reached its end", func() bool {
+		for _, r := range roads {
+			if st, running := s.stage(r.threat); running && st == string(workflows.StageAwaitingApproval) && r.decide != nil && !decided[r.threat] {
+				r.decide(r.threat)
+				decided[r.threat] = true
+			}
+		}
+		return !s.anyRunning(ids)
+	})
+	for _, r := range roads {
+		assert.Equal(t, r.outcome, s.result(r.threat).Outcome, "outcome of %s", r.fixture)
+		s.replayAndMaybeSave(t, r.threat, r.fixture)
+	}
+}
+
+// approve approves every pending action through the client API, as an analyst would.
+func (s *stack) approve(threatID string) {
+	_, err := s.inv.Approve(s.ctx, threatID, workflows.Decision{Approver: "it-analyst", Reason: "integration test"}, workflows.DecideOptions{})
+	require.NoError(s.t, err)
+}
+
+func (s *stack) reject(threatID string) {
+	_, err := s.inv.Reject(s.ctx, threatID, workflows.Decision{Approver: "it-analyst", Reason: "not on this server"}, workflows.DecideOptions{})
+	require.NoError(s.t, err)
 }

@@ -147,7 +147,7 @@ func TestInjectionCorpusThroughWholeInvestigations(t *testing.T) {
 	}
 
 	for _, id := range ids {
-		_, err := workflows.StartInvestigation(s.ctx, s.c, s.cfg.Temporal.TaskQueue, id, workflows.StartHint{})
+		_, err := s.inv.Start(s.ctx, id, workflows.StartHint{})
 		require.NoError(t, err)
 	}
 	waitUntil(t, s.ctx, "every investigation finished", func() bool {

@@ -80,7 +80,7 @@ func TestEndToEndWithAModel(t *testing.T) {
 
 	ids := map[string]string{"valid": "1910000000000000002", "invalid": "1910000000000000004", "refused": "1910000000000000001", "obvious": "1910000000000000003"}
 	for _, id := range ids {
-		started, err := workflows.StartInvestigation(s.ctx, s.c, s.cfg.Temporal.TaskQueue, id, workflows.StartHint{})
+		started, err := s.inv.Start(s.ctx, id, workflows.StartHint{})
 		require.NoError(t, err)
 		require.True(t, started)
 	}
@@ -188,7 +188,7 @@ func TestOutbreakCostsOneModelCall(t *testing.T) {
 		ids = append(ids, id)
 	}
 	for _, id := range ids {
-		started, err := workflows.StartInvestigation(s.ctx, s.c, s.cfg.Temporal.TaskQueue, id, workflows.StartHint{})
+		started, err := s.inv.Start(s.ctx, id, workflows.StartHint{})
 		require.NoError(t, err)
 		require.True(t, started)
 	}

@@ -6,28 +6,46 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
 	"strings"
+	"text/tabwriter"
 	"time"
 
 	"go.temporal.io/sdk/client"
 
 	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/control"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/workflows"
 )
 
-func dial() (client.Client, config.Temporal, error) {
+// operator is what the operator commands work with: the deployment's investigations and
+// its control workflow, on one Temporal connection.
+type operator struct {
+	c              client.Client
+	temporal       config.Temporal
+	investigations workflows.Investigations
+	control        control.Client
+}
+
+func dial() (*operator, error) {
 	tc, err := config.LoadTemporal()
 	if err != nil {
-		return nil, tc, err
+		return nil, err
 	}
 	c, err := client.Dial(tc.ClientOptions(quietLogger{}))
 	if err != nil {
-		return nil, tc, fmt.Errorf("connecting to Temporal at %s: %w", tc.Address, err)
+		return nil, fmt.Errorf("connecting to Temporal at %s: %w", tc.Address, err)
 	}
-	return c, tc, nil
+	return &operator{
+		c: c, temporal: tc,
+		investigations: workflows.Investigations{Client: c, TaskQueue: tc.TaskQueue},
+		control:        control.Client{C: c, WorkflowID: tc.ControlWorkflowID(), TaskQueue: tc.ControlTaskQueue()},
+	}, nil
 }
+
+func (o *operator) Close() { o.c.Close() }
 
 func threatArg(fs *flag.FlagSet, args []string) (string, error) {
 	// Accept the threat ID before or after the flags.
@@ -53,12 +71,12 @@ func start(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, tc, err := dial()
+	o, err := dial()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	started, err := workflows.StartInvestigation(ctx, c, tc.TaskQueue, id, workflows.StartHint{})
+	defer o.Close()
+	started, err := o.investigations.Start(ctx, id, workflows.StartHint{})
 	if err != nil {
 		return err
 	}
@@ -80,6 +98,7 @@ func decide(ctx context.Context, approve bool, args []string) error {
 	reason := fs.String("reason", "", "why (required)")
 	useSignal := fs.Bool("signal", false, "send a signal (durable even while workers are down) instead of an update (answers at once)")
 	only := fs.String("only", "", "approve with changes: comma-separated actions to carry out (e.g. kill,quarantine); the other pending ones are not")
+	requestID := fs.String("request-id", "", "idempotency key; the same key is the same decision however often it is sent (default: derived from the threat, approver, reason and actions)")
 	id, err := threatArg(fs, args)
 	if err != nil {
 		return err
@@ -94,7 +113,7 @@ func decide(ctx context.Context, approve bool, args []string) error {
 	if len(missing) > 0 {
 		return fmt.Errorf("%s needs %s", name, strings.Join(missing, " and "))
 	}
-	d := workflows.Decision{Approved: approve, Approver: *as, Reason: *reason, Channel: "starter"}
+	d := workflows.Decision{Approver: *as, Reason: *reason, Channel: "starter", RequestID: *requestID}
 	if *only != "" {
 		if !approve {
 			return fmt.Errorf("--only goes with approve")
@@ -107,35 +126,24 @@ func decide(ctx context.Context, approve bool, args []string) error {
 			d.Actions = append(d.Actions, act)
 		}
 	}
-	c, _, err := dial()
+	o, err := dial()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	wid := workflows.WorkflowID(id)
+	defer o.Close()
+	send := o.investigations.Reject
+	if approve {
+		send = o.investigations.Approve
+	}
+	out, err := send(ctx, id, d, workflows.DecideOptions{Signal: *useSignal})
+	if err != nil {
+		return fmt.Errorf("%s %s: %w", name, workflows.WorkflowID(id), err)
+	}
 	if *useSignal {
-		if err := c.SignalWorkflow(ctx, wid, "", workflows.ApprovalSignal, d); err != nil {
-			return fmt.Errorf("signalling %s: %w", wid, err)
-		}
-		fmt.Printf("%s signal sent to %s (check with: starter status %s)\n", name, wid, id)
+		fmt.Printf("%s signal sent to %s (check with: starter status %s)\n", name, workflows.WorkflowID(id), id)
 		return nil
 	}
-	uctx, cancel := context.WithTimeout(ctx, 15*time.Second)
-	defer cancel()
-	h, err := c.UpdateWorkflow(uctx, client.UpdateWorkflowOptions{
-		WorkflowID: wid, UpdateName: workflows.ApproveUpdate, Args: []any{d}, WaitForStage: client.WorkflowUpdateStageCompleted,
-	})
-	if err != nil {
-		if errors.Is(err, context.DeadlineExceeded) {
-			return fmt.Errorf("no worker answered for %s within 15s; retry, or use --signal which is delivered when a worker comes back", wid)
-		}
-		return fmt.Errorf("%s %s: %w", name, wid, err)
-	}
-	var out string
-	if err := h.Get(uctx, &out); err != nil {
-		return fmt.Errorf("%s refused by %s: %w", name, wid, err)
-	}
-	fmt.Printf("%s %s: %s\n", name, wid, out)
+	fmt.Printf("%s %s: %s\n", name, workflows.WorkflowID(id), out)
 	return nil
 }
 
@@ -145,41 +153,63 @@ func status(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	c, _, err := dial()
+	o, err := dial()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	v, err := c.QueryWorkflow(ctx, workflows.WorkflowID(id), "", workflows.StatusQuery)
+	defer o.Close()
+	st, err := o.investigations.Status(ctx, id)
 	if err != nil {
-		return fmt.Errorf("querying %s: %w", workflows.WorkflowID(id), err)
+		return err
 	}
-	var st workflows.Status
-	if err := v.Get(&st); err != nil {
-		return fmt.Errorf("decoding status: %w", err)
-	}
-	enc := json.NewEncoder(os.Stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(st)
+	return printJSON(os.Stdout, st)
 }
 
-func pending(ctx context.Context) error {
-	c, _, err := dial()
+func pending(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("pending", flag.ContinueOnError)
+	var f workflows.PendingFilter
+	fs.StringVar(&f.Priority, "priority", "", "only this priority (critical, high, medium, low)")
+	fs.StringVar(&f.Verdict, "verdict", "", "only this verdict (true_positive, suspicious, false_positive, undetermined)")
+	fs.StringVar(&f.AgentName, "agent", "", "only this host (agent name)")
+	fs.StringVar(&f.SiteID, "site", "", "only this SentinelOne site ID")
+	asJSON := fs.Bool("json", false, "print JSON")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	o, err := dial()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	q := fmt.Sprintf(`%s = "%s" AND ExecutionStatus = "Running"`, workflows.StageKey.GetName(), workflows.StageAwaitingApproval)
-	resp, err := c.ListWorkflow(ctx, listRequest(q))
+	defer o.Close()
+	list, err := o.investigations.Pending(ctx, f)
 	if err != nil {
-		return fmt.Errorf("listing investigations awaiting approval: %w", err)
+		return err
 	}
-	if len(resp.Executions) == 0 {
-		fmt.Println("no investigation is waiting for approval")
+	if *asJSON {
+		return printJSON(os.Stdout, list)
 	}
-	for _, e := range resp.Executions {
-		id, _ := workflows.ThreatIDFromWorkflowID(e.Execution.WorkflowId)
-		fmt.Printf("%s\tstarter approve %s --as NAME --reason TEXT\n", e.Execution.WorkflowId, id)
+	return printPending(os.Stdout, list, time.Now())
+}
+
+func printPending(w io.Writer, list []workflows.PendingInvestigation, now time.Time) error {
+	if len(list) == 0 {
+		_, err := fmt.Fprintln(w, "no investigation is waiting for approval")
+		return err
+	}
+	tw := tabwriter.NewWriter(w, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "THREAT\tHOST\tVERDICT\tPRIORITY\tWAITING\tAPPROVE WITH")
+	for _, p := range list {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\tstarter approve %s --as NAME --reason TEXT\n", p.ThreatID, orDash(p.AgentName), orDash(p.Verdict),
+			orDash(p.Priority), now.Sub(p.StartedAt).Round(time.Second), p.ThreatID)
+	}
+	return tw.Flush()
+}
+
+func printJSON(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return errors.New("encoding the answer: " + err.Error())
 	}
 	return nil
 }

@@ -2,13 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
 	"strings"
 
 	"github.com/s1copilot/s1copilot/control"
+	"github.com/s1copilot/s1copilot/ingest"
 )
 
 // killSwitch turns the fleet-wide kill switch on or off: every automatic action of every
@@ -27,12 +27,12 @@ func killSwitch(ctx context.Context, args []string) error {
 	if strings.TrimSpace(*as) == "" || strings.TrimSpace(*reason) == "" {
 		return fmt.Errorf("kill-switch needs --as NAME and --reason TEXT")
 	}
-	c, _, err := dial()
+	o, err := dial()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	st, err := control.SetKillSwitch(ctx, c, control.KillSwitchRequest{On: on, Actor: *as, Reason: *reason})
+	defer o.Close()
+	st, err := o.control.SetKillSwitch(ctx, control.KillSwitchRequest{On: on, Actor: *as, Reason: *reason})
 	if err != nil {
 		return err
 	}
@@ -46,16 +46,28 @@ func killSwitch(ctx context.Context, args []string) error {
 
 // showControl prints the control state: kill switch and the actions counted for caps.
 func showControl(ctx context.Context) error {
-	c, _, err := dial()
+	o, err := dial()
 	if err != nil {
 		return err
 	}
-	defer c.Close()
-	st, err := control.Current(ctx, c)
+	defer o.Close()
+	st, err := o.control.Current(ctx)
 	if err != nil {
 		return err
 	}
-	enc := json.NewEncoder(os.Stdout)
-	enc.SetIndent("", "  ")
-	return enc.Encode(st)
+	return printJSON(os.Stdout, st)
+}
+
+// showPoller prints the poller's settings, cursors and totals.
+func showPoller(ctx context.Context) error {
+	o, err := dial()
+	if err != nil {
+		return err
+	}
+	defer o.Close()
+	st, err := ingest.Status(ctx, o.c, o.temporal)
+	if err != nil {
+		return err
+	}
+	return printJSON(os.Stdout, st)
 }

@@ -1,11 +1,12 @@
 // Command starter is s1copilot's poller and operator CLI.
 //
-//	starter poll                                   run the poller (creates/updates its Schedule, hosts its worker)
+//	starter poll                                   run the poller (starts or configures its workflow, hosts its worker)
 //	starter start THREAT_ID                        investigate one threat now
 //	starter approve THREAT_ID --as NAME --reason R approve the actions an investigation waits for
 //	starter reject  THREAT_ID --as NAME --reason R reject them (no action is taken)
 //	starter status  THREAT_ID                      print the investigation's status
-//	starter pending                                list investigations waiting for approval
+//	starter pending [--priority P] [--verdict V]   list investigations waiting for approval
+//	starter poller                                 print the poller's cursors and totals
 //	starter kill-switch on|off --as NAME --reason R every automatic action waits for a human (or not)
 //	starter control                                print the kill switch and the counted actions
 //	starter export-case --threat ID [--out F]      write an analyst-judged threat as a labeled eval scenario
@@ -27,10 +28,11 @@ import (
 const usage = `usage:
   starter poll
   starter start   THREAT_ID
-  starter approve THREAT_ID --as NAME --reason TEXT [--only ACTIONS] [--signal]
-  starter reject  THREAT_ID --as NAME --reason TEXT [--signal]
+  starter approve THREAT_ID --as NAME --reason TEXT [--only ACTIONS] [--signal] [--request-id KEY]
+  starter reject  THREAT_ID --as NAME --reason TEXT [--signal] [--request-id KEY]
   starter status  THREAT_ID
-  starter pending
+  starter pending [--priority P] [--verdict V] [--agent HOST] [--site ID] [--json]
+  starter poller
   starter kill-switch on|off --as NAME --reason TEXT
   starter control
   starter export-case --threat THREAT_ID [--out FILE] [--verdict VERDICT] [--actions A,B|none]
@@ -64,7 +66,9 @@ func run(ctx context.Context, args []string) error {
 	case "status":
 		return status(ctx, rest)
 	case "pending":
-		return pending(ctx)
+		return pending(ctx, rest)
+	case "poller":
+		return showPoller(ctx)
 	case "kill-switch":
 		return killSwitch(ctx, rest)
 	case "control":

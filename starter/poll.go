@@ -12,17 +12,16 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/time/rate"
 
-	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/ingest"
 	"github.com/s1copilot/s1copilot/logging"
-	"github.com/s1copilot/s1copilot/starter/poller"
 	"github.com/s1copilot/s1copilot/workflows"
 )
 
-// poll makes sure the poller Schedule exists with the configured interval, then hosts
-// the poller's worker until stopped. Several replicas are safe: the Schedule is a
-// singleton and runs one poll at a time.
+// poll hosts the poller's worker and makes sure the deployment's poller workflow runs
+// with the configured settings, until stopped. Several replicas are safe: the poller is
+// one workflow, and its cursors live in it.
 func poll(ctx context.Context) error {
 	cfg, err := config.Load()
 	if err != nil {
@@ -33,7 +32,7 @@ func poll(ctx context.Context) error {
 		return err
 	}
 	defer func() { _ = z.Sync() }()
-	s1, err := poller.S1Client(cfg)
+	s1, err := ingest.S1Client(cfg)
 	if err != nil {
 		return err
 	}
@@ -48,24 +47,24 @@ func poll(ctx context.Context) error {
 		return err
 	}
 	defer closeAudit()
-	w := worker.New(c, workflows.PollerTaskQueue, worker.Options{WorkerStopTimeout: 10 * time.Second})
-	p := poller.New(c, s1, cfg.Temporal.TaskQueue)
-	// Analysts' console changes to finished investigations go to the same audit log as the
-	// worker's records (running investigations record them themselves).
-	p.Feedback = &activities.ConsoleFeedback{Copilots: poller.Investigations{C: c, TaskQueue: cfg.Temporal.TaskQueue}, Audit: sink}
-	workflows.RegisterPoller(w, p)
+	investigations := ingest.OnTemporal{Investigations: workflows.Investigations{Client: c, TaskQueue: cfg.Temporal.TaskQueue}}
+	w := worker.New(c, cfg.Temporal.PollerTaskQueue(), worker.Options{WorkerStopTimeout: 10 * time.Second})
+	ingest.Register(w, &ingest.Poller{
+		S1: s1, Investigations: investigations, PageSize: 200,
+		// Analysts' console changes to finished investigations go to the same audit log as
+		// the worker's records (running investigations record them themselves).
+		Feedback: &ingest.ConsoleFeedback{Copilots: ingest.FinishedInvestigations{C: c}, Audit: sink},
+	})
 	if err := w.Start(); err != nil {
 		return fmt.Errorf("starting poller worker: %w", err)
 	}
 	defer w.Stop()
-	if err := poller.EnsureSchedule(ctx, c, cfg); err != nil {
+	if err := ingest.EnsurePoller(ctx, c, cfg.Temporal, ingest.SettingsOf(cfg)); err != nil {
 		return err
 	}
 	if cfg.PushAddr != "" {
-		push := &poller.Push{
-			S1: s1, Investigations: poller.Investigations{C: c, TaskQueue: cfg.Temporal.TaskQueue},
-			Secret: []byte(cfg.PushSecret.Reveal()), Limiter: rate.NewLimiter(5, 10), Logger: z,
-		}
+		push := &ingest.Push{S1: s1, Investigations: investigations,
+			Secret: []byte(cfg.PushSecret.Reveal()), Limiter: rate.NewLimiter(5, 10), Logger: z}
 		srv := &http.Server{Addr: cfg.PushAddr, Handler: push, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, WriteTimeout: 30 * time.Second}
 		go func() {
 			if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
@@ -75,8 +74,8 @@ func poll(ctx context.Context) error {
 		defer func() { _ = srv.Close() }()
 		z.Info("Push endpoint listening.", zap.String("addr", cfg.PushAddr), zap.String("path", "/v1/threats"))
 	}
-	z.Info("Poller running.", zap.String("schedule", workflows.PollerScheduleID), zap.Duration("interval", cfg.PollInterval),
-		zap.Duration("overlap", cfg.PollOverlap), zap.String("s1", cfg.S1URL))
+	z.Info("Poller running.", zap.String("workflow", cfg.Temporal.PollerWorkflowID()), zap.String("taskQueue", cfg.Temporal.PollerTaskQueue()),
+		zap.Duration("interval", cfg.PollInterval), zap.Duration("overlap", cfg.PollOverlap), zap.String("s1", cfg.S1URL))
 	<-ctx.Done()
 	z.Info("Stopping poller.")
 	return nil

@@ -4,13 +4,8 @@ import (
 	"fmt"
 	"os"
 
-	"go.temporal.io/api/workflowservice/v1"
 	tlog "go.temporal.io/sdk/log"
 )
-
-func listRequest(query string) *workflowservice.ListWorkflowExecutionsRequest {
-	return &workflowservice.ListWorkflowExecutionsRequest{Query: query, PageSize: 100}
-}
 
 // quietLogger keeps the SDK's informational chatter out of a CLI's output; the
 // commands print what matters themselves.

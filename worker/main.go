@@ -98,7 +98,7 @@ func run() error {
 	if cfg.HealthAddr != "" {
 		go serveHealth(ctx, z, cfg.HealthAddr, healthMux(c, prom.HTTP))
 	}
-	if err := control.Ensure(ctx, c, cfg.Temporal.ControlTaskQueue()); err != nil {
+	if err := (control.Client{C: c, WorkflowID: cfg.Temporal.ControlWorkflowID(), TaskQueue: cfg.Temporal.ControlTaskQueue()}).Ensure(ctx); err != nil {
 		return err
 	}
 	for i, w := range workers {

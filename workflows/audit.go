@@ -19,7 +19,7 @@ func (inv *investigator) audit(records ...audit.Record) { inv.auditIn(inv.ctx, r
 // auditIn is audit from another coroutine (a signal or update handler), which must block
 // on its own context.
 func (inv *investigator) auditIn(ctx workflow.Context, records ...audit.Record) {
-	if !inv.auditOn || len(records) == 0 {
+	if len(records) == 0 {
 		return
 	}
 	info := workflow.GetInfo(ctx)

@@ -65,9 +65,6 @@ func (inv *investigator) copilot() feedback.Copilot {
 // analyst's new opinion, not the echo of the copilot's own write-back, is recorded —
 // at once if the analysis is done, otherwise as soon as it is.
 func (inv *investigator) observeConsole(ctx workflow.Context, cs ConsoleState) {
-	if !inv.feedbackOn {
-		return
-	}
 	c := cs.feedback()
 	prev := inv.opinion
 	inv.opinion = &c

@@ -15,67 +15,89 @@ import (
 )
 
 // registerHandlers wires the status query and both approval paths to one piece of
-// state, so that the first valid decision wins whichever way it came.
+// state, so that the first valid decision wins whichever way it came, and listens for
+// the console changes the poller reports.
 func (inv *investigator) registerHandlers() error {
-	ctx := inv.ctx
-	if err := workflow.SetQueryHandler(ctx, StatusQuery, func() (Status, error) { return inv.status, nil }); err != nil {
+	if err := workflow.SetQueryHandler(inv.ctx, StatusQuery, func() (Status, error) { return inv.status, nil }); err != nil {
 		return fmt.Errorf("registering %s query: %w", StatusQuery, err)
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, ApproveUpdate,
-		func(ctx workflow.Context, d Decision) (string, error) {
-			// Authorisation is checked here, not in the validator, so that a refusal is
-			// recorded (history and audit log) rather than leaving no trace.
-			if err := inv.authorize(d); err != nil {
-				inv.refuse(ctx, d, "update", err)
-				return "", temporal.NewNonRetryableApplicationError(err.Error(), "ApproverNotAllowed", nil)
-			}
-			inv.accept(d, "update")
-			return "recorded", nil
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, d Decision) error { return inv.validate(d) }},
+	if err := workflow.SetUpdateHandlerWithOptions(inv.ctx, ApproveUpdate, inv.approveUpdate,
+		workflow.UpdateHandlerOptions{Validator: func(_ workflow.Context, d Decision) error { return inv.validate(d) }},
 	); err != nil {
 		return fmt.Errorf("registering %s update: %w", ApproveUpdate, err)
 	}
-	updates := workflow.GetSignalChannel(ctx, ThreatUpdatedSignal)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var cs ConsoleState
-			updates.Receive(ctx, &cs)
-			inv.consoleSignals++
-			// Polls overlap, so the same or an older state can arrive again: keep the newest.
-			if inv.status.Console == nil || cs.UpdatedAt.After(inv.status.Console.UpdatedAt) {
-				inv.status.Console = &cs
-				inv.observeConsole(ctx, cs)
-				if cs.ClosedByAnalyst() {
-					inv.log.Info("Threat closed in the SentinelOne console.", "IncidentStatus", cs.IncidentStatus, "AnalystVerdict", cs.AnalystVerdict)
-				}
-			}
-		}
-	})
-	ch := workflow.GetSignalChannel(ctx, ApprovalSignal)
-	workflow.Go(ctx, func(ctx workflow.Context) {
-		for {
-			var d Decision
-			ch.Receive(ctx, &d)
-			err := inv.validate(d)
-			if err == nil {
-				err = inv.authorize(d)
-			}
-			if err != nil {
-				// Signals cannot answer; the refusal goes to the log and the audit log,
-				// and the signal itself stays in history.
-				inv.refuse(ctx, d, "signal", err)
-				continue
-			}
-			inv.accept(d, "signal")
-		}
-	})
+	workflow.Go(inv.ctx, inv.receiveConsoleChanges)
+	workflow.Go(inv.ctx, inv.receiveApprovalSignals)
 	return nil
+}
+
+// approveUpdate records a decision sent as an update, which answers the caller.
+// Authorisation is checked here, not in the validator, so that a refusal is recorded
+// (history and audit log) rather than leaving no trace.
+func (inv *investigator) approveUpdate(ctx workflow.Context, d Decision) (string, error) {
+	if inv.repeats(d) {
+		return "recorded", nil
+	}
+	if err := inv.authorize(d); err != nil {
+		inv.refuse(ctx, d, "update", err)
+		return "", temporal.NewNonRetryableApplicationError(err.Error(), "ApproverNotAllowed", nil)
+	}
+	inv.accept(d, "update")
+	return "recorded", nil
+}
+
+// receiveApprovalSignals records decisions sent as signals: durable while workers are
+// down, but they cannot answer, so a refusal goes to the log and the audit log (the
+// signal itself stays in history).
+func (inv *investigator) receiveApprovalSignals(ctx workflow.Context) {
+	ch := workflow.GetSignalChannel(ctx, ApprovalSignal)
+	for {
+		var d Decision
+		ch.Receive(ctx, &d)
+		if inv.repeats(d) {
+			continue // the same decision delivered again: nothing to do, nothing to refuse
+		}
+		err := inv.validate(d)
+		if err == nil {
+			err = inv.authorize(d)
+		}
+		if err != nil {
+			inv.refuse(ctx, d, "signal", err)
+			continue
+		}
+		inv.accept(d, "signal")
+	}
+}
+
+// receiveConsoleChanges takes the console states the poller reports: an analyst who
+// closes the threat in SentinelOne stops the investigation from acting.
+func (inv *investigator) receiveConsoleChanges(ctx workflow.Context) {
+	ch := workflow.GetSignalChannel(ctx, ThreatUpdatedSignal)
+	for {
+		var cs ConsoleState
+		ch.Receive(ctx, &cs)
+		inv.consoleSignals++
+		if !inv.sawConsole(cs) {
+			continue
+		}
+		inv.observeConsole(ctx, cs)
+		if cs.ClosedByAnalyst() {
+			inv.log.Info("Threat closed in the SentinelOne console.", "IncidentStatus", cs.IncidentStatus, "AnalystVerdict", cs.AnalystVerdict)
+		}
+	}
+}
+
+// repeats says whether d is the recorded decision sent again (a retried request, a
+// double click): the same request ID is the same decision, never a second one.
+func (inv *investigator) repeats(d Decision) bool {
+	return inv.decision != nil && d.RequestID != "" && d.RequestID == inv.decision.RequestID
 }
 
 // validate must not change state: Temporal runs it before accepting an update.
 func (inv *investigator) validate(d Decision) error {
 	switch {
+	case inv.repeats(d):
+		return nil
 	case inv.decision != nil:
 		return fmt.Errorf("already decided by %s", inv.decision.Approver)
 	case inv.status.Stage != StageAwaitingApproval:

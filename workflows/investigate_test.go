@@ -418,4 +418,65 @@ func (s *investigateSuite) TestRecommendOnlyLeavesTheConsoleUntouched() {
 	s.Equal(OutcomeRecommended, r.Outcome)
 	s.Empty(s.writebacks)
 	s.Len(s.notes, 2, "the notes still carry the recommendation")
+	s.Equal(ConsoleRead, s.queryStatus().Console.Source, "nothing written: the status shows what was read")
+}
+
+// A decision sent again with the same request ID (a retried CLI call, a double click in
+// Slack) is the same decision: neither refused nor recorded twice, by update or signal.
+func (s *investigateSuite) TestRepeatedDecisionIsOneDecision() {
+	s.expectEvidence(laptopEvidence(), analysis(investigation.ActionIsolate))
+	s.verifyAll("success")
+	answers := map[string]error{}
+	cb := func(id string) *testsuite.TestUpdateCallback {
+		return &testsuite.TestUpdateCallback{
+			OnReject: func(err error) { answers[id] = err }, OnAccept: func() {},
+			OnComplete: func(_ any, err error) { answers[id] = err },
+		}
+	}
+	approve := Decision{Approved: true, Approver: "carol", Reason: "ok", RequestID: "req-1"}
+	s.env.RegisterDelayedCallback(func() {
+		s.env.UpdateWorkflow(ApproveUpdate, "u1", cb("u1"), approve)
+		s.env.SignalWorkflow(ApprovalSignal, approve)
+		s.env.UpdateWorkflow(ApproveUpdate, "u2", cb("u2"), approve)
+		other := approve
+		other.RequestID = "req-2"
+		s.env.UpdateWorkflow(ApproveUpdate, "u3", cb("u3"), other)
+	}, time.Minute)
+	s.env.ExecuteWorkflow(InvestigateThreat, Input{ThreatID: "t1"})
+
+	r := s.result()
+	s.Equal(OutcomeMitigated, r.Outcome)
+	s.NoError(answers["u1"])
+	s.NoError(answers["u2"], "the same request again is answered as recorded")
+	s.ErrorContains(answers["u3"], "already decided by carol", "another request is a second decision, refused")
+	s.Len(s.auditKinds(audit.KindApproval), 1)
+	s.Empty(s.auditKinds(audit.KindApprovalRefused), "a repeat is not a refusal")
+	s.Equal([]investigation.Action{investigation.ActionIsolate}, s.mitigated)
+}
+
+// The status says where its console state comes from: read at the start, reported by the
+// poller, or written by s1copilot at the end (not what the console said hours ago).
+func (s *investigateSuite) TestStatusLabelsTheConsoleState() {
+	s.expectEvidence(laptopEvidence(), analysis(investigation.ActionKill, investigation.ActionIsolate))
+	s.verifyAll("success")
+	var atStart, afterReport *ConsoleState
+	s.env.RegisterDelayedCallback(func() {
+		atStart = s.queryStatus().Console
+		s.env.SignalWorkflow(ThreatUpdatedSignal, ConsoleState{UpdatedAt: time.Now(), IncidentStatus: "in_progress"})
+	}, time.Minute)
+	s.env.RegisterDelayedCallback(func() {
+		afterReport = s.queryStatus().Console
+		s.env.SignalWorkflow(ApprovalSignal, Decision{Approved: true, Approver: "alice", Reason: "go"})
+	}, 2*time.Minute)
+	s.env.ExecuteWorkflow(InvestigateThreat, Input{ThreatID: "t1"})
+	s.Equal(OutcomeMitigated, s.result().Outcome)
+
+	s.Require().NotNil(atStart)
+	s.Equal(ConsoleWritten, atStart.Source, "in_progress was written while the isolation waits")
+	s.Equal("in_progress", atStart.IncidentStatus)
+	s.Require().NotNil(afterReport)
+	s.Equal(ConsoleReported, afterReport.Source)
+	end := s.queryStatus().Console
+	s.Require().NotNil(end)
+	s.Equal(ConsoleState{UpdatedAt: end.UpdatedAt, IncidentStatus: "resolved", AnalystVerdict: "true_positive", Source: ConsoleWritten}, *end)
 }

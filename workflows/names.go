@@ -12,15 +12,6 @@ import (
 const (
 	// InvestigateWorkflow is the workflow type of one investigation.
 	InvestigateWorkflow = "InvestigateThreat"
-	// PollWorkflow is the workflow type of one poll of SentinelOne (run by a Schedule).
-	PollWorkflow = "PollThreats"
-
-	// DefaultTaskQueue carries investigations (workflows and activities).
-	DefaultTaskQueue = "s1copilot"
-	// PollerTaskQueue carries the poller's workflow and activity.
-	PollerTaskQueue = "s1copilot-poller"
-	// PollerScheduleID is the Schedule that runs PollWorkflow; one per namespace.
-	PollerScheduleID = "s1copilot-poller"
 
 	// ApprovalSignal carries a Decision. Signals are durable even while workers are
 	// down, so the temporal CLI uses this.

@@ -12,12 +12,9 @@ import (
 	"github.com/s1copilot/s1copilot/control"
 )
 
-// RegisterInvestigation registers the investigation workflow and its activities. The
-// control workflow is registered here too, for a control workflow started on the
-// investigation task queue by an earlier version (new ones run on their own queue).
+// RegisterInvestigation registers the investigation workflow and its activities.
 func RegisterInvestigation(r worker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(InvestigateThreat, workflow.RegisterOptions{Name: InvestigateWorkflow})
-	RegisterControl(r)
 	r.RegisterActivity(acts)
 }
 
@@ -69,15 +66,8 @@ func RegisterS1Activities(r worker.Registry, acts *activities.Activities) {
 	r.RegisterActivity(acts)
 }
 
-// RegisterPoller registers the poll workflow and its activity.
-func RegisterPoller(r worker.Registry, p *activities.Poller) {
-	r.RegisterWorkflowWithOptions(PollThreats, workflow.RegisterOptions{Name: PollWorkflow})
-	r.RegisterActivity(p)
-}
-
 // RegisterReplay registers the workflows on a replayer, under the names workers use.
 func RegisterReplay(r worker.WorkflowReplayer) {
 	r.RegisterWorkflowWithOptions(InvestigateThreat, workflow.RegisterOptions{Name: InvestigateWorkflow})
-	r.RegisterWorkflowWithOptions(PollThreats, workflow.RegisterOptions{Name: PollWorkflow})
 	r.RegisterWorkflowWithOptions(control.Workflow, workflow.RegisterOptions{Name: control.WorkflowName})
 }

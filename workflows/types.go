@@ -58,6 +58,9 @@ type Decision struct {
 	Reason   string `json:"reason,omitempty"`
 	// Channel says where the decision came from: cli, starter, slack, api.
 	Channel string `json:"channel,omitempty"`
+	// RequestID is the caller's idempotency key (a Slack interaction, a CLI request): a
+	// decision sent again with the same key is the same decision, not a second one.
+	RequestID string `json:"requestId,omitempty"`
 	// Actions, when set, approves with changes: only these actions are carried out, the
 	// other pending ones are not. An action outside the plan is accepted only if the
 	// policy would allow it here with an approval. Empty: every pending action.
@@ -88,14 +91,28 @@ type ActionResult struct {
 	Detail      string               `json:"detail,omitempty"`
 }
 
-// ConsoleState is the triage state of the threat in the SentinelOne console, as the
-// poller last saw it.
+// ConsoleState is the triage state of the threat in the SentinelOne console.
 type ConsoleState struct {
-	UpdatedAt        time.Time `json:"updatedAt"`
+	// UpdatedAt is SentinelOne's updatedAt of the threat (when reported by the poller),
+	// or when s1copilot wrote the state.
+	UpdatedAt        time.Time `json:"updatedAt,omitzero"`
 	IncidentStatus   string    `json:"incidentStatus,omitempty"`   // unresolved | in_progress | resolved
 	AnalystVerdict   string    `json:"analystVerdict,omitempty"`   // undefined | true_positive | false_positive | suspicious
 	MitigationStatus string    `json:"mitigationStatus,omitempty"` // not_mitigated | mitigated | marked_as_benign
+	// Source says how the investigation knows this state (ConsoleRead, ConsoleReported,
+	// ConsoleWritten); empty in a poller's report.
+	Source string `json:"source,omitempty"`
 }
+
+// Where a ConsoleState comes from.
+const (
+	// ConsoleRead: the investigation read the threat when it began.
+	ConsoleRead = "read at enrichment"
+	// ConsoleReported: the poller reported a change.
+	ConsoleReported = "reported by the poller"
+	// ConsoleWritten: s1copilot wrote it back (not read back since).
+	ConsoleWritten = "written by s1copilot"
+)
 
 // ClosedByAnalyst reports whether a human closed the threat in the console: resolved,
 // false positive or marked benign. s1copilot never acts on such a threat.
@@ -126,7 +143,8 @@ type Status struct {
 	Decision         *Decision              `json:"decision,omitempty"`
 	Actions          []ActionResult         `json:"actions,omitempty"`
 	Outcome          Outcome                `json:"outcome,omitempty"`
-	// Console is the latest console state reported by the poller, if any.
+	// Console is the threat's console state as the investigation last read, was told
+	// or wrote it; its Source says which.
 	Console *ConsoleState `json:"console,omitempty"`
 }
 

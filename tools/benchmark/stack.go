@@ -14,9 +14,9 @@ import (
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/control"
+	"github.com/s1copilot/s1copilot/ingest"
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/s1client"
-	"github.com/s1copilot/s1copilot/starter/poller"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 	"github.com/s1copilot/s1copilot/workflows"
 )
@@ -104,7 +104,7 @@ func (b *bench) newStack(ctx context.Context, o stackOptions) (_ *stack, err err
 			}
 			s.closes = append(s.closes, w.Stop)
 		}
-		if err := control.Ensure(ctx, s.c, s.cfg.Temporal.ControlTaskQueue()); err != nil {
+		if err := (control.Client{C: s.c, WorkflowID: s.cfg.Temporal.ControlWorkflowID(), TaskQueue: s.cfg.Temporal.ControlTaskQueue()}).Ensure(ctx); err != nil {
 			return nil, err
 		}
 	}
@@ -112,32 +112,51 @@ func (b *bench) newStack(ctx context.Context, o stackOptions) (_ *stack, err err
 	// The poller, as `starter poll` wires it.
 	var ps1 *s1client.Client
 	if b.opts.realLimits {
-		ps1, err = poller.S1Client(s.cfg)
+		ps1, err = ingest.S1Client(s.cfg)
 	} else {
 		ps1, err = s1client.New(s.cfg.S1URL, s.cfg.S1Token.Reveal(), s1client.WithoutRateLimits())
 	}
 	if err != nil {
 		return nil, err
 	}
-	pw := worker.New(s.c, workflows.PollerTaskQueue, worker.Options{})
-	workflows.RegisterPoller(pw, poller.New(s.c, ps1, s.cfg.Temporal.TaskQueue))
+	pw := worker.New(s.c, s.cfg.Temporal.PollerTaskQueue(), worker.Options{})
+	ingest.Register(pw, &ingest.Poller{S1: ps1, PageSize: 200,
+		Investigations: ingest.OnTemporal{Investigations: workflows.Investigations{Client: s.c, TaskQueue: s.cfg.Temporal.TaskQueue}}})
 	if err := pw.Start(); err != nil {
 		return nil, fmt.Errorf("starting the poller worker: %w", err)
 	}
 	s.closes = append(s.closes, pw.Stop)
-	if err := poller.EnsureSchedule(ctx, s.c, s.cfg); err != nil {
+	if err := ingest.EnsurePoller(ctx, s.c, s.cfg.Temporal, ingest.SettingsOf(s.cfg)); err != nil {
 		return nil, err
 	}
 	s.closes = append(s.closes, func() {
 		// Stop polling before the simulator goes away; the dev server is discarded anyway.
 		dctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		_ = s.c.ScheduleClient().GetHandle(dctx, workflows.PollerScheduleID).Delete(dctx)
+		_ = s.c.TerminateWorkflow(dctx, s.cfg.Temporal.PollerWorkflowID(), "", "benchmark done")
 	})
 	// One completed poll: the cursor exists and the stack is warm before threats arrive.
-	q := fmt.Sprintf("WorkflowType = '%s' AND ExecutionStatus = 'Completed'", workflows.PollWorkflow)
-	if err := waitFor(ctx, s.c, q, 1, time.Minute, nil); err != nil {
-		return nil, fmt.Errorf("first poll: %w", err)
+	if err := waitForFirstPoll(ctx, s.c, s.cfg.Temporal, time.Minute); err != nil {
+		return nil, err
 	}
 	return s, nil
+}
+
+// waitForFirstPoll waits until the poller has completed a poll.
+func waitForFirstPoll(ctx context.Context, c client.Client, t config.Temporal, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		st, err := ingest.Status(ctx, c, t)
+		if err == nil && st.Totals.Polls > 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("first poll: none completed in %s (last error: %v, %s)", timeout, err, st.LastError)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
 }

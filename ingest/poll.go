@@ -1,4 +1,4 @@
-package activities
+package ingest
 
 import (
 	"context"
@@ -7,19 +7,9 @@ import (
 	"go.temporal.io/sdk/activity"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/s1client"
 )
-
-// Investigations is how ingestion reaches investigations (implemented on the Temporal
-// client by the poller package).
-type Investigations interface {
-	// Start starts the investigation of a threat; started=false, without an error, when
-	// the threat already has one (running or finished).
-	Start(ctx context.Context, t s1client.Threat) (started bool, err error)
-	// Notify tells the threat's running investigation about its new console state;
-	// running=false when no investigation of it is running.
-	Notify(ctx context.Context, t s1client.Threat) (running bool, err error)
-}
 
 // Scope limits ingestion to part of the tenant (empty: everything the token sees).
 type Scope struct {
@@ -37,24 +27,6 @@ type Poller struct {
 	// Feedback, when set, records analysts' console changes to threats whose
 	// investigation has finished.
 	Feedback *ConsoleFeedback
-}
-
-// StreamState is the durable cursor of one stream.
-type StreamState struct {
-	// Since is the newest timestamp seen so far (SentinelOne's clock, not ours).
-	Since time.Time `json:"since"`
-	// Seen holds, for threats inside the overlap window, the timestamp already handled,
-	// so re-reading the window does not handle them again.
-	Seen map[string]time.Time `json:"seen,omitempty"`
-}
-
-// PollState is the poller's durable cursor, carried from one poll to the next as the
-// Schedule's last completion result.
-type PollState struct {
-	// Created follows new threats by createdAt.
-	Created StreamState `json:"created"`
-	// Updated follows changed threats by updatedAt.
-	Updated StreamState `json:"updated"`
 }
 
 // PollInput is one poll's input.
@@ -143,7 +115,7 @@ func (p *Poller) ListAndStartThreats(ctx context.Context, in PollInput) (PollRes
 		err = flush()
 	}
 	if err != nil {
-		return PollResult{}, s1Err("list new threats", err)
+		return PollResult{}, activities.S1Error("list new threats", err)
 	}
 
 	updated := scoped(s1client.ListThreatsParams{UpdatedAtGte: in.State.Updated.Since.Add(-in.Overlap), SortBy: "updatedAt"})
@@ -162,7 +134,7 @@ func (p *Poller) ListAndStartThreats(ctx context.Context, in PollInput) (PollRes
 		return nil
 	})
 	if err != nil {
-		return PollResult{}, s1Err("list changed threats", err)
+		return PollResult{}, activities.S1Error("list changed threats", err)
 	}
 
 	res.State.Created.forget(in.Overlap)
@@ -193,25 +165,20 @@ func (p *Poller) startAll(ctx context.Context, threats []s1client.Threat) ([]boo
 	return started, g.Wait()
 }
 
-// routeChange delivers a changed threat: to its running investigation, else to a new one
-// if it never had one; a finished investigation is left alone.
+// routeChange delivers a changed threat (Route) and records an analyst's change to a
+// threat whose investigation has finished.
 func (p *Poller) routeChange(ctx context.Context, t s1client.Threat, res *PollResult) error {
-	running, err := p.Investigations.Notify(ctx, t)
+	routed, err := Route(ctx, p.Investigations, t)
 	if err != nil {
 		return err
 	}
-	if running {
+	switch routed {
+	case Notified:
 		res.Notified++
-		return nil
-	}
-	started, err := p.Investigations.Start(ctx, t)
-	if err != nil {
-		return err
-	}
-	if started {
+	case Started:
 		res.Started++
 		activity.GetLogger(ctx).Info("Changed threat had no investigation; started one.", "ThreatID", string(t.ID))
-	} else {
+	case AlreadyInvestigated:
 		res.Closed++
 		p.observeFeedback(ctx, t, res)
 	}
@@ -230,35 +197,5 @@ func (p *Poller) observeFeedback(ctx context.Context, t s1client.Threat, res *Po
 	}
 	if recorded {
 		res.Feedback++
-	}
-}
-
-func (s StreamState) clone() StreamState {
-	c := StreamState{Since: s.Since, Seen: make(map[string]time.Time, len(s.Seen))}
-	for id, at := range s.Seen {
-		c.Seen[id] = at
-	}
-	return c
-}
-
-func (s *StreamState) advance(at time.Time) {
-	if at.After(s.Since) {
-		s.Since = at
-	}
-}
-
-func (s *StreamState) markSeen(id string, at time.Time) {
-	if at.After(s.Seen[id]) {
-		s.Seen[id] = at
-	}
-}
-
-// forget drops what has left the overlap window; the cursor alone covers it now.
-func (s *StreamState) forget(overlap time.Duration) {
-	horizon := s.Since.Add(-overlap)
-	for id, at := range s.Seen {
-		if at.Before(horizon) {
-			delete(s.Seen, id)
-		}
 	}
 }

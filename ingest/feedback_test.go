@@ -1,4 +1,4 @@
-package activities_test
+package ingest_test
 
 import (
 	"bufio"
@@ -17,6 +17,7 @@ import (
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/feedback"
+	"github.com/s1copilot/s1copilot/ingest"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/metrics/metricstest"
 	"github.com/s1copilot/s1copilot/policy"
@@ -67,7 +68,7 @@ func TestPollerRecordsAnalystFeedbackOfFinishedInvestigations(t *testing.T) {
 		Analyzer: "rules", PolicyVersion: "builtin-auto",
 		Actions: []workflows.ActionResult{{Action: investigation.ActionKill, Disposition: policy.Auto, State: workflows.ActionSucceeded}},
 	}}}
-	p := &activities.Poller{S1: f.s1, Investigations: st, Feedback: &activities.ConsoleFeedback{
+	p := &ingest.Poller{S1: f.s1, Investigations: st, Feedback: &ingest.ConsoleFeedback{
 		Copilots: cps, Audit: audit.NewWriter(&buf), Now: f.clock.Now,
 	}}
 	metrics := metricstest.NewRecorder()
@@ -75,9 +76,9 @@ func TestPollerRecordsAnalystFeedbackOfFinishedInvestigations(t *testing.T) {
 	s.SetMetricsHandler(metrics)
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(p)
-	poll := func(state activities.PollState) activities.PollResult {
+	poll := func(state ingest.PollState) ingest.PollResult {
 		t.Helper()
-		res, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: state, Overlap: time.Hour})
+		res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: state, Overlap: time.Hour})
 		require.NoError(t, err)
 		return res
 	}
@@ -133,15 +134,15 @@ func TestPollerLeavesFeedbackOfRunningInvestigationsToThem(t *testing.T) {
 	st := &starter{}
 	cps := &copilots{}
 	var buf bytes.Buffer
-	p := &activities.Poller{S1: f.s1, Investigations: st, Feedback: &activities.ConsoleFeedback{Copilots: cps, Audit: audit.NewWriter(&buf)}}
+	p := &ingest.Poller{S1: f.s1, Investigations: st, Feedback: &ingest.ConsoleFeedback{Copilots: cps, Audit: audit.NewWriter(&buf)}}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(p)
-	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
+	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
 	require.NoError(t, err)
 	f.clock.Advance(time.Minute)
 	require.NoError(t, f.sim.UpdateThreat(threatMacro, simulator.ThreatUpdate{AnalystVerdict: "false_positive"}))
-	res, err = run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: res.State, Overlap: time.Hour})
+	res, err = run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res.State, Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Notified)
 	assert.Zero(t, res.Feedback)

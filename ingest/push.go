@@ -1,4 +1,4 @@
-package poller
+package ingest
 
 import (
 	"bytes"
@@ -18,7 +18,6 @@ import (
 	"go.uber.org/zap"
 	"golang.org/x/time/rate"
 
-	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/workflows"
 )
@@ -27,7 +26,7 @@ import (
 // SentinelOne Hyperautomation workflow (or any caller holding the shared secret) that
 // wants a threat investigated now rather than at the next poll. The pushed ID is only a
 // hint: the threat is read back from the console, and then started or signalled exactly
-// as the poller would, so a push can never create a second investigation.
+// as the poller would (Route), so a push can never create a second investigation.
 //
 // Authentication, either:
 //   - Authorization: Bearer <secret>
@@ -35,7 +34,7 @@ import (
 //     "<timestamp>.<body>" keyed with the secret>, within MaxSkew of the server's clock.
 type Push struct {
 	S1             *s1client.Client
-	Investigations activities.Investigations
+	Investigations Investigations
 	Secret         []byte
 	// Limiter bounds pushes, so a misbehaving caller cannot spend the S1 rate budget.
 	Limiter *rate.Limiter
@@ -108,15 +107,8 @@ func (p *Push) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		pushError(w, http.StatusBadGateway, "could not read the threat from SentinelOne; retry later")
 		return
 	}
-	res := PushResult{WorkflowID: workflows.WorkflowID(in.ThreatID)}
-	running, err := p.Investigations.Notify(r.Context(), t)
-	if err == nil && running {
-		res.Status = "notified"
-	} else if err == nil {
-		var started bool
-		started, err = p.Investigations.Start(r.Context(), t)
-		res.Status = map[bool]string{true: "started", false: "already_investigated"}[started]
-	}
+	routed, err := Route(r.Context(), p.Investigations, t)
+	res := PushResult{WorkflowID: workflows.WorkflowID(in.ThreatID), Status: string(routed)}
 	if err != nil {
 		p.Logger.Error("Push: routing the threat failed.", zap.String("threatId", in.ThreatID), zap.Error(err))
 		pushError(w, http.StatusServiceUnavailable, "could not reach Temporal; retry later")

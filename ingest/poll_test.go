@@ -1,10 +1,8 @@
-package activities_test
+package ingest_test
 
 import (
 	"context"
 	"errors"
-	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
-	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 	"maps"
 	"net/http/httptest"
 	"slices"
@@ -12,6 +10,10 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/s1copilot/s1copilot/ingest"
+	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -22,8 +24,8 @@ import (
 )
 
 // since is a fresh cursor: both streams start at t.
-func since(t time.Time) activities.PollState {
-	return activities.PollState{Created: activities.StreamState{Since: t}, Updated: activities.StreamState{Since: t}}
+func since(t time.Time) ingest.PollState {
+	return ingest.PollState{Created: ingest.StreamState{Since: t}, Updated: ingest.StreamState{Since: t}}
 }
 
 var demoThreats = []string{threatRansomFS, threatMacro, threatAdware, threatMiner, threatNoVSS}
@@ -90,8 +92,8 @@ func (s *starter) takeCalls() []string {
 	return out
 }
 
-func newPollerEnv(f *fixture, st *starter, pageSize int) (*activities.Poller, *testsuite.TestActivityEnvironment) {
-	p := &activities.Poller{S1: f.s1, Investigations: st, PageSize: pageSize}
+func newPollerEnv(f *fixture, st *starter, pageSize int) (*ingest.Poller, *testsuite.TestActivityEnvironment) {
+	p := &ingest.Poller{S1: f.s1, Investigations: st, PageSize: pageSize}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(p)
@@ -105,8 +107,8 @@ func TestPollerStartsEachThreatOnce(t *testing.T) {
 	now := f.clock.Now()
 
 	// First poll: everything of the last hour.
-	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats,
-		activities.PollInput{State: since(now.Add(-time.Hour)), Overlap: time.Hour})
+	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats,
+		ingest.PollInput{State: since(now.Add(-time.Hour)), Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 10, res.Listed, "five new threats, and the same five on the changed stream")
 	assert.Equal(t, 5, res.Started)
@@ -119,7 +121,7 @@ func TestPollerStartsEachThreatOnce(t *testing.T) {
 
 	// Second poll: the overlap re-reads all five; the Seen set keeps them from being started again.
 	f.clock.Advance(time.Minute)
-	res2, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: res.State, Overlap: time.Hour})
+	res2, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res.State, Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 10, res2.Listed, "both streams re-read the five")
 	assert.Zero(t, res2.Started)
@@ -130,7 +132,7 @@ func TestPollerStartsEachThreatOnce(t *testing.T) {
 	// A new detection: only it is started.
 	const newID = "1910000000000000200"
 	require.NoError(t, f.sim.AddThreat(newThreat(newID, agentHR, "10s")))
-	res3, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: res2.State, Overlap: time.Hour})
+	res3, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res2.State, Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 12, res3.Listed)
 	assert.Equal(t, 1, res3.Started)
@@ -147,15 +149,15 @@ func TestPollerForgetsThreatsOutsideTheOverlap(t *testing.T) {
 	f := newFixture(t)
 	st := &starter{}
 	p, env := newPollerEnv(f, st, 0)
-	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats,
-		activities.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: 3 * time.Minute})
+	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats,
+		ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: 3 * time.Minute})
 	require.NoError(t, err)
 	assert.Equal(t, 5, res.Started)
 	// Newest is 2m ago, so the window reaches back to 5m ago (inclusive): the adware (5m),
 	// the miner (4m) and the no-VSS ransomware (2m) stay; 9m and 7m are dropped.
 	assert.ElementsMatch(t, []string{threatAdware, threatMiner, threatNoVSS}, slices.Collect(maps.Keys(res.State.Created.Seen)))
 
-	res2, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: res.State, Overlap: 3 * time.Minute})
+	res2, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res.State, Overlap: 3 * time.Minute})
 	require.NoError(t, err)
 	assert.Equal(t, 6, res2.Listed, "only the overlap window is re-read, by both streams")
 	assert.Zero(t, res2.Started+res2.AlreadyStarted)
@@ -166,8 +168,8 @@ func TestPollerCountsAlreadyStarted(t *testing.T) {
 	f := newFixture(t)
 	st := &starter{running: map[string]bool{threatMacro: true, threatMiner: true}}
 	p, env := newPollerEnv(f, st, 0)
-	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats,
-		activities.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
+	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats,
+		ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 10, res.Listed)
 	assert.Equal(t, 3, res.Started)
@@ -188,8 +190,8 @@ func TestPollerStartsABurstConcurrently(t *testing.T) {
 		}
 		close(st.gate)
 	}()
-	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats,
-		activities.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
+	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats,
+		ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 5, res.Started)
 	assert.Equal(t, int32(5), st.maxIn.Load(), "all five starts were in flight at once")
@@ -204,7 +206,7 @@ func TestPollerStartErrorFailsThePoll(t *testing.T) {
 	p, env := newPollerEnv(f, st, 0)
 	state := since(f.clock.Now().Add(-time.Hour))
 
-	val, err := env.ExecuteActivity(p.ListAndStartThreats, activities.PollInput{State: state, Overlap: time.Hour})
+	val, err := env.ExecuteActivity(p.ListAndStartThreats, ingest.PollInput{State: state, Overlap: time.Hour})
 	require.Error(t, err)
 	assert.ErrorContains(t, err, errStart.Error())
 	appErr := appError(t, err)
@@ -216,7 +218,7 @@ func TestPollerStartErrorFailsThePoll(t *testing.T) {
 
 	// The retry, from the same (unadvanced) cursor: what the failed poll started is
 	// found already started, the rest is started now; nothing lost, nothing doubled.
-	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: state, Overlap: time.Hour})
+	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: state, Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 10, res.Listed)
 	assert.Equal(t, 5-startedBefore, res.Started, "the failed threat and those the failed poll did not reach")
@@ -229,12 +231,12 @@ func TestPollerStartErrorFailsThePoll(t *testing.T) {
 func TestPollerWrongTokenIsNotRetried(t *testing.T) {
 	f := newFixture(t)
 	st := &starter{}
-	p := &activities.Poller{S1: newClient(t, f.url, "not-the-token-9d8c7b"), Investigations: st}
+	p := &ingest.Poller{S1: newClient(t, f.url, "not-the-token-9d8c7b"), Investigations: st}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(p)
-	_, err := run[activities.PollResult](t, env, p.ListAndStartThreats,
-		activities.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
+	_, err := run[ingest.PollResult](t, env, p.ListAndStartThreats,
+		ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
 	requireNonRetryable(t, err, activities.ErrTypeS1Refused)
 	assert.NotContains(t, err.Error(), "not-the-token-9d8c7b")
 	assert.Empty(t, st.takeCalls())
@@ -246,7 +248,7 @@ func TestPollerRoutesConsoleChanges(t *testing.T) {
 	f := newFixture(t)
 	st := &starter{closed: map[string]bool{threatMiner: true}}
 	p, env := newPollerEnv(f, st, 2)
-	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
+	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
 	require.NoError(t, err)
 	require.Equal(t, 5, res.Started)
 	assert.Empty(t, st.notified, "a new threat is not also reported as changed")
@@ -256,7 +258,7 @@ func TestPollerRoutesConsoleChanges(t *testing.T) {
 	f.clock.Advance(time.Minute)
 	_, err = f.s1.SetIncidentStatus(context.Background(), []string{threatMacro, threatMiner}, s1client.IncidentResolved, "")
 	require.NoError(t, err)
-	res2, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: res.State, Overlap: time.Hour})
+	res2, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res.State, Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, []string{threatMacro}, st.notified, "the running investigation is told")
 	assert.Equal(t, 1, res2.Notified)
@@ -266,7 +268,7 @@ func TestPollerRoutesConsoleChanges(t *testing.T) {
 	assert.True(t, res2.State.Updated.Since.Equal(f.clock.Now()), "the updated cursor moved to the change")
 
 	// Polling again re-reads the change (overlap) but does not deliver it twice.
-	res3, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: res2.State, Overlap: time.Hour})
+	res3, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res2.State, Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Zero(t, res3.Notified+res3.Closed+res3.Started)
 	assert.Len(t, st.notified, 1)
@@ -279,11 +281,11 @@ func TestPollerStartsChangedThreatsThatWereNeverInvestigated(t *testing.T) {
 	st := &starter{}
 	p, env := newPollerEnv(f, st, 0)
 	// The created cursor is already past every demo threat; the updated one is not.
-	state := activities.PollState{
-		Created: activities.StreamState{Since: f.clock.Now().Add(time.Hour)},
-		Updated: activities.StreamState{Since: f.clock.Now().Add(-time.Hour)},
+	state := ingest.PollState{
+		Created: ingest.StreamState{Since: f.clock.Now().Add(time.Hour)},
+		Updated: ingest.StreamState{Since: f.clock.Now().Add(-time.Hour)},
 	}
-	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: state, Overlap: time.Minute})
+	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: state, Overlap: time.Minute})
 	require.NoError(t, err)
 	assert.Equal(t, 5, res.Started)
 	assert.ElementsMatch(t, demoThreats, st.takeCalls())
@@ -299,15 +301,15 @@ func TestPollerHonoursScope(t *testing.T) {
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
 	st := &starter{}
-	p := &activities.Poller{S1: newClient(t, srv.URL, testToken), Investigations: st}
+	p := &ingest.Poller{S1: newClient(t, srv.URL, testToken), Investigations: st}
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
 	env.RegisterActivity(p)
 
 	const fabrikam, tailspinStudio = "1882000000000000001", "1883000000000000102"
-	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{
+	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{
 		State: since(time.Now().Add(-24 * time.Hour)), Overlap: time.Hour,
-		Scope: activities.Scope{AccountIDs: []string{fabrikam}},
+		Scope: ingest.Scope{AccountIDs: []string{fabrikam}},
 	})
 	require.NoError(t, err)
 	started := st.takeCalls()
@@ -317,9 +319,9 @@ func TestPollerHonoursScope(t *testing.T) {
 	}
 	assert.Equal(t, 6, res.Started)
 
-	_, err = run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{
+	_, err = run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{
 		State: since(time.Now().Add(-24 * time.Hour)), Overlap: time.Hour,
-		Scope: activities.Scope{SiteIDs: []string{tailspinStudio}},
+		Scope: ingest.Scope{SiteIDs: []string{tailspinStudio}},
 	})
 	require.NoError(t, err)
 	started = st.takeCalls()
@@ -341,7 +343,7 @@ func TestPollerDeliversChangesOfAlreadyInvestigatedThreatsAfterACursorReset(t *t
 	_, err := f.s1.SetIncidentStatus(context.Background(), []string{threatRansomFS}, s1client.IncidentResolved, "")
 	require.NoError(t, err)
 
-	res, err := run[activities.PollResult](t, env, p.ListAndStartThreats, activities.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
+	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.AlreadyStarted)
 	assert.Equal(t, []string{threatRansomFS}, st.notified, "the running investigation learns of the resolution")

@@ -1,4 +1,4 @@
-package activities
+package ingest
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 )
 
 // Copilots finds what a threat's finished investigation concluded and wrote back
-// (implemented on the Temporal client by the poller package).
+// (FinishedInvestigations; a fake in tests).
 type Copilots interface {
 	// Copilot returns the finished investigation's verdict; ok=false when the threat has
 	// no finished investigation.
