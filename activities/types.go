@@ -16,9 +16,9 @@ type Settings struct {
 	ApprovalTimeout   time.Duration `json:"approvalTimeout"`
 	MitigationTimeout time.Duration `json:"mitigationTimeout"`
 	MitigationPoll    time.Duration `json:"mitigationPoll"`
-	// S1TaskQueue carries every activity that calls SentinelOne, so that one
-	// fleet-wide task-queue rate limit bounds the calls of all workers together.
-	// Empty: the investigation's own task queue.
+	// S1TaskQueue carries every activity that calls SentinelOne, so that the one worker
+	// process serving it makes every call and its client's per-class limits hold for the
+	// whole fleet. Empty: the investigation's own task queue.
 	S1TaskQueue string `json:"s1TaskQueue,omitempty"`
 	// KillSwitch: the configuration or the control workflow turns every automatic action
 	// into an approval. (The control workflow's switch is checked again when actions are

@@ -197,7 +197,7 @@ func TestPollerStartsABurstConcurrently(t *testing.T) {
 	assert.Equal(t, int32(5), st.maxIn.Load(), "all five starts were in flight at once")
 }
 
-// A failed start fails the poll without a result, so the Schedule keeps the old cursor
+// A failed start fails the poll without a result, so the poller keeps the old cursor
 // and the next poll tries the threat again; the threats started before the failure
 // are then found already started rather than lost or doubled.
 func TestPollerStartErrorFailsThePoll(t *testing.T) {
@@ -331,7 +331,7 @@ func TestPollerHonoursScope(t *testing.T) {
 	}
 }
 
-// When the cursor is lost (a Schedule created anew) the created stream meets threats
+// When the cursor is lost (a poller workflow started anew) the created stream meets threats
 // that are already being investigated; their console changes must still be delivered.
 // (Found by the ingestion property test: marking them seen on the updated stream
 // swallowed an analyst's "resolved".)

@@ -64,6 +64,8 @@ type stack struct {
 	audit  *syncBuffer // the audit log, JSON lines
 	// metrics is the worker's registry (SDK and s1copilot metrics), as /metrics serves it.
 	metrics *metrics.Prometheus
+	// threatIDs are the threats of the simulator's scenario.
+	threatIDs []string
 	// ahead moves the clock of the worker's caches (control state, shared reads) ahead
 	// of real time, so a test can let a cache entry expire without sleeping.
 	ahead *atomic.Int64
@@ -76,6 +78,10 @@ func (s *stack) advance(d time.Duration) { s.ahead.Add(int64(d)) }
 type stackOptions struct {
 	config func(*config.Config)
 	sim    func(*simulator.Options)
+	// scenario is the simulator's embedded scenario (default demo).
+	scenario string
+	// beside runs this stack as a second deployment on that stack's dev server.
+	beside *stack
 }
 
 // newStack starts a dev server, the simulator, and the workers wired exactly like the
@@ -88,9 +94,22 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	prom, err := metrics.NewPrometheus(metrics.Options{ReportEvery: 50 * time.Millisecond, OnError: func(err error) { t.Errorf("metric dropped: %v", err) }})
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = prom.Close() })
-	srv := startDevServer(t, ctx, prom.Handler)
+	var c client.Client
+	var address string
+	if o.beside == nil {
+		srv := startDevServer(t, ctx, prom.Handler)
+		c, address = srv.Client(), srv.FrontendHostPort()
+	} else {
+		address = o.beside.cfg.Temporal.Address
+		c, err = client.Dial(client.Options{HostPort: address, Namespace: "default", MetricsHandler: prom.Handler})
+		require.NoError(t, err)
+		t.Cleanup(c.Close)
+	}
 
-	sc, err := simulator.LoadScenarioFS(scenarios.FS, "demo")
+	if o.scenario == "" {
+		o.scenario = "demo"
+	}
+	sc, err := simulator.LoadScenarioFS(scenarios.FS, o.scenario)
 	require.NoError(t, err)
 	simOpts := simulator.Options{Token: token, MitigationDelay: 300 * time.Millisecond, IsolationDelay: 300 * time.Millisecond}
 	if o.sim != nil {
@@ -103,7 +122,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 
 	cfg := config.Defaults()
 	cfg.S1URL, cfg.S1Token = hs.URL, token
-	cfg.Temporal = config.Temporal{Address: srv.FrontendHostPort(), Namespace: "default", TaskQueue: "s1copilot-it", S1TaskQueue: "s1copilot-it-s1"}
+	cfg.Temporal = config.Temporal{Address: address, Namespace: "default", TaskQueue: "s1copilot-it", S1TaskQueue: "s1copilot-it-s1"}
 	cfg.LLMTimeout = time.Minute
 	cfg.LLMCacheTTL = 0 // tests that are about the analysis cache turn it on
 	cfg.PollInterval, cfg.PollOverlap, cfg.PollLookback = time.Second, time.Minute, time.Hour
@@ -123,13 +142,17 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	aw := audit.NewWriter(auditLog)
 	aw.Deny = []string{token}
 	acts.Audit = aw
-	workers := workflows.NewWorkers(srv.Client(), cfg, acts, nil)
+	workers := workflows.NewWorkers(c, cfg, acts, nil)
 	for _, w := range workers {
 		require.NoError(t, w.Start())
 		t.Cleanup(w.Stop)
 	}
-	s := &stack{t: t, ctx: ctx, c: srv.Client(), sim: sim, cfg: cfg, audit: auditLog, metrics: prom, ahead: ahead, acts: acts, workers: workers,
-		inv: workflows.Investigations{Client: srv.Client(), TaskQueue: cfg.Temporal.TaskQueue}}
+	var threatIDs []string
+	for _, th := range sc.Threats {
+		threatIDs = append(threatIDs, th.ID)
+	}
+	s := &stack{t: t, ctx: ctx, c: c, sim: sim, threatIDs: threatIDs, cfg: cfg, audit: auditLog, metrics: prom, ahead: ahead, acts: acts, workers: workers,
+		inv: workflows.Investigations{Client: c, TaskQueue: cfg.Temporal.TaskQueue}}
 	require.NoError(t, s.control().Ensure(ctx))
 	return s
 }
@@ -161,6 +184,22 @@ func (s *stack) investigations() map[string]int {
 // control is the deployment's control workflow.
 func (s *stack) control() control.Client {
 	return control.Client{C: s.c, WorkflowID: s.cfg.Temporal.ControlWorkflowID(), TaskQueue: s.cfg.Temporal.ControlTaskQueue()}
+}
+
+// investigationsOnQueue are the threats whose investigation runs on this deployment's
+// task queue.
+func (s *stack) investigationsOnQueue() map[string]bool {
+	resp, err := s.c.ListWorkflow(s.ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: fmt.Sprintf("WorkflowType = '%s' AND TaskQueue = '%s'", workflows.InvestigateWorkflow, s.cfg.Temporal.TaskQueue), PageSize: 1000,
+	})
+	require.NoError(s.t, err)
+	out := map[string]bool{}
+	for _, e := range resp.Executions {
+		id, ok := workflows.ThreatIDFromWorkflowID(e.Execution.WorkflowId)
+		require.True(s.t, ok)
+		out[id] = true
+	}
+	return out
 }
 
 // pollerTotals are what the poller did since it started, across its runs.
@@ -236,7 +275,7 @@ func TestEndToEndPollerWorkerSimulator(t *testing.T) {
 		return s.investigations()[workflows.WorkflowID(late[0])] == 1
 	})
 
-	// Restart the poller: stop its worker, start a new one and re-ensure the Schedule.
+	// Restart the poller: stop its worker, start a new one and ensure the poller workflow again.
 	s.poller.Stop()
 	s.startPoller()
 	require.NoError(t, s.sim.AddThreat(newThreat(late[1], "1900000000000000002")))

@@ -11,6 +11,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/control"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 	"github.com/s1copilot/s1copilot/workflows"
 )
@@ -113,4 +114,44 @@ func TestIngestionNeverMissesOrDuplicates(t *testing.T) {
 	assert.True(t, r.ClosedInConsole)
 	assert.Empty(t, c.Mitigations[serverRansomware])
 	assert.Zero(t, c.AgentActions["1900000000000000001"]["disconnect"])
+}
+
+// Two deployments in one namespace (two consoles here; staging beside production
+// alike) keep to their own: each has its poller, its control workflow and its
+// SentinelOne queue, derived from its task queue, and no investigation of one runs on
+// the other's workers or reads the other's console.
+func TestTwoDeploymentsShareANamespace(t *testing.T) {
+	a := newStack(t, stackOptions{})
+	b := newStack(t, stackOptions{beside: a, scenario: "quiet-day", config: func(c *config.Config) {
+		c.Temporal.TaskQueue, c.Temporal.S1TaskQueue = "s1copilot-b", "s1copilot-b-s1"
+		c.PollLookback = 24 * time.Hour // the quiet day's detections span eight hours
+	}})
+	a.startPoller()
+	b.startPoller()
+	for _, s := range []*stack{a, b} {
+		waitUntil(t, s.ctx, s.cfg.Temporal.TaskQueue+" started every threat of its console", func() bool {
+			return len(s.investigationsOnQueue()) == len(s.threatIDs)
+		})
+	}
+	ida, idb := a.investigationsOnQueue(), b.investigationsOnQueue()
+	for _, id := range a.threatIDs {
+		assert.True(t, ida[id], "a's threat %s is investigated by a", id)
+		assert.False(t, idb[id], "and not by b")
+	}
+	for _, id := range b.threatIDs {
+		assert.True(t, idb[id], "b's threat %s is investigated by b", id)
+	}
+	for id := range ida {
+		assert.Zero(t, b.sim.Counters().Notes[id], "b's console has no note about a's threat %s", id)
+	}
+	assert.NotEqual(t, a.cfg.Temporal.PollerWorkflowID(), b.cfg.Temporal.PollerWorkflowID())
+	assert.Equal(t, len(ida), a.pollerTotals().Started, "a's poller started a's threats only")
+	assert.Equal(t, len(idb), b.pollerTotals().Started, "b's poller started b's threats only")
+
+	// The kill switch of one deployment is not the other's.
+	_, err := b.control().SetKillSwitch(b.ctx, control.KillSwitchRequest{On: true, Actor: "b-admin", Reason: "integration test"})
+	require.NoError(t, err)
+	st, err := a.control().Current(a.ctx)
+	require.NoError(t, err)
+	assert.False(t, st.KillSwitch)
 }

@@ -8,10 +8,11 @@
 // # Rate limits
 //
 // Each Client waits on a local token bucket per endpoint class (EndpointClass; the table and
-// its sources are on DefaultRateLimits). These are per-process guards only: the console
-// counts per API token across all processes, and the product's fleet-wide limit is Temporal's
-// task-queue activity rate limit, documented by the product team. WithRateLimits changes the
-// buckets, WithoutRateLimits turns them off.
+// its sources are on DefaultRateLimits). The console counts per API token across all
+// processes, so the buckets keep its limits exactly only when one process makes every call
+// with the token: the product runs every SentinelOne activity in one worker for that
+// reason (README, Scaling workers). WithRateLimits changes the buckets, WithoutRateLimits
+// turns them off.
 package s1client
 
 import (

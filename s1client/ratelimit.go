@@ -57,13 +57,13 @@ type Limit struct {
 //	/dv/events         10           10      GUESS: GOBP lists only /dv/events/pq 4/1
 //	other              10           10      GUESS: conservative default for unlisted paths
 //
-// These limiters are per-process guards: each Client has its own buckets and a request
-// waits (respecting its context) for a token instead of failing. The console enforces its
-// limits per API token across every process, so they do NOT make a fleet of workers safe
-// on their own. The product's fleet-wide limit comes from Temporal's task-queue activity
-// rate limit (TaskQueueActivitiesPerSecond), which the product team documents; these local
-// buckets only smooth the bursts of one process. A 429 that still gets through surfaces as
-// an *APIError (ErrRateLimited) with RetryDelay for the caller's retry policy.
+// Each Client has its own buckets and a request waits (respecting its context) for a
+// token instead of failing. The console enforces its limits per API token across every
+// process, so the buckets are exact only when one process makes every call with the
+// token; that is how the product runs them (one SentinelOne worker, README "Scaling
+// workers"), with Temporal's task-queue activity rate as a backstop above them. A 429 that
+// still gets through surfaces as an *APIError (ErrRateLimited) with RetryDelay for the
+// caller's retry policy.
 func DocumentedRateLimits() map[EndpointClass]Limit {
 	return map[EndpointClass]Limit{
 		ClassThreats:       {RPS: 10, Burst: 50},

@@ -57,7 +57,7 @@ type bench struct {
 }
 
 // startServer starts a fresh dev server with namespaces (one per phase keeps workflow
-// IDs, the poller Schedule and the control workflow of each apart) and returns its stop.
+// IDs, the poller and the control workflow of each apart) and returns its stop.
 func (b *bench) startServer(ctx context.Context, namespaces ...string) (func(), error) {
 	b.logf("starting a Temporal dev server (%s)", b.cli)
 	so := devstack.DevServerOptions(b.cli, namespaces...)
@@ -93,7 +93,7 @@ func parseFlags(args []string) (options, error) {
 	fl.DurationVar(&o.pollInterval, "poll-interval", 2*time.Second, "S1C_POLL_INTERVAL of the poller")
 	fl.DurationVar(&o.mitigationDelay, "mitigation-delay", 0, "simulator: time a mitigation takes on the agent")
 	fl.DurationVar(&o.mitigationPoll, "mitigation-poll", 200*time.Millisecond, "S1C_MITIGATION_POLL")
-	fl.BoolVar(&o.realLimits, "real-limits", false, "keep the product's SentinelOne rate limits (8 S1 activities/s fleet-wide, per-class client buckets) instead of lifting them")
+	fl.BoolVar(&o.realLimits, "real-limits", false, "keep the product's SentinelOne rate limits (per-class client buckets, and the task-queue backstop) instead of lifting them")
 	fl.DurationVar(&o.phaseTimeout, "phase-timeout", 45*time.Minute, "give up on a run after this long")
 	fl.StringVar(&o.temporalPath, "temporal", "", "temporal CLI (default $TEMPORAL_CLI_PATH, PATH, ~/go/bin/temporal)")
 	fl.StringVar(&o.out, "out", "BENCHMARKS.md", "file the results are appended to (its ## Benchmark section); empty: print only")
@@ -125,7 +125,7 @@ func parseFlags(args []string) (options, error) {
 		problems = append(problems, "-rss-waiting needs -worker-bin (run `make build`, then -worker-bin bin/worker)")
 	}
 	if o.pollInterval < time.Second {
-		problems = append(problems, "-poll-interval must be at least 1s (the Schedule's granularity)")
+		problems = append(problems, "-poll-interval must be at least 1s (the poller's minimum, S1C_POLL_INTERVAL)")
 	}
 	if len(problems) > 0 {
 		return o, errors.New(strings.Join(problems, "; "))

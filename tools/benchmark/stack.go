@@ -78,7 +78,7 @@ func (b *bench) newStack(ctx context.Context, o stackOptions) (_ *stack, err err
 	s.cfg.LogLevel = "error"
 	var s1opts []s1client.Option
 	if !b.opts.realLimits {
-		// The fleet-wide S1 budget (8 activities/s, and the per-class client buckets)
+		// The S1 budget (the per-class client buckets, and the task-queue backstop)
 		// would bound the run long before Temporal does; it is reported as a bound instead.
 		s.cfg.S1ActivitiesPerSecond = 100000
 		s1opts = append(s1opts, s1client.WithoutRateLimits())
