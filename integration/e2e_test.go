@@ -28,6 +28,7 @@ import (
 	"github.com/s1copilot/s1copilot/metrics"
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/starter/poller"
 	"github.com/s1copilot/s1copilot/tools/devstack"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
@@ -78,7 +79,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	t.Cleanup(func() { _ = prom.Close() })
 	srv := startDevServer(t, ctx, prom.Handler)
 
-	sc, err := simulator.LoadScenarioFS(scenarios.FS, "demo")
+	sc, err := scenario.LoadFS(scenarios.FS, "demo")
 	require.NoError(t, err)
 	simOpts := simulator.Options{Token: token, MitigationDelay: 300 * time.Millisecond, IsolationDelay: 300 * time.Millisecond}
 	if o.sim != nil {
@@ -194,8 +195,8 @@ func (s *stack) result(threatID string) workflows.Result {
 	return r
 }
 
-func newThreat(id, agentID string) simulator.ScenarioThreat {
-	return simulator.ScenarioThreat{
+func newThreat(id, agentID string) scenario.Threat {
+	return scenario.Threat{
 		ID: id, AgentID: agentID, ThreatName: "mimikatz.exe", Classification: "Malware", ClassificationSource: "Engine",
 		ConfidenceLevel: "malicious", SHA1: "0123456789abcdef0123456789abcdef01234567", FilePath: `C:\Users\Public\mimikatz.exe`,
 		InitiatedBy: "agent_policy", DetectionType: "static", CreatedAgo: "0s",

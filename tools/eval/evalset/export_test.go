@@ -15,6 +15,7 @@ import (
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
@@ -27,7 +28,7 @@ const (
 
 func demoConsole(t *testing.T) (*simulator.Simulator, *s1client.Client) {
 	t.Helper()
-	sc, err := simulator.LoadScenarioFS(scenarios.FS, "demo")
+	sc, err := scenario.LoadFS(scenarios.FS, "demo")
 	require.NoError(t, err)
 	sim, err := simulator.New(sc, simulator.Options{Token: exportToken, MitigationDelay: time.Millisecond})
 	require.NoError(t, err)

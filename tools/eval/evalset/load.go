@@ -7,14 +7,14 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/scenario"
 )
 
 // File is one scenario file of the set.
 type File struct {
 	Path     string // as found, e.g. tools/eval/scenarios/ransomware.json
 	Name     string // base name, e.g. ransomware.json
-	Scenario *simulator.Scenario
+	Scenario *scenario.Scenario
 	Cases    []Case
 }
 
@@ -63,10 +63,10 @@ func LoadDir(dir string) ([]*File, error) {
 	return files, nil
 }
 
-// LoadFile parses one scenario file with the simulator's own parser and reads
-// the expect block of each of its threats.
+// LoadFile parses one scenario file with scenario.LoadFile, the simulator's own
+// parser, and reads the expect block of each of its threats.
 func LoadFile(path string) (*File, error) {
-	sc, err := simulator.LoadScenarioFile(path)
+	sc, err := scenario.LoadFile(path)
 	if err != nil {
 		return nil, err
 	}

@@ -10,7 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/scenario"
 )
 
 const scenarioDir = "../scenarios"
@@ -23,11 +23,11 @@ func TestScenarioFilesParseAndAreLabeled(t *testing.T) {
 	ids := map[string]string{}
 	total := 0
 	for _, p := range paths {
-		sc, err := simulator.LoadScenarioFile(p)
+		sc, err := scenario.LoadFile(p)
 		require.NoError(t, err, p)
 		raw, err := os.ReadFile(p)
 		require.NoError(t, err)
-		_, err = simulator.ParseScenario(raw)
+		_, err = scenario.Parse(raw)
 		require.NoError(t, err, p)
 		for _, th := range sc.Threats {
 			_, err := ParseExpect(th.Expect)
