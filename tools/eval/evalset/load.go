@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/s1copilot/s1copilot/feedback"
 	"github.com/s1copilot/s1copilot/scenario"
 )
 
@@ -23,7 +24,7 @@ type Case struct {
 	File       string // base name of its scenario file
 	ThreatID   string
 	ThreatName string
-	Expect     Expect
+	Expect     feedback.Expect
 }
 
 // LoadDir loads every *.json scenario file of dir, sorted by name. Every threat
@@ -73,7 +74,7 @@ func LoadFile(path string) (*File, error) {
 	f := &File{Path: path, Name: filepath.Base(path), Scenario: sc}
 	var problems []string
 	for i, t := range sc.Threats {
-		e, err := ParseExpect(t.Expect)
+		e, err := feedback.ParseExpect(t.Expect)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("%s: threats[%d] (%s): %v", f.Name, i, t.ID, err))
 			continue

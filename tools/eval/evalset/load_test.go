@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/s1copilot/s1copilot/feedback"
 	"github.com/s1copilot/s1copilot/scenario"
 )
 
@@ -30,7 +31,7 @@ func TestScenarioFilesParseAndAreLabeled(t *testing.T) {
 		_, err = scenario.Parse(raw)
 		require.NoError(t, err, p)
 		for _, th := range sc.Threats {
-			_, err := ParseExpect(th.Expect)
+			_, err := feedback.ParseExpect(th.Expect)
 			assert.NoError(t, err, "%s threat %s", p, th.ID)
 			if prev, dup := ids[th.ID]; dup {
 				t.Errorf("threat %s is in %s and %s", th.ID, prev, p)

@@ -1,4 +1,4 @@
-package evalset
+package feedback
 
 import (
 	"bytes"
@@ -10,7 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/s1copilot/s1copilot/feedback"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/scenario"
@@ -36,11 +35,11 @@ const exportCreatedAgo = time.Hour
 const exportTimelineRead = 200
 
 // ExportCase reads a threat, its agent and its timeline from SentinelOne and returns a
-// one-threat eval scenario labeled with the analyst's verdict (or o's): the file format
-// of tools/eval/scenarios. The threat is written as it was detected — the triage state and the
-// console users' own timeline entries (verdict and status changes, mitigation commands
-// and reports) are left out, so the label does not leak into the evidence. The API token
-// is never part of it.
+// one-threat eval scenario labeled with the analyst's verdict (or o's) as an Expect: the
+// file format of tools/eval/scenarios. The threat is written as it was detected — the
+// triage state and the console users' own timeline entries (verdict and status changes,
+// mitigation commands and reports) are left out, so the label does not leak into the
+// evidence. The API token is never part of it.
 func ExportCase(ctx context.Context, s1 *s1client.Client, threatID string, o ExportOptions) (*scenario.Scenario, error) {
 	t, err := s1.GetThreat(ctx, threatID)
 	if err != nil {
@@ -49,7 +48,7 @@ func ExportCase(ctx context.Context, s1 *s1client.Client, threatID string, o Exp
 	ti := t.ThreatInfo
 	verdict, source := o.Verdict, "given with --verdict"
 	if verdict == "" {
-		verdict = feedback.AnalystVerdict(feedback.Console{AnalystVerdict: ti.AnalystVerdict, MitigationStatus: ti.MitigationStatus})
+		verdict = AnalystVerdict(Console{AnalystVerdict: ti.AnalystVerdict, MitigationStatus: ti.MitigationStatus})
 		source = fmt.Sprintf("the analyst's verdict in the SentinelOne console (analystVerdict %s, mitigationStatus %s)", ti.AnalystVerdict, ti.MitigationStatus)
 	}
 	if verdict == "" {
@@ -286,8 +285,8 @@ func marshalExpect(e Expect) (json.RawMessage, error) {
 	return b, nil
 }
 
-// MarshalScenario renders a scenario as the set's files are written (indented JSON).
-func MarshalScenario(sc *scenario.Scenario) ([]byte, error) {
+// MarshalCase renders an exported case as the eval set's files are written (indented JSON).
+func MarshalCase(sc *scenario.Scenario) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
