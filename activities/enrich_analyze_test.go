@@ -17,7 +17,7 @@ import (
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/s1client"
-	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/scenario"
 )
 
 func TestEnrichThreat(t *testing.T) {
@@ -86,7 +86,7 @@ func TestEnrichThreatCapsTheTimeline(t *testing.T) {
 	f := newFixture(t)
 	th := newThreat("1910000000000000101", agentFS, "2h")
 	for i := range activities.TimelineLimit + 10 {
-		th.Timeline = append(th.Timeline, simulator.ScenarioActivity{
+		th.Timeline = append(th.Timeline, scenario.Activity{
 			ActivityType: 3608, PrimaryDescription: fmt.Sprintf("alert %d", i), Ago: fmt.Sprintf("%dm", 100-i),
 		})
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
@@ -51,7 +52,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	sc, err := simulator.LoadScenarioFS(scenarios.FS, "demo")
+	sc, err := scenario.LoadFS(scenarios.FS, "demo")
 	require.NoError(t, err)
 	clock := fakeclock.New(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 	sim, err := simulator.New(sc, simulator.Options{
@@ -111,8 +112,8 @@ func requireNonRetryable(t *testing.T, err error, typ string) *temporal.Applicat
 }
 
 // newThreat is a valid scenario threat on agent, created ago before the simulator's now.
-func newThreat(id, agentID, ago string) simulator.ScenarioThreat {
-	return simulator.ScenarioThreat{
+func newThreat(id, agentID, ago string) scenario.Threat {
+	return scenario.Threat{
 		ID:                   id,
 		AgentID:              agentID,
 		ThreatName:           "dropper-" + id + ".exe",

@@ -15,6 +15,7 @@ import (
 	"github.com/s1copilot/s1copilot/evidence"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
 
@@ -30,8 +31,8 @@ const (
 	account = "1880000000000000001"
 )
 
-func agent(id, name string) simulator.ScenarioAgent {
-	return simulator.ScenarioAgent{
+func agent(id, name string) scenario.Agent {
+	return scenario.Agent{
 		ID: id, UUID: "uuid-" + id, ComputerName: name, Domain: "CORP", OSType: "windows", OSName: "Windows 11",
 		OSRevision: "1", OSArch: "64 bit", MachineType: "laptop", AgentVersion: "23.4.2.14",
 		AccountID: account, AccountName: "Acme", SiteID: siteID, SiteName: "HQ",
@@ -39,22 +40,22 @@ func agent(id, name string) simulator.ScenarioAgent {
 	}
 }
 
-func threat(id, agentID, sha1, ago string) simulator.ScenarioThreat {
-	return simulator.ScenarioThreat{
+func threat(id, agentID, sha1, ago string) scenario.Threat {
+	return scenario.Threat{
 		ID: id, AgentID: agentID, ThreatName: "evil.exe", Classification: "Trojan", ClassificationSource: "Engine",
 		ConfidenceLevel: "malicious", SHA1: sha1, FilePath: `C:\Users\bob\Downloads\evil.exe`, InitiatedBy: "agent_policy",
 		DetectionType: "static", CreatedAgo: ago,
 	}
 }
 
-func scenario() *simulator.Scenario {
+func evidenceScenario() *scenario.Scenario {
 	tgt := threat(target, hostA, shaA, "1m")
 	tgt.OriginatorProcess = "chrome.exe"
-	tgt.Workload = &simulator.ScenarioWorkload{ECS: &simulator.ScenarioECS{ClusterName: "prod", TaskArn: "arn:aws:ecs:eu-west-1:1:task/prod/abc", TaskDefinitionFamily: "shop", TaskDefinitionRevision: "7", Type: "FARGATE"}}
-	return &simulator.Scenario{
+	tgt.Workload = &scenario.Workload{ECS: &scenario.ECS{ClusterName: "prod", TaskArn: "arn:aws:ecs:eu-west-1:1:task/prod/abc", TaskDefinitionFamily: "shop", TaskDefinitionRevision: "7", Type: "FARGATE"}}
+	return &scenario.Scenario{
 		Name:   "evidence",
-		Agents: []simulator.ScenarioAgent{agent(hostA, "LT-BOB"), agent(hostB, "LT-EVE"), agent(hostC, "LT-SAM")},
-		Threats: []simulator.ScenarioThreat{
+		Agents: []scenario.Agent{agent(hostA, "LT-BOB"), agent(hostB, "LT-EVE"), agent(hostC, "LT-SAM")},
+		Threats: []scenario.Threat{
 			tgt,
 			threat("1930000000000000001", hostA, shaB, "72h"), // earlier, other file
 			threat("1930000000000000002", hostA, shaA, "2h"),  // earlier, same file
@@ -66,7 +67,7 @@ func scenario() *simulator.Scenario {
 
 // serve runs the simulator behind an optional middleware and counts requests by path.
 func serve(t *testing.T, mw func(http.Handler) http.Handler) (*s1client.Client, map[string]int) {
-	sim, err := simulator.New(scenario(), simulator.Options{Token: token})
+	sim, err := simulator.New(evidenceScenario(), simulator.Options{Token: token})
 	require.NoError(t, err)
 	var mu sync.Mutex
 	calls := map[string]int{}

@@ -2,10 +2,14 @@
 // change of the analyst verdict or incident status, or a rejected recommendation, is
 // compared with the copilot's verdict and recorded as one analyst_feedback audit record
 // (and counted in s1copilot_analyst_feedback_total), so disagreements can be reviewed and
-// exported as new labeled eval scenarios (`starter export-case`).
+// exported as new labeled eval scenarios.
 //
-// It is pure (no I/O, no clock): the workflow (running investigations, rejections) and
-// the poller (finished investigations) build identical records with it.
+// The records are built purely (no I/O, no clock): the workflow (running investigations,
+// rejections) and the poller (finished investigations) build identical records with it.
+//
+// ExportCase closes the loop (`starter export-case`, export.go): it reads a judged threat
+// from SentinelOne and returns it as a labeled eval case — a one-threat scenario (package
+// scenario) whose label is an Expect (label.go), the label the eval set scores against.
 package feedback
 
 import (

@@ -11,6 +11,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/s1sim/fakeclock"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
@@ -39,7 +40,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	sc, err := simulator.LoadScenarioFS(scenarios.FS, "demo")
+	sc, err := scenario.LoadFS(scenarios.FS, "demo")
 	require.NoError(t, err)
 	clock := fakeclock.New(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 	sim, err := simulator.New(sc, simulator.Options{Token: testToken, Now: clock.Now})
@@ -78,8 +79,8 @@ func appError(t *testing.T, err error) *temporal.ApplicationError {
 }
 
 // newThreat is a valid scenario threat on agent, created ago before the simulator's now.
-func newThreat(id, agentID, ago string) simulator.ScenarioThreat {
-	return simulator.ScenarioThreat{
+func newThreat(id, agentID, ago string) scenario.Threat {
+	return scenario.Threat{
 		ID: id, AgentID: agentID, ThreatName: "dropper-" + id + ".exe", Classification: "Trojan", ClassificationSource: "Behavioral",
 		ConfidenceLevel: "malicious", SHA1: "0123456789abcdef0123456789abcdef01234567", FilePath: `C:\Users\Public\dropper.exe`,
 		InitiatedBy: "agent_policy", DetectionType: "dynamic", CreatedAgo: ago,

@@ -21,6 +21,7 @@ import (
 
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/scenario"
 )
 
 // since is a fresh cursor: both streams start at t.
@@ -294,7 +295,7 @@ func TestPollerStartsChangedThreatsThatWereNeverInvestigated(t *testing.T) {
 // Scope filters reach the console: an MSSP poller scoped to one account and one site of
 // another account starts exactly those sites' threats.
 func TestPollerHonoursScope(t *testing.T) {
-	sc, err := simulator.LoadScenarioFS(scenarios.FS, "mssp")
+	sc, err := scenario.LoadFS(scenarios.FS, "mssp")
 	require.NoError(t, err)
 	sim, err := simulator.New(sc, simulator.Options{Token: testToken})
 	require.NoError(t, err)

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
@@ -61,7 +62,7 @@ type pushFixture struct {
 }
 
 func newPushFixture(t *testing.T, limit rate.Limit) *pushFixture {
-	sc, err := simulator.LoadScenarioFS(scenarios.FS, "demo")
+	sc, err := scenario.LoadFS(scenarios.FS, "demo")
 	require.NoError(t, err)
 	sim, err := simulator.New(sc, simulator.Options{Token: "tok"})
 	require.NoError(t, err)

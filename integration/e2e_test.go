@@ -30,6 +30,7 @@ import (
 	"github.com/s1copilot/s1copilot/metrics"
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/devstack"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
@@ -109,7 +110,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	if o.scenario == "" {
 		o.scenario = "demo"
 	}
-	sc, err := simulator.LoadScenarioFS(scenarios.FS, o.scenario)
+	sc, err := scenario.LoadFS(scenarios.FS, o.scenario)
 	require.NoError(t, err)
 	simOpts := simulator.Options{Token: token, MitigationDelay: 300 * time.Millisecond, IsolationDelay: 300 * time.Millisecond}
 	if o.sim != nil {
@@ -247,8 +248,8 @@ func (s *stack) result(threatID string) workflows.Result {
 	return r
 }
 
-func newThreat(id, agentID string) simulator.ScenarioThreat {
-	return simulator.ScenarioThreat{
+func newThreat(id, agentID string) scenario.Threat {
+	return scenario.Threat{
 		ID: id, AgentID: agentID, ThreatName: "mimikatz.exe", Classification: "Malware", ClassificationSource: "Engine",
 		ConfidenceLevel: "malicious", SHA1: "0123456789abcdef0123456789abcdef01234567", FilePath: `C:\Users\Public\mimikatz.exe`,
 		InitiatedBy: "agent_policy", DetectionType: "static", CreatedAgo: "0s",

@@ -14,14 +14,14 @@ import (
 	"github.com/s1copilot/s1copilot/control"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/policy"
-	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/workflows"
 )
 
 // macroThreat is a Word macro launching PowerShell: the rules recommend kill,
 // quarantine and isolation at confidence 0.95, which the example policy runs
 // automatically on workstations.
-func macroThreat(id, agentID string) simulator.ScenarioThreat {
+func macroThreat(id, agentID string) scenario.Threat {
 	th := newThreat(id, agentID)
 	th.ThreatName, th.Classification = "invoice_"+id[len(id)-3:]+".docm", "Trojan"
 	th.OriginatorProcess, th.MaliciousProcessArguments = "WINWORD.EXE", "powershell.exe -nop -w hidden -enc SQBFAFgA"

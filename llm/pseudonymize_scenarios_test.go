@@ -11,9 +11,9 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s1copilot/s1copilot/llm"
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/eval/evalset"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
-	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
 
 // visibleAccounts are the well-known accounts pseudonymisation leaves visible
@@ -29,7 +29,7 @@ func scenarioFiles(t *testing.T) []*evalset.File {
 	t.Helper()
 	files, err := evalset.LoadDir(filepath.Join("..", "tools", "eval", "scenarios"))
 	require.NoError(t, err)
-	demo, err := simulator.LoadScenarioFS(scenarios.FS, "demo")
+	demo, err := scenario.LoadFS(scenarios.FS, "demo")
 	require.NoError(t, err)
 	f := &evalset.File{Name: "demo.json", Scenario: demo}
 	for _, th := range demo.Threats {
@@ -52,7 +52,7 @@ func userPart(s string) string {
 // request must not show: every computer name of the scenario, and the threat's
 // own process user, its agent's last logged-in user and the profile directories
 // of its file path and command line.
-func threatNames(sc *simulator.Scenario, threatID string) []string {
+func threatNames(sc *scenario.Scenario, threatID string) []string {
 	var names []string
 	for _, ag := range sc.Agents {
 		names = append(names, ag.ComputerName)

@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
@@ -390,7 +391,7 @@ func simulatorTarget() conformanceTarget {
 	return conformanceTarget{
 		name: "simulator",
 		start: func(t *testing.T) string {
-			sc, err := simulator.LoadScenarioFS(scenarios.FS, "demo")
+			sc, err := scenario.LoadFS(scenarios.FS, "demo")
 			require.NoError(t, err)
 			sim, err := simulator.New(sc, simulator.Options{Token: testToken})
 			require.NoError(t, err)

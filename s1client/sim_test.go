@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
@@ -17,7 +18,7 @@ import (
 // TestAgainstSimulator exercises the client end to end against s1sim, which is written
 // independently from the reference, so a shared misreading shows up here.
 func TestAgainstSimulator(t *testing.T) {
-	sc, err := simulator.LoadScenarioFS(scenarios.FS, "demo")
+	sc, err := scenario.LoadFS(scenarios.FS, "demo")
 	require.NoError(t, err)
 	clock := fakeclock.New(time.Date(2025, 3, 1, 12, 0, 0, 0, time.UTC))
 	sim, err := simulator.New(sc, simulator.Options{

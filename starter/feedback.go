@@ -17,7 +17,6 @@ import (
 	"github.com/s1copilot/s1copilot/feedback"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/s1client"
-	"github.com/s1copilot/s1copilot/tools/eval/evalset"
 )
 
 // s1FromEnv is the SentinelOne client of the CLI (S1C_S1_URL, S1C_S1_TOKEN).
@@ -49,7 +48,7 @@ func exportCase(ctx context.Context, args []string, s1 func() (*s1client.Client,
 	if *threat == "" {
 		return errors.New("export-case needs --threat THREAT_ID")
 	}
-	o := evalset.ExportOptions{Verdict: investigation.Verdict(*verdict)}
+	o := feedback.ExportOptions{Verdict: investigation.Verdict(*verdict)}
 	if *actions != "" {
 		o.Actions = strings.Split(*actions, ",")
 	}
@@ -57,11 +56,11 @@ func exportCase(ctx context.Context, args []string, s1 func() (*s1client.Client,
 	if err != nil {
 		return err
 	}
-	sc, err := evalset.ExportCase(ctx, c, *threat, o)
+	sc, err := feedback.ExportCase(ctx, c, *threat, o)
 	if err != nil {
 		return err
 	}
-	data, err := evalset.MarshalScenario(sc)
+	data, err := feedback.MarshalCase(sc)
 	if err != nil {
 		return err
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/eval/evalset"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
@@ -24,7 +25,7 @@ const simToken = "sim-token-starter-0c4f2a"
 
 func demoS1(t *testing.T) (*simulator.Simulator, func() (*s1client.Client, error)) {
 	t.Helper()
-	sc, err := simulator.LoadScenarioFS(scenarios.FS, "demo")
+	sc, err := scenario.LoadFS(scenarios.FS, "demo")
 	require.NoError(t, err)
 	sim, err := simulator.New(sc, simulator.Options{Token: simToken})
 	require.NoError(t, err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/s1copilot/s1copilot/policy"
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 	"github.com/s1copilot/s1copilot/workflows"
 )
@@ -23,11 +24,11 @@ const (
 	threatIDBase = 1912000000000000001
 )
 
-func benchAgents(n int) []simulator.ScenarioAgent {
-	out := make([]simulator.ScenarioAgent, n)
+func benchAgents(n int) []scenario.Agent {
+	out := make([]scenario.Agent, n)
 	for i := range out {
 		id := strconv.FormatUint(agentIDBase+uint64(i), 10)
-		out[i] = simulator.ScenarioAgent{
+		out[i] = scenario.Agent{
 			ID: id, UUID: fmt.Sprintf("%032x", agentIDBase+uint64(i)), ComputerName: fmt.Sprintf("BENCH-WS-%04d", i+1),
 			Domain: "BENCH", OSType: "windows", OSName: "Windows 10 Enterprise", OSRevision: "19045", OSArch: "64 bit",
 			MachineType: "desktop", AgentVersion: "23.4.2.14",
@@ -39,17 +40,17 @@ func benchAgents(n int) []simulator.ScenarioAgent {
 	return out
 }
 
-func threatTemplate() simulator.ScenarioThreat {
+func threatTemplate() scenario.Threat {
 	size := int64(612352)
-	return simulator.ScenarioThreat{
+	return scenario.Threat{
 		ThreatName: "BenchDropper.exe", Classification: "Ransomware", ClassificationSource: "Cloud", ConfidenceLevel: "malicious",
 		FilePath: `\Device\HarddiskVolume3\Users\Public\Libraries\BenchDropper.exe`, FileSize: &size, FileVerificationType: "NotSigned",
 		MaliciousProcessArguments: `"C:\Users\Public\Libraries\BenchDropper.exe" --spread smb --encrypt`,
 		OriginatorProcess:         "services.exe", ProcessUser: `NT AUTHORITY\SYSTEM`, InitiatedBy: "agent_policy",
 		Engines: []string{"SentinelOne Cloud"}, DetectionType: "static",
-		Indicators: []simulator.ScenarioIndicator{{
+		Indicators: []scenario.Indicator{{
 			Category: "Ransomware", Description: "File copied over SMB to ADMIN$ and started as a service on the target",
-			Tactics: []simulator.ScenarioTactic{{Name: "Lateral Movement", Source: "MITRE", Techniques: []simulator.ScenarioTechnique{{Name: "T1021.002", Link: "https://attack.mitre.org/techniques/T1021/002/"}}}},
+			Tactics: []scenario.Tactic{{Name: "Lateral Movement", Source: "MITRE", Techniques: []scenario.Technique{{Name: "T1021.002", Link: "https://attack.mitre.org/techniques/T1021/002/"}}}},
 		}},
 		CreatedAgo: "0s",
 	}
@@ -90,7 +91,7 @@ func (b *bench) runAuto(ctx context.Context, ns string, n int, delay time.Durati
 	res := autoResult{ModelDelay: delay, Outcomes: map[string]int{}, Activities: map[int]int{}, S1Activities: map[int]int{}}
 	model := &fakeModel{delay: delay}
 	s, err := b.newStack(ctx, stackOptions{
-		namespace: ns, scenario: &simulator.Scenario{Name: "bench", Agents: benchAgents(min(n, 500))},
+		namespace: ns, scenario: &scenario.Scenario{Name: "bench", Agents: benchAgents(min(n, 500))},
 		model: model, policyMode: policy.ModeAuto,
 	})
 	if err != nil {

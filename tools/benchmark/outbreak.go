@@ -7,20 +7,20 @@ import (
 	"time"
 
 	"github.com/s1copilot/s1copilot/policy"
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
-	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 	"github.com/s1copilot/s1copilot/workflows"
 )
 
 // outbreakScenario is the simulator's outbreak scenario (one file, one sha1/sha256, on
 // many endpoints) with its generator resized to n threats. The embedded file is decoded
 // without expanding its generator so the count can change; simulator.New expands it.
-func outbreakScenario(n int) (*simulator.Scenario, error) {
+func outbreakScenario(n int) (*scenario.Scenario, error) {
 	raw, err := scenarios.FS.ReadFile("outbreak.json")
 	if err != nil {
 		return nil, fmt.Errorf("outbreak scenario: %w", err)
 	}
-	var sc simulator.Scenario
+	var sc scenario.Scenario
 	if err := json.Unmarshal(raw, &sc); err != nil {
 		return nil, fmt.Errorf("outbreak scenario: %w", err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/s1copilot/s1copilot/ingest"
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 	"github.com/s1copilot/s1copilot/workflows"
 )
@@ -35,7 +36,7 @@ type stack struct {
 
 type stackOptions struct {
 	namespace  string
-	scenario   *simulator.Scenario
+	scenario   *scenario.Scenario
 	model      *fakeModel // nil: the rules engine analyses
 	policyMode policy.Mode
 	// externalWorker: start no investigation workers here (the RSS phase runs bin/worker).

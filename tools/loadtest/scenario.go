@@ -7,7 +7,7 @@ import (
 	"math/rand/v2"
 	"strconv"
 
-	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/scenario"
 )
 
 // Kind is the path a generated threat is meant to take through an investigation.
@@ -51,8 +51,8 @@ var Expectations = map[Kind]Expect{
 // Planned is one generated threat with its agent.
 type Planned struct {
 	Kind   Kind
-	Threat simulator.ScenarioThreat
-	Agent  simulator.ScenarioAgent
+	Threat scenario.Threat
+	Agent  scenario.Agent
 }
 
 // Mix is the share of each kind, e.g. {auto:0.4, approve:0.25, reject:0.2, rollback:0.15}.
@@ -132,7 +132,7 @@ func planned(i int, k Kind, seed uint64) Planned {
 	h := sha256.Sum256([]byte(fmt.Sprintf("%d/%d", seed, i)))
 	sum := hex.EncodeToString(h[:])
 	yes, no := true, false
-	a := simulator.ScenarioAgent{
+	a := scenario.Agent{
 		ID: agentID, UUID: sum[:32], Domain: "LOADTEST",
 		OSType: "windows", OSName: "Windows 10 Enterprise", OSRevision: "19045", OSArch: "64 bit",
 		MachineType: "desktop", AgentVersion: "23.4.2.14",
@@ -143,7 +143,7 @@ func planned(i int, k Kind, seed uint64) Planned {
 		VSSEnabled: &yes,
 	}
 	name := fmt.Sprintf("upd%s.exe", sum[:8])
-	t := simulator.ScenarioThreat{
+	t := scenario.Threat{
 		ID: id, AgentID: agentID, ThreatName: name,
 		Classification: "Trojan", ClassificationSource: "Cloud", ConfidenceLevel: "malicious",
 		SHA1: sum[:40], SHA256: sum, MD5: sum[:32],
@@ -163,10 +163,10 @@ func planned(i int, k Kind, seed uint64) Planned {
 		a.VSSEnabled = &no
 		t.Classification, t.ClassificationSource, t.DetectionType = "Ransomware", "Behavioral", "dynamic"
 		t.Engines = []string{"Behavioral AI"}
-		t.Indicators = []simulator.ScenarioIndicator{{
+		t.Indicators = []scenario.Indicator{{
 			Category: "Ransomware", Description: "Process encrypted files and appended a new extension",
-			Tactics: []simulator.ScenarioTactic{{Name: "Impact", Source: "MITRE",
-				Techniques: []simulator.ScenarioTechnique{{Name: "T1486", Link: "https://attack.mitre.org/techniques/T1486/"}}}},
+			Tactics: []scenario.Tactic{{Name: "Impact", Source: "MITRE",
+				Techniques: []scenario.Technique{{Name: "T1486", Link: "https://attack.mitre.org/techniques/T1486/"}}}},
 		}}
 	default:
 		a.ComputerName = fmt.Sprintf("LT-WS-%05d", i+1)

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
 
@@ -77,7 +78,7 @@ func TestPlanIsAcceptedByTheSimulator(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sc := &simulator.Scenario{Name: "t"}
+	sc := &scenario.Scenario{Name: "t"}
 	for _, p := range plan {
 		sc.Agents = append(sc.Agents, p.Agent)
 	}

@@ -1,7 +1,7 @@
 // Command s1sim serves a simulated SentinelOne Management API v2.1 for demos,
 // client tests and end-to-end tests.
 //
-//	go run ./s1sim -scenario demo -addr 127.0.0.1:8088
+//	go run ./tools/s1sim -scenario demo -addr 127.0.0.1:8088
 package main
 
 import (
@@ -20,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
@@ -35,7 +36,7 @@ func main() {
 func run(args []string, logger *log.Logger) error {
 	fl := flag.NewFlagSet("s1sim", flag.ContinueOnError)
 	addr := fl.String("addr", "127.0.0.1:8088", "listen address")
-	scenario := fl.String("scenario", "demo", "embedded scenario name ("+strings.Join(scenarios.Names(), ", ")+") or path to a scenario JSON file")
+	scenarioFlag := fl.String("scenario", "demo", "embedded scenario name ("+strings.Join(scenarios.Names(), ", ")+") or path to a scenario JSON file")
 	// The default is resolved after parsing so -h never prints a real token.
 	token := fl.String("token", "", "API token clients must send as 'Authorization: ApiToken <token>' (default $S1SIM_TOKEN, else demo-token)")
 	mitigationDelay := fl.Duration("mitigation-delay", 3*time.Second, "time a mitigation stays pending before the agent reports")
@@ -59,7 +60,7 @@ func run(args []string, logger *log.Logger) error {
 	if err != nil {
 		return err
 	}
-	sc, err := loadScenario(*scenario)
+	sc, err := loadScenario(*scenarioFlag)
 	if err != nil {
 		return err
 	}
@@ -107,15 +108,15 @@ func run(args []string, logger *log.Logger) error {
 
 // loadScenario treats a known embedded name as such and anything else as a
 // file path, so "demo" never depends on the working directory.
-func loadScenario(nameOrPath string) (*simulator.Scenario, error) {
+func loadScenario(nameOrPath string) (*scenario.Scenario, error) {
 	if slices.Contains(scenarios.Names(), nameOrPath) {
-		sc, err := simulator.LoadScenarioFS(scenarios.FS, nameOrPath)
+		sc, err := scenario.LoadFS(scenarios.FS, nameOrPath)
 		if err != nil {
 			return nil, fmt.Errorf("load embedded scenario: %w", err)
 		}
 		return sc, nil
 	}
-	sc, err := simulator.LoadScenarioFile(nameOrPath)
+	sc, err := scenario.LoadFile(nameOrPath)
 	if err != nil {
 		return nil, fmt.Errorf("load scenario (embedded: %s): %w", strings.Join(scenarios.Names(), ", "), err)
 	}

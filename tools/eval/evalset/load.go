@@ -7,14 +7,15 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/feedback"
+	"github.com/s1copilot/s1copilot/scenario"
 )
 
 // File is one scenario file of the set.
 type File struct {
 	Path     string // as found, e.g. tools/eval/scenarios/ransomware.json
 	Name     string // base name, e.g. ransomware.json
-	Scenario *simulator.Scenario
+	Scenario *scenario.Scenario
 	Cases    []Case
 }
 
@@ -23,7 +24,7 @@ type Case struct {
 	File       string // base name of its scenario file
 	ThreatID   string
 	ThreatName string
-	Expect     Expect
+	Expect     feedback.Expect
 }
 
 // LoadDir loads every *.json scenario file of dir, sorted by name. Every threat
@@ -63,17 +64,17 @@ func LoadDir(dir string) ([]*File, error) {
 	return files, nil
 }
 
-// LoadFile parses one scenario file with the simulator's own parser and reads
-// the expect block of each of its threats.
+// LoadFile parses one scenario file with scenario.LoadFile, the simulator's own
+// parser, and reads the expect block of each of its threats.
 func LoadFile(path string) (*File, error) {
-	sc, err := simulator.LoadScenarioFile(path)
+	sc, err := scenario.LoadFile(path)
 	if err != nil {
 		return nil, err
 	}
 	f := &File{Path: path, Name: filepath.Base(path), Scenario: sc}
 	var problems []string
 	for i, t := range sc.Threats {
-		e, err := ParseExpect(t.Expect)
+		e, err := feedback.ParseExpect(t.Expect)
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("%s: threats[%d] (%s): %v", f.Name, i, t.ID, err))
 			continue

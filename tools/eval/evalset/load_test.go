@@ -10,7 +10,8 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/feedback"
+	"github.com/s1copilot/s1copilot/scenario"
 )
 
 const scenarioDir = "../scenarios"
@@ -23,14 +24,14 @@ func TestScenarioFilesParseAndAreLabeled(t *testing.T) {
 	ids := map[string]string{}
 	total := 0
 	for _, p := range paths {
-		sc, err := simulator.LoadScenarioFile(p)
+		sc, err := scenario.LoadFile(p)
 		require.NoError(t, err, p)
 		raw, err := os.ReadFile(p)
 		require.NoError(t, err)
-		_, err = simulator.ParseScenario(raw)
+		_, err = scenario.Parse(raw)
 		require.NoError(t, err, p)
 		for _, th := range sc.Threats {
-			_, err := ParseExpect(th.Expect)
+			_, err := feedback.ParseExpect(th.Expect)
 			assert.NoError(t, err, "%s threat %s", p, th.ID)
 			if prev, dup := ids[th.ID]; dup {
 				t.Errorf("threat %s is in %s and %s", th.ID, prev, p)

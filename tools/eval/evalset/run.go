@@ -87,7 +87,7 @@ func analyze(ctx context.Context, a llm.Analyzer, c Case, ev investigation.Evide
 	if err != nil {
 		return Outcome{Analysis: an, Err: err}
 	}
-	return Outcome{Analysis: an, Score: c.Expect.Score(an)}
+	return Outcome{Analysis: an, Score: Grade(c.Expect, an)}
 }
 
 // Stats are the figures of one analyzer.

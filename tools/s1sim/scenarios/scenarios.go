@@ -1,5 +1,5 @@
 // Package scenarios embeds the scenario files shipped with s1sim. It holds
-// data only; simulator.LoadScenarioFS parses it.
+// data only; scenario.LoadFS parses it.
 package scenarios
 
 import (

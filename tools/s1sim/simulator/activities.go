@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/s1copilot/s1copilot/scenario"
 )
 
 // listActivities serves GET /activities over the single activity log that
@@ -37,7 +39,7 @@ func (s *Simulator) listActivities(w http.ResponseWriter, r *http.Request, _ map
 	var rows []row
 	for _, act := range s.activities {
 		var threatID, userID string
-		var a ScenarioAgent
+		var a scenario.Agent
 		if act.threat != nil {
 			threatID = act.threat.sc.ID
 		}

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
 
@@ -432,7 +433,7 @@ func TestVerdictAndIncident(t *testing.T) {
 
 func TestAgentsList(t *testing.T) {
 	sc := fixture()
-	sc.Agents[0].Tags = []simulator.ScenarioTag{{Key: "env", Value: "prod"}}
+	sc.Agents[0].Tags = []scenario.Tag{{Key: "env", Value: "prod"}}
 	e := newEnv(t, sc)
 	resp := e.json("GET", apiURL+"/agents?computerName=WIN-SRV", nil, 200)
 	equal(t, get(resp, "pagination.totalItems").(float64), 1, "by computerName")

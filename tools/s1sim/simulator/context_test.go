@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
 
@@ -32,9 +33,9 @@ func TestContentHashFilters(t *testing.T) {
 
 func TestWorkloadBlocks(t *testing.T) {
 	sc := fixture()
-	sc.Threats[1].Workload = &simulator.ScenarioWorkload{
-		Container:  &simulator.ScenarioContainer{ID: "c0ffee", Name: "web", Image: "nginx:1.25"},
-		Kubernetes: &simulator.ScenarioKubernetes{Cluster: "prod-eu", Namespace: "shop", Pod: "web-7d9c", Node: "node-3", ControllerKind: "Deployment", ControllerName: "web"},
+	sc.Threats[1].Workload = &scenario.Workload{
+		Container:  &scenario.Container{ID: "c0ffee", Name: "web", Image: "nginx:1.25"},
+		Kubernetes: &scenario.Kubernetes{Cluster: "prod-eu", Namespace: "shop", Pod: "web-7d9c", Node: "node-3", ControllerKind: "Deployment", ControllerName: "web"},
 	}
 	e := newEnv(t, sc)
 
@@ -53,8 +54,8 @@ func TestWorkloadBlocks(t *testing.T) {
 
 func TestWorkloadValidation(t *testing.T) {
 	sc := fixture()
-	sc.Threats[0].Workload = &simulator.ScenarioWorkload{Kubernetes: &simulator.ScenarioKubernetes{Cluster: "c"}}
-	sc.Threats[1].Workload = &simulator.ScenarioWorkload{}
+	sc.Threats[0].Workload = &scenario.Workload{Kubernetes: &scenario.Kubernetes{Cluster: "c"}}
+	sc.Threats[1].Workload = &scenario.Workload{}
 	_, err := simulator.New(sc, simulator.Options{Token: token})
 	if err == nil {
 		t.Fatal("New accepted a workload without namespace and pod, and an empty workload")

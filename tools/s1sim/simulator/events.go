@@ -8,87 +8,16 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/s1copilot/s1copilot/scenario"
 )
-
-// ScenarioEvent is one explore/Deep Visibility event of a threat in compact
-// form; the simulator fills in the agent and storyline fields. Field names
-// follow the legacy DV event schema (reference §2.5).
-type ScenarioEvent struct {
-	// EventType is a DV event type, e.g. "Process Creation", "File Creation",
-	// "IP Connect", "DNS Resolved", "Registry Value Modified",
-	// "Behavioral Indicators". Required.
-	EventType string `json:"eventType"`
-	// Before (Go duration) places the event before the threat's createdAt.
-	Before               string `json:"before,omitempty"`
-	ProcessName          string `json:"processName,omitempty"`
-	ProcessCmd           string `json:"processCmd,omitempty"`
-	ProcessImagePath     string `json:"processImagePath,omitempty"`
-	ProcessUserName      string `json:"processUserName,omitempty"`
-	PID                  int    `json:"pid,omitempty"`
-	ParentPID            int    `json:"parentPid,omitempty"`
-	ParentProcessName    string `json:"parentProcessName,omitempty"`
-	FileFullName         string `json:"fileFullName,omitempty"`
-	FileSHA1             string `json:"fileSha1,omitempty"`
-	SrcIP                string `json:"srcIp,omitempty"`
-	SrcPort              int    `json:"srcPort,omitempty"`
-	DstIP                string `json:"dstIp,omitempty"`
-	DstPort              int    `json:"dstPort,omitempty"`
-	DNSRequest           string `json:"dnsRequest,omitempty"`
-	RegistryPath         string `json:"registryPath,omitempty"`
-	IndicatorCategory    string `json:"indicatorCategory,omitempty"`
-	IndicatorName        string `json:"indicatorName,omitempty"`
-	IndicatorDescription string `json:"indicatorDescription,omitempty"`
-	// RelatedToThreat defaults to true.
-	RelatedToThreat *bool `json:"relatedToThreat,omitempty"`
-}
-
-// eventObjectTypes maps DV event types (reference §4.3) to objectType.
-var eventObjectTypes = func() map[string]string {
-	m := map[string]string{}
-	add := func(obj string, types ...string) {
-		for _, t := range types {
-			m[t] = obj
-		}
-	}
-	add("process", "Process Exit", "Process Modification", "Process Creation", "Command Script")
-	add("cross_process", "Duplicate Process Handle", "Duplicate Thread Handle", "Open Remote Process Handle", "Remote Thread Creation", "Remote Process Termination")
-	add("ip", "IP Connect", "IP Listen")
-	add("file", "File Modification", "File Creation", "File Scan", "File Deletion", "File Rename", "Pre Execution Detection")
-	add("logins", "Login", "Logout")
-	add("url", "GET", "OPTIONS", "POST", "PUT", "DELETE", "CONNECT", "HEAD")
-	add("dns", "DNS Resolved", "DNS Unresolved")
-	add("scheduled_task", "Task Register", "Task Update", "Task Start", "Task Trigger", "Task Delete")
-	add("registry", "Registry Key Create", "Registry Key Rename", "Registry Key Delete", "Registry Key Export",
-		"Registry Key Security Changed", "Registry Key Import", "Registry Value Modified", "Registry Value Create", "Registry Value Delete")
-	add("indicators", "Behavioral Indicators")
-	add("module", "Module Load")
-	return m
-}()
-
-func validateEvent(p *problems, loc string, e *ScenarioEvent) {
-	switch {
-	case e.EventType == "":
-		p.addf("%s.eventType: required", loc)
-	case eventObjectTypes[e.EventType] == "":
-		p.addf("%s.eventType: %q is not a Deep Visibility event type", loc, e.EventType)
-	}
-	if e.Before != "" {
-		agoDuration(p, loc+".before", e.Before)
-	}
-	hexOf(p, loc+".fileSha1", e.FileSHA1, 40)
-	for name, port := range map[string]int{"srcPort": e.SrcPort, "dstPort": e.DstPort} {
-		if port < 0 || port > 65535 {
-			p.addf("%s.%s: must be 0–65535", loc, name)
-		}
-	}
-}
 
 // event is a stored explore/DV event.
 type event struct {
 	id        string
 	seq       uint64
 	createdAt time.Time
-	sc        ScenarioEvent
+	sc        scenario.Event
 	threat    *threat
 }
 
@@ -108,7 +37,7 @@ func (s *Simulator) addEvents(t *threat) {
 // defaultEvents derives: the originator process starting, it writing the
 // threat file (unless fileless), the threat process starting with the
 // malicious arguments, and one behavioural indicator per threat indicator.
-func (s *Simulator) defaultEvents(t *threat) []ScenarioEvent {
+func (s *Simulator) defaultEvents(t *threat) []scenario.Event {
 	sc := t.sc
 	a := s.agents[sc.AgentID].sc
 	shell, grand := "bash", "sshd"
@@ -118,29 +47,29 @@ func (s *Simulator) defaultEvents(t *threat) []ScenarioEvent {
 	origin := or(sc.OriginatorProcess, shell)
 	name := displayName(sc.FilePath)
 	pidOf := func(seed string) int {
-		n, _ := strconv.ParseUint(fakeHex(sc.ID+seed, 4), 16, 32)
+		n, _ := strconv.ParseUint(scenario.FakeHex(sc.ID+seed, 4), 16, 32)
 		return int(n%60000) + 1000
 	}
 	user := or(sc.ProcessUser, a.LastLoggedInUserName)
 	image := imagePath(sc.FilePath)
-	evs := []ScenarioEvent{{
+	evs := []scenario.Event{{
 		EventType: "Process Creation", Before: "30s", ProcessName: origin, ProcessUserName: user,
 		PID: pidOf("origin"), ParentProcessName: grand, ParentPID: pidOf("grand"),
 		ProcessImagePath: originImage(origin, a.OSType), ProcessCmd: origin,
 	}}
 	if !sc.IsFileless {
-		evs = append(evs, ScenarioEvent{
+		evs = append(evs, scenario.Event{
 			EventType: "File Creation", Before: "20s", ProcessName: origin, PID: pidOf("origin"), ProcessUserName: user,
 			FileFullName: image, FileSHA1: sc.SHA1,
 		})
 	}
-	evs = append(evs, ScenarioEvent{
+	evs = append(evs, scenario.Event{
 		EventType: "Process Creation", Before: "10s", ProcessName: name, ProcessCmd: or(sc.MaliciousProcessArguments, image),
 		ProcessImagePath: image, ProcessUserName: user, PID: pidOf("threat"), ParentProcessName: origin, ParentPID: pidOf("origin"),
 		FileSHA1: sc.SHA1,
 	})
 	for _, ind := range sc.Indicators {
-		evs = append(evs, ScenarioEvent{
+		evs = append(evs, scenario.Event{
 			EventType: "Behavioral Indicators", ProcessName: name, PID: pidOf("threat"), ProcessUserName: user,
 			IndicatorCategory: ind.Category, IndicatorName: strings.ReplaceAll(ind.Category, " ", "") + "Detected", IndicatorDescription: ind.Description,
 		})
@@ -185,9 +114,9 @@ func (s *Simulator) renderEvent(e *event) map[string]any {
 	ag := a.sc
 	sc := e.sc
 	related := sc.RelatedToThreat == nil || *sc.RelatedToThreat
-	procKey := strings.ToUpper(fakeHex(t.sc.ID+sc.ProcessName+strconv.Itoa(sc.PID), 16))
+	procKey := strings.ToUpper(scenario.FakeHex(t.sc.ID+sc.ProcessName+strconv.Itoa(sc.PID), 16))
 	return map[string]any{
-		"id": e.id, "objectType": eventObjectTypes[sc.EventType], "eventType": sc.EventType,
+		"id": e.id, "objectType": sc.ObjectType(), "eventType": sc.EventType,
 		"createdAt": dvTime(e.createdAt), "eventTime": dvTime(e.createdAt), "agentTimestamp": dvTime(e.createdAt),
 		"user": nilIfEmpty(sc.ProcessUserName), "processUserName": nilIfEmpty(sc.ProcessUserName),
 		"processName": nilIfEmpty(sc.ProcessName), "processCmd": nilIfEmpty(sc.ProcessCmd), "processImagePath": nilIfEmpty(sc.ProcessImagePath),
@@ -242,7 +171,7 @@ func (s *Simulator) listExploreEvents(w http.ResponseWriter, r *http.Request, pa
 	var rows []row
 	for _, e := range t.events {
 		if types != nil && !slices.ContainsFunc(types, func(v string) bool {
-			return strings.EqualFold(v, e.sc.EventType) || strings.EqualFold(v, eventObjectTypes[e.sc.EventType])
+			return strings.EqualFold(v, e.sc.EventType) || strings.EqualFold(v, e.sc.ObjectType())
 		}) {
 			continue
 		}
@@ -348,7 +277,7 @@ func (s *Simulator) postDVInitQuery(w http.ResponseWriter, r *http.Request, _ ma
 		}
 		m := map[string]bool{}
 		for i, id := range ids {
-			if !isDecimalID(id) {
+			if !scenario.ValidID(id) {
 				errs = append(errs, validationError("%s: %d: Not a valid integer.", name, i))
 			}
 			m[id] = true
@@ -364,7 +293,7 @@ func (s *Simulator) postDVInitQuery(w http.ResponseWriter, r *http.Request, _ ma
 	defer s.mu.Unlock()
 	now := s.clock()
 	s.advance(now)
-	id := "q" + fakeHex(fmt.Sprintf("dv%d-%s", s.nextSeq(), body.Query), 32)
+	id := "q" + scenario.FakeHex(fmt.Sprintf("dv%d-%s", s.nextSeq(), body.Query), 32)
 	s.dvQueries[id] = &dvQuery{
 		id: id, query: body.Query, from: from, to: to, createdAt: now, snap: s.seq,
 		siteIDs: sites, accountIDs: accounts,

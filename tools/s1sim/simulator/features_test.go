@@ -8,12 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
 
 // newEnvWith is newEnv with extra options.
-func newEnvWith(t *testing.T, sc *simulator.Scenario, tweak func(*simulator.Options)) *env {
+func newEnvWith(t *testing.T, sc *scenario.Scenario, tweak func(*simulator.Options)) *env {
 	t.Helper()
 	clock := fakeclock.New(time.Date(2026, 11, 24, 4, 10, 26, 123456789, time.UTC))
 	opts := simulator.Options{Token: token, MitigationDelay: delay, IsolationDelay: delay, Now: clock.Now}
@@ -54,7 +55,7 @@ func TestPendingRebootActions(t *testing.T) {
 	bad.Threats[0].FailActions = []string{"kill"}
 	bad.Threats[0].PendingRebootActions = []string{"kill", "explode"}
 	raw, _ := json.Marshal(bad)
-	_, err := simulator.ParseScenario(raw)
+	_, err := scenario.Parse(raw)
 	for _, want := range []string{`pendingRebootActions[0]: "kill" is also in failActions`, `pendingRebootActions[1]: "explode" is not one of`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("missing %q in %v", want, err)
@@ -153,7 +154,7 @@ func TestExploreEvents(t *testing.T) {
 	sc := fixture()
 	sc.Threats[0].OriginatorProcess = "WINWORD.EXE"
 	sc.Threats[0].MaliciousProcessArguments = "evil.exe -x"
-	sc.Threats[1].Events = []simulator.ScenarioEvent{
+	sc.Threats[1].Events = []scenario.Event{
 		{EventType: "Process Creation", Before: "1m", ProcessName: "bash", PID: 100},
 		{EventType: "IP Connect", Before: "30s", ProcessName: "curl", DstIP: "45.9.148.21", DstPort: 443},
 		{EventType: "DNS Resolved", ProcessName: "curl", DNSRequest: "pool.example"},
@@ -186,9 +187,9 @@ func TestExploreEvents(t *testing.T) {
 	equal(t, len(ids), 3, "paged events")
 
 	bad := fixture()
-	bad.Threats[0].Events = []simulator.ScenarioEvent{{EventType: "Teleport"}}
+	bad.Threats[0].Events = []scenario.Event{{EventType: "Teleport"}}
 	raw, _ := json.Marshal(bad)
-	if _, err := simulator.ParseScenario(raw); err == nil || !strings.Contains(err.Error(), `threats[0].events[0].eventType: "Teleport"`) {
+	if _, err := scenario.Parse(raw); err == nil || !strings.Contains(err.Error(), `threats[0].events[0].eventType: "Teleport"`) {
 		t.Fatalf("bad event type: %v", err)
 	}
 }
@@ -331,26 +332,9 @@ func TestUpdateThreatAsAnalyst(t *testing.T) {
 	equal(t, get(e.threat(tLinux), "threatInfo.incidentStatus").(string), "in_progress", "Go method")
 }
 
-func TestScenarioGeneratorValidation(t *testing.T) {
-	_, err := simulator.ParseScenario([]byte(`{"name":"g","agents":[],"threats":[],"generate":[
-		{"count":0,"idBase":"abc","template":{"id":"1"},"agentIds":["1"],"agents":{"prefix":"x","count":1,"idBase":"1"}}]}`))
-	for _, want := range []string{"generate[0].count: must be between", `generate[0].idBase: "abc" is not a decimal id`,
-		"generate[0].template: id, agentId and createdAt are generated", "generate[0]: exactly one of agents and agentIds"} {
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("missing %q in %v", want, err)
-		}
-	}
-	// Generated threats are validated like hand-written ones.
-	_, err = simulator.ParseScenario([]byte(`{"name":"g","agents":[],"threats":[],"generate":[
-		{"count":1,"idBase":"5","agentIds":["7"],"template":{"threatName":"x"}}]}`))
-	if err == nil || !strings.Contains(err.Error(), `threats[0].agentId: no agent with id "7"`) || !strings.Contains(err.Error(), "threats[0].sha1: required") {
-		t.Fatalf("expanded threat validation: %v", err)
-	}
-}
-
 func TestEmbeddedScenarios(t *testing.T) {
-	load := func(name string) *simulator.Scenario {
-		sc, err := simulator.LoadScenarioFS(scenarios.FS, name)
+	load := func(name string) *scenario.Scenario {
+		sc, err := scenario.LoadFS(scenarios.FS, name)
 		if err != nil {
 			t.Fatalf("%s: %v", name, err)
 		}
@@ -439,10 +423,10 @@ func TestEmbeddedScenarios(t *testing.T) {
 }
 
 func TestNewExpandsGeneratorsWithoutMutatingInput(t *testing.T) {
-	sc := &simulator.Scenario{Name: "g", Agents: fixture().Agents}
+	sc := &scenario.Scenario{Name: "g", Agents: fixture().Agents}
 	tmpl := fixtureThreat(tWin, winAgent, "1m")
 	tmpl.ID, tmpl.AgentID = "", ""
-	sc.Generate = []simulator.ScenarioGenerator{{Template: tmpl, Count: 7, IDBase: "1940000000000000001", AgentIDs: []string{winAgent, linuxAgent}, SpreadOver: "6m"}}
+	sc.Generate = []scenario.Generator{{Template: tmpl, Count: 7, IDBase: "1940000000000000001", AgentIDs: []string{winAgent, linuxAgent}, SpreadOver: "6m"}}
 	e := &env{t: t}
 	sim, err := simulator.New(sc, simulator.Options{Token: token})
 	if err != nil {

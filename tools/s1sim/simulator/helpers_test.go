@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
 
@@ -32,7 +33,7 @@ type env struct {
 	clock *fakeclock.Clock
 }
 
-func newEnv(t *testing.T, sc *simulator.Scenario) *env {
+func newEnv(t *testing.T, sc *scenario.Scenario) *env {
 	t.Helper()
 	clock := fakeclock.New(time.Date(2026, 11, 24, 4, 10, 26, 123456789, time.UTC))
 	sim, err := simulator.New(sc, simulator.Options{
@@ -187,8 +188,8 @@ const (
 	sha1Example = "a2138f21ea96d97ce00cd51971696f7464e5db89"
 )
 
-func fixtureAgent(id, name, osType, machine string, vss *bool) simulator.ScenarioAgent {
-	return simulator.ScenarioAgent{
+func fixtureAgent(id, name, osType, machine string, vss *bool) scenario.Agent {
+	return scenario.Agent{
 		ID: id, UUID: "uuid-" + id, ComputerName: name, Domain: "CORP", OSType: osType, OSName: osType + " os",
 		OSRevision: "1", OSArch: "64 bit", MachineType: machine, AgentVersion: "23.4.2.14",
 		AccountID: "1880000000000000001", AccountName: "Acme", SiteID: "1880000000000000101", SiteName: "HQ",
@@ -197,26 +198,26 @@ func fixtureAgent(id, name, osType, machine string, vss *bool) simulator.Scenari
 	}
 }
 
-func fixtureThreat(id, agentID, ago string) simulator.ScenarioThreat {
-	return simulator.ScenarioThreat{
+func fixtureThreat(id, agentID, ago string) scenario.Threat {
+	return scenario.Threat{
 		ID: id, AgentID: agentID, ThreatName: "evil-" + id[len(id)-1:] + ".exe", Classification: "Malware",
 		ClassificationSource: "Engine", ConfidenceLevel: "malicious", SHA1: sha1Example,
 		FilePath: `C:\Users\x\evil.exe`, InitiatedBy: "agent_policy", DetectionType: "static", CreatedAgo: ago,
-		Timeline: []simulator.ScenarioActivity{{ActivityType: 19, PrimaryDescription: "Threat detected", Ago: ago}},
+		Timeline: []scenario.Activity{{ActivityType: 19, PrimaryDescription: "Threat detected", Ago: ago}},
 	}
 }
 
-func fixture() *simulator.Scenario {
+func fixture() *scenario.Scenario {
 	no := false
-	return &simulator.Scenario{
+	return &scenario.Scenario{
 		Name: "fixture",
-		Agents: []simulator.ScenarioAgent{
+		Agents: []scenario.Agent{
 			fixtureAgent(winAgent, "WIN-SRV", "windows", "server", nil),
 			fixtureAgent(linuxAgent, "lnx-web", "linux", "server", nil),
 			fixtureAgent(noVSSAgent, "WIN-NOVSS", "windows", "desktop", &no),
 			fixtureAgent(macAgent, "mac-lt", "macos", "laptop", nil),
 		},
-		Threats: []simulator.ScenarioThreat{
+		Threats: []scenario.Threat{
 			fixtureThreat(tWin, winAgent, "50m"),
 			fixtureThreat(tLinux, linuxAgent, "40m"),
 			fixtureThreat(tNoVSS, noVSSAgent, "30m"),

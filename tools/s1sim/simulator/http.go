@@ -12,6 +12,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/s1copilot/s1copilot/scenario"
 )
 
 // APIPrefix is the path prefix of the emulated Management API.
@@ -125,7 +127,7 @@ func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 func (s *Simulator) countRequest(rt route, method string, params map[string]string) {
 	key := method + " " + rt.pattern
 	// Mitigate keeps its literal action so tests can count kills vs quarantines.
-	if a, ok := params["action"]; ok && mitigateURLActions[a] {
+	if a, ok := params["action"]; ok && scenario.MitigateActions.Has(a) {
 		key = strings.Replace(key, "{action}", a, 1)
 	}
 	s.mu.Lock()
@@ -172,8 +174,8 @@ func (s *Simulator) listThreats(w http.ResponseWriter, r *http.Request, _ map[st
 	hashes := lowerSet(q.csv("contentHashes")) // SHA1s (reference §2.2)
 	created, updated := q.timeRange("createdAt"), q.timeRange("updatedAt")
 	resolved := q.boolean("resolved")
-	incident, verdicts := q.enums("incidentStatuses", incidentStatuses), q.enums("analystVerdicts", analystVerdicts)
-	mitStatuses, confidence := q.enums("mitigationStatuses", threatMitigationSts), q.enums("confidenceLevels", confidenceLevels)
+	incident, verdicts := q.enums("incidentStatuses", scenario.IncidentStatuses), q.enums("analystVerdicts", scenario.AnalystVerdicts)
+	mitStatuses, confidence := q.enums("mitigationStatuses", scenario.MitigationStatuses), q.enums("confidenceLevels", scenario.ConfidenceLevels)
 	q.boolean("tenant") // single-tenant simulator: accepted, no effect
 	if errs := q.finish(); len(errs) > 0 {
 		writeErrors(w, http.StatusBadRequest, errs...)
@@ -260,7 +262,7 @@ func (s *Simulator) lockThreat(w http.ResponseWriter, id string) (t *threat, unl
 }
 
 func (s *Simulator) threatFromPath(w http.ResponseWriter, id string) *threat {
-	if !isDecimalID(id) {
+	if !scenario.ValidID(id) {
 		writeErrors(w, http.StatusBadRequest, validationError("threat_id: Not a valid integer."))
 		return nil
 	}
@@ -278,7 +280,7 @@ func (s *Simulator) listTimeline(w http.ResponseWriter, r *http.Request, params 
 	if parts := q.csv("activityTypes"); parts != nil {
 		types = map[string]bool{}
 		for i, p := range parts {
-			if !isDecimalID(p) {
+			if !scenario.ValidID(p) {
 				q.errs = append(q.errs, validationError("activityTypes: %d: Not a valid integer.", i))
 			}
 			types[p] = true
@@ -330,8 +332,8 @@ func (s *Simulator) listAgents(w http.ResponseWriter, r *http.Request, _ map[str
 	uuids := q.csv("uuids")
 	names := q.csv("computerName")
 	contains := q.csv("computerName__contains")
-	netStatuses := q.enums("networkStatuses", networkStatuses)
-	osTypesF := q.enums("osTypes", osTypes)
+	netStatuses := q.enums("networkStatuses", scenario.NetworkStatuses)
+	osTypesF := q.enums("osTypes", scenario.OSTypes)
 	// threatContentHash: agents that reported a threat with one of these SHA1s (the
 	// console's "where else was this file seen").
 	threatHashes := lowerSet(q.csv("threatContentHash"))
@@ -442,7 +444,7 @@ func readAction(w http.ResponseWriter, r *http.Request, filterKeys []string, dat
 		}
 		set := map[string]bool{}
 		for i, id := range list {
-			if !isDecimalID(id) {
+			if !scenario.ValidID(id) {
 				errs = append(errs, validationError("filter.%s: %d: Not a valid integer.", key, i))
 			}
 			set[id] = true
@@ -488,7 +490,7 @@ var threatFilterKeys = []string{"ids", "agentIds", "siteIds", "accountIds", "gro
 
 func (s *Simulator) postMitigate(w http.ResponseWriter, r *http.Request, params map[string]string) {
 	action := params["action"]
-	if !mitigateURLActions[action] {
+	if !scenario.MitigateActions.Has(action) {
 		writeErrors(w, http.StatusBadRequest, validationError("action: Must be one of: kill, quarantine, remediate, rollback-remediation, un-quarantine."))
 		return
 	}
@@ -513,7 +515,7 @@ func (s *Simulator) postVerdict(w http.ResponseWriter, r *http.Request, _ map[st
 	if !ok {
 		return
 	}
-	if !analystVerdicts[data.AnalystVerdict] {
+	if !scenario.AnalystVerdicts.Has(data.AnalystVerdict) {
 		writeErrors(w, http.StatusBadRequest, validationError("data.analystVerdict: Must be one of: true_positive, false_positive, suspicious, undefined."))
 		return
 	}
@@ -535,10 +537,10 @@ func (s *Simulator) postIncident(w http.ResponseWriter, r *http.Request, _ map[s
 		return
 	}
 	var errs []apiError
-	if !incidentStatuses[data.IncidentStatus] {
+	if !scenario.IncidentStatuses.Has(data.IncidentStatus) {
 		errs = append(errs, validationError("data.incidentStatus: Must be one of: unresolved, in_progress, resolved."))
 	}
-	if data.AnalystVerdict != "" && !analystVerdicts[data.AnalystVerdict] {
+	if data.AnalystVerdict != "" && !scenario.AnalystVerdicts.Has(data.AnalystVerdict) {
 		errs = append(errs, validationError("data.analystVerdict: Must be one of: true_positive, false_positive, suspicious, undefined."))
 	}
 	if len(errs) > 0 {
@@ -681,7 +683,7 @@ func requireMethod(w http.ResponseWriter, r *http.Request, method string) bool {
 }
 
 func (s *Simulator) adminAddThreat(w http.ResponseWriter, r *http.Request) {
-	var st ScenarioThreat
+	var st scenario.Threat
 	if err := decodeStrict(http.MaxBytesReader(w, r.Body, maxRequestBodyKB<<10), &st); err != nil {
 		writeErrors(w, http.StatusBadRequest, validationError("body: Invalid threat JSON: %v", err))
 		return

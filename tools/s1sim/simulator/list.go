@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/s1copilot/s1copilot/scenario"
 )
 
 // apiError is one entry of the v2.1 errors envelope.
@@ -71,7 +73,7 @@ func (q *query) ids(name string) map[string]bool {
 	}
 	out := make(map[string]bool, len(parts))
 	for i, p := range parts {
-		if !isDecimalID(p) {
+		if !scenario.ValidID(p) {
 			q.errs = append(q.errs, validationError("%s: %d: Not a valid integer.", name, i))
 			return nil
 		}
@@ -80,15 +82,15 @@ func (q *query) ids(name string) map[string]bool {
 	return out
 }
 
-func (q *query) enums(name string, allowed map[string]bool) map[string]bool {
+func (q *query) enums(name string, allowed scenario.Enum) map[string]bool {
 	parts := q.csv(name)
 	if parts == nil {
 		return nil
 	}
 	out := make(map[string]bool, len(parts))
 	for i, p := range parts {
-		if !allowed[p] {
-			q.errs = append(q.errs, validationError("%s: %d: Must be one of: %s.", name, i, strings.Join(slices.Sorted(maps.Keys(allowed)), ", ")))
+		if !allowed.Has(p) {
+			q.errs = append(q.errs, validationError("%s: %d: Must be one of: %s.", name, i, allowed))
 			return nil
 		}
 		out[p] = true

@@ -1,14 +1,14 @@
 package simulator
 
 import (
-	"crypto/sha1"
-	"encoding/hex"
 	"fmt"
 	"path"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/s1copilot/s1copilot/scenario"
 )
 
 // The renderers build maps rather than structs: the v2.1 objects are wide and
@@ -48,17 +48,6 @@ func titleWords(s string) string {
 		words[i] = strings.ToUpper(w[:1]) + w[1:]
 	}
 	return strings.Join(words, " ")
-}
-
-// fakeHex derives stable pseudo-random hex from seed, for fields a scenario
-// need not spell out (MAC addresses, unknown hashes).
-func fakeHex(seed string, n int) string {
-	sum := sha1.Sum([]byte(seed))
-	h := hex.EncodeToString(sum[:])
-	for len(h) < n {
-		h += h
-	}
-	return h[:n]
 }
 
 func (s *Simulator) renderAgent(a *agent, now time.Time) map[string]any {
@@ -111,7 +100,7 @@ func (s *Simulator) renderAgent(a *agent, now time.Time) map[string]any {
 	}
 }
 
-func modelName(sc ScenarioAgent) string {
+func modelName(sc scenario.Agent) string {
 	switch sc.MachineType {
 	case "server":
 		return "VMware, Inc. - VMware Virtual Platform"
@@ -140,11 +129,11 @@ func groupIP(ip string) any {
 	return nil
 }
 
-func networkInterfaces(sc ScenarioAgent) []map[string]any {
+func networkInterfaces(sc scenario.Agent) []map[string]any {
 	if sc.LastIPToMgmt == "" {
 		return []map[string]any{}
 	}
-	mac := fakeHex(sc.ID+"mac", 12)
+	mac := scenario.FakeHex(sc.ID+"mac", 12)
 	physical := fmt.Sprintf("%s:%s:%s:%s:%s:%s", mac[0:2], mac[2:4], mac[4:6], mac[6:8], mac[8:10], mac[10:12])
 	name := "Ethernet0"
 	if sc.OSType == "linux" {
@@ -155,7 +144,7 @@ func networkInterfaces(sc ScenarioAgent) []map[string]any {
 		gw = sc.LastIPToMgmt[:i] + ".1"
 	}
 	return []map[string]any{{
-		"id": sc.ID[:len(sc.ID)-1] + "9", "name": name, "inet": []string{sc.LastIPToMgmt}, "inet6": []string{"fe80::" + fakeHex(sc.ID, 4) + ":" + fakeHex(sc.UUID, 4)},
+		"id": sc.ID[:len(sc.ID)-1] + "9", "name": name, "inet": []string{sc.LastIPToMgmt}, "inet6": []string{"fe80::" + scenario.FakeHex(sc.ID, 4) + ":" + scenario.FakeHex(sc.UUID, 4)},
 		"physical": physical, "gatewayIp": gw, "gatewayMacAddress": nil,
 	}}
 }
@@ -313,8 +302,8 @@ func (s *Simulator) renderThreat(t *threat, now time.Time) map[string]any {
 	}
 }
 
-func renderContainer(w *ScenarioWorkload) map[string]any {
-	c := &ScenarioContainer{}
+func renderContainer(w *scenario.Workload) map[string]any {
+	c := &scenario.Container{}
 	if w != nil && w.Container != nil {
 		c = w.Container
 	}
@@ -322,8 +311,8 @@ func renderContainer(w *ScenarioWorkload) map[string]any {
 		"labels": nil, "isContainerQuarantine": nil}
 }
 
-func renderKubernetes(w *ScenarioWorkload) map[string]any {
-	k := &ScenarioKubernetes{}
+func renderKubernetes(w *scenario.Workload) map[string]any {
+	k := &scenario.Kubernetes{}
 	if w != nil && w.Kubernetes != nil {
 		k = w.Kubernetes
 	}
@@ -335,8 +324,8 @@ func renderKubernetes(w *ScenarioWorkload) map[string]any {
 	}
 }
 
-func renderECS(w *ScenarioWorkload) map[string]any {
-	e := &ScenarioECS{}
+func renderECS(w *scenario.Workload) map[string]any {
+	e := &scenario.ECS{}
 	if w != nil && w.ECS != nil {
 		e = w.ECS
 	}
@@ -355,7 +344,7 @@ func cloudVerdict(confidence string) any {
 	return "provider_unknown"
 }
 
-func renderIndicators(in []ScenarioIndicator) []map[string]any {
+func renderIndicators(in []scenario.Indicator) []map[string]any {
 	out := []map[string]any{}
 	for i, ind := range in {
 		tactics := []map[string]any{}
@@ -377,7 +366,7 @@ func renderIndicators(in []ScenarioIndicator) []map[string]any {
 // data carries the threat context the console puts on every threat
 // activity, overlaid with the entry's own.
 func (s *Simulator) renderActivity(act *activity) map[string]any {
-	var a ScenarioAgent
+	var a scenario.Agent
 	if act.agent != nil {
 		a = act.agent.sc
 	}
@@ -401,7 +390,7 @@ func (s *Simulator) renderActivity(act *activity) map[string]any {
 		userID = act.user.id
 		data["username"] = act.user.name
 	}
-	u := fakeHex(act.id+"uuid", 32)
+	u := scenario.FakeHex(act.id+"uuid", 32)
 	return map[string]any{
 		"id": act.id, "activityType": act.code, "activityUuid": u[:8] + "-" + u[8:12] + "-" + u[12:16] + "-" + u[16:20] + "-" + u[20:],
 		"primaryDescription": act.primary, "secondaryDescription": nilIfEmpty(act.secondary),

@@ -6,14 +6,13 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
@@ -25,90 +24,11 @@ func newServer(t *testing.T, sim *simulator.Simulator) *httptest.Server {
 	return srv
 }
 
-func TestParseScenarioReportsEveryProblemWithLocation(t *testing.T) {
-	sc := fixture()
-	sc.Agents[1].OSType = "solaris"
-	sc.Agents[2].ID = sc.Agents[0].ID
-	sc.Agents[3].MachineType = "kubernetes node" // valid, with a space
-	sc.Threats[1].AgentID = "1900000000000000099"
-	sc.Threats[2].ConfidenceLevel = "high"
-	sc.Threats[3].ID = "abc"
-	sc.Threats[4].SHA1 = "xyz"
-	sc.Threats[4].CreatedAt = "2026-01-01T00:00:00Z" // both createdAgo and createdAt
-	sc.Threats[0].Timeline[0].Ago = "yesterday"
-	raw, err := json.Marshal(sc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, err = simulator.ParseScenario(raw)
-	if err == nil {
-		t.Fatal("expected an error")
-	}
-	for _, want := range []string{
-		`agents[1].osType: "solaris" is not one of`,
-		`agents[2].id: duplicate agent id`,
-		`threats[1].agentId: no agent with id "1900000000000000099"`,
-		`threats[2].confidenceLevel: "high" is not one of`,
-		`threats[3].id: "abc" is not a decimal id string`,
-		`threats[4].sha1: must be 40 hex characters`,
-		`threats[4]: createdAgo and createdAt are mutually exclusive`,
-		`threats[0].timeline[0].ago: not a duration`,
-	} {
-		if !strings.Contains(err.Error(), want) {
-			t.Errorf("error lacks %q:\n%v", want, err)
-		}
-	}
-	if strings.Contains(err.Error(), "agents[3]") {
-		t.Errorf("kubernetes node rejected: %v", err)
-	}
-}
-
-func TestParseScenarioStrictness(t *testing.T) {
-	_, err := simulator.ParseScenario([]byte(`{"name":"x","agents":[],"threats":[],"colour":"red"}`))
-	if err == nil || !strings.Contains(err.Error(), `unknown field "colour"`) {
-		t.Fatalf("unknown field: %v", err)
-	}
-	_, err = simulator.ParseScenario([]byte(`{"agents":[{"id":"1"}]}`))
-	for _, want := range []string{"agents[0].uuid: required", "agents[0].osType: required", "agents[0].siteId: required"} {
-		if err == nil || !strings.Contains(err.Error(), want) {
-			t.Errorf("missing %q in %v", want, err)
-		}
-	}
-	// expect is carried opaquely.
-	sc := fixture()
-	sc.Threats[0].Expect = json.RawMessage(`{"verdict":"true_positive","anything":[1,2]}`)
-	raw, _ := json.Marshal(sc)
-	parsed, err := simulator.ParseScenario(raw)
-	if err != nil {
-		t.Fatalf("expect rejected: %v", err)
-	}
-	equal(t, string(parsed.Threats[0].Expect), `{"verdict":"true_positive","anything":[1,2]}`, "expect kept")
-	if _, err := simulator.ParseScenario([]byte("  ")); err == nil {
-		t.Fatal("empty scenario accepted")
-	}
-}
-
-func TestLoadScenarioFile(t *testing.T) {
-	raw, _ := json.Marshal(fixture())
-	path := filepath.Join(t.TempDir(), "s.json")
-	if err := os.WriteFile(path, raw, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	sc, err := simulator.LoadScenarioFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	equal(t, len(sc.Threats), 5, "threats")
-	if _, err := simulator.LoadScenarioFile(filepath.Join(t.TempDir(), "missing.json")); err == nil {
-		t.Fatal("missing file accepted")
-	}
-}
-
 func TestDemoScenario(t *testing.T) {
 	if !slices.Contains(scenarios.Names(), "demo") {
 		t.Fatalf("embedded names %v lack demo", scenarios.Names())
 	}
-	sc, err := simulator.LoadScenarioFS(scenarios.FS, "demo")
+	sc, err := scenario.LoadFS(scenarios.FS, "demo")
 	if err != nil {
 		t.Fatalf("demo: %v", err)
 	}

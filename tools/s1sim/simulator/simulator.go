@@ -1,7 +1,8 @@
 // Package simulator is an in-memory double of the SentinelOne Management API
 // v2.1 (threats, timelines, notes, mitigation, verdicts, agents, network
 // isolation). It is deliberately independent of the product's packages so a
-// client bug cannot be mirrored here.
+// client bug cannot be mirrored here: of this module it imports only the
+// scenario file format (package scenario, which imports nothing of the product).
 //
 // Asynchronous effects (mitigation results, isolation) are computed lazily:
 // every request first settles whatever became due according to Options.Now.
@@ -20,6 +21,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/s1copilot/s1copilot/scenario"
 )
 
 // Options configures a Simulator.
@@ -143,7 +146,7 @@ type blockEntry struct {
 }
 
 type agent struct {
-	sc            ScenarioAgent
+	sc            scenario.Agent
 	seq           uint64
 	vss           bool
 	isActive      bool
@@ -159,7 +162,7 @@ type agent struct {
 }
 
 type threat struct {
-	sc               ScenarioThreat
+	sc               scenario.Threat
 	seq              uint64
 	collectionID     string
 	createdAt        time.Time
@@ -236,7 +239,7 @@ const idBase = 1990000000000000000
 
 // New builds a simulator seeded with sc (nil means empty). Generators in
 // sc.Generate are expanded into a copy; sc itself is not modified.
-func New(sc *Scenario, opts Options) (*Simulator, error) {
+func New(sc *scenario.Scenario, opts Options) (*Simulator, error) {
 	if opts.Token == "" {
 		return nil, errors.New("simulator: Options.Token is required")
 	}
@@ -251,12 +254,12 @@ func New(sc *Scenario, opts Options) (*Simulator, error) {
 		return nil, fmt.Errorf("simulator: %w", err)
 	}
 	if sc == nil {
-		sc = &Scenario{}
+		sc = &scenario.Scenario{}
 	}
 	if len(sc.Generate) > 0 {
 		cp := *sc
 		cp.Agents, cp.Threats = slices.Clone(sc.Agents), slices.Clone(sc.Threats)
-		if err := cp.expand(); err != nil {
+		if err := cp.Expand(); err != nil {
 			return nil, fmt.Errorf("simulator: %w", err)
 		}
 		sc = &cp
@@ -311,7 +314,7 @@ func (s *Simulator) allocID() string {
 	}
 }
 
-func (s *Simulator) addAgentLocked(sa ScenarioAgent, now time.Time) {
+func (s *Simulator) addAgentLocked(sa scenario.Agent, now time.Time) {
 	a := &agent{
 		sc:            sa,
 		seq:           s.nextSeq(),
@@ -338,7 +341,7 @@ func (s *Simulator) addAgentLocked(sa ScenarioAgent, now time.Time) {
 
 // addThreatLocked assumes st was validated against the current agents.
 // defVisible applies when st sets no visibleAfter.
-func (s *Simulator) addThreatLocked(st ScenarioThreat, now time.Time, defVisible time.Duration) *threat {
+func (s *Simulator) addThreatLocked(st scenario.Threat, now time.Time, defVisible time.Duration) *threat {
 	created := now
 	if st.CreatedAgo != "" {
 		d, _ := time.ParseDuration(st.CreatedAgo) // validated
@@ -377,23 +380,20 @@ func (s *Simulator) addThreatLocked(st ScenarioThreat, now time.Time, defVisible
 // AddThreat adds a threat at runtime, e.g. to test polling for new
 // detections. createdAgo is relative to now; Options.DefaultVisibleAfter
 // applies when st.VisibleAfter is empty.
-func (s *Simulator) AddThreat(st ScenarioThreat) error {
+func (s *Simulator) AddThreat(st scenario.Threat) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.addThreatChecked(st)
 }
 
-func (s *Simulator) addThreatChecked(st ScenarioThreat) error {
-	agentIDs := make(map[string]bool, len(s.agents))
-	for id := range s.agents {
-		agentIDs[id] = true
-	}
-	var p problems
-	validateThreat(&p, "threat", &st, agentIDs)
+func (s *Simulator) addThreatChecked(st scenario.Threat) error {
+	err := st.Validate(func(id string) bool { return s.agents[id] != nil })
 	if st.ID != "" && s.threats[st.ID] != nil {
-		p.addf("threat.id: duplicate threat id %q", st.ID)
+		var problems scenario.ValidationErrors
+		errors.As(err, &problems)
+		err = append(problems, fmt.Sprintf("threat.id: duplicate threat id %q", st.ID))
 	}
-	if err := p.err(); err != nil {
+	if err != nil {
 		return fmt.Errorf("add threat: %w", err)
 	}
 	now := s.clock()
@@ -537,15 +537,20 @@ type ThreatUpdate struct {
 // records activities 2030 (verdict) and 2028 (incident status) attributed
 // to a console user other than the API token's.
 func (s *Simulator) UpdateThreat(id string, u ThreatUpdate) error {
-	var p problems
-	enum(&p, "analystVerdict", u.AnalystVerdict, analystVerdicts)
-	enum(&p, "incidentStatus", u.IncidentStatus, incidentStatuses)
-	enum(&p, "mitigationStatus", u.MitigationStatus, threatMitigationSts)
-	if u == (ThreatUpdate{}) {
-		p.addf("update: at least one of analystVerdict, incidentStatus, mitigationStatus is required")
+	var problems scenario.ValidationErrors
+	check := func(field, v string, allowed scenario.Enum) {
+		if err := allowed.Check(v); err != nil {
+			problems = append(problems, field+": "+err.Error())
+		}
 	}
-	if err := p.err(); err != nil {
-		return err
+	check("analystVerdict", u.AnalystVerdict, scenario.AnalystVerdicts)
+	check("incidentStatus", u.IncidentStatus, scenario.IncidentStatuses)
+	check("mitigationStatus", u.MitigationStatus, scenario.MitigationStatuses)
+	if u == (ThreatUpdate{}) {
+		problems = append(problems, "update: at least one of analystVerdict, incidentStatus, mitigationStatus is required")
+	}
+	if len(problems) > 0 {
+		return problems
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()

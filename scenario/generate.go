@@ -1,6 +1,9 @@
-package simulator
+package scenario
 
 import (
+	"cmp"
+	"crypto/sha1"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"strconv"
@@ -8,7 +11,7 @@ import (
 	"time"
 )
 
-// ScenarioGenerator expands into many threats (and optionally the agents
+// Generator expands into many threats (and optionally the agents
 // they run on), so outbreak-sized scenarios stay small and readable:
 //
 //	"generate": [{"template": {…threat fields…}, "count": 300, "idBase": "1911000000000000001",
@@ -21,10 +24,10 @@ import (
 // relative to each generated threat's createdAt (0s = at detection), and
 // id, agentId and createdAt must be empty. A template without a storyline
 // gets a distinct one per threat.
-type ScenarioGenerator struct {
-	Template ScenarioThreat `json:"template"`
-	Count    int            `json:"count"`
-	IDBase   string         `json:"idBase"`
+type Generator struct {
+	Template Threat `json:"template"`
+	Count    int    `json:"count"`
+	IDBase   string `json:"idBase"`
 	// Exactly one of Agents (generate new agents) and AgentIDs (use agents
 	// declared in the scenario, round-robin) is required.
 	Agents     *GeneratedAgents `json:"agents,omitempty"`
@@ -33,20 +36,21 @@ type ScenarioGenerator struct {
 }
 
 // GeneratedAgents describes agents a generator creates: the embedded
-// ScenarioAgent is the template (its id, uuid and computerName are
+// Agent is the template (its id, uuid and computerName are
 // generated: idBase+i, a stable hex UUID, prefix+number; lastIpToMgmt is
 // generated when empty).
 type GeneratedAgents struct {
 	Prefix string `json:"prefix"`
 	Count  int    `json:"count"`
 	IDBase string `json:"idBase"`
-	ScenarioAgent
+	Agent
 }
 
 const maxGenerated = 10000
 
-// expand appends the generated agents and threats and clears Generate.
-func (sc *Scenario) expand() error {
+// Expand appends the agents and threats of sc.Generate and clears it. Parse
+// expands; a scenario built in Go is expanded by whoever serves it.
+func (sc *Scenario) Expand() error {
 	var p problems
 	for gi, g := range sc.Generate {
 		loc := fmt.Sprintf("generate[%d]", gi)
@@ -91,9 +95,9 @@ func (sc *Scenario) expand() error {
 			width := max(3, len(strconv.Itoa(ga.Count)))
 			agentIDs = nil
 			for i := range ga.Count {
-				a := ga.ScenarioAgent
+				a := ga.Agent
 				a.ID = strconv.FormatUint(abase+uint64(i), 10)
-				a.UUID = fakeHex(a.ID+"uuid", 32)
+				a.UUID = FakeHex(a.ID+"uuid", 32)
 				a.ComputerName = fmt.Sprintf("%s%0*d", ga.Prefix, width, i+1)
 				if a.LastIPToMgmt == "" {
 					a.LastIPToMgmt = fmt.Sprintf("10.%d.%d.%d", 60+(i/62500)%100, (i/250)%250, i%250+1)
@@ -115,11 +119,11 @@ func (sc *Scenario) expand() error {
 			}
 			t.CreatedAgo = ago.String()
 			if t.Storyline == "" {
-				t.Storyline = strings.ToUpper(fakeHex(t.ID+"storyline", 16))
+				t.Storyline = strings.ToUpper(FakeHex(t.ID+"storyline", 16))
 			}
 			t.Timeline = nil
 			for _, ta := range g.Template.Timeline {
-				d, _ := time.ParseDuration(or(ta.Ago, "0s"))
+				d, _ := time.ParseDuration(cmp.Or(ta.Ago, "0s"))
 				ta.Ago = (ago + d).String()
 				t.Timeline = append(t.Timeline, ta)
 			}
@@ -136,11 +140,23 @@ func (sc *Scenario) expand() error {
 func genBase(p *problems, loc, id string, count int) uint64 {
 	requireID(p, loc, id)
 	n, err := strconv.ParseUint(id, 10, 64)
-	if err != nil || !isDecimalID(id) {
+	if err != nil || !ValidID(id) {
 		return 0
 	}
 	if n+uint64(max(count, 0)) > math.MaxInt64 {
 		p.addf("%s: %d IDs from %s overflow int64", loc, count, id)
 	}
 	return n
+}
+
+// FakeHex derives stable pseudo-random hex of length n from seed, for the values a
+// scenario need not spell out: Expand makes up UUIDs and storylines with it, the
+// simulator MAC addresses and unknown hashes.
+func FakeHex(seed string, n int) string {
+	sum := sha1.Sum([]byte(seed))
+	h := hex.EncodeToString(sum[:])
+	for len(h) < n {
+		h += h
+	}
+	return h[:n]
 }

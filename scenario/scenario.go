@@ -1,4 +1,16 @@
-package simulator
+// Package scenario is the scenario file format: the JSON description of a SentinelOne
+// tenant — its agents, the threats detected on them and their timelines — with an
+// optional label per threat ("expect") kept as raw JSON.
+//
+// The s1sim simulator serves scenarios; the eval set, `starter export-case`, the load
+// tests and the benchmarks write or read them. Field names follow the v2.1 API
+// reference; the few simulator-only fields say so. Parse rejects unknown fields and
+// reports every problem with its location.
+//
+// The package imports only the standard library: the simulator reads the format
+// without importing the product, and the product writes it without linking the
+// simulator.
+package scenario
 
 import (
 	"bytes"
@@ -19,18 +31,19 @@ import (
 // Scenario is the JSON document that seeds a simulator: the agents of a
 // console and the threats detected on them.
 type Scenario struct {
-	Name        string           `json:"name"`
-	Description string           `json:"description"`
-	Agents      []ScenarioAgent  `json:"agents"`
-	Threats     []ScenarioThreat `json:"threats"`
-	// Generate is expanded into Agents and Threats by ParseScenario (and by
-	// New for scenarios built in Go), so large scenarios stay small files.
-	Generate []ScenarioGenerator `json:"generate,omitempty"`
+	Name        string   `json:"name"`
+	Description string   `json:"description"`
+	Agents      []Agent  `json:"agents"`
+	Threats     []Threat `json:"threats"`
+	// Generate is expanded into Agents and Threats by Parse (and by Expand,
+	// which the simulator's New calls for scenarios built in Go), so large
+	// scenarios stay small files.
+	Generate []Generator `json:"generate,omitempty"`
 }
 
-// ScenarioAgent describes one endpoint. Field names follow the v2.1 agent
+// Agent describes one endpoint. Field names follow the v2.1 agent
 // object; VSSEnabled is simulator-only.
-type ScenarioAgent struct {
+type Agent struct {
 	ID                   string `json:"id"`
 	UUID                 string `json:"uuid"`
 	ComputerName         string `json:"computerName"`
@@ -59,52 +72,53 @@ type ScenarioAgent struct {
 	VSSEnabled *bool `json:"vssEnabled,omitempty"`
 	// Online is simulator-only: false means the agent does not talk to the
 	// console, so mitigations and isolation stay pending until it is brought
-	// back (SetAgentOnline, POST /sim/agents/{id}/online). Nil means true.
+	// back (the simulator's SetAgentOnline, POST /sim/agents/{id}/online). Nil
+	// means true.
 	// An offline agent renders isActive false.
-	Online *bool         `json:"online,omitempty"`
-	Tags   []ScenarioTag `json:"tags,omitempty"`
+	Online *bool `json:"online,omitempty"`
+	Tags   []Tag `json:"tags,omitempty"`
 }
 
-// ScenarioTag is a key/value endpoint tag.
-type ScenarioTag struct {
+// Tag is a key/value endpoint tag.
+type Tag struct {
 	Key   string `json:"key"`
 	Value string `json:"value"`
 }
 
-// ScenarioThreat describes one threat. Field names follow v2.1 threatInfo;
+// Threat describes one threat. Field names follow v2.1 threatInfo;
 // CreatedAgo, Timeline, FailActions and Expect are scenario-only.
-type ScenarioThreat struct {
-	ID                        string              `json:"id"`
-	AgentID                   string              `json:"agentId"`
-	ThreatName                string              `json:"threatName"`
-	Classification            string              `json:"classification"`
-	ClassificationSource      string              `json:"classificationSource"`
-	ConfidenceLevel           string              `json:"confidenceLevel"`
-	SHA1                      string              `json:"sha1"`
-	SHA256                    string              `json:"sha256,omitempty"`
-	MD5                       string              `json:"md5,omitempty"`
-	FilePath                  string              `json:"filePath"`
-	FileSize                  *int64              `json:"fileSize,omitempty"`
-	FileVerificationType      string              `json:"fileVerificationType,omitempty"`
-	PublisherName             string              `json:"publisherName,omitempty"`
-	IsFileless                bool                `json:"isFileless,omitempty"`
-	MaliciousProcessArguments string              `json:"maliciousProcessArguments,omitempty"`
-	OriginatorProcess         string              `json:"originatorProcess,omitempty"`
-	ProcessUser               string              `json:"processUser,omitempty"`
-	InitiatedBy               string              `json:"initiatedBy"`
-	Engines                   []string            `json:"engines,omitempty"`
-	DetectionType             string              `json:"detectionType"`
-	Storyline                 string              `json:"storyline,omitempty"`
-	Indicators                []ScenarioIndicator `json:"indicators,omitempty"`
+type Threat struct {
+	ID                        string      `json:"id"`
+	AgentID                   string      `json:"agentId"`
+	ThreatName                string      `json:"threatName"`
+	Classification            string      `json:"classification"`
+	ClassificationSource      string      `json:"classificationSource"`
+	ConfidenceLevel           string      `json:"confidenceLevel"`
+	SHA1                      string      `json:"sha1"`
+	SHA256                    string      `json:"sha256,omitempty"`
+	MD5                       string      `json:"md5,omitempty"`
+	FilePath                  string      `json:"filePath"`
+	FileSize                  *int64      `json:"fileSize,omitempty"`
+	FileVerificationType      string      `json:"fileVerificationType,omitempty"`
+	PublisherName             string      `json:"publisherName,omitempty"`
+	IsFileless                bool        `json:"isFileless,omitempty"`
+	MaliciousProcessArguments string      `json:"maliciousProcessArguments,omitempty"`
+	OriginatorProcess         string      `json:"originatorProcess,omitempty"`
+	ProcessUser               string      `json:"processUser,omitempty"`
+	InitiatedBy               string      `json:"initiatedBy"`
+	Engines                   []string    `json:"engines,omitempty"`
+	DetectionType             string      `json:"detectionType"`
+	Storyline                 string      `json:"storyline,omitempty"`
+	Indicators                []Indicator `json:"indicators,omitempty"`
 	// Initial triage state; empty means a fresh detection.
 	MitigationStatus string `json:"mitigationStatus,omitempty"`
 	AnalystVerdict   string `json:"analystVerdict,omitempty"`
 	IncidentStatus   string `json:"incidentStatus,omitempty"`
 	// CreatedAgo (Go duration, e.g. "10m") is relative to simulator start or
 	// AddThreat time; CreatedAt is absolute RFC 3339. Exactly one is required.
-	CreatedAgo string             `json:"createdAgo,omitempty"`
-	CreatedAt  string             `json:"createdAt,omitempty"`
-	Timeline   []ScenarioActivity `json:"timeline,omitempty"`
+	CreatedAgo string     `json:"createdAgo,omitempty"`
+	CreatedAt  string     `json:"createdAt,omitempty"`
+	Timeline   []Activity `json:"timeline,omitempty"`
 	// FailActions lists mitigate URL actions (e.g. "remediate") that the agent
 	// will report as failed, so clients can exercise their failure paths.
 	FailActions []string `json:"failActions,omitempty"`
@@ -113,37 +127,39 @@ type ScenarioThreat struct {
 	PendingRebootActions []string `json:"pendingRebootActions,omitempty"`
 	// VisibleAfter (Go duration) hides the threat from GET /threats until
 	// createdAt+VisibleAfter on the simulator clock, like a console that
-	// indexes late. Empty means 0 for scenario threats and
+	// indexes late. Empty means 0 for scenario threats and the simulator's
 	// Options.DefaultVisibleAfter for threats added at runtime.
 	VisibleAfter string `json:"visibleAfter,omitempty"`
 	// Workload places the threat in a container, a Kubernetes pod or an ECS task
 	// (containerInfo, kubernetesInfo, ecsInfo); nil is an ordinary endpoint, whose
 	// blocks render with every value null, as the console does.
-	Workload *ScenarioWorkload `json:"workload,omitempty"`
+	Workload *Workload `json:"workload,omitempty"`
 	// Events are the threat's explore/DV events in compact form; when empty
 	// the simulator derives a process chain from the threat's fields.
-	Events []ScenarioEvent `json:"events,omitempty"`
-	// Expect belongs to the product's demo checker; the simulator carries it.
+	Events []Event `json:"events,omitempty"`
+	// Expect is the threat's label, kept as raw JSON: this package and the
+	// simulator carry it without reading it. The eval set's files hold a
+	// feedback.Expect, the demo scenario what the demo checker expects.
 	Expect json.RawMessage `json:"expect,omitempty"`
 }
 
-// ScenarioWorkload is where a cloud workload threat ran (reference §2.2 containerInfo,
+// Workload is where a cloud workload threat ran (reference §2.2 containerInfo,
 // kubernetesInfo, ecsInfo). Label fields are left out: their shape is undocumented.
-type ScenarioWorkload struct {
-	Container  *ScenarioContainer  `json:"container,omitempty"`
-	Kubernetes *ScenarioKubernetes `json:"kubernetes,omitempty"`
-	ECS        *ScenarioECS        `json:"ecs,omitempty"`
+type Workload struct {
+	Container  *Container  `json:"container,omitempty"`
+	Kubernetes *Kubernetes `json:"kubernetes,omitempty"`
+	ECS        *ECS        `json:"ecs,omitempty"`
 }
 
-// ScenarioContainer is threat.containerInfo.
-type ScenarioContainer struct {
+// Container is threat.containerInfo.
+type Container struct {
 	ID    string `json:"id"`
 	Name  string `json:"name"`
 	Image string `json:"image"`
 }
 
-// ScenarioKubernetes is threat.kubernetesInfo.
-type ScenarioKubernetes struct {
+// Kubernetes is threat.kubernetesInfo.
+type Kubernetes struct {
 	Cluster        string `json:"cluster"`
 	Namespace      string `json:"namespace"`
 	Pod            string `json:"pod"`
@@ -152,8 +168,8 @@ type ScenarioKubernetes struct {
 	ControllerName string `json:"controllerName,omitempty"`
 }
 
-// ScenarioECS is threat.ecsInfo.
-type ScenarioECS struct {
+// ECS is threat.ecsInfo.
+type ECS struct {
 	ClusterName            string `json:"clusterName"`
 	ServiceName            string `json:"serviceName,omitempty"`
 	TaskArn                string `json:"taskArn"`
@@ -163,28 +179,28 @@ type ScenarioECS struct {
 	Type                   string `json:"type,omitempty"` // e.g. FARGATE, EC2
 }
 
-// ScenarioIndicator is a v2.1 threat indicator.
-type ScenarioIndicator struct {
-	Category    string           `json:"category"`
-	Description string           `json:"description"`
-	Tactics     []ScenarioTactic `json:"tactics,omitempty"`
+// Indicator is a v2.1 threat indicator.
+type Indicator struct {
+	Category    string   `json:"category"`
+	Description string   `json:"description"`
+	Tactics     []Tactic `json:"tactics,omitempty"`
 }
 
-// ScenarioTactic is a MITRE tactic of an indicator.
-type ScenarioTactic struct {
-	Name       string              `json:"name"`
-	Source     string              `json:"source"`
-	Techniques []ScenarioTechnique `json:"techniques,omitempty"`
+// Tactic is a MITRE tactic of an indicator.
+type Tactic struct {
+	Name       string      `json:"name"`
+	Source     string      `json:"source"`
+	Techniques []Technique `json:"techniques,omitempty"`
 }
 
-// ScenarioTechnique is a MITRE technique of a tactic.
-type ScenarioTechnique struct {
+// Technique is a MITRE technique of a tactic.
+type Technique struct {
 	Name string `json:"name"`
 	Link string `json:"link"`
 }
 
-// ScenarioActivity is a pre-existing timeline entry of a threat.
-type ScenarioActivity struct {
+// Activity is a pre-existing timeline entry of a threat.
+type Activity struct {
 	ActivityType         int            `json:"activityType"`
 	PrimaryDescription   string         `json:"primaryDescription"`
 	SecondaryDescription string         `json:"secondaryDescription,omitempty"`
@@ -192,40 +208,61 @@ type ScenarioActivity struct {
 	Data                 map[string]any `json:"data,omitempty"`
 }
 
-// Enumerations from the v2.1 reference.
+// Enumerations from the v2.1 reference. The exported ones are those the
+// simulator's API checks too.
 var (
-	osTypes              = set("windows", "windows_legacy", "macos", "linux")
-	machineTypes         = set("unknown", "desktop", "laptop", "server", "kubernetes node", "storage", "kubernetes pod", "ecs task")
-	networkStatuses      = set("connected", "disconnected", "connecting", "disconnecting")
-	osArchs              = set("32 bit", "64 bit", "ARM64")
-	mitigationModes      = set("detect", "protect")
-	confidenceLevels     = set("malicious", "suspicious", "n/a")
-	classificationSrcs   = set("Cloud", "Behavioral", "Static", "Engine")
-	detectionTypes       = set("static", "dynamic")
-	threatMitigationSts  = set("not_mitigated", "mitigated", "marked_as_benign")
-	analystVerdicts      = set("undefined", "true_positive", "false_positive", "suspicious")
-	incidentStatuses     = set("unresolved", "in_progress", "resolved")
-	mitigateURLActions   = set("kill", "quarantine", "remediate", "rollback-remediation", "un-quarantine")
-	initiatedByValues    = set("agent_policy", "full_disk_scan", "sentinelctl", "dv_command", "console_api", "on_demand_scan", "star_active", "star_manual", "cloud_detection", "threat_intelligence", "watchtower_cloud_detection", "multiple")
-	hexRE                = regexp.MustCompile(`^[0-9a-fA-F]+$`)
-	storylineRE          = regexp.MustCompile(`^[0-9A-F]{16}$`)
-	errScenarioEmptyFile = errors.New("scenario is empty")
+	OSTypes            = enumOf("windows", "windows_legacy", "macos", "linux")
+	NetworkStatuses    = enumOf("connected", "disconnected", "connecting", "disconnecting")
+	ConfidenceLevels   = enumOf("malicious", "suspicious", "n/a")
+	MitigationStatuses = enumOf("not_mitigated", "mitigated", "marked_as_benign")
+	AnalystVerdicts    = enumOf("undefined", "true_positive", "false_positive", "suspicious")
+	IncidentStatuses   = enumOf("unresolved", "in_progress", "resolved")
+	// MitigateActions are the {action} of POST /threats/mitigate/{action}.
+	MitigateActions = enumOf("kill", "quarantine", "remediate", "rollback-remediation", "un-quarantine")
+
+	machineTypes       = enumOf("unknown", "desktop", "laptop", "server", "kubernetes node", "storage", "kubernetes pod", "ecs task")
+	osArchs            = enumOf("32 bit", "64 bit", "ARM64")
+	mitigationModes    = enumOf("detect", "protect")
+	classificationSrcs = enumOf("Cloud", "Behavioral", "Static", "Engine")
+	detectionTypes     = enumOf("static", "dynamic")
+	initiatedByValues  = enumOf("agent_policy", "full_disk_scan", "sentinelctl", "dv_command", "console_api", "on_demand_scan", "star_active", "star_manual", "cloud_detection", "threat_intelligence", "watchtower_cloud_detection", "multiple")
+	hexRE              = regexp.MustCompile(`^[0-9a-fA-F]+$`)
+	storylineRE        = regexp.MustCompile(`^[0-9A-F]{16}$`)
+	errEmpty           = errors.New("scenario is empty")
 )
 
-func set(vals ...string) map[string]bool {
+// Enum is a closed set of values of the v2.1 reference.
+type Enum struct{ values map[string]bool }
+
+func enumOf(vals ...string) Enum {
 	m := make(map[string]bool, len(vals))
 	for _, v := range vals {
 		m[v] = true
 	}
-	return m
+	return Enum{m}
 }
 
-// ParseScenario decodes and validates a scenario. Unknown fields are
+// Has reports whether v is one of the values.
+func (e Enum) Has(v string) bool { return e.values[v] }
+
+// String lists the values, sorted and comma-separated.
+func (e Enum) String() string { return strings.Join(slices.Sorted(maps.Keys(e.values)), ", ") }
+
+// Check accepts the empty string (an optional field left out) and the values;
+// the error for anything else lists them.
+func (e Enum) Check(v string) error {
+	if v == "" || e.Has(v) {
+		return nil
+	}
+	return fmt.Errorf("%q is not one of %s", v, e)
+}
+
+// Parse decodes and validates a scenario. Unknown fields are
 // rejected (a typo would otherwise silently change behaviour); all problems
 // are reported together, each with its location.
-func ParseScenario(data []byte) (*Scenario, error) {
+func Parse(data []byte) (*Scenario, error) {
 	if len(bytes.TrimSpace(data)) == 0 {
-		return nil, errScenarioEmptyFile
+		return nil, errEmpty
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
@@ -236,7 +273,7 @@ func ParseScenario(data []byte) (*Scenario, error) {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errors.New("decode scenario: trailing data after the JSON document")
 	}
-	if err := sc.expand(); err != nil {
+	if err := sc.Expand(); err != nil {
 		return nil, err
 	}
 	if err := sc.Validate(); err != nil {
@@ -245,27 +282,27 @@ func ParseScenario(data []byte) (*Scenario, error) {
 	return &sc, nil
 }
 
-// LoadScenarioFile reads and parses a scenario file.
-func LoadScenarioFile(path string) (*Scenario, error) {
+// LoadFile reads and parses a scenario file.
+func LoadFile(path string) (*Scenario, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("read scenario: %w", err)
 	}
-	sc, err := ParseScenario(data)
+	sc, err := Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("scenario %s: %w", path, err)
 	}
 	return sc, nil
 }
 
-// LoadScenarioFS reads "<name>.json" from fsys and parses it.
-func LoadScenarioFS(fsys fs.FS, name string) (*Scenario, error) {
+// LoadFS reads "<name>.json" from fsys and parses it.
+func LoadFS(fsys fs.FS, name string) (*Scenario, error) {
 	file := name + ".json"
 	data, err := fs.ReadFile(fsys, file)
 	if err != nil {
 		return nil, fmt.Errorf("read scenario %q: %w", name, err)
 	}
-	sc, err := ParseScenario(data)
+	sc, err := Parse(data)
 	if err != nil {
 		return nil, fmt.Errorf("scenario %q: %w", name, err)
 	}
@@ -312,7 +349,7 @@ func (sc *Scenario) Validate() error {
 	for i := range sc.Threats {
 		t := &sc.Threats[i]
 		loc := fmt.Sprintf("threats[%d]", i)
-		validateThreat(&p, loc, t, agents)
+		validateThreat(&p, loc, t, func(id string) bool { return agents[id] })
 		if t.ID != "" {
 			if threats[t.ID] {
 				p.addf("%s.id: duplicate threat id %q", loc, t.ID)
@@ -323,7 +360,7 @@ func (sc *Scenario) Validate() error {
 	return p.err()
 }
 
-func validateAgent(p *problems, loc string, a *ScenarioAgent) {
+func validateAgent(p *problems, loc string, a *Agent) {
 	requireID(p, loc+".id", a.ID)
 	required(p, loc, map[string]string{
 		"uuid": a.UUID, "computerName": a.ComputerName, "osType": a.OSType, "osName": a.OSName,
@@ -333,9 +370,9 @@ func validateAgent(p *problems, loc string, a *ScenarioAgent) {
 	requireID(p, loc+".accountId", a.AccountID)
 	requireID(p, loc+".siteId", a.SiteID)
 	requireID(p, loc+".groupId", a.GroupID)
-	enum(p, loc+".osType", a.OSType, osTypes)
+	enum(p, loc+".osType", a.OSType, OSTypes)
 	enum(p, loc+".machineType", a.MachineType, machineTypes)
-	enum(p, loc+".networkStatus", a.NetworkStatus, networkStatuses)
+	enum(p, loc+".networkStatus", a.NetworkStatus, NetworkStatuses)
 	enum(p, loc+".osArch", a.OSArch, osArchs)
 	enum(p, loc+".mitigationMode", a.MitigationMode, mitigationModes)
 	for j, tag := range a.Tags {
@@ -345,10 +382,19 @@ func validateAgent(p *problems, loc string, a *ScenarioAgent) {
 	}
 }
 
-func validateThreat(p *problems, loc string, t *ScenarioThreat, agents map[string]bool) {
+// Validate checks a threat on its own, as Validate checks a scenario's threats,
+// for a threat added to a console whose agents are those agentExists knows.
+// Problems are located at "threat"; the error is a ValidationErrors.
+func (t *Threat) Validate(agentExists func(id string) bool) error {
+	var p problems
+	validateThreat(&p, "threat", t, agentExists)
+	return p.err()
+}
+
+func validateThreat(p *problems, loc string, t *Threat, agentExists func(id string) bool) {
 	requireID(p, loc+".id", t.ID)
 	requireID(p, loc+".agentId", t.AgentID)
-	if t.AgentID != "" && !agents[t.AgentID] {
+	if t.AgentID != "" && !agentExists(t.AgentID) {
 		p.addf("%s.agentId: no agent with id %q", loc, t.AgentID)
 	}
 	required(p, loc, map[string]string{
@@ -356,13 +402,13 @@ func validateThreat(p *problems, loc string, t *ScenarioThreat, agents map[strin
 		"classificationSource": t.ClassificationSource, "confidenceLevel": t.ConfidenceLevel,
 		"sha1": t.SHA1, "filePath": t.FilePath, "initiatedBy": t.InitiatedBy, "detectionType": t.DetectionType,
 	})
-	enum(p, loc+".confidenceLevel", t.ConfidenceLevel, confidenceLevels)
+	enum(p, loc+".confidenceLevel", t.ConfidenceLevel, ConfidenceLevels)
 	enum(p, loc+".classificationSource", t.ClassificationSource, classificationSrcs)
 	enum(p, loc+".detectionType", t.DetectionType, detectionTypes)
 	enum(p, loc+".initiatedBy", t.InitiatedBy, initiatedByValues)
-	enum(p, loc+".mitigationStatus", t.MitigationStatus, threatMitigationSts)
-	enum(p, loc+".analystVerdict", t.AnalystVerdict, analystVerdicts)
-	enum(p, loc+".incidentStatus", t.IncidentStatus, incidentStatuses)
+	enum(p, loc+".mitigationStatus", t.MitigationStatus, MitigationStatuses)
+	enum(p, loc+".analystVerdict", t.AnalystVerdict, AnalystVerdicts)
+	enum(p, loc+".incidentStatus", t.IncidentStatus, IncidentStatuses)
 	hexOf(p, loc+".sha1", t.SHA1, 40)
 	hexOf(p, loc+".sha256", t.SHA256, 64)
 	hexOf(p, loc+".md5", t.MD5, 32)
@@ -399,10 +445,10 @@ func validateThreat(p *problems, loc string, t *ScenarioThreat, agents map[strin
 		}
 	}
 	for j, a := range t.FailActions {
-		enum(p, fmt.Sprintf("%s.failActions[%d]", loc, j), a, mitigateURLActions)
+		enum(p, fmt.Sprintf("%s.failActions[%d]", loc, j), a, MitigateActions)
 	}
 	for j, a := range t.PendingRebootActions {
-		enum(p, fmt.Sprintf("%s.pendingRebootActions[%d]", loc, j), a, mitigateURLActions)
+		enum(p, fmt.Sprintf("%s.pendingRebootActions[%d]", loc, j), a, MitigateActions)
 		if slices.Contains(t.FailActions, a) {
 			p.addf("%s.pendingRebootActions[%d]: %q is also in failActions", loc, j, a)
 		}
@@ -464,14 +510,14 @@ func requireID(p *problems, loc, id string) {
 		p.addf("%s: required", loc)
 		return
 	}
-	if !isDecimalID(id) {
+	if !ValidID(id) {
 		p.addf("%s: %q is not a decimal id string", loc, id)
 	}
 }
 
-func enum(p *problems, loc, v string, allowed map[string]bool) {
-	if v != "" && !allowed[v] {
-		p.addf("%s: %q is not one of %s", loc, v, strings.Join(slices.Sorted(maps.Keys(allowed)), ", "))
+func enum(p *problems, loc, v string, allowed Enum) {
+	if err := allowed.Check(v); err != nil {
+		p.addf("%s: %v", loc, err)
 	}
 }
 
@@ -492,9 +538,9 @@ func agoDuration(p *problems, loc, v string) {
 	}
 }
 
-// isDecimalID reports whether id is a positive int64 in decimal without
-// sign or leading zeros, the way SentinelOne renders IDs.
-func isDecimalID(id string) bool {
+// ValidID reports whether id is a SentinelOne ID: a positive int64 in decimal
+// without sign or leading zeros, the way the console renders IDs.
+func ValidID(id string) bool {
 	if id == "" || id[0] == '0' || strings.TrimLeft(id, "0123456789") != "" {
 		return false
 	}

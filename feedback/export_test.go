@@ -1,4 +1,4 @@
-package evalset
+package feedback_test
 
 import (
 	"context"
@@ -12,9 +12,12 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/s1copilot/s1copilot/feedback"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/scenario"
+	"github.com/s1copilot/s1copilot/tools/eval/evalset"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
@@ -27,15 +30,30 @@ const (
 
 func demoConsole(t *testing.T) (*simulator.Simulator, *s1client.Client) {
 	t.Helper()
-	sc, err := simulator.LoadScenarioFS(scenarios.FS, "demo")
-	require.NoError(t, err)
-	sim, err := simulator.New(sc, simulator.Options{Token: exportToken, MitigationDelay: time.Millisecond})
+	sim, err := simulator.New(demoScenario(t), simulator.Options{Token: exportToken, MitigationDelay: time.Millisecond})
 	require.NoError(t, err)
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
 	c, err := s1client.New(srv.URL, exportToken, s1client.WithoutRateLimits())
 	require.NoError(t, err)
 	return sim, c
+}
+
+func demoScenario(t *testing.T) *scenario.Scenario {
+	t.Helper()
+	sc, err := scenario.LoadFS(scenarios.FS, "demo")
+	require.NoError(t, err)
+	return sc
+}
+
+// demoEvidence is the evidence of a demo threat before anyone touched it, read as the
+// eval reads it (EnrichThreat without Temporal).
+func demoEvidence(t *testing.T, threatID string) investigation.Evidence {
+	t.Helper()
+	f := &evalset.File{Name: "demo.json", Scenario: demoScenario(t), Cases: []evalset.Case{{File: "demo.json", ThreatID: threatID}}}
+	evs, err := evalset.CollectEvidence(context.Background(), f)
+	require.NoError(t, err)
+	return evs[0]
 }
 
 // Export a threat the analyst overrode (after the copilot had acted on it), load the
@@ -45,26 +63,25 @@ func demoConsole(t *testing.T) (*simulator.Simulator, *s1client.Client) {
 func TestExportCaseRoundTrip(t *testing.T) {
 	ctx := context.Background()
 	sim, s1 := demoConsole(t)
-	original, err := enrich(ctx, s1, threatMacro)
-	require.NoError(t, err)
+	original := demoEvidence(t, threatMacro)
 
 	// The copilot acted and wrote back; then the analyst said false positive.
-	_, err = s1.Mitigate(ctx, s1client.MitigationKill, []string{threatMacro})
+	_, err := s1.Mitigate(ctx, s1client.MitigationKill, []string{threatMacro})
 	require.NoError(t, err)
 	_, err = s1.SetIncidentStatus(ctx, []string{threatMacro}, s1client.IncidentInProgress, "")
 	require.NoError(t, err)
 	require.NoError(t, sim.UpdateThreat(threatMacro, simulator.ThreatUpdate{AnalystVerdict: "false_positive", IncidentStatus: "resolved"}))
 
-	sc, err := ExportCase(ctx, s1, threatMacro, ExportOptions{})
+	sc, err := feedback.ExportCase(ctx, s1, threatMacro, feedback.ExportOptions{})
 	require.NoError(t, err)
-	data, err := MarshalScenario(sc)
+	data, err := feedback.MarshalCase(sc)
 	require.NoError(t, err)
 	assert.NotContains(t, string(data), exportToken)
 	assert.Empty(t, sc.Threats[0].AnalystVerdict+sc.Threats[0].IncidentStatus+sc.Threats[0].MitigationStatus, "written as detected, without its triage state")
 	dir := t.TempDir()
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "case-"+threatMacro+".json"), data, 0o600))
 
-	files, err := LoadDir(dir)
+	files, err := evalset.LoadDir(dir)
 	require.NoError(t, err)
 	require.Len(t, files, 1)
 	require.Len(t, files[0].Cases, 1)
@@ -75,7 +92,7 @@ func TestExportCaseRoundTrip(t *testing.T) {
 	assert.True(t, c.Expect.Actions.None, "a false positive allows no action")
 	assert.Contains(t, c.Expect.Why, "console")
 
-	evs, err := CollectEvidence(ctx, files[0])
+	evs, err := evalset.CollectEvidence(ctx, files[0])
 	require.NoError(t, err)
 	ev := evs[0]
 	for _, f := range []struct{ got, want string }{
@@ -104,30 +121,30 @@ func TestExportCaseRoundTrip(t *testing.T) {
 	an, err := llm.NewRules().Analyze(ctx, ev)
 	require.NoError(t, err)
 	assert.Equal(t, investigation.VerdictTruePositive, an.Verdict)
-	assert.False(t, c.Expect.Score(an).VerdictOK)
+	assert.False(t, evalset.Grade(c.Expect, an).VerdictOK)
 }
 
 func TestExportCaseNeedsAVerdict(t *testing.T) {
 	ctx := context.Background()
 	_, s1 := demoConsole(t)
-	_, err := ExportCase(ctx, s1, threatAdware, ExportOptions{})
+	_, err := feedback.ExportCase(ctx, s1, threatAdware, feedback.ExportOptions{})
 	require.Error(t, err)
-	assert.True(t, errors.Is(err, ErrNoAnalystVerdict))
+	assert.True(t, errors.Is(err, feedback.ErrNoAnalystVerdict))
 	assert.ErrorContains(t, err, "--verdict")
 
-	sc, err := ExportCase(ctx, s1, threatAdware, ExportOptions{Verdict: investigation.VerdictSuspicious, Actions: []string{"quarantine"}})
+	sc, err := feedback.ExportCase(ctx, s1, threatAdware, feedback.ExportOptions{Verdict: investigation.VerdictSuspicious, Actions: []string{"quarantine"}})
 	require.NoError(t, err)
-	e, err := ParseExpect(sc.Threats[0].Expect)
+	e, err := feedback.ParseExpect(sc.Threats[0].Expect)
 	require.NoError(t, err)
 	assert.Equal(t, investigation.VerdictSuspicious, e.Verdict)
 	assert.Equal(t, []investigation.Action{investigation.ActionQuarantine}, e.Actions.Required)
 	assert.Contains(t, e.Why, "--verdict")
 
-	_, err = ExportCase(ctx, s1, threatAdware, ExportOptions{Verdict: "benign"})
+	_, err = feedback.ExportCase(ctx, s1, threatAdware, feedback.ExportOptions{Verdict: "benign"})
 	assert.ErrorContains(t, err, `verdict "benign" is not one of`)
-	_, err = ExportCase(ctx, s1, threatAdware, ExportOptions{Verdict: investigation.VerdictFalsePositive, Actions: []string{"kill"}})
+	_, err = feedback.ExportCase(ctx, s1, threatAdware, feedback.ExportOptions{Verdict: investigation.VerdictFalsePositive, Actions: []string{"kill"}})
 	assert.ErrorContains(t, err, "cannot require actions")
-	_, err = ExportCase(ctx, s1, threatAdware, ExportOptions{Verdict: investigation.VerdictTruePositive, Actions: []string{"nuke"}})
+	_, err = feedback.ExportCase(ctx, s1, threatAdware, feedback.ExportOptions{Verdict: investigation.VerdictTruePositive, Actions: []string{"nuke"}})
 	assert.ErrorContains(t, err, `action "nuke" is not one of`)
 }
 
@@ -138,11 +155,11 @@ func TestLabelForFollowsTheVerdict(t *testing.T) {
 		investigation.VerdictFalsePositive: "false_positive, no action",
 		investigation.VerdictUndetermined:  "undetermined, no action",
 	} {
-		e, err := LabelFor(v, nil)
+		e, err := feedback.LabelFor(v, nil)
 		require.NoError(t, err)
 		assert.Equal(t, want, e.String())
 	}
-	e, err := LabelFor(investigation.VerdictTruePositive, []string{"none"})
+	e, err := feedback.LabelFor(investigation.VerdictTruePositive, []string{"none"})
 	require.NoError(t, err)
 	assert.True(t, e.Actions.None)
 }

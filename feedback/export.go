@@ -1,4 +1,4 @@
-package evalset
+package feedback
 
 import (
 	"bytes"
@@ -10,10 +10,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/s1copilot/s1copilot/feedback"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/s1client"
-	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
+	"github.com/s1copilot/s1copilot/scenario"
 )
 
 // ExportOptions label an exported case. Empty fields take the analyst's console verdict
@@ -36,12 +35,12 @@ const exportCreatedAgo = time.Hour
 const exportTimelineRead = 200
 
 // ExportCase reads a threat, its agent and its timeline from SentinelOne and returns a
-// one-threat eval scenario labeled with the analyst's verdict (or o's): the file format
-// of tools/eval/scenarios. The threat is written as it was detected — the triage state and the
-// console users' own timeline entries (verdict and status changes, mitigation commands
-// and reports) are left out, so the label does not leak into the evidence. The API token
-// is never part of it.
-func ExportCase(ctx context.Context, s1 *s1client.Client, threatID string, o ExportOptions) (*simulator.Scenario, error) {
+// one-threat eval scenario labeled with the analyst's verdict (or o's) as an Expect: the
+// file format of tools/eval/scenarios. The threat is written as it was detected — the
+// triage state and the console users' own timeline entries (verdict and status changes,
+// mitigation commands and reports) are left out, so the label does not leak into the
+// evidence. The API token is never part of it.
+func ExportCase(ctx context.Context, s1 *s1client.Client, threatID string, o ExportOptions) (*scenario.Scenario, error) {
 	t, err := s1.GetThreat(ctx, threatID)
 	if err != nil {
 		return nil, fmt.Errorf("reading threat %s: %w", threatID, err)
@@ -49,7 +48,7 @@ func ExportCase(ctx context.Context, s1 *s1client.Client, threatID string, o Exp
 	ti := t.ThreatInfo
 	verdict, source := o.Verdict, "given with --verdict"
 	if verdict == "" {
-		verdict = feedback.AnalystVerdict(feedback.Console{AnalystVerdict: ti.AnalystVerdict, MitigationStatus: ti.MitigationStatus})
+		verdict = AnalystVerdict(Console{AnalystVerdict: ti.AnalystVerdict, MitigationStatus: ti.MitigationStatus})
 		source = fmt.Sprintf("the analyst's verdict in the SentinelOne console (analystVerdict %s, mitigationStatus %s)", ti.AnalystVerdict, ti.MitigationStatus)
 	}
 	if verdict == "" {
@@ -83,11 +82,11 @@ func ExportCase(ctx context.Context, s1 *s1client.Client, threatID string, o Exp
 		return nil, err
 	}
 	st.Expect = raw
-	sc := &simulator.Scenario{
+	sc := &scenario.Scenario{
 		Name:        "case-" + threatID,
 		Description: fmt.Sprintf("Labeled case exported from SentinelOne threat %s (%s on %s).", threatID, ti.ThreatName, agent.ComputerName),
-		Agents:      []simulator.ScenarioAgent{agent},
-		Threats:     []simulator.ScenarioThreat{st},
+		Agents:      []scenario.Agent{agent},
+		Threats:     []scenario.Threat{st},
 	}
 	if err := sc.Validate(); err != nil {
 		return nil, fmt.Errorf("threat %s cannot be written as a simulator scenario: %w", threatID, err)
@@ -156,8 +155,8 @@ func responseActivity(e s1client.TimelineEntry) bool {
 	return false
 }
 
-func timelineOf(entries []s1client.TimelineEntry, created time.Time) []simulator.ScenarioActivity {
-	var out []simulator.ScenarioActivity
+func timelineOf(entries []s1client.TimelineEntry, created time.Time) []scenario.Activity {
+	var out []scenario.Activity
 	for _, e := range entries {
 		if responseActivity(e) || e.PrimaryDescription == "" || e.ActivityType.Int() <= 0 {
 			continue
@@ -169,7 +168,7 @@ func timelineOf(entries []s1client.TimelineEntry, created time.Time) []simulator
 		if ago < 0 {
 			ago = 0
 		}
-		out = append(out, simulator.ScenarioActivity{
+		out = append(out, scenario.Activity{
 			ActivityType: e.ActivityType.Int(), PrimaryDescription: e.PrimaryDescription,
 			SecondaryDescription: e.SecondaryDescription, Ago: ago.Round(time.Second).String(),
 		})
@@ -177,9 +176,9 @@ func timelineOf(entries []s1client.TimelineEntry, created time.Time) []simulator
 	return out
 }
 
-func threatOf(t s1client.Threat, agentID string) simulator.ScenarioThreat {
+func threatOf(t s1client.Threat, agentID string) scenario.Threat {
 	ti := t.ThreatInfo
-	st := simulator.ScenarioThreat{
+	st := scenario.Threat{
 		ID: string(t.ID), AgentID: agentID, ThreatName: ti.ThreatName, Classification: ti.Classification,
 		ClassificationSource: ti.ClassificationSource, ConfidenceLevel: ti.ConfidenceLevel,
 		SHA1: ti.SHA1, SHA256: ti.SHA256, MD5: ti.MD5, FilePath: ti.FilePath,
@@ -201,11 +200,11 @@ func threatOf(t s1client.Threat, agentID string) simulator.ScenarioThreat {
 		}
 	}
 	for _, ind := range t.Indicators {
-		si := simulator.ScenarioIndicator{Category: ind.Category, Description: ind.Description}
+		si := scenario.Indicator{Category: ind.Category, Description: ind.Description}
 		for _, tac := range ind.Tactics {
-			stac := simulator.ScenarioTactic{Name: tac.Name, Source: tac.Source}
+			stac := scenario.Tactic{Name: tac.Name, Source: tac.Source}
 			for _, tech := range tac.Techniques {
-				stac.Techniques = append(stac.Techniques, simulator.ScenarioTechnique{Name: tech.Name, Link: tech.Link})
+				stac.Techniques = append(stac.Techniques, scenario.Technique{Name: tech.Name, Link: tech.Link})
 			}
 			si.Tactics = append(si.Tactics, stac)
 		}
@@ -215,9 +214,9 @@ func threatOf(t s1client.Threat, agentID string) simulator.ScenarioThreat {
 }
 
 // agentOf is the threat's own copy of its agent, the fallback when the agent is gone.
-func agentOf(t s1client.Threat) simulator.ScenarioAgent {
+func agentOf(t s1client.Threat) scenario.Agent {
 	ag := t.AgentRealtimeInfo
-	return simulator.ScenarioAgent{
+	return scenario.Agent{
 		ID: string(ag.AgentID), UUID: ag.AgentUUID, ComputerName: ag.AgentComputerName, Domain: ag.AgentDomain,
 		OSType: ag.AgentOsType, OSName: ag.AgentOsName, OSRevision: ag.AgentOsRevision, MachineType: ag.AgentMachineType,
 		AgentVersion: ag.AgentVersion, AccountID: string(ag.AccountID), AccountName: ag.AccountName,
@@ -230,7 +229,7 @@ func agentOf(t s1client.Threat) simulator.ScenarioAgent {
 // mergeAgent overlays the agent record (fresher, with tags), as MergeAgent does for the
 // evidence. The network status is the one at detection: an isolation since then is the
 // response, not the evidence.
-func mergeAgent(sa simulator.ScenarioAgent, ag s1client.Agent) simulator.ScenarioAgent {
+func mergeAgent(sa scenario.Agent, ag s1client.Agent) scenario.Agent {
 	set := func(dst *string, v string) {
 		if v != "" {
 			*dst = v
@@ -260,7 +259,7 @@ func mergeAgent(sa simulator.ScenarioAgent, ag s1client.Agent) simulator.Scenari
 	sa.Tags = nil
 	for _, scope := range sortedKeys(ag.Tags) {
 		for _, tag := range ag.Tags[scope] {
-			sa.Tags = append(sa.Tags, simulator.ScenarioTag{Key: tag.Key, Value: tag.Value})
+			sa.Tags = append(sa.Tags, scenario.Tag{Key: tag.Key, Value: tag.Value})
 		}
 	}
 	return sa
@@ -286,8 +285,8 @@ func marshalExpect(e Expect) (json.RawMessage, error) {
 	return b, nil
 }
 
-// MarshalScenario renders a scenario as the set's files are written (indented JSON).
-func MarshalScenario(sc *simulator.Scenario) ([]byte, error) {
+// MarshalCase renders an exported case as the eval set's files are written (indented JSON).
+func MarshalCase(sc *scenario.Scenario) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)
