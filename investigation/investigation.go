@@ -8,6 +8,7 @@ package investigation
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -59,6 +60,13 @@ func (v Verdict) Valid() bool { return contains(Verdicts, v) }
 
 // Valid reports whether p is a known priority.
 func (p Priority) Valid() bool { return contains(Priorities, p) }
+
+// priorityRank orders priorities by urgency.
+var priorityRank = map[Priority]int{PriorityLow: 0, PriorityMedium: 1, PriorityHigh: 2, PriorityCritical: 3}
+
+// Rank orders priorities by urgency: Low 0, Medium 1, High 2, Critical 3. An
+// invalid priority ranks with Low.
+func (p Priority) Rank() int { return priorityRank[p] }
 
 // Valid reports whether a is a known action.
 func (a Action) Valid() bool { return contains(Actions, a) }
@@ -409,6 +417,30 @@ func ValidTechniqueID(s string) bool {
 		return false
 	}
 	return len(s) == 5 || (s[5] == '.' && digits(s[6:9]))
+}
+
+var techniqueRE = regexp.MustCompile(`(?i)\bT\d{4}(?:\.\d{3})?\b`)
+
+// TechniqueIDs extracts valid MITRE technique IDs from S1's technique strings,
+// which hold either IDs ("T1059.001") or names ("Command and Scripting
+// Interpreter"); names are ignored rather than guessed at. Order is kept,
+// duplicates dropped.
+func TechniqueIDs(in []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range in {
+		for _, loc := range techniqueRE.FindAllStringIndex(s, -1) {
+			if rest := s[loc[1]:]; len(rest) > 1 && rest[0] == '.' && rest[1] >= '0' && rest[1] <= '9' {
+				continue // a malformed sub-technique such as T1059.01: not an ID
+			}
+			id := strings.ToUpper(s[loc[0]:loc[1]])
+			if !seen[id] && ValidTechniqueID(id) {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	return out
 }
 
 func digits(s string) bool {

@@ -41,7 +41,7 @@ var fieldAliases = map[string]string{
 }
 
 func newGrounding(ev investigation.Evidence, data string) *grounding {
-	g := &grounding{fields: map[string]bool{}, techniques: techniqueIDs(ev.Facts.Techniques)}
+	g := &grounding{fields: map[string]bool{}, techniques: investigation.TechniqueIDs(ev.Facts.Techniques)}
 	for _, line := range strings.Split(data, "\n") {
 		if m := factLineRE.FindStringSubmatch(line); m != nil {
 			g.fields[normField(m[1])] = true

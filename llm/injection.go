@@ -548,7 +548,7 @@ func GuardAgainstInjection(model, rules investigation.Analysis, flags []string) 
 		out.Confidence = rules.Confidence
 		changes = append(changes, fmt.Sprintf("confidence %.2f capped at the rules' %.2f", model.Confidence, rules.Confidence))
 	}
-	if priorityRank[model.Priority] < priorityRank[rules.Priority] {
+	if model.Priority.Rank() < rules.Priority.Rank() {
 		out.Priority = rules.Priority
 		changes = append(changes, fmt.Sprintf("priority %s raised to the rules' %s", model.Priority, rules.Priority))
 	}

@@ -106,7 +106,7 @@ func newSignals(f investigation.ThreatFacts) signals {
 		classification: strings.ToLower(strings.TrimSpace(f.Classification)),
 		osType:         strings.ToLower(strings.TrimSpace(f.OSType)),
 		signedVerified: strings.EqualFold(strings.TrimSpace(f.FileVerificationType), "SignedVerified"),
-		techniques:     techniqueIDs(f.Techniques),
+		techniques:     investigation.TechniqueIDs(f.Techniques),
 		cmdTokens:      tokens(f.CommandLine),
 		indicatorTok:   tokens(f.Indicators...),
 		originatorTok:  tokens(f.OriginatorProcess),
@@ -270,10 +270,6 @@ var verdictRank = map[investigation.Verdict]int{
 	investigation.VerdictUndetermined: 0, investigation.VerdictSuspicious: 1, investigation.VerdictTruePositive: 2,
 }
 
-var priorityRank = map[investigation.Priority]int{
-	investigation.PriorityLow: 0, investigation.PriorityMedium: 1, investigation.PriorityHigh: 2, investigation.PriorityCritical: 3,
-}
-
 // Analyze applies the rules. It sets Analyzer = "rules" and lists the rules
 // that fired in Rules. It never concludes false_positive: the absence of a
 // signal is not proof that a detection was wrong.
@@ -322,7 +318,7 @@ func (r *Rules) Analyze(ctx context.Context, ev investigation.Evidence) (investi
 		if verdictRank[f.verdict] > verdictRank[a.Verdict] {
 			a.Verdict = f.verdict
 		}
-		if priorityRank[f.priority] > priorityRank[a.Priority] {
+		if f.priority.Rank() > a.Priority.Rank() {
 			a.Priority = f.priority
 		}
 		a.Confidence = max(a.Confidence, f.confidence)

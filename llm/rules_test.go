@@ -213,11 +213,6 @@ func TestRulesSummarySanitisesS1Strings(t *testing.T) {
 	assert.Contains(t, a.Summary, "truncated")
 }
 
-func TestTechniqueIDs(t *testing.T) {
-	got := techniqueIDs([]string{"T1059.001", "t1486", "Phishing", "T1566 - Phishing", "T12345", "T1059.01", "T1059.001"})
-	assert.Equal(t, []string{"T1059.001", "T1486", "T1566"}, got)
-}
-
 func TestRulesExplainEachAction(t *testing.T) {
 	a, err := NewRules().Analyze(context.Background(), ransomwareWindowsServer())
 	require.NoError(t, err)

@@ -2,12 +2,9 @@ package llm
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
-
-	"github.com/s1copilot/s1copilot/investigation"
 )
 
 // fenceMarker is the fixed part of the data fences around untrusted evidence.
@@ -84,27 +81,3 @@ func truncate(s string, max int) string {
 
 // field prepares one S1-sourced value for display.
 func field(s string) string { return truncate(clean(s), maxFieldRunes) }
-
-var techniqueRE = regexp.MustCompile(`(?i)\bT\d{4}(?:\.\d{3})?\b`)
-
-// techniqueIDs extracts valid MITRE technique IDs from S1's technique strings,
-// which hold either IDs ("T1059.001") or names ("Command and Scripting
-// Interpreter"); names are ignored rather than guessed at. Order is kept,
-// duplicates dropped.
-func techniqueIDs(in []string) []string {
-	var out []string
-	seen := map[string]bool{}
-	for _, s := range in {
-		for _, loc := range techniqueRE.FindAllStringIndex(s, -1) {
-			if rest := s[loc[1]:]; len(rest) > 1 && rest[0] == '.' && rest[1] >= '0' && rest[1] <= '9' {
-				continue // a malformed sub-technique such as T1059.01: not an ID
-			}
-			id := strings.ToUpper(s[loc[0]:loc[1]])
-			if !seen[id] && investigation.ValidTechniqueID(id) {
-				seen[id] = true
-				out = append(out, id)
-			}
-		}
-	}
-	return out
-}
