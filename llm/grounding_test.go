@@ -9,10 +9,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/investigation/investigationtest"
 )
 
 func TestGroundingCitations(t *testing.T) {
-	ev := ransomwareWindowsServer()
+	ev := investigationtest.RansomwareServer()
 	ev.Facts.CommandLine = `powershell -c "vssadmin delete shadows /all"  ` + strings.Repeat("B", maxFieldRunes) + " HIDDENTAIL"
 	g := newGrounding(ev, fencedData(ev))
 
@@ -48,7 +49,7 @@ func TestGroundingCitations(t *testing.T) {
 }
 
 func TestGroundingTechniques(t *testing.T) {
-	ev := ransomwareWindowsServer()
+	ev := investigationtest.RansomwareServer()
 	ev.Facts.Techniques = []string{"T1059", "T1566.001", "Inhibit System Recovery"}
 	step := func(evidence, technique string) investigation.AttackStep {
 		return investigation.AttackStep{Step: "s", Evidence: evidence, Technique: technique}
@@ -95,7 +96,7 @@ func TestCheckGroundingListsEveryProblem(t *testing.T) {
 		},
 		MITRETechniques: []string{"T1486", "T1021", "T1003"},
 	}
-	err := CheckGrounding(ransomwareWindowsServer(), a)
+	err := CheckGrounding(investigationtest.RansomwareServer(), a)
 	require.Error(t, err)
 	msg := err.Error()
 	assert.Contains(t, msg, `attack_timeline step 1 cites "made up evidence"`)
@@ -108,7 +109,7 @@ func TestCheckGroundingListsEveryProblem(t *testing.T) {
 
 // The rules analyzer cites only what S1 reported, so its analyses are always grounded.
 func TestRulesAnalysesAreGrounded(t *testing.T) {
-	evs := []investigation.Evidence{ransomwareWindowsServer(), benchEvidence(), {}}
+	evs := []investigation.Evidence{investigationtest.RansomwareServer(), investigationtest.Large(), {}}
 	for _, ev := range evs {
 		a, err := NewRules().Analyze(context.Background(), ev)
 		require.NoError(t, err)

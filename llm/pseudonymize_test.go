@@ -14,20 +14,8 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/investigation/investigationtest"
 )
-
-// personalEvidence is ransomwareWindowsServer with a user, a profile path, a
-// second host in the timeline and names inside the command line.
-func personalEvidence() investigation.Evidence {
-	ev := ransomwareWindowsServer()
-	ev.Facts.ProcessUser = `FABRIKAM\mkowalski`
-	ev.Facts.FilePath = `\Device\HarddiskVolume2\Users\mkowalski\AppData\Local\Temp\lockbit3.exe`
-	ev.Facts.CommandLine = `"C:\Users\mkowalski\AppData\Local\Temp\lockbit3.exe" -path \\FS-PROD-01\Finance -log fs-prod-01.fabrikam.local`
-	ev.Timeline = append(ev.Timeline,
-		investigation.TimelineItem{At: detected, ActivityType: 27, Description: `User FABRIKAM\mkowalski logged on to FS-PROD-01 from SALES-LT-042`},
-		investigation.TimelineItem{At: detected, ActivityType: 86, Description: `Agent FS-PROD-01 uploaded the threat file of lockbit3.exe`})
-	return ev
-}
 
 // everyString returns all strings reachable from v.
 func everyString(v any) []string {
@@ -45,7 +33,7 @@ func mentions(s, name string) bool {
 }
 
 func TestPseudonymizeEvidenceReplacesEveryName(t *testing.T) {
-	ev := personalEvidence()
+	ev := investigationtest.Personal()
 	before := fmt.Sprintf("%#v", ev)
 	sent, names := PseudonymizeEvidence(ev)
 
@@ -257,7 +245,7 @@ func TestPseudonymizeWalksUnknownFields(t *testing.T) {
 }
 
 func TestPseudonymsRestoreAnalysis(t *testing.T) {
-	_, names := PseudonymizeEvidence(personalEvidence())
+	_, names := PseudonymizeEvidence(investigationtest.Personal())
 	a := investigation.Analysis{
 		Summary:        "USER-1 ran lockbit on HOST-1; HOST-2 was the source. HOST-9 and USER-7 are made up. HOST-10 too.",
 		AttackTimeline: []investigation.AttackStep{{Step: "host-1 encrypted", Evidence: `\\HOST-1\Finance`}},
@@ -275,7 +263,7 @@ func TestPseudonymsRestoreAnalysis(t *testing.T) {
 }
 
 func TestPseudonymsNeverPrinted(t *testing.T) {
-	_, names := PseudonymizeEvidence(personalEvidence())
+	_, names := PseudonymizeEvidence(investigationtest.Personal())
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "names", names)
 	js, err := json.Marshal(map[string]any{"names": names})
@@ -299,16 +287,16 @@ func TestPseudonymizeNothingToHide(t *testing.T) {
 }
 
 func TestPseudonymizeIsDeterministic(t *testing.T) {
-	a, _ := PseudonymizeEvidence(personalEvidence())
+	a, _ := PseudonymizeEvidence(investigationtest.Personal())
 	for range 5 {
-		b, _ := PseudonymizeEvidence(personalEvidence())
+		b, _ := PseudonymizeEvidence(investigationtest.Personal())
 		require.Equal(t, a, b)
 	}
 	require.True(t, strings.Contains(a.Timeline[1].Description, "HOST-2"))
 }
 
 func BenchmarkPseudonymizeEvidence(b *testing.B) {
-	ev := personalEvidence()
+	ev := investigationtest.Personal()
 	for b.Loop() {
 		sent, names := PseudonymizeEvidence(ev)
 		_ = names.Restore(sent.Facts.CommandLine)

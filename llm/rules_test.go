@@ -4,39 +4,16 @@ import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/investigation/investigationtest"
 )
 
-var detected = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
-
-func ransomwareWindowsServer() investigation.Evidence {
-	return investigation.Evidence{
-		Facts: investigation.ThreatFacts{
-			ThreatID: "1850000000000000001", ThreatName: "lockbit3.exe",
-			Classification: "Ransomware", ClassificationSource: "Behavioral", ConfidenceLevel: "malicious",
-			MitigationStatus: "not_mitigated", SHA1: "3395856ce81f2b7382dee72602f798b642f14140",
-			FilePath:             `\Device\HarddiskVolume2\Users\Public\lockbit3.exe`,
-			FileVerificationType: "NotSigned",
-			CommandLine:          `lockbit3.exe -k LocalServiceNetworkRestricted`,
-			OriginatorProcess:    "explorer.exe", InitiatedBy: "agent_policy",
-			Engines:    []string{"On-Write DFI", "Behavioral AI"},
-			Indicators: []string{"Ransomware: Deleted volume shadow copies", "Evasion: Stopped backup services"},
-			Techniques: []string{"T1486", "Inhibit System Recovery", "T1490", "T1486"},
-			CreatedAt:  detected,
-			AgentID:    "1700000000000000001", AgentName: "FS-PROD-01", OSType: "windows", OSName: "Windows Server 2019",
-			MachineType: "server", NetworkStatus: "connected", AgentActive: true,
-		},
-		Timeline: []investigation.TimelineItem{{At: detected, ActivityType: 19, Description: "Threat detected"}},
-	}
-}
-
 func TestRules(t *testing.T) {
-	ransomLinux := ransomwareWindowsServer()
+	ransomLinux := investigationtest.RansomwareServer()
 	ransomLinux.Facts.OSType, ransomLinux.Facts.OSName = "linux", "Ubuntu 22.04"
 	ransomLinux.Facts.Classification, ransomLinux.Facts.Techniques = "Malware", []string{"T1486"}
 	ransomLinux.Facts.Indicators = nil
@@ -53,7 +30,7 @@ func TestRules(t *testing.T) {
 		inSummary  []string
 	}{
 		{
-			name: "ransomware on a windows server", ev: ransomwareWindowsServer(),
+			name: "ransomware on a windows server", ev: investigationtest.RansomwareServer(),
 			verdict: investigation.VerdictTruePositive, priority: investigation.PriorityCritical,
 			actions: []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine,
 				investigation.ActionRemediate, investigation.ActionRollback, investigation.ActionIsolate},
@@ -195,7 +172,7 @@ func TestRulesMaliciousNeverBelowTruePositive(t *testing.T) {
 }
 
 func TestRulesUnknownOSGetsNoRemediateOrRollback(t *testing.T) {
-	ev := ransomwareWindowsServer()
+	ev := investigationtest.RansomwareServer()
 	ev.Facts.OSType = ""
 	a, err := NewRules().Analyze(context.Background(), ev)
 	require.NoError(t, err)
@@ -214,7 +191,7 @@ func TestRulesSummarySanitisesS1Strings(t *testing.T) {
 }
 
 func TestRulesExplainEachAction(t *testing.T) {
-	a, err := NewRules().Analyze(context.Background(), ransomwareWindowsServer())
+	a, err := NewRules().Analyze(context.Background(), investigationtest.RansomwareServer())
 	require.NoError(t, err)
 	require.NoError(t, a.Validate())
 	require.Len(t, a.ActionReasons, len(a.RecommendedActions))
