@@ -20,6 +20,7 @@ import (
 	"github.com/s1copilot/s1copilot/control"
 	"github.com/s1copilot/s1copilot/evidence"
 	"github.com/s1copilot/s1copilot/feedback"
+	"github.com/s1copilot/s1copilot/guard"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/metrics"
@@ -285,7 +286,7 @@ func (a *Activities) analyzeWithRules(ctx context.Context, ev investigation.Evid
 		return an, temporal.NewNonRetryableApplicationError("rules analyzer: "+err.Error(), ErrTypeBadInput, nil)
 	}
 	an.FallbackReason = reason
-	an.InjectionFlags = llm.DetectInjection(ev)
+	an.InjectionFlags = guard.DetectInjection(ev)
 	h := activity.GetMetricsHandler(ctx)
 	metrics.Fallback(h, class)
 	metrics.Injection(h, len(an.InjectionFlags))
@@ -339,7 +340,7 @@ func callOutcome(err error) metrics.CallOutcome {
 }
 
 func (a *Activities) guardReused(ctx context.Context, ev investigation.Evidence, an investigation.Analysis) (investigation.Analysis, error) {
-	flags := llm.DetectInjection(ev)
+	flags := guard.DetectInjection(ev)
 	an.InjectionFlags = flags
 	if len(flags) == 0 {
 		return an, nil
@@ -348,7 +349,7 @@ func (a *Activities) guardReused(ctx context.Context, ev investigation.Evidence,
 	if err != nil {
 		return an, fmt.Errorf("%w: rules analyzer for the injection guard: %v", llm.ErrInvalidOutput, err)
 	}
-	return llm.GuardAgainstInjection(an, rules, flags), nil
+	return guard.AgainstInjection(an, rules, flags), nil
 }
 
 // PostNote posts a note unless a note carrying the same marker is already on the threat,

@@ -270,12 +270,12 @@ type Analysis struct {
 	CorrectionNote string `json:"correctionNote,omitempty"`
 	// InjectionFlags lists the S1-sourced strings that look like instructions aimed
 	// at a model (suspected prompt injection), one "field: what: excerpt" each
-	// (see llm.DetectInjection). When it is not empty the model's answer was
-	// checked against the rules analyzer (llm.GuardAgainstInjection).
+	// (see guard.DetectInjection). When it is not empty the model's answer was
+	// checked against the rules analyzer (guard.AgainstInjection).
 	InjectionFlags []string `json:"injectionFlags,omitempty"`
 	// Pseudonymized is true when the model was shown tokens (HOST-1, USER-1)
 	// instead of the host and user names, which were put back in this analysis
-	// (S1C_LLM_PSEUDONYMIZE, see llm.PseudonymizeEvidence).
+	// (S1C_LLM_PSEUDONYMIZE, see guard.Pseudonymize).
 	Pseudonymized bool `json:"pseudonymized,omitempty"`
 	// Usage is what asking the model cost this investigation; nil when no model
 	// was asked for it (rules, pre-filter, or an analysis reused from the cache:

@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/s1copilot/s1copilot/guard"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/investigation/investigationtest"
 )
@@ -266,7 +267,7 @@ func TestOpenAIBoundsModelLists(t *testing.T) {
 		}
 		m["attack_timeline"] = steps
 		var qs []any
-		for range maxOpenQuestions + 5 {
+		for range guard.MaxOpenQuestions + 5 {
 			qs = append(qs, long)
 		}
 		m["open_questions"] = qs
@@ -275,7 +276,7 @@ func TestOpenAIBoundsModelLists(t *testing.T) {
 	a, err := fp.analyzer(t, 0).Analyze(context.Background(), investigationtest.RansomwareServer())
 	require.NoError(t, err)
 	assert.Len(t, a.AttackTimeline, maxAttackSteps)
-	assert.Len(t, a.OpenQuestions, maxOpenQuestions)
+	assert.Len(t, a.OpenQuestions, guard.MaxOpenQuestions)
 	assert.Contains(t, a.AttackTimeline[0].Step, "…[truncated, 300 more chars]")
 	assert.Contains(t, a.OpenQuestions[0], "…[truncated, 300 more chars]")
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/s1copilot/s1copilot/guard"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/investigation/investigationtest"
 )
@@ -15,7 +16,7 @@ import (
 func TestGroundingCitations(t *testing.T) {
 	ev := investigationtest.RansomwareServer()
 	ev.Facts.CommandLine = `powershell -c "vssadmin delete shadows /all"  ` + strings.Repeat("B", maxFieldRunes) + " HIDDENTAIL"
-	g := newGrounding(ev, fencedData(ev))
+	g := guard.NewGrounding(ev, fencedData(ev))
 
 	grounded := []string{
 		"commandLine", "command_line", "CommandLine", "facts.filePath", "file_path", "sha1",
@@ -30,7 +31,7 @@ func TestGroundingCitations(t *testing.T) {
 		"T1490", "Inhibit System Recovery",
 	}
 	for _, s := range grounded {
-		assert.True(t, g.cites(s), "%q should be grounded", s)
+		assert.True(t, g.Cites(s), "%q should be grounded", s)
 	}
 	ungrounded := []string{
 		"", "   ", "exe", `"abc"`, // too short
@@ -44,7 +45,7 @@ func TestGroundingCitations(t *testing.T) {
 		"threat_name: \"lockbit3.exe\" classification_source", // spans two lines
 	}
 	for _, s := range ungrounded {
-		assert.False(t, g.cites(s), "%q should not be grounded", s)
+		assert.False(t, g.Cites(s), "%q should not be grounded", s)
 	}
 }
 
@@ -73,7 +74,7 @@ func TestGroundingTechniques(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := investigation.Analysis{AttackTimeline: tt.steps, MITRETechniques: tt.mitre}
-			err := CheckGrounding(ev, a)
+			err := guard.CheckGrounding(ev, fencedData(ev), a)
 			if len(tt.invalid) == 0 {
 				require.NoError(t, err)
 				return
@@ -96,7 +97,8 @@ func TestCheckGroundingListsEveryProblem(t *testing.T) {
 		},
 		MITRETechniques: []string{"T1486", "T1021", "T1003"},
 	}
-	err := CheckGrounding(investigationtest.RansomwareServer(), a)
+	ev := investigationtest.RansomwareServer()
+	err := guard.CheckGrounding(ev, fencedData(ev), a)
 	require.Error(t, err)
 	msg := err.Error()
 	assert.Contains(t, msg, `attack_timeline step 1 cites "made up evidence"`)
@@ -113,6 +115,6 @@ func TestRulesAnalysesAreGrounded(t *testing.T) {
 	for _, ev := range evs {
 		a, err := NewRules().Analyze(context.Background(), ev)
 		require.NoError(t, err)
-		assert.NoError(t, CheckGrounding(ev, a))
+		assert.NoError(t, guard.CheckGrounding(ev, fencedData(ev), a))
 	}
 }

@@ -26,7 +26,7 @@ type Analyzer interface {
 
 // ErrInvalidOutput means the model answered, but the answer is unusable (empty,
 // refused, truncated, not JSON, failing investigation.Analysis.Validate, or not
-// grounded in the evidence: see CheckGrounding). It is wrapped with the detail.
+// grounded in the evidence: see guard.CheckGrounding). It is wrapped with the detail.
 // The OpenAI analyzer has already asked once for a corrected answer when there
 // was one to correct, so callers should fall back rather than retry blindly.
 var ErrInvalidOutput = errors.New("llm: model output failed validation")

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/s1copilot/s1copilot/guard"
 	"github.com/s1copilot/s1copilot/investigation"
 )
 
@@ -31,7 +32,7 @@ func PreFilter(ctx context.Context, ev investigation.Evidence) (an investigation
 	default:
 		return an, "", false
 	}
-	an.InjectionFlags = DetectInjection(ev)
+	an.InjectionFlags = guard.DetectInjection(ev)
 	return an, why, true
 }
 

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/s1copilot/s1copilot/guard"
 	"github.com/s1copilot/s1copilot/investigation"
 )
 
@@ -114,7 +115,7 @@ func newSignals(f investigation.ThreatFacts) signals {
 		path:           strings.ToLower(f.FilePath),
 		indicators:     ind,
 		classTokens:    tokens(f.Classification),
-		classDisplay:   truncate(clean(f.Classification), 64),
+		classDisplay:   guard.Truncate(guard.Clean(f.Classification), 64),
 	}
 }
 
@@ -370,16 +371,16 @@ func (r *Rules) Analyze(ctx context.Context, ev investigation.Evidence) (investi
 
 func rulesSummary(f investigation.ThreatFacts, a investigation.Analysis, fired []*finding, omitted []string) string {
 	var b strings.Builder
-	name := truncate(clean(f.ThreatName), 80)
+	name := guard.Truncate(guard.Clean(f.ThreatName), 80)
 	if name == "" {
 		name = "(unnamed)"
 	}
 	fmt.Fprintf(&b, "Rules analysis of threat %q", name)
-	if host := truncate(clean(f.AgentName), 64); host != "" {
+	if host := guard.Truncate(guard.Clean(f.AgentName), 64); host != "" {
 		fmt.Fprintf(&b, " on %q", host)
 		var desc []string
 		for _, d := range []string{f.OSType, f.MachineType} {
-			if d = truncate(clean(d), 32); d != "" {
+			if d = guard.Truncate(guard.Clean(d), 32); d != "" {
 				desc = append(desc, d)
 			}
 		}
@@ -390,7 +391,7 @@ func rulesSummary(f investigation.ThreatFacts, a investigation.Analysis, fired [
 	fmt.Fprintf(&b, ": %s, priority %s, confidence %.2f. Rules fired: ", a.Verdict, a.Priority, a.Confidence)
 	parts := make([]string, len(fired))
 	for i, fd := range fired {
-		parts[i] = fmt.Sprintf("%s (%s)", fd.rule, truncate(clean(fd.why), 120))
+		parts[i] = fmt.Sprintf("%s (%s)", fd.rule, guard.Truncate(guard.Clean(fd.why), 120))
 	}
 	b.WriteString(strings.Join(parts, "; "))
 	b.WriteString(". ")
@@ -422,10 +423,10 @@ func ruleReasons(actions []investigation.Action, fired []*finding) []investigati
 		var why []string
 		for _, f := range fired {
 			if slices.Contains(f.actions, act) {
-				why = append(why, fmt.Sprintf("rule %s: %s", f.rule, clean(f.why)))
+				why = append(why, fmt.Sprintf("rule %s: %s", f.rule, guard.Clean(f.why)))
 			}
 		}
-		out = append(out, investigation.ActionReason{Action: act, Reason: truncate(strings.Join(why, "; "), 300)})
+		out = append(out, investigation.ActionReason{Action: act, Reason: guard.Truncate(strings.Join(why, "; "), 300)})
 	}
 	return out
 }

@@ -1,4 +1,4 @@
-package llm
+package guard
 
 import (
 	"fmt"
@@ -7,19 +7,24 @@ import (
 	"unicode/utf8"
 )
 
-// fenceMarker is the fixed part of the data fences around untrusted evidence.
-// Every S1-sourced string is stripped of it (and of <<< / >>>), so no data can
-// close the fence or forge a new one, whatever the random suffix.
-const fenceMarker = "S1DATA"
+// FenceMarker is the fixed part of the data fences around untrusted evidence
+// (llm builds the fences from it). Clean strips every S1-sourced string of it
+// (and of <<< / >>>), so no data can close the fence or forge a new one,
+// whatever the random suffix.
+const FenceMarker = "S1DATA"
 
-// maxFieldRunes bounds every S1-sourced string shown to a model: long command
-// lines are where payloads and injections hide, and tokens cost money.
-const maxFieldRunes = 512
+// Bounds on the model's prose, kept by the analyzer that reads the answer and by
+// AgainstInjection when it rewrites one: analyses travel through Temporal
+// history and into S1 notes.
+const (
+	MaxSummaryRunes  = 2000
+	MaxOpenQuestions = 10
+)
 
-// clean makes an untrusted string safe to place inside the data fence: valid
+// Clean makes an untrusted string safe to place inside the data fence: valid
 // UTF-8, one line (control characters become spaces, invisible format characters
 // such as bidi overrides are dropped) and free of fence look-alikes.
-func clean(s string) string {
+func Clean(s string) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.Map(func(r rune) rune {
 		switch {
@@ -36,7 +41,7 @@ func clean(s string) string {
 		before := s
 		s = strings.ReplaceAll(s, "<<<", "")
 		s = strings.ReplaceAll(s, ">>>", "")
-		s = removeFold(s, fenceMarker)
+		s = removeFold(s, FenceMarker)
 		if s == before {
 			return strings.TrimSpace(s)
 		}
@@ -68,9 +73,9 @@ func asciiLower(s string) string {
 	}, s)
 }
 
-// truncate cuts s to max runes and says how much was cut, so the model (and a
+// Truncate cuts s to max runes and says how much was cut, so the model (and a
 // human reading a note) knows the value is incomplete.
-func truncate(s string, max int) string {
+func Truncate(s string, max int) string {
 	n := utf8.RuneCountInString(s)
 	if n <= max {
 		return s
@@ -78,6 +83,3 @@ func truncate(s string, max int) string {
 	runes := []rune(s)
 	return fmt.Sprintf("%s…[truncated, %d more chars]", string(runes[:max]), n-max)
 }
-
-// field prepares one S1-sourced value for display.
-func field(s string) string { return truncate(clean(s), maxFieldRunes) }
