@@ -25,6 +25,7 @@ import (
 	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/metrics"
 	"github.com/s1copilot/s1copilot/policy"
+	"github.com/s1copilot/s1copilot/rules"
 	"github.com/s1copilot/s1copilot/s1client"
 )
 
@@ -205,7 +206,7 @@ func (a *Activities) GatherContext(ctx context.Context, ev investigation.Evidenc
 	case a.Cache != nil && a.Cache.Holds(ev):
 		return investigation.Context{Skipped: "an analysis of the same evidence is cached: it will be reused"}, nil
 	}
-	if _, why, ok := llm.PreFilter(ctx, ev); ok {
+	if _, why, ok := rules.PreFilter(ctx, ev); ok {
 		return investigation.Context{Skipped: "obvious case, the model will not be asked: " + why}, nil
 	}
 	c, err := evidence.Gather(ctx, a.S1, ev.Facts)
@@ -223,7 +224,7 @@ func (a *Activities) AnalyzeThreat(ctx context.Context, ev investigation.Evidenc
 	if a.Model == nil {
 		return a.analyzeWithRules(ctx, ev, "no LLM configured (S1C_LLM_MODEL is empty): the rules engine analysed this threat", metrics.FallbackNoModel)
 	}
-	if an, why, ok := llm.PreFilter(ctx, ev); ok {
+	if an, why, ok := rules.PreFilter(ctx, ev); ok {
 		an.FallbackReason = "obvious case, the model was not asked: " + why
 		metrics.Fallback(h, metrics.FallbackPrefilter)
 		metrics.Injection(h, len(an.InjectionFlags))
@@ -345,11 +346,11 @@ func (a *Activities) guardReused(ctx context.Context, ev investigation.Evidence,
 	if len(flags) == 0 {
 		return an, nil
 	}
-	rules, err := a.Rules.Analyze(ctx, ev)
+	byRules, err := a.Rules.Analyze(ctx, ev)
 	if err != nil {
 		return an, fmt.Errorf("%w: rules analyzer for the injection guard: %v", llm.ErrInvalidOutput, err)
 	}
-	return guard.AgainstInjection(an, rules, flags), nil
+	return guard.AgainstInjection(an, byRules, flags), nil
 }
 
 // PostNote posts a note unless a note carrying the same marker is already on the threat,

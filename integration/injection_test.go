@@ -23,8 +23,8 @@ import (
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/guard/guardtest"
 	"github.com/s1copilot/s1copilot/investigation"
-	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/policy"
+	"github.com/s1copilot/s1copilot/rules"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 	"github.com/s1copilot/s1copilot/workflows"
 )
@@ -141,9 +141,9 @@ func TestInjectionCorpusThroughWholeInvestigations(t *testing.T) {
 		require.NoError(t, err)
 		var ev investigation.Evidence
 		require.NoError(t, v.Get(&ev))
-		rules, err := llm.NewRules().Analyze(s.ctx, ev)
+		byRules, err := rules.New().Analyze(s.ctx, ev)
 		require.NoError(t, err)
-		allowed[id] = policy.Decide(pol, policy.Inputs{Analysis: rules, Facts: ev.Facts}).Actions(policy.Auto)
+		allowed[id] = policy.Decide(pol, policy.Inputs{Analysis: byRules, Facts: ev.Facts}).Actions(policy.Auto)
 	}
 
 	for _, id := range ids {

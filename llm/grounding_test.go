@@ -11,6 +11,7 @@ import (
 	"github.com/s1copilot/s1copilot/guard"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/investigation/investigationtest"
+	"github.com/s1copilot/s1copilot/rules"
 )
 
 func TestGroundingCitations(t *testing.T) {
@@ -113,7 +114,7 @@ func TestCheckGroundingListsEveryProblem(t *testing.T) {
 func TestRulesAnalysesAreGrounded(t *testing.T) {
 	evs := []investigation.Evidence{investigationtest.RansomwareServer(), investigationtest.Large(), {}}
 	for _, ev := range evs {
-		a, err := NewRules().Analyze(context.Background(), ev)
+		a, err := rules.New().Analyze(context.Background(), ev)
 		require.NoError(t, err)
 		assert.NoError(t, guard.CheckGrounding(ev, fencedData(ev), a))
 	}

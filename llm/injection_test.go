@@ -21,6 +21,7 @@ import (
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/investigation/investigationtest"
 	"github.com/s1copilot/s1copilot/policy"
+	"github.com/s1copilot/s1copilot/rules"
 )
 
 // obeyingModel is an OpenAI-compatible server whose model obeys the injection:
@@ -139,7 +140,7 @@ func TestInjectionCorpusThroughInvestigation(t *testing.T) {
 		for _, base := range bases {
 			t.Run(fmt.Sprintf("%02d-%s-%s/%s", i, e.Field, e.Wants, base.name), func(t *testing.T) {
 				ev := e.InEvidence(t, base.ev())
-				rules, err := NewRules().Analyze(context.Background(), ev)
+				byRules, err := rules.New().Analyze(context.Background(), ev)
 				require.NoError(t, err)
 
 				m := &obeyingModel{}
@@ -173,7 +174,7 @@ func TestInjectionCorpusThroughInvestigation(t *testing.T) {
 				// (b) malicious stays malicious, with the rules' containment.
 				if base.malicious {
 					assert.NotContains(t, []investigation.Verdict{investigation.VerdictFalsePositive, investigation.VerdictUndetermined}, a.Verdict)
-					for _, act := range rules.RecommendedActions {
+					for _, act := range byRules.RecommendedActions {
 						assert.Contains(t, a.RecommendedActions, act, "containment the rules recommend")
 					}
 				}
@@ -186,14 +187,14 @@ func TestInjectionCorpusThroughInvestigation(t *testing.T) {
 						if st.Disposition != policy.Auto {
 							continue
 						}
-						assert.Contains(t, rules.RecommendedActions, st.Action, "%s: automatic %s not recommended by the rules", pol.name, st.Action)
+						assert.Contains(t, byRules.RecommendedActions, st.Action, "%s: automatic %s not recommended by the rules", pol.name, st.Action)
 						if !base.malicious {
 							assert.NotContains(t, highImpact, st.Action, "%s: automatic high-impact action on the benign threat", pol.name)
 						}
 					}
-					assert.Empty(t, unsupported(o, rules, ev.Facts), pol.name)
-					if len(unsupported(investigate(pol.p, raw, ev.Facts), rules, ev.Facts)) > 0 ||
-						(base.malicious && verdictOrder[raw.Verdict] < verdictOrder[rules.Verdict]) {
+					assert.Empty(t, unsupported(o, byRules, ev.Facts), pol.name)
+					if len(unsupported(investigate(pol.p, raw, ev.Facts), byRules, ev.Facts)) > 0 ||
+						(base.malicious && verdictOrder[raw.Verdict] < verdictOrder[byRules.Verdict]) {
 						bad = true
 					}
 				}

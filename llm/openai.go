@@ -20,6 +20,7 @@ import (
 
 	"github.com/s1copilot/s1copilot/guard"
 	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/rules"
 )
 
 const (
@@ -411,13 +412,13 @@ func (o *OpenAI) guard(ctx context.Context, ev investigation.Evidence, a investi
 	if len(flags) == 0 {
 		return a, nil
 	}
-	rules, err := NewRules().Analyze(ctx, ev)
+	byRules, err := rules.New().Analyze(ctx, ev)
 	if err != nil {
 		// Without the rules there is nothing to hold a possibly manipulated answer to.
 		return investigation.Analysis{Usage: a.Usage}, fmt.Errorf("llm: %s analyzing threat %s: %w: suspected prompt injection, and the rules analyzer failed: %v",
 			o.Name(), ev.Facts.ThreatID, ErrInvalidOutput, err)
 	}
-	return guard.AgainstInjection(a, rules, flags), nil
+	return guard.AgainstInjection(a, byRules, flags), nil
 }
 
 // complete sends one chat-completions request and returns the answer's content,

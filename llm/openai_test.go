@@ -22,6 +22,7 @@ import (
 	"github.com/s1copilot/s1copilot/guard"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/investigation/investigationtest"
+	"github.com/s1copilot/s1copilot/rules"
 )
 
 const testKey = "sk-test-0123456789abcdefSECRET"
@@ -585,6 +586,6 @@ func TestRetryAfterParsing(t *testing.T) {
 }
 
 func TestAnalyzersImplementInterface(t *testing.T) {
-	var _ Analyzer = NewRules()
+	var _ Analyzer = rules.New()
 	var _ Analyzer = (*OpenAI)(nil)
 }

@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s1copilot/s1copilot/investigation"
-	"github.com/s1copilot/s1copilot/llm"
+	"github.com/s1copilot/s1copilot/rules"
 	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
@@ -101,7 +101,7 @@ func TestExportCaseRoundTrip(t *testing.T) {
 
 	// The rules analyzer runs on it; it calls the macro malicious, which the case now
 	// scores as a miss: the override became a failing eval case.
-	an, err := llm.NewRules().Analyze(ctx, ev)
+	an, err := rules.New().Analyze(ctx, ev)
 	require.NoError(t, err)
 	assert.Equal(t, investigation.VerdictTruePositive, an.Verdict)
 	assert.False(t, c.Expect.Score(an).VerdictOK)
