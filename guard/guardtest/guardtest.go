@@ -1,7 +1,8 @@
-// Package guardtest holds what the tests of the injection defences share, from
-// the guard's own to the end-to-end ones: the prompt-injection corpus, where
-// each payload hides in the evidence, and the answers of a model that obeys
-// it. It is for tests only; the product never imports it.
+// Package guardtest holds what the tests of the guards share, from the guard's
+// own to the model client's and the end-to-end ones: the prompt-injection
+// corpus, where each payload hides in the evidence, the answers of a model that
+// obeys it, and the name check of the pseudonymisation tests. It is for tests
+// only; the product never imports it.
 package guardtest
 
 import (
