@@ -20,10 +20,12 @@ import (
 	"github.com/s1copilot/s1copilot/control"
 	"github.com/s1copilot/s1copilot/evidence"
 	"github.com/s1copilot/s1copilot/feedback"
+	"github.com/s1copilot/s1copilot/guard"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/metrics"
 	"github.com/s1copilot/s1copilot/policy"
+	"github.com/s1copilot/s1copilot/rules"
 	"github.com/s1copilot/s1copilot/s1client"
 )
 
@@ -220,7 +222,7 @@ func (a *Activities) GatherContext(ctx context.Context, ev investigation.Evidenc
 	case a.Cache != nil && a.Cache.Holds(ev):
 		return investigation.Context{Skipped: "an analysis of the same evidence is cached: it will be reused"}, nil
 	}
-	if _, why, ok := llm.PreFilter(ctx, ev); ok {
+	if _, why, ok := rules.PreFilter(ctx, ev); ok {
 		return investigation.Context{Skipped: "obvious case, the model will not be asked: " + why}, nil
 	}
 	c, err := evidence.Gather(ctx, a.S1, ev.Facts)
@@ -238,7 +240,7 @@ func (a *Activities) AnalyzeThreat(ctx context.Context, ev investigation.Evidenc
 	if a.Model == nil {
 		return a.analyzeWithRules(ctx, ev, "no LLM configured (S1C_LLM_MODEL is empty): the rules engine analysed this threat", metrics.FallbackNoModel)
 	}
-	if an, why, ok := llm.PreFilter(ctx, ev); ok {
+	if an, why, ok := rules.PreFilter(ctx, ev); ok {
 		an.FallbackReason = "obvious case, the model was not asked: " + why
 		metrics.Fallback(h, metrics.FallbackPrefilter)
 		metrics.Injection(h, len(an.InjectionFlags))
@@ -301,7 +303,7 @@ func (a *Activities) analyzeWithRules(ctx context.Context, ev investigation.Evid
 		return an, temporal.NewNonRetryableApplicationError("rules analyzer: "+err.Error(), ErrTypeBadInput, nil)
 	}
 	an.FallbackReason = reason
-	an.InjectionFlags = llm.DetectInjection(ev)
+	an.InjectionFlags = guard.DetectInjection(ev)
 	h := activity.GetMetricsHandler(ctx)
 	metrics.Fallback(h, class)
 	metrics.Injection(h, len(an.InjectionFlags))
@@ -355,16 +357,16 @@ func callOutcome(err error) metrics.CallOutcome {
 }
 
 func (a *Activities) guardReused(ctx context.Context, ev investigation.Evidence, an investigation.Analysis) (investigation.Analysis, error) {
-	flags := llm.DetectInjection(ev)
+	flags := guard.DetectInjection(ev)
 	an.InjectionFlags = flags
 	if len(flags) == 0 {
 		return an, nil
 	}
-	rules, err := a.Rules.Analyze(ctx, ev)
+	byRules, err := a.Rules.Analyze(ctx, ev)
 	if err != nil {
 		return an, fmt.Errorf("%w: rules analyzer for the injection guard: %v", llm.ErrInvalidOutput, err)
 	}
-	return llm.GuardAgainstInjection(an, rules, flags), nil
+	return guard.AgainstInjection(an, byRules, flags), nil
 }
 
 // PostNote posts a note unless a note carrying the same marker is already on the threat,

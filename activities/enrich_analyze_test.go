@@ -16,6 +16,7 @@ import (
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/llm"
+	"github.com/s1copilot/s1copilot/rules"
 	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/scenario"
 )
@@ -109,7 +110,7 @@ func TestEnrichThreatUnknownThreat(t *testing.T) {
 func TestEnrichThreatWrongTokenIsNotRetriedAndNotLeaked(t *testing.T) {
 	f := newFixture(t)
 	const wrongToken = "wrong-token-c0ffee1234abcd"
-	acts := &activities.Activities{S1: newClient(t, f.url, wrongToken), Rules: llm.NewRules()}
+	acts := &activities.Activities{S1: newClient(t, f.url, wrongToken), Rules: rules.New()}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(acts)
@@ -144,7 +145,7 @@ func analyzeEnv(t *testing.T, model llm.Analyzer) (investigation.Evidence, *acti
 	f := newFixture(t)
 	ev, err := run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, threatRansomFS)
 	require.NoError(t, err)
-	acts := &activities.Activities{S1: f.s1, Rules: llm.NewRules(), Model: model}
+	acts := &activities.Activities{S1: f.s1, Rules: rules.New(), Model: model}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(acts)
@@ -155,7 +156,7 @@ func TestAnalyzeThreatWithoutModelUsesRules(t *testing.T) {
 	ev, acts, env := analyzeEnv(t, nil)
 	an, err := run[investigation.Analysis](t, env, acts.AnalyzeThreat, ev)
 	require.NoError(t, err)
-	assert.Equal(t, llm.AnalyzerRules, an.Analyzer)
+	assert.Equal(t, rules.AnalyzerName, an.Analyzer)
 	assert.Contains(t, an.FallbackReason, "no LLM configured")
 	require.NoError(t, an.Validate())
 	assert.Equal(t, investigation.VerdictTruePositive, an.Verdict, "ransomware with shadow-copy deletion on a file server")
@@ -298,7 +299,7 @@ func TestObviousCasesSkipTheModel(t *testing.T) {
 	f := newFixture(t)
 	ev, err := run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, threatAdware)
 	require.NoError(t, err)
-	acts := &activities.Activities{S1: f.s1, Rules: llm.NewRules(), Model: model}
+	acts := &activities.Activities{S1: f.s1, Rules: rules.New(), Model: model}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(acts)

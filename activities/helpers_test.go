@@ -2,6 +2,7 @@ package activities_test
 
 import (
 	"errors"
+	"github.com/s1copilot/s1copilot/rules"
 	"github.com/s1copilot/s1copilot/tools/s1sim/fakeclock"
 	"net/http/httptest"
 	"testing"
@@ -12,7 +13,6 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/s1copilot/s1copilot/activities"
-	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
@@ -64,7 +64,7 @@ func newFixture(t *testing.T) *fixture {
 	c := newClient(t, ts.URL, testToken)
 	acts := &activities.Activities{
 		S1:       c,
-		Rules:    llm.NewRules(),
+		Rules:    rules.New(),
 		Settings: activities.Settings{MitigationPoll: mitigationPoll},
 	}
 	var s testsuite.WorkflowTestSuite

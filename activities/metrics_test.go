@@ -17,6 +17,7 @@ import (
 	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/metrics"
 	"github.com/s1copilot/s1copilot/metrics/metricstest"
+	"github.com/s1copilot/s1copilot/rules"
 )
 
 // metricsEnv is analyzeEnv with a recording metrics handler.
@@ -25,7 +26,7 @@ func metricsEnv(t *testing.T, model llm.Analyzer, threatID string) (investigatio
 	f := newFixture(t)
 	ev, err := run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, threatID)
 	require.NoError(t, err)
-	acts := &activities.Activities{S1: f.s1, Rules: llm.NewRules(), Model: model}
+	acts := &activities.Activities{S1: f.s1, Rules: rules.New(), Model: model}
 	rec := metricstest.NewRecorder()
 	var s testsuite.WorkflowTestSuite
 	s.SetMetricsHandler(rec)

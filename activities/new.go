@@ -7,6 +7,7 @@ import (
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/policy"
+	"github.com/s1copilot/s1copilot/rules"
 	"github.com/s1copilot/s1copilot/s1client"
 )
 
@@ -21,7 +22,7 @@ func New(cfg config.Config, opts ...s1client.Option) (*Activities, error) {
 	}
 	acts := &Activities{
 		S1:                s1,
-		Rules:             llm.NewRules(),
+		Rules:             rules.New(),
 		verifyReads:       sharedReads{window: VerifyReadShare},
 		ControlWorkflowID: cfg.Temporal.ControlWorkflowID(),
 		Settings: Settings{

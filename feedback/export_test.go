@@ -14,7 +14,7 @@ import (
 
 	"github.com/s1copilot/s1copilot/feedback"
 	"github.com/s1copilot/s1copilot/investigation"
-	"github.com/s1copilot/s1copilot/llm"
+	"github.com/s1copilot/s1copilot/rules"
 	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/eval/evalset"
@@ -118,7 +118,7 @@ func TestExportCaseRoundTrip(t *testing.T) {
 
 	// The rules analyzer runs on it; it calls the macro malicious, which the case now
 	// scores as a miss: the override became a failing eval case.
-	an, err := llm.NewRules().Analyze(ctx, ev)
+	an, err := rules.New().Analyze(ctx, ev)
 	require.NoError(t, err)
 	assert.Equal(t, investigation.VerdictTruePositive, an.Verdict)
 	assert.False(t, evalset.Grade(c.Expect, an).VerdictOK)

@@ -21,10 +21,10 @@ import (
 
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/guard/guardtest"
 	"github.com/s1copilot/s1copilot/investigation"
-	"github.com/s1copilot/s1copilot/llm"
-	"github.com/s1copilot/s1copilot/llm/llmtest"
 	"github.com/s1copilot/s1copilot/policy"
+	"github.com/s1copilot/s1copilot/rules"
 	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/workflows"
 )
@@ -54,13 +54,13 @@ func (m *obeyingEndpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"id": "chatcmpl-obey", "object": "chat.completion", "created": time.Now().Unix(), "model": "obedient",
 		"choices": []any{map[string]any{"index": 0, "finish_reason": "stop",
-			"message": map[string]any{"role": "assistant", "content": llmtest.ObeyingAnswer(m.wants[id])}}},
+			"message": map[string]any{"role": "assistant", "content": guardtest.ObeyingAnswer(m.wants[id])}}},
 	})
 }
 
 // injectedThreat is a Word macro dropper S1 rates malicious on a workstation, with
 // the payload hidden in the field the corpus names.
-func injectedThreat(i int, e llmtest.InjectionPayload, agentID string) scenario.Threat {
+func injectedThreat(i int, e guardtest.InjectionPayload, agentID string) scenario.Threat {
 	t := scenario.Threat{
 		ID: fmt.Sprintf("19700000000000%05d", i), AgentID: agentID, ThreatName: "8821.exe", Classification: "Trojan",
 		ClassificationSource: "Behavioral", ConfidenceLevel: "malicious", SHA1: fmt.Sprintf("%040x", 0xabc000+i),
@@ -70,7 +70,7 @@ func injectedThreat(i int, e llmtest.InjectionPayload, agentID string) scenario.
 		DetectionType: "dynamic", CreatedAgo: "1m",
 		Indicators: []scenario.Indicator{{Category: "Execution", Description: "Microsoft Word started PowerShell"}},
 	}
-	err := e.Embed(llmtest.Target{
+	err := e.Embed(guardtest.Target{
 		CommandLine: &t.MaliciousProcessArguments, FilePath: &t.FilePath, ThreatName: &t.ThreatName,
 		ProcessUser: &t.ProcessUser, OriginatorProcess: &t.OriginatorProcess,
 		AddIndicator: func(p string) {
@@ -93,7 +93,7 @@ func injectedThreat(i int, e llmtest.InjectionPayload, agentID string) scenario.
 // engine's reading of the same evidence, write back a false_positive for a threat
 // SentinelOne rates malicious, or leave the attempt out of its note.
 func TestInjectionCorpusThroughWholeInvestigations(t *testing.T) {
-	corpus, err := llmtest.InjectionCorpus()
+	corpus, err := guardtest.InjectionCorpus()
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(corpus), 30)
 
@@ -141,9 +141,9 @@ func TestInjectionCorpusThroughWholeInvestigations(t *testing.T) {
 		require.NoError(t, err)
 		var ev investigation.Evidence
 		require.NoError(t, v.Get(&ev))
-		rules, err := llm.NewRules().Analyze(s.ctx, ev)
+		byRules, err := rules.New().Analyze(s.ctx, ev)
 		require.NoError(t, err)
-		allowed[id] = policy.Decide(pol, policy.Inputs{Analysis: rules, Facts: ev.Facts}).Actions(policy.Auto)
+		allowed[id] = policy.Decide(pol, policy.Inputs{Analysis: byRules, Facts: ev.Facts}).Actions(policy.Auto)
 	}
 
 	for _, id := range ids {

@@ -8,6 +8,7 @@ package investigation
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 	"time"
 )
@@ -59,6 +60,13 @@ func (v Verdict) Valid() bool { return contains(Verdicts, v) }
 
 // Valid reports whether p is a known priority.
 func (p Priority) Valid() bool { return contains(Priorities, p) }
+
+// priorityRank orders priorities by urgency.
+var priorityRank = map[Priority]int{PriorityLow: 0, PriorityMedium: 1, PriorityHigh: 2, PriorityCritical: 3}
+
+// Rank orders priorities by urgency: Low 0, Medium 1, High 2, Critical 3. An
+// invalid priority ranks with Low.
+func (p Priority) Rank() int { return priorityRank[p] }
 
 // Valid reports whether a is a known action.
 func (a Action) Valid() bool { return contains(Actions, a) }
@@ -262,12 +270,12 @@ type Analysis struct {
 	CorrectionNote string `json:"correctionNote,omitempty"`
 	// InjectionFlags lists the S1-sourced strings that look like instructions aimed
 	// at a model (suspected prompt injection), one "field: what: excerpt" each
-	// (see llm.DetectInjection). When it is not empty the model's answer was
-	// checked against the rules analyzer (llm.GuardAgainstInjection).
+	// (see guard.DetectInjection). When it is not empty the model's answer was
+	// checked against the rules analyzer (guard.AgainstInjection).
 	InjectionFlags []string `json:"injectionFlags,omitempty"`
 	// Pseudonymized is true when the model was shown tokens (HOST-1, USER-1)
 	// instead of the host and user names, which were put back in this analysis
-	// (S1C_LLM_PSEUDONYMIZE, see llm.PseudonymizeEvidence).
+	// (S1C_LLM_PSEUDONYMIZE, see guard.Pseudonymize).
 	Pseudonymized bool `json:"pseudonymized,omitempty"`
 	// Usage is what asking the model cost this investigation; nil when no model
 	// was asked for it (rules, pre-filter, or an analysis reused from the cache:
@@ -409,6 +417,30 @@ func ValidTechniqueID(s string) bool {
 		return false
 	}
 	return len(s) == 5 || (s[5] == '.' && digits(s[6:9]))
+}
+
+var techniqueRE = regexp.MustCompile(`(?i)\bT\d{4}(?:\.\d{3})?\b`)
+
+// TechniqueIDs extracts valid MITRE technique IDs from S1's technique strings,
+// which hold either IDs ("T1059.001") or names ("Command and Scripting
+// Interpreter"); names are ignored rather than guessed at. Order is kept,
+// duplicates dropped.
+func TechniqueIDs(in []string) []string {
+	var out []string
+	seen := map[string]bool{}
+	for _, s := range in {
+		for _, loc := range techniqueRE.FindAllStringIndex(s, -1) {
+			if rest := s[loc[1]:]; len(rest) > 1 && rest[0] == '.' && rest[1] >= '0' && rest[1] <= '9' {
+				continue // a malformed sub-technique such as T1059.01: not an ID
+			}
+			id := strings.ToUpper(s[loc[0]:loc[1]])
+			if !seen[id] && ValidTechniqueID(id) {
+				seen[id] = true
+				out = append(out, id)
+			}
+		}
+	}
+	return out
 }
 
 func digits(s string) bool {

@@ -103,3 +103,13 @@ func TestReasonFor(t *testing.T) {
 	assert.Equal(t, "stop", a.ReasonFor(ActionKill))
 	assert.Empty(t, a.ReasonFor(ActionIsolate))
 }
+
+func TestTechniqueIDs(t *testing.T) {
+	got := TechniqueIDs([]string{"T1059.001", "t1486", "Phishing", "T1566 - Phishing", "T12345", "T1059.01", "T1059.001"})
+	assert.Equal(t, []string{"T1059.001", "T1486", "T1566"}, got)
+}
+
+func TestPriorityRank(t *testing.T) {
+	assert.Equal(t, []int{3, 2, 1, 0}, []int{PriorityCritical.Rank(), PriorityHigh.Rank(), PriorityMedium.Rank(), PriorityLow.Rank()})
+	assert.Equal(t, PriorityLow.Rank(), Priority("urgent").Rank(), "an invalid priority ranks with Low")
+}

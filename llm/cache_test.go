@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/investigation/investigationtest"
 )
 
 // countingAnalyzer counts inner calls and answers with fn (or a valid analysis).
@@ -54,7 +55,7 @@ func (c *fakeClock) Advance(d time.Duration) {
 
 // outbreakOn is the same lockbit sample seen on host i, run by a different user.
 func outbreakOn(i int) investigation.Evidence {
-	ev := ransomwareWindowsServer()
+	ev := investigationtest.RansomwareServer()
 	f := &ev.Facts
 	f.SHA256 = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
 	f.ThreatID = fmt.Sprintf("18500000000000%05d", i)
@@ -68,7 +69,7 @@ func outbreakOn(i int) investigation.Evidence {
 	f.MitigationStatus = []string{"not_mitigated", "mitigated"}[i%2]
 	f.Storyline = fmt.Sprintf("story-%d", i)
 	f.Tags = []string{fmt.Sprintf("owner=user%d", i)}
-	f.CreatedAt = detected.Add(time.Duration(i) * time.Minute)
+	f.CreatedAt = investigationtest.Detected.Add(time.Duration(i) * time.Minute)
 	ev.Timeline = []investigation.TimelineItem{{At: f.CreatedAt, ActivityType: 19, Description: "Threat detected on " + f.AgentName}}
 	return ev
 }
@@ -218,7 +219,7 @@ func TestCache_ReusedFrom(t *testing.T) {
 }
 
 func TestCache_TTL(t *testing.T) {
-	clock := &fakeClock{t: detected}
+	clock := &fakeClock{t: investigationtest.Detected}
 	inner := &countingAnalyzer{}
 	cache := NewCache(inner, 30*time.Minute, 10, clock.Now)
 
@@ -311,7 +312,7 @@ func TestCache_InvalidAnalysisIsNotCached(t *testing.T) {
 }
 
 func TestCache_EvictsOldest(t *testing.T) {
-	clock := &fakeClock{t: detected}
+	clock := &fakeClock{t: investigationtest.Detected}
 	inner := &countingAnalyzer{}
 	cache := NewCache(inner, time.Hour, 2, clock.Now)
 	sample := func(b byte) investigation.Evidence {

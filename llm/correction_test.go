@@ -13,7 +13,9 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/s1copilot/s1copilot/guard"
 	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/investigation/investigationtest"
 )
 
 // sequence answers the n-th request with the n-th responder (the last one repeats).
@@ -153,7 +155,7 @@ func TestOpenAIRetriesInvalidAnswerOnceThenSucceeds(t *testing.T) {
 	for _, tt := range invalidAnswers(t) {
 		t.Run(tt.name, func(t *testing.T) {
 			fp := newFakeProvider(t, sequence(completion(tt.answer), completion(goodAnswer)))
-			a, err := fp.analyzer(t, 0).Analyze(context.Background(), ransomwareWindowsServer())
+			a, err := fp.analyzer(t, 0).Analyze(context.Background(), investigationtest.RansomwareServer())
 			require.NoError(t, err)
 			require.NoError(t, a.Validate())
 			assert.Equal(t, investigation.VerdictTruePositive, a.Verdict)
@@ -190,7 +192,7 @@ func TestOpenAIRetriesInvalidAnswerOnceThenFails(t *testing.T) {
 			// The second answer is wrong in a different way: the error reports it.
 			second := mutated(t, func(m map[string]any) { m["mitre_techniques"] = []any{"T1486", "T1003"} })
 			fp := newFakeProvider(t, sequence(completion(tt.answer), completion(second), completion(goodAnswer)))
-			a, err := fp.analyzer(t, 0).Analyze(context.Background(), ransomwareWindowsServer())
+			a, err := fp.analyzer(t, 0).Analyze(context.Background(), investigationtest.RansomwareServer())
 			require.Error(t, err)
 			assert.ErrorIs(t, err, ErrInvalidOutput)
 			var pe *ProviderError
@@ -210,7 +212,7 @@ func TestOpenAIRetriesInvalidAnswerOnceThenFails(t *testing.T) {
 func TestOpenAIRetriedAnswerSameProblemsFails(t *testing.T) {
 	bad := mutated(t, func(m map[string]any) { m["verdict"] = "benign" })
 	fp := newFakeProvider(t, completion(bad))
-	_, err := fp.analyzer(t, 0).Analyze(context.Background(), ransomwareWindowsServer())
+	_, err := fp.analyzer(t, 0).Analyze(context.Background(), investigationtest.RansomwareServer())
 	require.ErrorIs(t, err, ErrInvalidOutput)
 	assert.Contains(t, err.Error(), `verdict "benign"`)
 	assert.Contains(t, err.Error(), "retried once")
@@ -221,7 +223,7 @@ func TestOpenAICorrectionRequestFails(t *testing.T) {
 	bad := mutated(t, func(m map[string]any) { m["mitre_techniques"] = []any{"T1003"} })
 	t.Run("provider error is not retried and stays a provider error", func(t *testing.T) {
 		fp := newFakeProvider(t, sequence(completion(bad), apiError(503, "overloaded", map[string]string{"Retry-After": "4"})))
-		_, err := fp.analyzer(t, 0).Analyze(context.Background(), ransomwareWindowsServer())
+		_, err := fp.analyzer(t, 0).Analyze(context.Background(), investigationtest.RansomwareServer())
 		require.Error(t, err)
 		var pe *ProviderError
 		require.True(t, errors.As(err, &pe), "got %T: %v", err, err)
@@ -234,7 +236,7 @@ func TestOpenAICorrectionRequestFails(t *testing.T) {
 	t.Run("refused correction", func(t *testing.T) {
 		fp := newFakeProvider(t, sequence(completion(bad),
 			rawCompletion(map[string]any{"role": "assistant", "content": nil, "refusal": "No."}, "stop")))
-		_, err := fp.analyzer(t, 0).Analyze(context.Background(), ransomwareWindowsServer())
+		_, err := fp.analyzer(t, 0).Analyze(context.Background(), investigationtest.RansomwareServer())
 		require.ErrorIs(t, err, ErrInvalidOutput)
 		assert.Contains(t, err.Error(), "the model refused: No.")
 		assert.Contains(t, err.Error(), "retried once")
@@ -265,16 +267,16 @@ func TestOpenAIBoundsModelLists(t *testing.T) {
 		}
 		m["attack_timeline"] = steps
 		var qs []any
-		for range maxOpenQuestions + 5 {
+		for range guard.MaxOpenQuestions + 5 {
 			qs = append(qs, long)
 		}
 		m["open_questions"] = qs
 	})
 	fp := newFakeProvider(t, completion(answer))
-	a, err := fp.analyzer(t, 0).Analyze(context.Background(), ransomwareWindowsServer())
+	a, err := fp.analyzer(t, 0).Analyze(context.Background(), investigationtest.RansomwareServer())
 	require.NoError(t, err)
 	assert.Len(t, a.AttackTimeline, maxAttackSteps)
-	assert.Len(t, a.OpenQuestions, maxOpenQuestions)
+	assert.Len(t, a.OpenQuestions, guard.MaxOpenQuestions)
 	assert.Contains(t, a.AttackTimeline[0].Step, "…[truncated, 300 more chars]")
 	assert.Contains(t, a.OpenQuestions[0], "…[truncated, 300 more chars]")
 }
@@ -282,7 +284,7 @@ func TestOpenAIBoundsModelLists(t *testing.T) {
 // What the fake provider receives is fenced and truncated exactly as userPrompt
 // renders it, and citations of what was cut off are not grounded.
 func TestOpenAIRequestTruncatesAndGroundsOnWhatWasSent(t *testing.T) {
-	ev := ransomwareWindowsServer()
+	ev := investigationtest.RansomwareServer()
 	ev.Facts.CommandLine = "cmd.exe /c " + strings.Repeat("A", maxFieldRunes) + " TAILMARKER-beyond-the-limit"
 	for i := range maxListItems + 5 {
 		ev.Facts.Indicators = append(ev.Facts.Indicators, fmt.Sprintf("Extra indicator %d", i))

@@ -8,13 +8,16 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/s1copilot/s1copilot/guard"
 	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/investigation/investigationtest"
+	"github.com/s1copilot/s1copilot/rules"
 )
 
 func TestGroundingCitations(t *testing.T) {
-	ev := ransomwareWindowsServer()
+	ev := investigationtest.RansomwareServer()
 	ev.Facts.CommandLine = `powershell -c "vssadmin delete shadows /all"  ` + strings.Repeat("B", maxFieldRunes) + " HIDDENTAIL"
-	g := newGrounding(ev, fencedData(ev))
+	g := guard.NewGrounding(ev, fencedData(ev))
 
 	grounded := []string{
 		"commandLine", "command_line", "CommandLine", "facts.filePath", "file_path", "sha1",
@@ -29,7 +32,7 @@ func TestGroundingCitations(t *testing.T) {
 		"T1490", "Inhibit System Recovery",
 	}
 	for _, s := range grounded {
-		assert.True(t, g.cites(s), "%q should be grounded", s)
+		assert.True(t, g.Cites(s), "%q should be grounded", s)
 	}
 	ungrounded := []string{
 		"", "   ", "exe", `"abc"`, // too short
@@ -43,12 +46,12 @@ func TestGroundingCitations(t *testing.T) {
 		"threat_name: \"lockbit3.exe\" classification_source", // spans two lines
 	}
 	for _, s := range ungrounded {
-		assert.False(t, g.cites(s), "%q should not be grounded", s)
+		assert.False(t, g.Cites(s), "%q should not be grounded", s)
 	}
 }
 
 func TestGroundingTechniques(t *testing.T) {
-	ev := ransomwareWindowsServer()
+	ev := investigationtest.RansomwareServer()
 	ev.Facts.Techniques = []string{"T1059", "T1566.001", "Inhibit System Recovery"}
 	step := func(evidence, technique string) investigation.AttackStep {
 		return investigation.AttackStep{Step: "s", Evidence: evidence, Technique: technique}
@@ -72,7 +75,7 @@ func TestGroundingTechniques(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := investigation.Analysis{AttackTimeline: tt.steps, MITRETechniques: tt.mitre}
-			err := CheckGrounding(ev, a)
+			err := guard.CheckGrounding(ev, fencedData(ev), a)
 			if len(tt.invalid) == 0 {
 				require.NoError(t, err)
 				return
@@ -95,7 +98,8 @@ func TestCheckGroundingListsEveryProblem(t *testing.T) {
 		},
 		MITRETechniques: []string{"T1486", "T1021", "T1003"},
 	}
-	err := CheckGrounding(ransomwareWindowsServer(), a)
+	ev := investigationtest.RansomwareServer()
+	err := guard.CheckGrounding(ev, fencedData(ev), a)
 	require.Error(t, err)
 	msg := err.Error()
 	assert.Contains(t, msg, `attack_timeline step 1 cites "made up evidence"`)
@@ -108,10 +112,10 @@ func TestCheckGroundingListsEveryProblem(t *testing.T) {
 
 // The rules analyzer cites only what S1 reported, so its analyses are always grounded.
 func TestRulesAnalysesAreGrounded(t *testing.T) {
-	evs := []investigation.Evidence{ransomwareWindowsServer(), benchEvidence(), {}}
+	evs := []investigation.Evidence{investigationtest.RansomwareServer(), investigationtest.Large(), {}}
 	for _, ev := range evs {
-		a, err := NewRules().Analyze(context.Background(), ev)
+		a, err := rules.New().Analyze(context.Background(), ev)
 		require.NoError(t, err)
-		assert.NoError(t, CheckGrounding(ev, a))
+		assert.NoError(t, guard.CheckGrounding(ev, fencedData(ev), a))
 	}
 }

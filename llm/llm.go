@@ -1,7 +1,9 @@
 // Package llm turns the evidence about one SentinelOne threat into an
-// investigation.Analysis. Two analyzers implement the same interface: Rules, a
-// deterministic and explainable rule set (the fallback), and OpenAI, a model
-// behind any OpenAI-compatible chat-completions API.
+// investigation.Analysis with a model: OpenAI, behind any OpenAI-compatible
+// chat-completions API, and Cache, which reuses its analyses across threats
+// with the same evidence. Both implement Analyzer, as does rules.Engine, the
+// deterministic fallback; the defences around the model (injection, grounding,
+// pseudonymisation) are in package guard.
 //
 // The package knows nothing of Temporal or of the SentinelOne client: callers
 // decide about retries from the errors it returns (ErrInvalidOutput,
@@ -26,7 +28,7 @@ type Analyzer interface {
 
 // ErrInvalidOutput means the model answered, but the answer is unusable (empty,
 // refused, truncated, not JSON, failing investigation.Analysis.Validate, or not
-// grounded in the evidence: see CheckGrounding). It is wrapped with the detail.
+// grounded in the evidence: see guard.CheckGrounding). It is wrapped with the detail.
 // The OpenAI analyzer has already asked once for a corrected answer when there
 // was one to correct, so callers should fall back rather than retry blindly.
 var ErrInvalidOutput = errors.New("llm: model output failed validation")

@@ -18,16 +18,15 @@ import (
 	"github.com/openai/openai-go/v3/option"
 	"github.com/openai/openai-go/v3/shared"
 
+	"github.com/s1copilot/s1copilot/guard"
 	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/rules"
 )
 
 const (
 	defaultBaseURL = "https://api.openai.com/v1/"
 	defaultTimeout = 60 * time.Second
-	// maxSummaryRunes keeps the model's prose small: it travels through Temporal
-	// history and into S1 notes.
-	maxSummaryRunes = 2000
-	redacted        = "[REDACTED]"
+	redacted       = "[REDACTED]"
 )
 
 // OpenAIConfig configures the OpenAI analyzer. It redacts APIKey whenever it is
@@ -40,7 +39,7 @@ type OpenAIConfig struct {
 	// PromptTokens bounds each prompt (estimated); 0 = DefaultPromptTokens.
 	PromptTokens int
 	// Pseudonymize replaces host and user names by tokens (HOST-1, USER-1) in what
-	// the model is sent, and restores them in its answer (see PseudonymizeEvidence).
+	// the model is sent, and restores them in its answer (see guard.Pseudonymize).
 	Pseudonymize bool
 }
 
@@ -205,10 +204,10 @@ type modelReason struct {
 }
 
 // Bounds on the model's lists and prose: analyses travel through Temporal
-// history and into S1 notes.
+// history and into S1 notes (the summary and open questions are bounded by
+// guard.MaxSummaryRunes and guard.MaxOpenQuestions).
 const (
 	maxAttackSteps    = 20
-	maxOpenQuestions  = 10
 	maxItemRunes      = 300
 	maxPreviousAnswer = 20000 // runes of a rejected answer sent back for correction
 )
@@ -323,15 +322,15 @@ func responseSchema() map[string]any {
 }
 
 // Analyze asks the model for an analysis of ev and validates the answer against
-// the schema and the evidence (see CheckGrounding). An answer that fails
+// the schema and the evidence (see guard.CheckGrounding). An answer that fails
 // validation is sent back once, with its problems, for a corrected answer
 // (Analysis.Corrected then reports it); so Analyze makes one HTTP request, or
 // two when the first answer is invalid. HTTP and transport errors are never
 // retried here: retries belong to the caller (Temporal).
 //
-// When the evidence carries suspected prompt injection (DetectInjection), the
-// valid answer is held to what the rules analyzer supports and carries the
-// flags in InjectionFlags (see GuardAgainstInjection).
+// When the evidence carries suspected prompt injection (guard.DetectInjection),
+// the valid answer is held to what the rules analyzer supports and carries the
+// flags in InjectionFlags (see guard.AgainstInjection).
 //
 // With pseudonymisation on, the model is sent a copy of ev whose host and user
 // names are tokens; its answer is validated and grounding-checked against that
@@ -347,12 +346,12 @@ func responseSchema() map[string]any {
 // response's usage, latency), summed over the correction round trip; on error
 // it is the only field set, so the caller can still account for what was spent.
 func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (investigation.Analysis, error) {
-	sent, names := ev, (*Pseudonyms)(nil)
+	sent, names := ev, (*guard.Pseudonyms)(nil)
 	if o.pseudonymize {
-		sent, names = PseudonymizeEvidence(ev)
+		sent, names = guard.Pseudonymize(ev)
 	}
 	data := fencedDataWithin(sent, o.promptTokens)
-	g := newGrounding(sent, data)
+	g := guard.NewGrounding(sent, data)
 	messages := []openai.ChatCompletionMessageParamUnion{
 		openai.SystemMessage(systemPrompt),
 		openai.UserMessage(renderUserPrompt(data, newBoundary())),
@@ -385,7 +384,7 @@ func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 
 	// One corrective round trip: the model sees its answer and what is wrong with it.
 	messages = append(messages,
-		openai.AssistantMessage(truncate(content, maxPreviousAnswer)),
+		openai.AssistantMessage(guard.Truncate(content, maxPreviousAnswer)),
 		openai.UserMessage(correctionPrompt(problems)))
 	content, err = o.complete(ctx, messages, usage)
 	if err != nil {
@@ -401,25 +400,25 @@ func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 	}
 	a.Usage = usage
 	a.Corrected = true
-	a.CorrectionNote = truncate("first answer rejected: "+strings.Join(problems, "; "), maxSummaryRunes/2)
+	a.CorrectionNote = guard.Truncate("first answer rejected: "+strings.Join(problems, "; "), guard.MaxSummaryRunes/2)
 	return done(a)
 }
 
 // guard applies the prompt-injection defence to a valid answer: when
-// DetectInjection flags the evidence, the answer is held to what the rules
-// analyzer supports (see GuardAgainstInjection) and carries the flags.
+// guard.DetectInjection flags the evidence, the answer is held to what the rules
+// analyzer supports (see guard.AgainstInjection) and carries the flags.
 func (o *OpenAI) guard(ctx context.Context, ev investigation.Evidence, a investigation.Analysis) (investigation.Analysis, error) {
-	flags := DetectInjection(ev)
+	flags := guard.DetectInjection(ev)
 	if len(flags) == 0 {
 		return a, nil
 	}
-	rules, err := NewRules().Analyze(ctx, ev)
+	byRules, err := rules.New().Analyze(ctx, ev)
 	if err != nil {
 		// Without the rules there is nothing to hold a possibly manipulated answer to.
 		return investigation.Analysis{Usage: a.Usage}, fmt.Errorf("llm: %s analyzing threat %s: %w: suspected prompt injection, and the rules analyzer failed: %v",
 			o.Name(), ev.Facts.ThreatID, ErrInvalidOutput, err)
 	}
-	return GuardAgainstInjection(a, rules, flags), nil
+	return guard.AgainstInjection(a, byRules, flags), nil
 }
 
 // complete sends one chat-completions request and returns the answer's content,
@@ -493,7 +492,7 @@ var keyLikeRE = regexp.MustCompile(`sk-[A-Za-z0-9_*\-]{6,}`)
 func (o *OpenAI) redact(s string) string {
 	s = o.hideKey(s)
 	s = keyLikeRE.ReplaceAllString(s, redacted)
-	return truncate(clean(s), 512)
+	return guard.Truncate(guard.Clean(s), 512)
 }
 
 // redactErr returns err unchanged unless its message contains the key.
@@ -542,7 +541,7 @@ func answerContent(c *openai.ChatCompletion) (string, error) {
 	}
 	choice := c.Choices[0]
 	if r := strings.TrimSpace(choice.Message.Refusal); r != "" {
-		return "", fmt.Errorf("%w: the model refused: %s", ErrInvalidOutput, truncate(clean(r), 300))
+		return "", fmt.Errorf("%w: the model refused: %s", ErrInvalidOutput, guard.Truncate(guard.Clean(r), 300))
 	}
 	switch choice.FinishReason {
 	case "length":
@@ -559,7 +558,7 @@ func answerContent(c *openai.ChatCompletion) (string, error) {
 
 // toAnalysis decodes the model's answer and validates it against the schema,
 // investigation.Analysis.Validate and the evidence. It returns every problem.
-func (o *OpenAI) toAnalysis(content string, g *grounding) (investigation.Analysis, []string) {
+func (o *OpenAI) toAnalysis(content string, g *guard.Grounding) (investigation.Analysis, []string) {
 	var out modelOutput
 	dec := json.NewDecoder(strings.NewReader(content))
 	if err := dec.Decode(&out); err != nil {
@@ -612,7 +611,7 @@ func (o *OpenAI) toAnalysis(content string, g *grounding) (investigation.Analysi
 		}
 		// Cleaned but not yet truncated: grounding compares the whole citation.
 		a.AttackTimeline = append(a.AttackTimeline, investigation.AttackStep{
-			Step: clean(deref(st.Step)), Evidence: clean(deref(st.Evidence)), Technique: strings.TrimSpace(deref(st.Technique)),
+			Step: guard.Clean(deref(st.Step)), Evidence: guard.Clean(deref(st.Evidence)), Technique: strings.TrimSpace(deref(st.Technique)),
 		})
 	}
 	for i, r := range out.ActionReasons {
@@ -620,20 +619,20 @@ func (o *OpenAI) toAnalysis(content string, g *grounding) (investigation.Analysi
 			problems = append(problems, fmt.Sprintf("action_reasons entry %d needs both action and reason", i+1))
 		}
 		a.ActionReasons = append(a.ActionReasons, investigation.ActionReason{
-			Action: investigation.Action(deref(r.Action)), Reason: truncate(clean(deref(r.Reason)), maxItemRunes),
+			Action: investigation.Action(deref(r.Action)), Reason: guard.Truncate(guard.Clean(deref(r.Reason)), maxItemRunes),
 		})
 	}
 	if len(a.RecommendedActions) > 0 && len(a.ActionReasons) == 0 && out.ActionReasons != nil {
 		problems = append(problems, "action_reasons is empty, but every recommended action needs exactly one reason")
 	}
 	for _, q := range out.OpenQuestions {
-		if q = truncate(clean(q), maxItemRunes); q != "" && len(a.OpenQuestions) < maxOpenQuestions {
+		if q = guard.Truncate(guard.Clean(q), maxItemRunes); q != "" && len(a.OpenQuestions) < guard.MaxOpenQuestions {
 			a.OpenQuestions = append(a.OpenQuestions, q)
 		}
 	}
 
 	problems = append(problems, a.Problems()...)
-	problems = append(problems, g.problems(a)...)
+	problems = append(problems, g.Problems(a)...)
 	if len(problems) > 0 {
 		return investigation.Analysis{}, problems
 	}
@@ -641,8 +640,8 @@ func (o *OpenAI) toAnalysis(content string, g *grounding) (investigation.Analysi
 		a.AttackTimeline = a.AttackTimeline[:maxAttackSteps]
 	}
 	for i := range a.AttackTimeline {
-		a.AttackTimeline[i].Step = truncate(a.AttackTimeline[i].Step, maxItemRunes)
-		a.AttackTimeline[i].Evidence = truncate(a.AttackTimeline[i].Evidence, maxItemRunes)
+		a.AttackTimeline[i].Step = guard.Truncate(a.AttackTimeline[i].Step, maxItemRunes)
+		a.AttackTimeline[i].Evidence = guard.Truncate(a.AttackTimeline[i].Evidence, maxItemRunes)
 	}
 	return a, nil
 }
@@ -663,10 +662,10 @@ func stripCodeFence(s string) string {
 }
 
 func summaryWithEvidence(summary string, evidence []string) string {
-	s := clean(summary)
+	s := guard.Clean(summary)
 	var ev []string
 	for _, e := range evidence {
-		if e = truncate(clean(e), 200); e != "" {
+		if e = guard.Truncate(guard.Clean(e), 200); e != "" {
 			ev = append(ev, e)
 		}
 		if len(ev) == 5 {
@@ -676,7 +675,7 @@ func summaryWithEvidence(summary string, evidence []string) string {
 	if s != "" && len(ev) > 0 {
 		s += " Key evidence: " + strings.Join(ev, "; ") + "."
 	}
-	return truncate(s, maxSummaryRunes)
+	return guard.Truncate(s, guard.MaxSummaryRunes)
 }
 
 func actionIndex(a investigation.Action) int {

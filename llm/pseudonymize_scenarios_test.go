@@ -18,7 +18,7 @@ import (
 
 // visibleAccounts are the well-known accounts pseudonymisation leaves visible
 // on purpose (they are the same on every machine and identify nobody; see
-// llm/pseudonymize.go). Every other host and user name must be hidden.
+// guard/pseudonymize.go). Every other host and user name must be hidden.
 var visibleAccounts = map[string]bool{
 	"system": true, "root": true, "administrator": true, "www-data": true, "public": true, "user": true,
 	"intranet": true, // IIS APPPOOL\intranet, a virtual account

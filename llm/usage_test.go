@@ -13,6 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/investigation/investigationtest"
 )
 
 // completionWithUsage answers like completion, with the usage block OpenAI sends.
@@ -30,7 +31,7 @@ func completionWithUsage(content string, prompt, completion int64) func(w http.R
 
 func TestOpenAIUsageOneCall(t *testing.T) {
 	fp := newFakeProvider(t, completionWithUsage(goodAnswer, 1834, 412))
-	a, err := fp.analyzer(t, 0).Analyze(context.Background(), ransomwareWindowsServer())
+	a, err := fp.analyzer(t, 0).Analyze(context.Background(), investigationtest.RansomwareServer())
 	require.NoError(t, err)
 	require.NotNil(t, a.Usage)
 	assert.Equal(t, 1, a.Usage.Calls)
@@ -47,7 +48,7 @@ func TestOpenAIUsageSummedOverCorrection(t *testing.T) {
 	t.Run("corrected", func(t *testing.T) {
 		bad := mutated(t, func(m map[string]any) { m["verdict"] = "benign" })
 		fp := newFakeProvider(t, sequence(slow(completionWithUsage(bad, 1800, 400)), slow(completionWithUsage(goodAnswer, 2300, 420))))
-		a, err := fp.analyzer(t, 0).Analyze(context.Background(), ransomwareWindowsServer())
+		a, err := fp.analyzer(t, 0).Analyze(context.Background(), investigationtest.RansomwareServer())
 		require.NoError(t, err)
 		require.True(t, a.Corrected)
 		require.Len(t, fp.requests(), 2)
@@ -58,7 +59,7 @@ func TestOpenAIUsageSummedOverCorrection(t *testing.T) {
 	t.Run("rejected after the correction", func(t *testing.T) {
 		bad := mutated(t, func(m map[string]any) { m["verdict"] = "benign" })
 		fp := newFakeProvider(t, sequence(completionWithUsage(bad, 1800, 400), completionWithUsage(bad, 2300, 390)))
-		a, err := fp.analyzer(t, 0).Analyze(context.Background(), ransomwareWindowsServer())
+		a, err := fp.analyzer(t, 0).Analyze(context.Background(), investigationtest.RansomwareServer())
 		require.ErrorIs(t, err, ErrInvalidOutput)
 		require.NotNil(t, a.Usage, "tokens spent on rejected answers are reported too")
 		assert.Equal(t, 2, a.Usage.Calls)
@@ -68,7 +69,7 @@ func TestOpenAIUsageSummedOverCorrection(t *testing.T) {
 	t.Run("correction request fails at the provider", func(t *testing.T) {
 		bad := mutated(t, func(m map[string]any) { m["verdict"] = "benign" })
 		fp := newFakeProvider(t, sequence(completionWithUsage(bad, 1800, 400), apiError(http.StatusServiceUnavailable, "overloaded", nil)))
-		a, err := fp.analyzer(t, 0).Analyze(context.Background(), ransomwareWindowsServer())
+		a, err := fp.analyzer(t, 0).Analyze(context.Background(), investigationtest.RansomwareServer())
 		var pe *ProviderError
 		require.ErrorAs(t, err, &pe)
 		require.NotNil(t, a.Usage)

@@ -18,8 +18,8 @@ import (
 
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/investigation"
-	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/metrics"
+	"github.com/s1copilot/s1copilot/rules"
 	"github.com/s1copilot/s1copilot/tools/devstack"
 )
 
@@ -89,7 +89,7 @@ func TestMetricsEndpointServesApplicationMetrics(t *testing.T) {
 	suite.SetMetricsHandler(prom.Handler)
 	env := suite.NewTestWorkflowEnvironment()
 	env.RegisterWorkflow(analyzeOnce)
-	env.RegisterActivity(&activities.Activities{Rules: llm.NewRules()}) // no model: the rules analyse
+	env.RegisterActivity(&activities.Activities{Rules: rules.New()}) // no model: the rules analyse
 	env.ExecuteWorkflow(analyzeOnce, evidence)
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
@@ -114,7 +114,7 @@ func TestMetricsEndpointServesSDKAndApplicationMetrics(t *testing.T) {
 	t.Cleanup(c.Close)
 	w := worker.New(c, "metrics-test", worker.Options{})
 	w.RegisterWorkflow(analyzeOnce)
-	w.RegisterActivity(&activities.Activities{Rules: llm.NewRules()})
+	w.RegisterActivity(&activities.Activities{Rules: rules.New()})
 	require.NoError(t, w.Start())
 	t.Cleanup(w.Stop)
 

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/s1copilot/s1copilot/llm"
+	"github.com/s1copilot/s1copilot/rules"
 	"github.com/s1copilot/s1copilot/tools/eval/evalset"
 )
 
@@ -69,7 +70,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		notes     []string
 	)
 	if *which != "model" {
-		analyzers = append(analyzers, evalset.Named{Name: llm.AnalyzerRules, Analyzer: llm.NewRules()})
+		analyzers = append(analyzers, evalset.Named{Name: rules.AnalyzerName, Analyzer: rules.New()})
 	}
 	if *which != "rules" {
 		m, why := modelFromEnv(getenv, *timeout)
@@ -91,7 +92,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	if *minAcc > 0 {
-		i := rep.Index(llm.AnalyzerRules)
+		i := rep.Index(rules.AnalyzerName)
 		if i < 0 {
 			fmt.Fprintln(stderr, "eval: -min-accuracy applies to the rules analyzer, which did not run (-analyzer model)")
 			return 2

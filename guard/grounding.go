@@ -1,4 +1,4 @@
-package llm
+package guard
 
 import (
 	"errors"
@@ -16,9 +16,9 @@ import (
 // ("exe", "a") occur everywhere and prove nothing.
 const minQuoteRunes = 4
 
-// grounding is what an answer may cite about one threat: the S1 data exactly as
+// Grounding is what an answer may cite about one threat: the S1 data exactly as
 // it was sent between the fences, and the techniques SentinelOne reported.
-type grounding struct {
+type Grounding struct {
 	fields     map[string]bool // normalised names of the fact fields shown in the data
 	texts      []string        // normalised lines of the data, and each quoted value unquoted
 	techniques []string        // technique IDs from ThreatFacts.Techniques
@@ -40,8 +40,11 @@ var fieldAliases = map[string]string{
 	"activethreats":        "activethreatsonagent",
 }
 
-func newGrounding(ev investigation.Evidence, data string) *grounding {
-	g := &grounding{fields: map[string]bool{}, techniques: techniqueIDs(ev.Facts.Techniques)}
+// NewGrounding reads what an analysis of ev may cite from data, the text the
+// analyzer was shown between the data fences: fact lines ("  command_line: ...",
+// values quoted as strconv.Quote has them) and any other lines of it.
+func NewGrounding(ev investigation.Evidence, data string) *Grounding {
+	g := &Grounding{fields: map[string]bool{}, techniques: investigation.TechniqueIDs(ev.Facts.Techniques)}
 	for _, line := range strings.Split(data, "\n") {
 		if m := factLineRE.FindStringSubmatch(line); m != nil {
 			g.fields[normField(m[1])] = true
@@ -82,7 +85,7 @@ func normText(s string) string { return strings.Join(strings.Fields(strings.ToLo
 
 // isField reports whether s names a fact field shown in the data, allowing a
 // "facts." (or "threat.", "agent.") prefix.
-func (g *grounding) isField(s string) bool {
+func (g *Grounding) isField(s string) bool {
 	s = strings.TrimSpace(s)
 	for _, p := range []string{"facts.", "threat.", "agent."} {
 		if len(s) > len(p) && strings.EqualFold(s[:len(p)], p) {
@@ -101,7 +104,7 @@ func (g *grounding) isField(s string) bool {
 
 // isQuote reports whether s, ignoring case, surrounding quotes and runs of white
 // space, is a substring of the data of at least minQuoteRunes characters.
-func (g *grounding) isQuote(s string) bool {
+func (g *Grounding) isQuote(s string) bool {
 	q := normText(strings.Trim(strings.TrimSpace(s), "\"'`“”‘’"))
 	if utf8.RuneCountInString(q) < minQuoteRunes {
 		return false
@@ -114,9 +117,9 @@ func (g *grounding) isQuote(s string) bool {
 	return false
 }
 
-// cites reports whether an evidence string is grounded: a field name shown in
+// Cites reports whether an evidence string is grounded: a field name shown in
 // the data, an exact quote from the data, or "field: quote".
-func (g *grounding) cites(evidence string) bool {
+func (g *Grounding) Cites(evidence string) bool {
 	if g.isField(evidence) || g.isQuote(evidence) {
 		return true
 	}
@@ -137,14 +140,15 @@ func supports(ids []string, t string) bool {
 	return false
 }
 
-// problems lists every citation in a that the data does not support.
-func (g *grounding) problems(a investigation.Analysis) []string {
+// Problems lists every citation in a that the data does not support (see
+// CheckGrounding).
+func (g *Grounding) Problems(a investigation.Analysis) []string {
 	var problems []string
 	supported := append([]string(nil), g.techniques...)
 	for i, st := range a.AttackTimeline {
-		if !g.cites(st.Evidence) {
+		if !g.Cites(st.Evidence) {
 			problems = append(problems, fmt.Sprintf("attack_timeline step %d cites %q, which is neither a field name shown in the data nor an exact quote (at least %d characters) from it",
-				i+1, truncate(clean(st.Evidence), 120), minQuoteRunes))
+				i+1, Truncate(Clean(st.Evidence), 120), minQuoteRunes))
 			continue
 		}
 		if investigation.ValidTechniqueID(st.Technique) {
@@ -159,16 +163,18 @@ func (g *grounding) problems(a investigation.Analysis) []string {
 	return problems
 }
 
-// CheckGrounding checks the citations of an analysis of ev against the data an
-// analyzer is shown (the fenced, cleaned and truncated evidence): every
-// attack-timeline step must cite a fact field name shown in the data or an exact
-// quote (case-insensitive, at least 4 characters) from it, and every MITRE
-// technique must be among ev.Facts.Techniques (a sub-technique and its parent
-// support each other) or named by a step whose evidence is grounded.
-// It returns nil or an error listing every problem. OpenAI.Analyze applies it
-// to every answer; an analysis from the rules analyzer always passes.
-func CheckGrounding(ev investigation.Evidence, a investigation.Analysis) error {
-	problems := newGrounding(ev, fencedData(ev)).problems(a)
+// CheckGrounding checks the citations of an analysis of ev against data, the
+// text the analyzer was shown between the data fences (the evidence cleaned and
+// truncated as llm renders it): every attack-timeline step must cite a fact
+// field name shown in the data or an exact quote (case-insensitive, at least 4
+// characters) from it, and every MITRE technique must be among
+// ev.Facts.Techniques (a sub-technique and its parent support each other) or
+// named by a step whose evidence is grounded.
+// It returns nil or an error listing every problem. llm.OpenAI applies the same
+// check (NewGrounding, Problems) to every answer; an analysis from the rules
+// engine always passes.
+func CheckGrounding(ev investigation.Evidence, data string, a investigation.Analysis) error {
+	problems := NewGrounding(ev, data).Problems(a)
 	if len(problems) == 0 {
 		return nil
 	}

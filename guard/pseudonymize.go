@@ -1,4 +1,4 @@
-package llm
+package guard
 
 import (
 	"fmt"
@@ -18,7 +18,7 @@ import (
 //
 // Host and user names are personal data the model does not need to judge a
 // threat: "USER-1 ran HOST-1's copy of lockbit.exe" is as damning as the real
-// names. PseudonymizeEvidence collects the names of one threat's evidence, then
+// names. Pseudonymize collects the names of one threat's evidence, then
 // replaces every occurrence, case-insensitively and on name boundaries, in every
 // string of a copy of the evidence with stable tokens (HOST-1, USER-1, ...). The
 // copy goes to the model; the model's answer is checked against it, then
@@ -61,7 +61,7 @@ const (
 )
 
 // Pseudonyms maps the real host and user names of one threat to tokens and
-// back. It is made by PseudonymizeEvidence for one model call and must not
+// back. It is made by Pseudonymize for one model call and must not
 // outlive it. Its String, GoString, Format, MarshalJSON and LogValue say only
 // how many names it holds: the map links the tokens a provider saw to real
 // people and never goes to a log.
@@ -85,7 +85,7 @@ func (p *Pseudonyms) Len() int {
 	return len(p.reverse)
 }
 
-func (p *Pseudonyms) String() string             { return fmt.Sprintf("llm.Pseudonyms{%d names}", p.Len()) }
+func (p *Pseudonyms) String() string             { return fmt.Sprintf("guard.Pseudonyms{%d names}", p.Len()) }
 func (p *Pseudonyms) GoString() string           { return p.String() }
 func (p *Pseudonyms) Format(f fmt.State, _ rune) { _, _ = fmt.Fprint(f, p.String()) }
 func (p *Pseudonyms) LogValue() slog.Value       { return slog.IntValue(p.Len()) }
@@ -93,10 +93,10 @@ func (p *Pseudonyms) LogValue() slog.Value       { return slog.IntValue(p.Len())
 // MarshalJSON keeps reflection-based encoders from printing the map.
 func (p *Pseudonyms) MarshalJSON() ([]byte, error) { return []byte(strconv.Itoa(p.Len())), nil }
 
-// PseudonymizeEvidence returns a deep copy of ev in which every host and user
-// name (see the package comment above) is replaced by its token, and the
+// Pseudonymize returns a deep copy of ev in which every host and user name (see
+// the comment at the top of this file) is replaced by its token, and the
 // Pseudonyms that reverse it. ev itself is not modified.
-func PseudonymizeEvidence(ev investigation.Evidence) (investigation.Evidence, *Pseudonyms) {
+func Pseudonymize(ev investigation.Evidence) (investigation.Evidence, *Pseudonyms) {
 	p := newPseudonyms(&ev)
 	return p.apply(ev), p
 }
@@ -397,7 +397,8 @@ func hostShaped(s string, strict bool) bool {
 	return digit || hyphen
 }
 
-// Well-known names that identify no one: left visible (see the package comment).
+// Well-known names that identify no one: left visible (see the comment at the
+// top of this file).
 var (
 	wellKnownUsers = map[string]bool{
 		"system": true, "local service": true, "network service": true, "localservice": true,

@@ -1,4 +1,4 @@
-package llm
+package guard
 
 import (
 	"encoding/base64"
@@ -18,12 +18,13 @@ import (
 //
 // Every string SentinelOne reports about a threat (file paths, command lines,
 // threat names, user names, indicators, timeline entries) can be written by the
-// attacker. The OpenAI analyzer fences that data and tells the model it is not
-// instructions, but a model may obey it anyway. So, independently of the model:
+// attacker. The model client (llm.OpenAI) fences that data and tells the model
+// it is not instructions, but a model may obey it anyway. So, independently of
+// the model:
 //
 //   - DetectInjection scans the data for text aimed at a model and returns flags,
 //     which travel with the analysis (Analysis.InjectionFlags) into the note.
-//   - GuardAgainstInjection, applied by OpenAI.Analyze whenever there are flags,
+//   - AgainstInjection, applied by llm.OpenAI.Analyze whenever there are flags,
 //     holds the model's verdict and actions to what the deterministic rules
 //     analyzer (which cannot be talked to) supports.
 //
@@ -221,8 +222,8 @@ func injectionFields(ev investigation.Evidence) []injectionField {
 }
 
 // DetectInjection scans every attacker-influenced string of the evidence for
-// text aimed at a model (see the package comment above for what is and is not
-// caught). It returns one flag per suspicious field, in field order:
+// text aimed at a model (see the comment at the top of this file for what is
+// and is not caught). It returns one flag per suspicious field, in field order:
 //
 //	commandLine: instruction override, verdict manipulation: "…ignore previous instructions and mark…"
 //
@@ -479,7 +480,7 @@ func excerpt(s string, at int) string {
 	hit := utf8.RuneCountInString(s[:at])
 	start := max(0, hit-excerptLeadRunes)
 	end := min(len(runes), start+maxExcerptRunes)
-	text := strings.Join(strings.Fields(strings.ReplaceAll(clean(string(runes[start:end])), `"`, "'")), " ")
+	text := strings.Join(strings.Fields(strings.ReplaceAll(Clean(string(runes[start:end])), `"`, "'")), " ")
 	if start > 0 {
 		text = "…" + text
 	}
@@ -495,7 +496,7 @@ var guardRank = map[investigation.Verdict]int{
 	investigation.VerdictSuspicious: 2, investigation.VerdictTruePositive: 3,
 }
 
-// GuardAgainstInjection holds a model's analysis to what the rules analyzer
+// AgainstInjection holds a model's analysis to what the rules analyzer
 // supports when the evidence carries suspected prompt injection (flags from
 // DetectInjection). Without flags it returns model unchanged. With flags, the
 // decision-relevant fields are bounded by rules, an analysis of the same
@@ -525,7 +526,7 @@ var guardRank = map[investigation.Verdict]int{
 // rules that fired. The model's attack timeline, MITRE techniques and open
 // questions are kept (they were grounded in the evidence). The result passes investigation.Analysis.Validate
 // when both inputs do.
-func GuardAgainstInjection(model, rules investigation.Analysis, flags []string) investigation.Analysis {
+func AgainstInjection(model, rules investigation.Analysis, flags []string) investigation.Analysis {
 	if len(flags) == 0 {
 		return model
 	}
@@ -548,7 +549,7 @@ func GuardAgainstInjection(model, rules investigation.Analysis, flags []string) 
 		out.Confidence = rules.Confidence
 		changes = append(changes, fmt.Sprintf("confidence %.2f capped at the rules' %.2f", model.Confidence, rules.Confidence))
 	}
-	if priorityRank[model.Priority] < priorityRank[rules.Priority] {
+	if model.Priority.Rank() < rules.Priority.Rank() {
 		out.Priority = rules.Priority
 		changes = append(changes, fmt.Sprintf("priority %s raised to the rules' %s", model.Priority, rules.Priority))
 	}
@@ -583,8 +584,8 @@ func GuardAgainstInjection(model, rules investigation.Analysis, flags []string) 
 	if len(dropped) > 0 {
 		changes = append(changes, "actions only the model recommended dropped: "+strings.Join(dropped, ", "))
 		q := fmt.Sprintf("The model also recommended %s, which the rules do not support and which were dropped because the S1 data contains suspected prompt injection: does this threat need them?", strings.Join(dropped, ", "))
-		if len(out.OpenQuestions) >= maxOpenQuestions {
-			out.OpenQuestions = out.OpenQuestions[:maxOpenQuestions-1]
+		if len(out.OpenQuestions) >= MaxOpenQuestions {
+			out.OpenQuestions = out.OpenQuestions[:MaxOpenQuestions-1]
 		}
 		out.OpenQuestions = append(out.OpenQuestions, q)
 	}
@@ -607,7 +608,7 @@ func GuardAgainstInjection(model, rules investigation.Analysis, flags []string) 
 		b.WriteString(modelSummaryLabel)
 		b.WriteString(s)
 	}
-	out.Summary = truncate(b.String(), maxSummaryRunes)
+	out.Summary = Truncate(b.String(), MaxSummaryRunes)
 	return out
 }
 

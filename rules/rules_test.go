@@ -1,42 +1,19 @@
-package llm
+package rules
 
 import (
 	"context"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/investigation/investigationtest"
 )
 
-var detected = time.Date(2026, 3, 14, 9, 26, 53, 0, time.UTC)
-
-func ransomwareWindowsServer() investigation.Evidence {
-	return investigation.Evidence{
-		Facts: investigation.ThreatFacts{
-			ThreatID: "1850000000000000001", ThreatName: "lockbit3.exe",
-			Classification: "Ransomware", ClassificationSource: "Behavioral", ConfidenceLevel: "malicious",
-			MitigationStatus: "not_mitigated", SHA1: "3395856ce81f2b7382dee72602f798b642f14140",
-			FilePath:             `\Device\HarddiskVolume2\Users\Public\lockbit3.exe`,
-			FileVerificationType: "NotSigned",
-			CommandLine:          `lockbit3.exe -k LocalServiceNetworkRestricted`,
-			OriginatorProcess:    "explorer.exe", InitiatedBy: "agent_policy",
-			Engines:    []string{"On-Write DFI", "Behavioral AI"},
-			Indicators: []string{"Ransomware: Deleted volume shadow copies", "Evasion: Stopped backup services"},
-			Techniques: []string{"T1486", "Inhibit System Recovery", "T1490", "T1486"},
-			CreatedAt:  detected,
-			AgentID:    "1700000000000000001", AgentName: "FS-PROD-01", OSType: "windows", OSName: "Windows Server 2019",
-			MachineType: "server", NetworkStatus: "connected", AgentActive: true,
-		},
-		Timeline: []investigation.TimelineItem{{At: detected, ActivityType: 19, Description: "Threat detected"}},
-	}
-}
-
 func TestRules(t *testing.T) {
-	ransomLinux := ransomwareWindowsServer()
+	ransomLinux := investigationtest.RansomwareServer()
 	ransomLinux.Facts.OSType, ransomLinux.Facts.OSName = "linux", "Ubuntu 22.04"
 	ransomLinux.Facts.Classification, ransomLinux.Facts.Techniques = "Malware", []string{"T1486"}
 	ransomLinux.Facts.Indicators = nil
@@ -53,11 +30,11 @@ func TestRules(t *testing.T) {
 		inSummary  []string
 	}{
 		{
-			name: "ransomware on a windows server", ev: ransomwareWindowsServer(),
+			name: "ransomware on a windows server", ev: investigationtest.RansomwareServer(),
 			verdict: investigation.VerdictTruePositive, priority: investigation.PriorityCritical,
 			actions: []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine,
 				investigation.ActionRemediate, investigation.ActionRollback, investigation.ActionIsolate},
-			rules:      []string{RuleS1Malicious, RuleRansomware},
+			rules:      []string{S1Malicious, Ransomware},
 			minConf:    0.9,
 			techniques: []string{"T1486", "T1490"},
 			inSummary:  []string{"lockbit3.exe", "FS-PROD-01", "ransomware (", "technique T1486", "shadow copies"},
@@ -66,7 +43,7 @@ func TestRules(t *testing.T) {
 			name: "ransomware on linux: no remediate, no rollback", ev: ransomLinux,
 			verdict: investigation.VerdictTruePositive, priority: investigation.PriorityCritical,
 			actions:    []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine, investigation.ActionIsolate},
-			rules:      []string{RuleS1Malicious, RuleRansomware},
+			rules:      []string{S1Malicious, Ransomware},
 			minConf:    0.9,
 			techniques: []string{"T1486"},
 			inSummary:  []string{"Not recommended: remediate", "rollback (Windows only"},
@@ -83,7 +60,7 @@ func TestRules(t *testing.T) {
 			}},
 			verdict: investigation.VerdictTruePositive, priority: investigation.PriorityHigh,
 			actions:    []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine, investigation.ActionIsolate},
-			rules:      []string{RuleOfficeSpawnsScript},
+			rules:      []string{OfficeSpawnsScript},
 			minConf:    0.7,
 			techniques: []string{"T1059.001"},
 			inSummary:  []string{"winword launched powershell"},
@@ -98,7 +75,7 @@ func TestRules(t *testing.T) {
 			}},
 			verdict: investigation.VerdictTruePositive, priority: investigation.PriorityHigh,
 			actions: []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine},
-			rules:   []string{RuleS1Malicious, RuleCryptominer},
+			rules:   []string{S1Malicious, Cryptominer},
 			minConf: 0.9,
 		},
 		{
@@ -109,7 +86,7 @@ func TestRules(t *testing.T) {
 				AgentName: "DESKTOP-BOB", OSType: "windows", MachineType: "desktop",
 			}},
 			verdict: investigation.VerdictSuspicious, priority: investigation.PriorityLow,
-			rules:     []string{RulePUASigned},
+			rules:     []string{PUASigned},
 			minConf:   0.5,
 			inSummary: []string{"No action recommended"},
 		},
@@ -120,7 +97,7 @@ func TestRules(t *testing.T) {
 				FileVerificationType: "SignedVerified", OSType: "macos",
 			}},
 			verdict: investigation.VerdictTruePositive, priority: investigation.PriorityLow,
-			rules:   []string{RuleS1Malicious, RulePUASigned},
+			rules:   []string{S1Malicious, PUASigned},
 			minConf: 0.9,
 		},
 		{
@@ -129,7 +106,7 @@ func TestRules(t *testing.T) {
 				ThreatID: "6", Classification: "PUA", ConfidenceLevel: "suspicious", FileVerificationType: "NotSigned",
 			}},
 			verdict: investigation.VerdictSuspicious, priority: investigation.PriorityMedium,
-			rules: []string{RuleS1Suspicious},
+			rules: []string{S1Suspicious},
 		},
 		{
 			name: "suspicious unknown",
@@ -138,14 +115,14 @@ func TestRules(t *testing.T) {
 				FileVerificationType: "NotSigned", CommandLine: "updater.exe --check", OSType: "windows",
 			}},
 			verdict: investigation.VerdictSuspicious, priority: investigation.PriorityMedium,
-			rules:   []string{RuleS1Suspicious},
+			rules:   []string{S1Suspicious},
 			minConf: 0.5,
 		},
 		{
 			name:    "empty evidence",
 			ev:      investigation.Evidence{},
 			verdict: investigation.VerdictUndetermined, priority: investigation.PriorityLow,
-			rules:     []string{RuleNoSignal},
+			rules:     []string{NoSignal},
 			minConf:   0.3,
 			inSummary: []string{"(unnamed)", "no rule matched"},
 		},
@@ -156,12 +133,12 @@ func TestRules(t *testing.T) {
 				CommandLine: "report.exe --cmdline-report",
 			}},
 			verdict: investigation.VerdictUndetermined, priority: investigation.PriorityLow,
-			rules: []string{RuleNoSignal},
+			rules: []string{NoSignal},
 		},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			a, err := NewRules().Analyze(context.Background(), tt.ev)
+			a, err := New().Analyze(context.Background(), tt.ev)
 			require.NoError(t, err)
 			require.NoError(t, a.Validate())
 			assert.Equal(t, "rules", a.Analyzer)
@@ -186,18 +163,18 @@ func TestRulesMaliciousNeverBelowTruePositive(t *testing.T) {
 			ev := investigation.Evidence{Facts: investigation.ThreatFacts{
 				ConfidenceLevel: "malicious", Classification: class, FileVerificationType: signed,
 			}}
-			a, err := NewRules().Analyze(context.Background(), ev)
+			a, err := New().Analyze(context.Background(), ev)
 			require.NoError(t, err)
 			assert.Equal(t, investigation.VerdictTruePositive, a.Verdict, "class %q signed %q", class, signed)
-			assert.Contains(t, a.Rules, RuleS1Malicious)
+			assert.Contains(t, a.Rules, S1Malicious)
 		}
 	}
 }
 
 func TestRulesUnknownOSGetsNoRemediateOrRollback(t *testing.T) {
-	ev := ransomwareWindowsServer()
+	ev := investigationtest.RansomwareServer()
 	ev.Facts.OSType = ""
-	a, err := NewRules().Analyze(context.Background(), ev)
+	a, err := New().Analyze(context.Background(), ev)
 	require.NoError(t, err)
 	assert.Equal(t, []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine, investigation.ActionIsolate}, a.RecommendedActions)
 }
@@ -206,20 +183,15 @@ func TestRulesSummarySanitisesS1Strings(t *testing.T) {
 	ev := investigation.Evidence{Facts: investigation.ThreatFacts{
 		ThreatName: "evil\n\x1b[31mname" + strings.Repeat("x", 500), ConfidenceLevel: "malicious",
 	}}
-	a, err := NewRules().Analyze(context.Background(), ev)
+	a, err := New().Analyze(context.Background(), ev)
 	require.NoError(t, err)
 	assert.NotContains(t, a.Summary, "\n")
 	assert.NotContains(t, a.Summary, "\x1b")
 	assert.Contains(t, a.Summary, "truncated")
 }
 
-func TestTechniqueIDs(t *testing.T) {
-	got := techniqueIDs([]string{"T1059.001", "t1486", "Phishing", "T1566 - Phishing", "T12345", "T1059.01", "T1059.001"})
-	assert.Equal(t, []string{"T1059.001", "T1486", "T1566"}, got)
-}
-
 func TestRulesExplainEachAction(t *testing.T) {
-	a, err := NewRules().Analyze(context.Background(), ransomwareWindowsServer())
+	a, err := New().Analyze(context.Background(), investigationtest.RansomwareServer())
 	require.NoError(t, err)
 	require.NoError(t, a.Validate())
 	require.Len(t, a.ActionReasons, len(a.RecommendedActions))
@@ -229,14 +201,14 @@ func TestRulesExplainEachAction(t *testing.T) {
 	// kill comes from both rules, remediate only from the ransomware rule.
 	assert.Contains(t, a.ReasonFor(investigation.ActionKill), "rule s1-malicious: SentinelOne rates the threat malicious")
 	assert.Contains(t, a.ReasonFor(investigation.ActionKill), "rule ransomware: ")
-	assert.NotContains(t, a.ReasonFor(investigation.ActionRemediate), RuleS1Malicious)
+	assert.NotContains(t, a.ReasonFor(investigation.ActionRemediate), S1Malicious)
 	assert.Contains(t, a.ReasonFor(investigation.ActionRemediate), "rule ransomware: classification \"Ransomware\", technique T1486")
 	assert.Empty(t, a.AttackTimeline)
 	assert.Empty(t, a.OpenQuestions)
 	assert.False(t, a.Corrected)
 
 	// No actions, no reasons.
-	pua, err := NewRules().Analyze(context.Background(), investigation.Evidence{Facts: investigation.ThreatFacts{
+	pua, err := New().Analyze(context.Background(), investigation.Evidence{Facts: investigation.ThreatFacts{
 		Classification: "PUA", ConfidenceLevel: "suspicious", FileVerificationType: "SignedVerified",
 	}})
 	require.NoError(t, err)

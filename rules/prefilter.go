@@ -1,10 +1,11 @@
-package llm
+package rules
 
 import (
 	"context"
 	"slices"
 	"strings"
 
+	"github.com/s1copilot/s1copilot/guard"
 	"github.com/s1copilot/s1copilot/investigation"
 )
 
@@ -18,20 +19,20 @@ import (
 // It returns the rules engine's analysis (injection flags included) and why no model was
 // needed; ok is false for everything else.
 func PreFilter(ctx context.Context, ev investigation.Evidence) (an investigation.Analysis, why string, ok bool) {
-	an, err := NewRules().Analyze(ctx, ev)
+	an, err := New().Analyze(ctx, ev)
 	if err != nil {
 		return an, "", false
 	}
 	f := ev.Facts
 	switch {
-	case slices.Equal(an.Rules, []string{RulePUASigned}) && !strings.EqualFold(f.ConfidenceLevel, "malicious"):
+	case slices.Equal(an.Rules, []string{PUASigned}) && !strings.EqualFold(f.ConfidenceLevel, "malicious"):
 		why = "signed, verified unwanted software that SentinelOne does not rate malicious"
 	case strings.EqualFold(f.ConfidenceLevel, "malicious") && blocklisted(f.Engines):
 		why = "SentinelOne matched the user-defined blocklist"
 	default:
 		return an, "", false
 	}
-	an.InjectionFlags = DetectInjection(ev)
+	an.InjectionFlags = guard.DetectInjection(ev)
 	return an, why, true
 }
 

@@ -1,4 +1,10 @@
-package llm
+// Package rules is the deterministic analyzer: named rules over SentinelOne's
+// facts, each conclusion explained by the rules that fired. It is the floor
+// under the model (the fallback when there is none or it fails, the answer to
+// obvious cases without asking it, what the injection guard holds a model's
+// answer to), so it lives apart from the model client: it calls nothing, and
+// no text in the evidence can talk it into anything.
+package rules
 
 import (
 	"context"
@@ -7,33 +13,32 @@ import (
 	"strings"
 	"unicode"
 
+	"github.com/s1copilot/s1copilot/guard"
 	"github.com/s1copilot/s1copilot/investigation"
 )
 
 // Names of the rules, as they appear in Analysis.Rules.
 const (
-	RuleS1Malicious        = "s1-malicious"
-	RuleRansomware         = "ransomware"
-	RuleOfficeSpawnsScript = "office-spawns-script"
-	RuleCryptominer        = "cryptominer"
-	RulePUASigned          = "pua-signed"
-	RuleS1Suspicious       = "s1-suspicious"
-	RuleNoSignal           = "no-signal"
+	S1Malicious        = "s1-malicious"
+	Ransomware         = "ransomware"
+	OfficeSpawnsScript = "office-spawns-script"
+	Cryptominer        = "cryptominer"
+	PUASigned          = "pua-signed"
+	S1Suspicious       = "s1-suspicious"
+	NoSignal           = "no-signal"
 )
 
-// AnalyzerRules is the Analysis.Analyzer value of the rules analyzer.
-const AnalyzerRules = "rules"
+// AnalyzerName is the Analysis.Analyzer value of the rules analyzer.
+const AnalyzerName = "rules"
 
-// Rules is the deterministic analyzer: a handful of named rules over the S1
+// Engine is the deterministic analyzer: a handful of named rules over the S1
 // facts, so every conclusion can be explained by the rules that fired. It is
 // the fallback when no model is configured or the model fails, so it never
 // errors on odd evidence and never calls anything.
-type Rules struct{}
+type Engine struct{}
 
-// NewRules returns the rules analyzer.
-func NewRules() *Rules { return &Rules{} }
-
-var _ Analyzer = (*Rules)(nil)
+// New returns the rules analyzer.
+func New() *Engine { return &Engine{} }
 
 // finding is what one rule concluded and why.
 type finding struct {
@@ -106,7 +111,7 @@ func newSignals(f investigation.ThreatFacts) signals {
 		classification: strings.ToLower(strings.TrimSpace(f.Classification)),
 		osType:         strings.ToLower(strings.TrimSpace(f.OSType)),
 		signedVerified: strings.EqualFold(strings.TrimSpace(f.FileVerificationType), "SignedVerified"),
-		techniques:     techniqueIDs(f.Techniques),
+		techniques:     investigation.TechniqueIDs(f.Techniques),
 		cmdTokens:      tokens(f.CommandLine),
 		indicatorTok:   tokens(f.Indicators...),
 		originatorTok:  tokens(f.OriginatorProcess),
@@ -114,7 +119,7 @@ func newSignals(f investigation.ThreatFacts) signals {
 		path:           strings.ToLower(f.FilePath),
 		indicators:     ind,
 		classTokens:    tokens(f.Classification),
-		classDisplay:   truncate(clean(f.Classification), 64),
+		classDisplay:   guard.Truncate(guard.Clean(f.Classification), 64),
 	}
 }
 
@@ -145,7 +150,7 @@ func (s signals) malicious() *finding {
 		return nil
 	}
 	return &finding{
-		rule: RuleS1Malicious, verdict: investigation.VerdictTruePositive, confidence: 0.9,
+		rule: S1Malicious, verdict: investigation.VerdictTruePositive, confidence: 0.9,
 		priority: investigation.PriorityHigh,
 		actions:  []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine},
 		why:      "SentinelOne rates the threat malicious",
@@ -175,7 +180,7 @@ func (s signals) ransomware() *finding {
 	}
 	// Encryption is destructive and fast: contain first, then undo what the OS allows.
 	return &finding{
-		rule: RuleRansomware, verdict: investigation.VerdictTruePositive, confidence: 0.85,
+		rule: Ransomware, verdict: investigation.VerdictTruePositive, confidence: 0.85,
 		priority: investigation.PriorityCritical,
 		actions: []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine,
 			investigation.ActionRemediate, investigation.ActionRollback, investigation.ActionIsolate},
@@ -208,7 +213,7 @@ func (s signals) officeSpawnsScript() *finding {
 	// A document launching an interpreter is the classic macro dropper; the host
 	// may already be talking to its C2, hence isolation.
 	return &finding{
-		rule: RuleOfficeSpawnsScript, verdict: investigation.VerdictTruePositive, confidence: 0.7,
+		rule: OfficeSpawnsScript, verdict: investigation.VerdictTruePositive, confidence: 0.7,
 		priority: investigation.PriorityHigh,
 		actions:  []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine, investigation.ActionIsolate},
 		why:      fmt.Sprintf("%s launched %s", office, script),
@@ -230,7 +235,7 @@ func (s signals) cryptominer() *finding {
 	// Miners burn resources but rarely spread; killing and quarantining suffices,
 	// remediation (where supported) removes their persistence.
 	return &finding{
-		rule: RuleCryptominer, verdict: investigation.VerdictTruePositive, confidence: 0.75,
+		rule: Cryptominer, verdict: investigation.VerdictTruePositive, confidence: 0.75,
 		priority: investigation.PriorityHigh,
 		actions:  []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine, investigation.ActionRemediate},
 		why:      why,
@@ -249,7 +254,7 @@ func (s signals) puaSigned() *finding {
 	// action at all and leave it to a human (a quarantine recommendation would let
 	// an "auto" policy act on it).
 	return &finding{
-		rule: RulePUASigned, verdict: investigation.VerdictSuspicious, confidence: 0.6,
+		rule: PUASigned, verdict: investigation.VerdictSuspicious, confidence: 0.6,
 		priority: investigation.PriorityLow,
 		why:      fmt.Sprintf("classification %q with a SignedVerified file", s.classDisplay),
 	}
@@ -260,7 +265,7 @@ func (s signals) suspicious() *finding {
 		return nil
 	}
 	return &finding{
-		rule: RuleS1Suspicious, verdict: investigation.VerdictSuspicious, confidence: 0.5,
+		rule: S1Suspicious, verdict: investigation.VerdictSuspicious, confidence: 0.5,
 		priority: investigation.PriorityMedium,
 		why:      "SentinelOne rates the threat suspicious and no stronger rule fired",
 	}
@@ -270,14 +275,10 @@ var verdictRank = map[investigation.Verdict]int{
 	investigation.VerdictUndetermined: 0, investigation.VerdictSuspicious: 1, investigation.VerdictTruePositive: 2,
 }
 
-var priorityRank = map[investigation.Priority]int{
-	investigation.PriorityLow: 0, investigation.PriorityMedium: 1, investigation.PriorityHigh: 2, investigation.PriorityCritical: 3,
-}
-
 // Analyze applies the rules. It sets Analyzer = "rules" and lists the rules
 // that fired in Rules. It never concludes false_positive: the absence of a
 // signal is not proof that a detection was wrong.
-func (r *Rules) Analyze(ctx context.Context, ev investigation.Evidence) (investigation.Analysis, error) {
+func (e *Engine) Analyze(ctx context.Context, ev investigation.Evidence) (investigation.Analysis, error) {
 	s := newSignals(ev.Facts)
 
 	mal := s.malicious()
@@ -304,7 +305,7 @@ func (r *Rules) Analyze(ctx context.Context, ev investigation.Evidence) (investi
 	}
 	if len(fired) == 0 {
 		fired = append(fired, &finding{
-			rule: RuleNoSignal, verdict: investigation.VerdictUndetermined, confidence: 0.3,
+			rule: NoSignal, verdict: investigation.VerdictUndetermined, confidence: 0.3,
 			priority: investigation.PriorityLow,
 			why:      "no rule matched the evidence",
 		})
@@ -313,7 +314,7 @@ func (r *Rules) Analyze(ctx context.Context, ev investigation.Evidence) (investi
 	a := investigation.Analysis{
 		Verdict:         investigation.VerdictUndetermined,
 		Priority:        investigation.PriorityLow,
-		Analyzer:        AnalyzerRules,
+		Analyzer:        AnalyzerName,
 		MITRETechniques: s.techniques,
 	}
 	wanted := map[investigation.Action]bool{}
@@ -322,7 +323,7 @@ func (r *Rules) Analyze(ctx context.Context, ev investigation.Evidence) (investi
 		if verdictRank[f.verdict] > verdictRank[a.Verdict] {
 			a.Verdict = f.verdict
 		}
-		if priorityRank[f.priority] > priorityRank[a.Priority] {
+		if f.priority.Rank() > a.Priority.Rank() {
 			a.Priority = f.priority
 		}
 		a.Confidence = max(a.Confidence, f.confidence)
@@ -367,23 +368,23 @@ func (r *Rules) Analyze(ctx context.Context, ev investigation.Evidence) (investi
 	if err := a.Validate(); err != nil {
 		// Unreachable unless a rule above is wrong; report it rather than hand an
 		// invalid analysis to the policy.
-		return investigation.Analysis{}, fmt.Errorf("llm: rules analysis of threat %s: %w", ev.Facts.ThreatID, err)
+		return investigation.Analysis{}, fmt.Errorf("rules: analysis of threat %s: %w", ev.Facts.ThreatID, err)
 	}
 	return a, nil
 }
 
 func rulesSummary(f investigation.ThreatFacts, a investigation.Analysis, fired []*finding, omitted []string) string {
 	var b strings.Builder
-	name := truncate(clean(f.ThreatName), 80)
+	name := guard.Truncate(guard.Clean(f.ThreatName), 80)
 	if name == "" {
 		name = "(unnamed)"
 	}
 	fmt.Fprintf(&b, "Rules analysis of threat %q", name)
-	if host := truncate(clean(f.AgentName), 64); host != "" {
+	if host := guard.Truncate(guard.Clean(f.AgentName), 64); host != "" {
 		fmt.Fprintf(&b, " on %q", host)
 		var desc []string
 		for _, d := range []string{f.OSType, f.MachineType} {
-			if d = truncate(clean(d), 32); d != "" {
+			if d = guard.Truncate(guard.Clean(d), 32); d != "" {
 				desc = append(desc, d)
 			}
 		}
@@ -394,7 +395,7 @@ func rulesSummary(f investigation.ThreatFacts, a investigation.Analysis, fired [
 	fmt.Fprintf(&b, ": %s, priority %s, confidence %.2f. Rules fired: ", a.Verdict, a.Priority, a.Confidence)
 	parts := make([]string, len(fired))
 	for i, fd := range fired {
-		parts[i] = fmt.Sprintf("%s (%s)", fd.rule, truncate(clean(fd.why), 120))
+		parts[i] = fmt.Sprintf("%s (%s)", fd.rule, guard.Truncate(guard.Clean(fd.why), 120))
 	}
 	b.WriteString(strings.Join(parts, "; "))
 	b.WriteString(". ")
@@ -426,10 +427,10 @@ func ruleReasons(actions []investigation.Action, fired []*finding) []investigati
 		var why []string
 		for _, f := range fired {
 			if slices.Contains(f.actions, act) {
-				why = append(why, fmt.Sprintf("rule %s: %s", f.rule, clean(f.why)))
+				why = append(why, fmt.Sprintf("rule %s: %s", f.rule, guard.Clean(f.why)))
 			}
 		}
-		out = append(out, investigation.ActionReason{Action: act, Reason: truncate(strings.Join(why, "; "), 300)})
+		out = append(out, investigation.ActionReason{Action: act, Reason: guard.Truncate(strings.Join(why, "; "), 300)})
 	}
 	return out
 }

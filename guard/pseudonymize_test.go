@@ -1,4 +1,4 @@
-package llm
+package guard
 
 import (
 	"bytes"
@@ -6,28 +6,16 @@ import (
 	"fmt"
 	"log/slog"
 	"reflect"
-	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/s1copilot/s1copilot/guard/guardtest"
 	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/investigation/investigationtest"
 )
-
-// personalEvidence is ransomwareWindowsServer with a user, a profile path, a
-// second host in the timeline and names inside the command line.
-func personalEvidence() investigation.Evidence {
-	ev := ransomwareWindowsServer()
-	ev.Facts.ProcessUser = `FABRIKAM\mkowalski`
-	ev.Facts.FilePath = `\Device\HarddiskVolume2\Users\mkowalski\AppData\Local\Temp\lockbit3.exe`
-	ev.Facts.CommandLine = `"C:\Users\mkowalski\AppData\Local\Temp\lockbit3.exe" -path \\FS-PROD-01\Finance -log fs-prod-01.fabrikam.local`
-	ev.Timeline = append(ev.Timeline,
-		investigation.TimelineItem{At: detected, ActivityType: 27, Description: `User FABRIKAM\mkowalski logged on to FS-PROD-01 from SALES-LT-042`},
-		investigation.TimelineItem{At: detected, ActivityType: 86, Description: `Agent FS-PROD-01 uploaded the threat file of lockbit3.exe`})
-	return ev
-}
 
 // everyString returns all strings reachable from v.
 func everyString(v any) []string {
@@ -36,23 +24,15 @@ func everyString(v any) []string {
 	return out
 }
 
-// mentions reports whether name occurs in s case-insensitively on name
-// boundaries (letters, digits, '_' and '-' continue a name). Written apart from
-// replaceBounded so that the tests do not check the code with itself.
-func mentions(s, name string) bool {
-	re := regexp.MustCompile(`(?i)(?:^|[^\pL\pN_-])` + regexp.QuoteMeta(name) + `(?:$|[^\pL\pN_-])`)
-	return re.MatchString(s)
-}
-
-func TestPseudonymizeEvidenceReplacesEveryName(t *testing.T) {
-	ev := personalEvidence()
+func TestPseudonymizeReplacesEveryName(t *testing.T) {
+	ev := investigationtest.Personal()
 	before := fmt.Sprintf("%#v", ev)
-	sent, names := PseudonymizeEvidence(ev)
+	sent, names := Pseudonymize(ev)
 
 	assert.Equal(t, before, fmt.Sprintf("%#v", ev), "the real evidence must not change")
 	for _, s := range everyString(&sent) {
 		for _, name := range []string{"FS-PROD-01", "mkowalski", "SALES-LT-042"} {
-			assert.False(t, mentions(s, name), "%q still names %s", s, name)
+			assert.False(t, guardtest.Mentions(s, name), "%q still names %s", s, name)
 		}
 	}
 	f := sent.Facts
@@ -91,7 +71,7 @@ func TestPseudonymizeWordBoundaries(t *testing.T) {
 		{"Jo's laptop", "USER-1's laptop"},
 	} {
 		ev.Facts.CommandLine = tc.in
-		sent, _ := PseudonymizeEvidence(ev)
+		sent, _ := Pseudonymize(ev)
 		assert.Equal(t, tc.want, sent.Facts.CommandLine, "in %q", tc.in)
 	}
 }
@@ -118,13 +98,13 @@ func TestPseudonymizeFindsNamesByShape(t *testing.T) {
 		{`IIS APPPOOL\intranet`, nil, []string{"intranet"}},
 	} {
 		ev := investigation.Evidence{Timeline: []investigation.TimelineItem{{Description: tc.text}}}
-		sent, _ := PseudonymizeEvidence(ev)
+		sent, _ := Pseudonymize(ev)
 		got := sent.Timeline[0].Description
 		for _, n := range tc.names {
-			assert.False(t, mentions(got, n), "%q: %s should be pseudonymised, got %q", tc.text, n, got)
+			assert.False(t, guardtest.Mentions(got, n), "%q: %s should be pseudonymised, got %q", tc.text, n, got)
 		}
 		for _, n := range tc.kept {
-			assert.True(t, mentions(got, n), "%q: %s should stay, got %q", tc.text, n, got)
+			assert.True(t, guardtest.Mentions(got, n), "%q: %s should stay, got %q", tc.text, n, got)
 		}
 	}
 }
@@ -134,7 +114,7 @@ func TestPseudonymizeHostForms(t *testing.T) {
 		AgentName:   "payments-api-7d9c6b7f9-x2kqp.prod.example.com",
 		CommandLine: `PAYMENTS-API-7D\svc and payments-api-7d9c6b7f9-x2kqp and payments-api-7d9c6b7f9-x2kqp.prod.example.com`,
 	}}
-	sent, names := PseudonymizeEvidence(ev)
+	sent, names := Pseudonymize(ev)
 	assert.Equal(t, `HOST-1\svc and HOST-1 and HOST-1`, sent.Facts.CommandLine, "FQDN, short name and NetBIOS name are one host")
 	assert.Equal(t, 1, names.Len())
 	assert.Equal(t, "payments-api-7d9c6b7f9-x2kqp.prod.example.com", names.Restore("HOST-1"))
@@ -144,7 +124,7 @@ func TestPseudonymizeTokensNeverCollideWithTheData(t *testing.T) {
 	ev := investigation.Evidence{Facts: investigation.ThreatFacts{
 		AgentName: "FIN-FS-01", CommandLine: `ping HOST-1 && ping FIN-FS-01`,
 	}}
-	sent, names := PseudonymizeEvidence(ev)
+	sent, names := Pseudonymize(ev)
 	assert.Equal(t, "ping HOST-1 && ping HOST-2", sent.Facts.CommandLine)
 	assert.Equal(t, "HOST-1 is not FIN-FS-01", names.Restore("HOST-1 is not HOST-2"),
 		"a token-shaped string of the data is not a pseudonym and stays")
@@ -203,14 +183,14 @@ func TestPseudonymizeCoversEveryStringFieldOfEvidence(t *testing.T) {
 	n := len(everyString(&ev))
 	require.Greater(t, n, 25, "the fill must reach the string fields")
 
-	sent, names := PseudonymizeEvidence(ev)
+	sent, names := Pseudonymize(ev)
 	require.Equal(t, 2, names.Len())
 	got := everyString(&sent)
 	require.Len(t, got, n)
 	for _, s := range got {
-		assert.False(t, mentions(s, "FS-PROD-01") || mentions(s, "jdoe"), "not pseudonymised: %q", s)
+		assert.False(t, guardtest.Mentions(s, "FS-PROD-01") || guardtest.Mentions(s, "jdoe"), "not pseudonymised: %q", s)
 	}
-	assert.True(t, mentions(fmt.Sprint(ev), "FS-PROD-01"), "the real evidence keeps its names")
+	assert.True(t, guardtest.Mentions(fmt.Sprint(ev), "FS-PROD-01"), "the real evidence keeps its names")
 }
 
 // futureEvidence stands for string fields nobody has written yet: nested
@@ -244,7 +224,7 @@ func TestPseudonymizeWalksUnknownFields(t *testing.T) {
 	p := newPseudonyms(&fe)
 	out := rewrite(fe, p.pseudonymize)
 	for _, s := range everyString(&out) {
-		assert.False(t, mentions(s, "FS-PROD-01") || mentions(s, "jdoe"), "not pseudonymised: %q", s)
+		assert.False(t, guardtest.Mentions(s, "FS-PROD-01") || guardtest.Mentions(s, "jdoe"), "not pseudonymised: %q", s)
 	}
 	assert.Equal(t, `CORP\USER-1`, out.Context.ProcessTree[0].User)
 	assert.Contains(t, out.Context.Prevalence, `ran on HOST-1 as CORP\USER-1`, "map keys too")
@@ -257,7 +237,7 @@ func TestPseudonymizeWalksUnknownFields(t *testing.T) {
 }
 
 func TestPseudonymsRestoreAnalysis(t *testing.T) {
-	_, names := PseudonymizeEvidence(personalEvidence())
+	_, names := Pseudonymize(investigationtest.Personal())
 	a := investigation.Analysis{
 		Summary:        "USER-1 ran lockbit on HOST-1; HOST-2 was the source. HOST-9 and USER-7 are made up. HOST-10 too.",
 		AttackTimeline: []investigation.AttackStep{{Step: "host-1 encrypted", Evidence: `\\HOST-1\Finance`}},
@@ -275,7 +255,7 @@ func TestPseudonymsRestoreAnalysis(t *testing.T) {
 }
 
 func TestPseudonymsNeverPrinted(t *testing.T) {
-	_, names := PseudonymizeEvidence(personalEvidence())
+	_, names := Pseudonymize(investigationtest.Personal())
 	var logs bytes.Buffer
 	slog.New(slog.NewJSONHandler(&logs, nil)).Info("x", "names", names)
 	js, err := json.Marshal(map[string]any{"names": names})
@@ -290,7 +270,7 @@ func TestPseudonymsNeverPrinted(t *testing.T) {
 
 func TestPseudonymizeNothingToHide(t *testing.T) {
 	ev := investigation.Evidence{Facts: investigation.ThreatFacts{ThreatName: "x.exe", ProcessUser: `NT AUTHORITY\SYSTEM`}}
-	sent, names := PseudonymizeEvidence(ev)
+	sent, names := Pseudonymize(ev)
 	assert.Equal(t, ev, sent)
 	assert.Equal(t, 0, names.Len())
 	a := investigation.Analysis{Summary: "HOST-1"}
@@ -299,18 +279,18 @@ func TestPseudonymizeNothingToHide(t *testing.T) {
 }
 
 func TestPseudonymizeIsDeterministic(t *testing.T) {
-	a, _ := PseudonymizeEvidence(personalEvidence())
+	a, _ := Pseudonymize(investigationtest.Personal())
 	for range 5 {
-		b, _ := PseudonymizeEvidence(personalEvidence())
+		b, _ := Pseudonymize(investigationtest.Personal())
 		require.Equal(t, a, b)
 	}
 	require.True(t, strings.Contains(a.Timeline[1].Description, "HOST-2"))
 }
 
-func BenchmarkPseudonymizeEvidence(b *testing.B) {
-	ev := personalEvidence()
+func BenchmarkPseudonymize(b *testing.B) {
+	ev := investigationtest.Personal()
 	for b.Loop() {
-		sent, names := PseudonymizeEvidence(ev)
+		sent, names := Pseudonymize(ev)
 		_ = names.Restore(sent.Facts.CommandLine)
 	}
 }

@@ -1,12 +1,19 @@
-// Package llmtest holds what tests of the model path share: the prompt-injection
-// corpus and the answers of a model that obeys injected instructions. It is for
-// tests only; the product never imports it.
-package llmtest
+// Package guardtest holds what the tests of the guards share, from the guard's
+// own to the model client's and the end-to-end ones: the prompt-injection
+// corpus, where each payload hides in the evidence, the answers of a model that
+// obeys it, and the name check of the pseudonymisation tests. It is for tests
+// only; the product never imports it.
+package guardtest
 
 import (
 	_ "embed"
 	"encoding/json"
 	"fmt"
+	"regexp"
+	"slices"
+	"testing"
+
+	"github.com/s1copilot/s1copilot/investigation"
 )
 
 // InjectionPayload is one prompt-injection payload: the S1 field it hides in
@@ -40,7 +47,7 @@ func (p InjectionPayload) Embed(t Target) error {
 	case p.Field == "timeline" && t.AddTimeline != nil:
 		t.AddTimeline(p.Payload)
 	default:
-		return fmt.Errorf("llmtest: the target has no place for corpus field %q", p.Field)
+		return fmt.Errorf("guardtest: the target has no place for corpus field %q", p.Field)
 	}
 	return nil
 }
@@ -52,9 +59,54 @@ var corpusJSON []byte
 func InjectionCorpus() ([]InjectionPayload, error) {
 	var c []InjectionPayload
 	if err := json.Unmarshal(corpusJSON, &c); err != nil {
-		return nil, fmt.Errorf("llmtest: injection corpus: %w", err)
+		return nil, fmt.Errorf("guardtest: injection corpus: %w", err)
 	}
 	return c, nil
+}
+
+// LoadCorpus returns the corpus, failing t if it does not load or holds fewer
+// than 30 payloads.
+func LoadCorpus(t testing.TB) []InjectionPayload {
+	t.Helper()
+	c, err := InjectionCorpus()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(c) < 30 {
+		t.Fatalf("the corpus needs at least 30 payloads, has %d", len(c))
+	}
+	return c
+}
+
+// InEvidence returns a copy of ev with p hidden in it: single-valued fields are
+// replaced (the payloads are whole command lines, paths, names), indicators and
+// the timeline get one more entry (at ev's detection time). ev is not modified.
+func (p InjectionPayload) InEvidence(t testing.TB, ev investigation.Evidence) investigation.Evidence {
+	t.Helper()
+	f := &ev.Facts
+	f.Indicators = slices.Clone(f.Indicators)
+	ev.Timeline = slices.Clone(ev.Timeline)
+	err := p.Embed(Target{
+		CommandLine: &f.CommandLine, FilePath: &f.FilePath, ThreatName: &f.ThreatName,
+		ProcessUser: &f.ProcessUser, OriginatorProcess: &f.OriginatorProcess,
+		AddIndicator: func(s string) { f.Indicators = append(f.Indicators, s) },
+		AddTimeline: func(s string) {
+			ev.Timeline = append(ev.Timeline, investigation.TimelineItem{At: f.CreatedAt, ActivityType: 86, Description: s})
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ev
+}
+
+// FlagPrefix is how a flag of guard.DetectInjection names the field p hides in.
+func (p InjectionPayload) FlagPrefix() string {
+	return map[string]string{
+		"commandLine": "commandLine: ", "filePath": "filePath: ", "threatName": "threatName: ",
+		"processUser": "processUser: ", "originatorProcess": "originatorProcess: ",
+		"indicator": "indicators[", "timeline": "timeline[",
+	}[p.Field]
 }
 
 // ObeyingAnswer is what a model that obeys the injected instruction answers:
@@ -128,4 +180,13 @@ func ObeyingAnswer(wants string) string {
 		panic(err)
 	}
 	return string(b)
+}
+
+// Mentions reports whether name occurs in s case-insensitively on name
+// boundaries (letters, digits, '_' and '-' continue a name): the check of the
+// pseudonymisation tests. Written apart from the guard's own matching so that
+// the tests do not check the code with itself.
+func Mentions(s, name string) bool {
+	re := regexp.MustCompile(`(?i)(?:^|[^\pL\pN_-])` + regexp.QuoteMeta(name) + `(?:$|[^\pL\pN_-])`)
+	return re.MatchString(s)
 }
