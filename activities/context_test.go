@@ -8,6 +8,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/s1copilot/s1copilot/activities/activitytest"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/llm"
 )
@@ -15,14 +16,14 @@ import (
 func TestGatherContextOnlyWhenAModelWillReadIt(t *testing.T) {
 	t.Run("no model", func(t *testing.T) {
 		ev, acts, env := analyzeEnv(t, nil)
-		c, err := run[investigation.Context](t, env, acts.GatherContext, ev)
+		c, err := activitytest.Run[investigation.Context](t, env, acts.GatherContext, ev)
 		require.NoError(t, err)
 		assert.Contains(t, c.Skipped, "no model configured")
 		assert.Empty(t, c.ProcessChains)
 	})
 	t.Run("model", func(t *testing.T) {
 		ev, acts, env := analyzeEnv(t, &stubModel{})
-		c, err := run[investigation.Context](t, env, acts.GatherContext, ev)
+		c, err := activitytest.Run[investigation.Context](t, env, acts.GatherContext, ev)
 		require.NoError(t, err)
 		assert.Empty(t, c.Skipped)
 		require.NotEmpty(t, c.ProcessChains, "the demo ransomware's storyline")
@@ -31,10 +32,10 @@ func TestGatherContextOnlyWhenAModelWillReadIt(t *testing.T) {
 	})
 	t.Run("obvious case", func(t *testing.T) {
 		f := newFixture(t)
-		ev, err := run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, threatAdware) // signed PUA
+		ev, err := activitytest.Run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, activitytest.ThreatAdware) // signed PUA
 		require.NoError(t, err)
 		f.acts.Model = &stubModel{}
-		c, err := run[investigation.Context](t, f.env, f.acts.GatherContext, ev)
+		c, err := activitytest.Run[investigation.Context](t, f.env, f.acts.GatherContext, ev)
 		require.NoError(t, err)
 		assert.Contains(t, c.Skipped, "obvious case")
 	})
@@ -45,12 +46,12 @@ func TestGatherContextOnlyWhenAModelWillReadIt(t *testing.T) {
 		acts.Cache = llm.NewCache(model, time.Hour, 10, time.Now)
 		_, err := acts.Cache.Analyze(context.Background(), ev)
 		require.NoError(t, err)
-		c, err := run[investigation.Context](t, env, acts.GatherContext, ev)
+		c, err := activitytest.Run[investigation.Context](t, env, acts.GatherContext, ev)
 		require.NoError(t, err)
 		assert.Contains(t, c.Skipped, "cached")
 		other := ev
 		other.Facts.SHA1, other.Facts.SHA256 = "ffffffffffffffffffffffffffffffffffffffff", ""
-		c, err = run[investigation.Context](t, env, acts.GatherContext, other)
+		c, err = activitytest.Run[investigation.Context](t, env, acts.GatherContext, other)
 		require.NoError(t, err)
 		assert.Empty(t, c.Skipped, "another file is not cached")
 	})

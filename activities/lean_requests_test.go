@@ -14,6 +14,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/s1copilot/s1copilot/activities"
+	"github.com/s1copilot/s1copilot/activities/activitytest"
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/investigation"
 )
@@ -62,31 +63,31 @@ func TestFirstRequestReadsOnRetry(t *testing.T) {
 	f := newFixture(t)
 	ts := httptest.NewServer(loseFirstAnswer(f.sim.Handler(), "/web/api/v2.1/threats/mitigate/kill"))
 	t.Cleanup(ts.Close)
-	f.acts.S1 = newClient(t, ts.URL, testToken)
+	f.acts.S1 = activitytest.NewClient(t, ts.URL, activitytest.Token)
 
-	in := activities.MitigateInput{ThreatID: threatMacro, AgentID: "1900000000000000002", Action: investigation.ActionKill, FirstRequest: true}
+	in := activities.MitigateInput{ThreatID: activitytest.ThreatMacro, AgentID: "1900000000000000002", Action: investigation.ActionKill, FirstRequest: true}
 	var res activities.MitigateResult
 	attemptsOf(t, f.acts, "Mitigate", in, &res)
 
 	c := f.sim.Counters()
 	assert.True(t, res.AlreadyRequested, "the retry finds the kill its lost attempt requested")
-	assert.Equal(t, 1, c.Mitigations[threatMacro]["kill"], "exactly one POST /threats/mitigate/kill")
+	assert.Equal(t, 1, c.Mitigations[activitytest.ThreatMacro]["kill"], "exactly one POST /threats/mitigate/kill")
 	assert.Equal(t, 1, c.Requests[getThreats], "one read: by the retry, none before the first POST")
 }
 
 func TestFirstRequestPostsWithoutReading(t *testing.T) {
 	f := newFixture(t)
-	in := activities.MitigateInput{ThreatID: threatMacro, AgentID: "1900000000000000002", Action: investigation.ActionKill, FirstRequest: true}
-	res, err := run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
+	in := activities.MitigateInput{ThreatID: activitytest.ThreatMacro, AgentID: "1900000000000000002", Action: investigation.ActionKill, FirstRequest: true}
+	res, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
 	assert.Equal(t, activities.MitigateResult{}, res)
 	c := f.sim.Counters()
-	assert.Equal(t, 1, c.Mitigations[threatMacro]["kill"])
+	assert.Equal(t, 1, c.Mitigations[activitytest.ThreatMacro]["kill"])
 	assert.Zero(t, c.Requests[getThreats], "nothing to find on a first request's first attempt")
 
 	// Without the flag the same call reads first and finds it.
 	in.FirstRequest = false
-	res, err = run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
+	res, err = activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
 	assert.True(t, res.AlreadyRequested)
 	assert.Equal(t, 1, f.sim.Counters().Requests[getThreats])
@@ -98,15 +99,15 @@ func TestFirstPostListsNotesOnRetry(t *testing.T) {
 	f := newFixture(t)
 	ts := httptest.NewServer(loseFirstAnswer(f.sim.Handler(), "/web/api/v2.1/threats/notes"))
 	t.Cleanup(ts.Close)
-	f.acts.S1 = newClient(t, ts.URL, testToken)
+	f.acts.S1 = activitytest.NewClient(t, ts.URL, activitytest.Token)
 
-	in := activities.NoteInput{ThreatID: threatMacro, Marker: "[s1copilot:t:triage]", Text: "verdict", FirstPost: true}
+	in := activities.NoteInput{ThreatID: activitytest.ThreatMacro, Marker: "[s1copilot:t:triage]", Text: "verdict", FirstPost: true}
 	var res activities.NoteResult
 	attemptsOf(t, f.acts, "PostNote", in, &res)
 
 	c := f.sim.Counters()
 	assert.True(t, res.AlreadyPosted)
-	assert.Equal(t, 1, c.Notes[threatMacro], "exactly one note")
+	assert.Equal(t, 1, c.Notes[activitytest.ThreatMacro], "exactly one note")
 	assert.Equal(t, 1, c.Requests["GET /web/api/v2.1/threats/{id}/notes"], "listed once, by the retry")
 }
 
@@ -117,7 +118,7 @@ func TestVerificationsOfOneThreatShareARead(t *testing.T) {
 	ts := httptest.NewServer(f.sim.Handler())
 	t.Cleanup(ts.Close)
 	cfg := config.Defaults()
-	cfg.S1URL, cfg.S1Token = ts.URL, testToken
+	cfg.S1URL, cfg.S1Token = ts.URL, activitytest.Token
 	acts, err := activities.New(cfg)
 	require.NoError(t, err)
 	acts.Now = f.clock.Now
@@ -126,20 +127,20 @@ func TestVerificationsOfOneThreatShareARead(t *testing.T) {
 	env.RegisterActivity(acts)
 
 	for _, act := range []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine} {
-		_, err := run[activities.MitigateResult](t, env, acts.Mitigate, activities.MitigateInput{ThreatID: threatMacro, Action: act, FirstRequest: true})
+		_, err := activitytest.Run[activities.MitigateResult](t, env, acts.Mitigate, activities.MitigateInput{ThreatID: activitytest.ThreatMacro, Action: act, FirstRequest: true})
 		require.NoError(t, err)
 	}
 	f.clock.Advance(mitigationDelay)
 	before := f.sim.Counters().Requests[getThreats]
 	for _, act := range []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine} {
-		res, err := run[activities.VerifyResult](t, env, acts.VerifyMitigation, activities.VerifyInput{ThreatID: threatMacro, Action: act})
+		res, err := activitytest.Run[activities.VerifyResult](t, env, acts.VerifyMitigation, activities.VerifyInput{ThreatID: activitytest.ThreatMacro, Action: act})
 		require.NoError(t, err, "%s settled", act)
 		assert.Equal(t, "success", res.State)
 	}
 	assert.Equal(t, before+1, f.sim.Counters().Requests[getThreats], "two verifications, one read")
 
 	f.clock.Advance(activities.VerifyReadShare + time.Millisecond)
-	_, err = run[activities.VerifyResult](t, env, acts.VerifyMitigation, activities.VerifyInput{ThreatID: threatMacro, Action: investigation.ActionKill})
+	_, err = activitytest.Run[activities.VerifyResult](t, env, acts.VerifyMitigation, activities.VerifyInput{ThreatID: activitytest.ThreatMacro, Action: investigation.ActionKill})
 	require.NoError(t, err)
 	assert.Equal(t, before+2, f.sim.Counters().Requests[getThreats], "an older read is not reused")
 }

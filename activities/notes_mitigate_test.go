@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/s1copilot/s1copilot/activities"
+	"github.com/s1copilot/s1copilot/activities/activitytest"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/s1client"
 )
@@ -19,23 +20,23 @@ import (
 func TestPostNoteIsIdempotentAcrossRetries(t *testing.T) {
 	f := newFixture(t)
 	in := activities.NoteInput{
-		ThreatID: threatRansomFS,
+		ThreatID: activitytest.ThreatRansomFS,
 		Marker:   "[s1copilot:investigation-1910000000000000001:verdict]",
 		Text:     "s1copilot verdict: true_positive (ransomware on a file server)",
 	}
 
-	first, err := run[activities.NoteResult](t, f.env, f.acts.PostNote, in)
+	first, err := activitytest.Run[activities.NoteResult](t, f.env, f.acts.PostNote, in)
 	require.NoError(t, err)
 	assert.False(t, first.AlreadyPosted, "the first call posts the note")
-	require.Equal(t, 1, f.sim.Counters().Notes[threatRansomFS])
+	require.Equal(t, 1, f.sim.Counters().Notes[activitytest.ThreatRansomFS])
 
 	// The retry after the simulated crash.
-	retry, err := run[activities.NoteResult](t, f.env, f.acts.PostNote, in)
+	retry, err := activitytest.Run[activities.NoteResult](t, f.env, f.acts.PostNote, in)
 	require.NoError(t, err)
 	assert.True(t, retry.AlreadyPosted, "the retry finds the note carrying its marker")
 
-	assert.Equal(t, 1, f.sim.Counters().Notes[threatRansomFS], "exactly one POST /threats/notes")
-	notes := f.sim.Notes(threatRansomFS)
+	assert.Equal(t, 1, f.sim.Counters().Notes[activitytest.ThreatRansomFS], "exactly one POST /threats/notes")
+	notes := f.sim.Notes(activitytest.ThreatRansomFS)
 	require.Len(t, notes, 1)
 	assert.Contains(t, notes[0], in.Marker)
 	assert.Contains(t, notes[0], in.Text)
@@ -44,100 +45,100 @@ func TestPostNoteIsIdempotentAcrossRetries(t *testing.T) {
 	other := in
 	other.Marker = "[s1copilot:investigation-1910000000000000001:mitigation]"
 	other.Text = "s1copilot mitigated the threat"
-	res, err := run[activities.NoteResult](t, f.env, f.acts.PostNote, other)
+	res, err := activitytest.Run[activities.NoteResult](t, f.env, f.acts.PostNote, other)
 	require.NoError(t, err)
 	assert.False(t, res.AlreadyPosted)
-	assert.Equal(t, 2, f.sim.Counters().Notes[threatRansomFS])
-	notes = f.sim.Notes(threatRansomFS)
+	assert.Equal(t, 2, f.sim.Counters().Notes[activitytest.ThreatRansomFS])
+	notes = f.sim.Notes(activitytest.ThreatRansomFS)
 	require.Len(t, notes, 2)
 	assert.Contains(t, notes[1], other.Marker)
 	assert.NotContains(t, notes[1], in.Marker)
 
 	// Markers are per threat: the same marker on another threat still posts there.
 	elsewhere := in
-	elsewhere.ThreatID = threatMacro
-	res, err = run[activities.NoteResult](t, f.env, f.acts.PostNote, elsewhere)
+	elsewhere.ThreatID = activitytest.ThreatMacro
+	res, err = activitytest.Run[activities.NoteResult](t, f.env, f.acts.PostNote, elsewhere)
 	require.NoError(t, err)
 	assert.False(t, res.AlreadyPosted)
-	assert.Equal(t, 1, f.sim.Counters().Notes[threatMacro])
-	assert.Equal(t, 2, f.sim.Counters().Notes[threatRansomFS])
+	assert.Equal(t, 1, f.sim.Counters().Notes[activitytest.ThreatMacro])
+	assert.Equal(t, 2, f.sim.Counters().Notes[activitytest.ThreatRansomFS])
 }
 
 func TestPostNoteRejectsInputWithoutMarker(t *testing.T) {
 	f := newFixture(t)
 	for _, in := range []activities.NoteInput{
-		{ThreatID: threatRansomFS, Text: "no marker"},
+		{ThreatID: activitytest.ThreatRansomFS, Text: "no marker"},
 		{Marker: "[m]", Text: "no threat"},
 	} {
-		_, err := run[activities.NoteResult](t, f.env, f.acts.PostNote, in)
-		requireNonRetryable(t, err, activities.ErrTypeBadInput)
+		_, err := activitytest.Run[activities.NoteResult](t, f.env, f.acts.PostNote, in)
+		activitytest.RequireNonRetryable(t, err, activities.ErrTypeBadInput)
 	}
 	assert.Empty(t, f.sim.Counters().Notes, "nothing may be posted without a marker")
 }
 
 func TestPostNoteUnknownThreatIsNotRetried(t *testing.T) {
 	f := newFixture(t)
-	_, err := run[activities.NoteResult](t, f.env, f.acts.PostNote,
-		activities.NoteInput{ThreatID: unknownThreatID, Marker: "[m]", Text: "x"})
-	requireNonRetryable(t, err, activities.ErrTypeThreatNotFound)
+	_, err := activitytest.Run[activities.NoteResult](t, f.env, f.acts.PostNote,
+		activities.NoteInput{ThreatID: activitytest.UnknownThreatID, Marker: "[m]", Text: "x"})
+	activitytest.RequireNonRetryable(t, err, activities.ErrTypeThreatNotFound)
 	assert.Empty(t, f.sim.Counters().Notes)
 }
 
 func TestMitigateKillIsIdempotent(t *testing.T) {
 	f := newFixture(t)
-	in := activities.MitigateInput{ThreatID: threatRansomFS, AgentID: agentFS, Action: investigation.ActionKill}
+	in := activities.MitigateInput{ThreatID: activitytest.ThreatRansomFS, AgentID: activitytest.AgentFS, Action: investigation.ActionKill}
 
-	first, err := run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
+	first, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
 	assert.Equal(t, activities.MitigateResult{}, first, "the first call requests the kill")
 
-	second, err := run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
+	second, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
 	assert.True(t, second.AlreadyRequested, "the retry sees the pending kill and does not POST again")
 	assert.Empty(t, second.Refused)
 
 	// Still idempotent once the agent has reported.
 	f.clock.Advance(mitigationDelay)
-	third, err := run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
+	third, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
 	assert.True(t, third.AlreadyRequested)
 
 	c := f.sim.Counters()
-	assert.Equal(t, 1, c.Mitigations[threatRansomFS]["kill"], "exactly one POST /threats/mitigate/kill")
-	assert.Len(t, c.Mitigations[threatRansomFS], 1, "no other action was requested: %v", c.Mitigations)
+	assert.Equal(t, 1, c.Mitigations[activitytest.ThreatRansomFS]["kill"], "exactly one POST /threats/mitigate/kill")
+	assert.Len(t, c.Mitigations[activitytest.ThreatRansomFS], 1, "no other action was requested: %v", c.Mitigations)
 }
 
 func TestMitigateIsolateIsIdempotent(t *testing.T) {
 	f := newFixture(t)
-	in := activities.MitigateInput{ThreatID: threatAdware, AgentID: agentHR, Action: investigation.ActionIsolate}
+	in := activities.MitigateInput{ThreatID: activitytest.ThreatAdware, AgentID: activitytest.AgentHR, Action: investigation.ActionIsolate}
 
-	first, err := run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
+	first, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
 	assert.Equal(t, activities.MitigateResult{}, first)
 
 	// While disconnecting, and again once disconnected.
-	second, err := run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
+	second, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
 	assert.True(t, second.AlreadyRequested)
 	f.clock.Advance(isolationDelay)
-	third, err := run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
+	third, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
 	assert.True(t, third.AlreadyRequested)
 
 	c := f.sim.Counters()
-	assert.Equal(t, 1, c.AgentActions[agentHR]["disconnect"], "exactly one POST /agents/actions/disconnect")
+	assert.Equal(t, 1, c.AgentActions[activitytest.AgentHR]["disconnect"], "exactly one POST /agents/actions/disconnect")
 	assert.Empty(t, c.Mitigations, "isolation is an agent action, not a threat mitigation")
 }
 
 func TestMitigateRejectsBadInput(t *testing.T) {
 	f := newFixture(t)
-	_, err := run[activities.MitigateResult](t, f.env, f.acts.Mitigate,
-		activities.MitigateInput{ThreatID: threatAdware, Action: investigation.ActionIsolate})
-	requireNonRetryable(t, err, activities.ErrTypeBadInput)
+	_, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate,
+		activities.MitigateInput{ThreatID: activitytest.ThreatAdware, Action: investigation.ActionIsolate})
+	activitytest.RequireNonRetryable(t, err, activities.ErrTypeBadInput)
 
-	_, err = run[activities.MitigateResult](t, f.env, f.acts.Mitigate,
-		activities.MitigateInput{ThreatID: threatAdware, AgentID: agentHR, Action: "reboot"})
-	requireNonRetryable(t, err, activities.ErrTypeBadInput)
+	_, err = activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate,
+		activities.MitigateInput{ThreatID: activitytest.ThreatAdware, AgentID: activitytest.AgentHR, Action: "reboot"})
+	activitytest.RequireNonRetryable(t, err, activities.ErrTypeBadInput)
 
 	c := f.sim.Counters()
 	assert.Empty(t, c.AgentActions)
@@ -148,18 +149,18 @@ func TestMitigateRejectsBadInput(t *testing.T) {
 // refusal to report, not an error to retry.
 func TestMitigateRemediateOnLinuxIsRefused(t *testing.T) {
 	f := newFixture(t)
-	res, err := run[activities.MitigateResult](t, f.env, f.acts.Mitigate,
-		activities.MitigateInput{ThreatID: threatMiner, AgentID: agentLinux, Action: investigation.ActionRemediate})
+	res, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate,
+		activities.MitigateInput{ThreatID: activitytest.ThreatMiner, AgentID: activitytest.AgentLinux, Action: investigation.ActionRemediate})
 	require.NoError(t, err)
 	assert.Contains(t, res.Refused, "not_supported")
 	assert.False(t, res.AlreadyRequested)
-	assert.Zero(t, f.sim.Counters().Mitigations[threatMiner]["remediate"], "a skipped action affected nothing")
+	assert.Zero(t, f.sim.Counters().Mitigations[activitytest.ThreatMiner]["remediate"], "a skipped action affected nothing")
 }
 
 // notSettled asserts err is the benign, retryable "not settled yet" error.
 func requireNotSettled(t *testing.T, err error) *temporal.ApplicationError {
 	t.Helper()
-	appErr := appError(t, err)
+	appErr := activitytest.AppError(t, err)
 	require.Equal(t, activities.ErrTypeNotSettled, appErr.Type(), "error: %v", err)
 	assert.False(t, appErr.NonRetryable(), "not settled must be retried: the retry policy is the polling loop")
 	assert.Equal(t, temporal.ApplicationErrorCategoryBenign, appErr.Category(), "polling is not a failure worth alerting on")
@@ -169,23 +170,23 @@ func requireNotSettled(t *testing.T, err error) *temporal.ApplicationError {
 
 func TestVerifyMitigationKill(t *testing.T) {
 	f := newFixture(t)
-	in := activities.VerifyInput{ThreatID: threatMacro, AgentID: "1900000000000000002", Action: investigation.ActionKill}
+	in := activities.VerifyInput{ThreatID: activitytest.ThreatMacro, AgentID: "1900000000000000002", Action: investigation.ActionKill}
 
 	// Nothing requested yet.
-	_, err := run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
+	_, err := activitytest.Run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
 	assert.Contains(t, requireNotSettled(t, err).Error(), "no status yet")
 
-	_, err = run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
+	_, err = activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
-	_, err = run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
+	_, err = activitytest.Run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
 	assert.Contains(t, requireNotSettled(t, err).Error(), "pending")
 
 	f.clock.Advance(mitigationDelay - time.Second)
-	_, err = run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
+	_, err = activitytest.Run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
 	requireNotSettled(t, err)
 
 	f.clock.Advance(time.Second)
-	res, err := run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
+	res, err := activitytest.Run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
 	require.NoError(t, err)
 	assert.Equal(t, s1client.MitigationStatusSuccess, res.State)
 	assert.NotEmpty(t, res.Detail)
@@ -193,15 +194,15 @@ func TestVerifyMitigationKill(t *testing.T) {
 
 func TestVerifyMitigationReportsFailure(t *testing.T) {
 	f := newFixture(t)
-	th := newThreat("1910000000000000100", agentFS, "1m")
+	th := activitytest.NewThreat("1910000000000000100", activitytest.AgentFS, "1m")
 	th.FailActions = []string{"quarantine"}
 	require.NoError(t, f.sim.AddThreat(th))
-	in := activities.VerifyInput{ThreatID: th.ID, AgentID: agentFS, Action: investigation.ActionQuarantine}
+	in := activities.VerifyInput{ThreatID: th.ID, AgentID: activitytest.AgentFS, Action: investigation.ActionQuarantine}
 
-	_, err := run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
+	_, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
 	f.clock.Advance(mitigationDelay)
-	res, err := run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
+	res, err := activitytest.Run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
 	require.NoError(t, err, "a failed mitigation is a settled state, not an error")
 	assert.Equal(t, s1client.MitigationStatusFailed, res.State)
 }
@@ -210,35 +211,35 @@ func TestVerifyMitigationReportsFailure(t *testing.T) {
 // activity must keep reporting "not settled" so the schedule-to-close timeout decides.
 func TestVerifyRollbackWithoutVSSNeverSettles(t *testing.T) {
 	f := newFixture(t)
-	in := activities.VerifyInput{ThreatID: threatNoVSS, AgentID: agentNoVSS, Action: investigation.ActionRollback}
+	in := activities.VerifyInput{ThreatID: activitytest.ThreatNoVSS, AgentID: activitytest.AgentNoVSS, Action: investigation.ActionRollback}
 
-	res, err := run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
+	res, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
 	assert.Empty(t, res.Refused, "the console accepts the rollback")
-	assert.Equal(t, 1, f.sim.Counters().Mitigations[threatNoVSS]["rollback-remediation"])
+	assert.Equal(t, 1, f.sim.Counters().Mitigations[activitytest.ThreatNoVSS]["rollback-remediation"])
 
-	_, err = run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
+	_, err = activitytest.Run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
 	requireNotSettled(t, err)
 	f.clock.Advance(24 * time.Hour)
-	_, err = run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
+	_, err = activitytest.Run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
 	assert.Contains(t, requireNotSettled(t, err).Error(), "rollback")
 }
 
 func TestVerifyIsolation(t *testing.T) {
 	f := newFixture(t)
-	in := activities.VerifyInput{ThreatID: threatAdware, AgentID: agentHR, Action: investigation.ActionIsolate}
+	in := activities.VerifyInput{ThreatID: activitytest.ThreatAdware, AgentID: activitytest.AgentHR, Action: investigation.ActionIsolate}
 
 	// Connected: nothing requested, not settled.
-	_, err := run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
+	_, err := activitytest.Run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
 	assert.Contains(t, requireNotSettled(t, err).Error(), "connected")
 
-	_, err = run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
+	_, err = activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
-	_, err = run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
+	_, err = activitytest.Run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
 	assert.Contains(t, requireNotSettled(t, err).Error(), "disconnecting")
 
 	f.clock.Advance(isolationDelay)
-	res, err := run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
+	res, err := activitytest.Run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
 	require.NoError(t, err)
 	assert.Equal(t, s1client.MitigationStatusSuccess, res.State)
 	assert.True(t, strings.Contains(res.Detail, "disconnected"), "detail: %q", res.Detail)

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/s1copilot/s1copilot/activities"
+	"github.com/s1copilot/s1copilot/activities/activitytest"
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/feedback"
 	"github.com/s1copilot/s1copilot/ingest"
@@ -61,10 +62,10 @@ func feedbackLines(t *testing.T, buf *bytes.Buffer) []audit.Record {
 // disagreement, however often the change is read again.
 func TestPollerRecordsAnalystFeedbackOfFinishedInvestigations(t *testing.T) {
 	f := newFixture(t)
-	st := &starter{closed: map[string]bool{threatMiner: true}}
+	st := &starter{closed: map[string]bool{activitytest.ThreatMiner: true}}
 	var buf bytes.Buffer
-	cps := &copilots{results: map[string]workflows.Result{threatMiner: {
-		ThreatID: threatMiner, Outcome: workflows.OutcomeMitigated, Verdict: investigation.VerdictTruePositive,
+	cps := &copilots{results: map[string]workflows.Result{activitytest.ThreatMiner: {
+		ThreatID: activitytest.ThreatMiner, Outcome: workflows.OutcomeMitigated, Verdict: investigation.VerdictTruePositive,
 		Analyzer: "rules", PolicyVersion: "builtin-auto",
 		Actions: []workflows.ActionResult{{Action: investigation.ActionKill, Disposition: policy.Auto, State: workflows.ActionSucceeded}},
 	}}}
@@ -78,7 +79,7 @@ func TestPollerRecordsAnalystFeedbackOfFinishedInvestigations(t *testing.T) {
 	env.RegisterActivity(p)
 	poll := func(state ingest.PollState) ingest.PollResult {
 		t.Helper()
-		res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: state, Overlap: time.Hour})
+		res, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: state, Overlap: time.Hour})
 		require.NoError(t, err)
 		return res
 	}
@@ -87,7 +88,7 @@ func TestPollerRecordsAnalystFeedbackOfFinishedInvestigations(t *testing.T) {
 
 	// The copilot's own write-back (as its WriteBack activity does it, through the API).
 	f.clock.Advance(time.Minute)
-	_, err := f.s1.SetIncidentStatus(context.Background(), []string{threatMiner}, s1client.IncidentResolved, "true_positive")
+	_, err := f.s1.SetIncidentStatus(context.Background(), []string{activitytest.ThreatMiner}, s1client.IncidentResolved, "true_positive")
 	require.NoError(t, err)
 	res = poll(res.State)
 	assert.Equal(t, 1, res.Closed, "the change reached the finished route")
@@ -97,7 +98,7 @@ func TestPollerRecordsAnalystFeedbackOfFinishedInvestigations(t *testing.T) {
 	// The analyst overrides the verdict in the console.
 	f.clock.Advance(time.Minute)
 	changedAt := f.clock.Now()
-	require.NoError(t, f.sim.UpdateThreat(threatMiner, simulator.ThreatUpdate{AnalystVerdict: "false_positive"}))
+	require.NoError(t, f.sim.UpdateThreat(activitytest.ThreatMiner, simulator.ThreatUpdate{AnalystVerdict: "false_positive"}))
 	res = poll(res.State)
 	assert.Equal(t, 1, res.Feedback)
 
@@ -112,10 +113,10 @@ func TestPollerRecordsAnalystFeedbackOfFinishedInvestigations(t *testing.T) {
 	require.Len(t, recs, 1)
 	r := recs[0]
 	assert.Equal(t, audit.KindAnalystFeedback, r.Kind)
-	assert.Equal(t, "s1-threat/"+threatMiner+"/feedback/console/"+changedAt.UTC().Format(time.RFC3339Nano), r.ID)
-	assert.Equal(t, "s1-threat/"+threatMiner, r.InvestigationID)
-	assert.Equal(t, "run-"+threatMiner, r.RunID)
-	assert.Equal(t, threatMiner, r.ThreatID)
+	assert.Equal(t, "s1-threat/"+activitytest.ThreatMiner+"/feedback/console/"+changedAt.UTC().Format(time.RFC3339Nano), r.ID)
+	assert.Equal(t, "s1-threat/"+activitytest.ThreatMiner, r.InvestigationID)
+	assert.Equal(t, "run-"+activitytest.ThreatMiner, r.RunID)
+	assert.Equal(t, activitytest.ThreatMiner, r.ThreatID)
 	assert.Equal(t, string(feedback.Disagree), r.Decision)
 	assert.Equal(t, feedback.SourceConsole, r.Channel)
 	assert.Equal(t, "true_positive", r.Verdict)
@@ -138,11 +139,11 @@ func TestPollerLeavesFeedbackOfRunningInvestigationsToThem(t *testing.T) {
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(p)
-	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
+	res, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
 	require.NoError(t, err)
 	f.clock.Advance(time.Minute)
-	require.NoError(t, f.sim.UpdateThreat(threatMacro, simulator.ThreatUpdate{AnalystVerdict: "false_positive"}))
-	res, err = run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res.State, Overlap: time.Hour})
+	require.NoError(t, f.sim.UpdateThreat(activitytest.ThreatMacro, simulator.ThreatUpdate{AnalystVerdict: "false_positive"}))
+	res, err = activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res.State, Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Notified)
 	assert.Zero(t, res.Feedback)

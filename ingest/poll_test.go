@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/s1copilot/s1copilot/activities/activitytest"
 	"github.com/s1copilot/s1copilot/ingest"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
@@ -29,7 +30,7 @@ func since(t time.Time) ingest.PollState {
 	return ingest.PollState{Created: ingest.StreamState{Since: t}, Updated: ingest.StreamState{Since: t}}
 }
 
-var demoThreats = []string{threatRansomFS, threatMacro, threatAdware, threatMiner, threatNoVSS}
+var demoThreats = []string{activitytest.ThreatRansomFS, activitytest.ThreatMacro, activitytest.ThreatAdware, activitytest.ThreatMiner, activitytest.ThreatNoVSS}
 
 // starter is a fake activities.Investigations that behaves like workflows whose ID
 // derives from the threat ID: a second start of the same threat reports started=false.
@@ -108,7 +109,7 @@ func TestPollerStartsEachThreatOnce(t *testing.T) {
 	now := f.clock.Now()
 
 	// First poll: everything of the last hour.
-	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats,
+	res, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats,
 		ingest.PollInput{State: since(now.Add(-time.Hour)), Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 10, res.Listed, "five new threats, and the same five on the changed stream")
@@ -122,7 +123,7 @@ func TestPollerStartsEachThreatOnce(t *testing.T) {
 
 	// Second poll: the overlap re-reads all five; the Seen set keeps them from being started again.
 	f.clock.Advance(time.Minute)
-	res2, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res.State, Overlap: time.Hour})
+	res2, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res.State, Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 10, res2.Listed, "both streams re-read the five")
 	assert.Zero(t, res2.Started)
@@ -132,8 +133,8 @@ func TestPollerStartsEachThreatOnce(t *testing.T) {
 
 	// A new detection: only it is started.
 	const newID = "1910000000000000200"
-	require.NoError(t, f.sim.AddThreat(newThreat(newID, agentHR, "10s")))
-	res3, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res2.State, Overlap: time.Hour})
+	require.NoError(t, f.sim.AddThreat(activitytest.NewThreat(newID, activitytest.AgentHR, "10s")))
+	res3, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res2.State, Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 12, res3.Listed)
 	assert.Equal(t, 1, res3.Started)
@@ -150,15 +151,15 @@ func TestPollerForgetsThreatsOutsideTheOverlap(t *testing.T) {
 	f := newFixture(t)
 	st := &starter{}
 	p, env := newPollerEnv(f, st, 0)
-	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats,
+	res, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats,
 		ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: 3 * time.Minute})
 	require.NoError(t, err)
 	assert.Equal(t, 5, res.Started)
 	// Newest is 2m ago, so the window reaches back to 5m ago (inclusive): the adware (5m),
 	// the miner (4m) and the no-VSS ransomware (2m) stay; 9m and 7m are dropped.
-	assert.ElementsMatch(t, []string{threatAdware, threatMiner, threatNoVSS}, slices.Collect(maps.Keys(res.State.Created.Seen)))
+	assert.ElementsMatch(t, []string{activitytest.ThreatAdware, activitytest.ThreatMiner, activitytest.ThreatNoVSS}, slices.Collect(maps.Keys(res.State.Created.Seen)))
 
-	res2, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res.State, Overlap: 3 * time.Minute})
+	res2, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res.State, Overlap: 3 * time.Minute})
 	require.NoError(t, err)
 	assert.Equal(t, 6, res2.Listed, "only the overlap window is re-read, by both streams")
 	assert.Zero(t, res2.Started+res2.AlreadyStarted)
@@ -167,9 +168,9 @@ func TestPollerForgetsThreatsOutsideTheOverlap(t *testing.T) {
 
 func TestPollerCountsAlreadyStarted(t *testing.T) {
 	f := newFixture(t)
-	st := &starter{running: map[string]bool{threatMacro: true, threatMiner: true}}
+	st := &starter{running: map[string]bool{activitytest.ThreatMacro: true, activitytest.ThreatMiner: true}}
 	p, env := newPollerEnv(f, st, 0)
-	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats,
+	res, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats,
 		ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 10, res.Listed)
@@ -191,7 +192,7 @@ func TestPollerStartsABurstConcurrently(t *testing.T) {
 		}
 		close(st.gate)
 	}()
-	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats,
+	res, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats,
 		ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 5, res.Started)
@@ -203,23 +204,23 @@ func TestPollerStartsABurstConcurrently(t *testing.T) {
 // are then found already started rather than lost or doubled.
 func TestPollerStartErrorFailsThePoll(t *testing.T) {
 	f := newFixture(t)
-	st := &starter{failFor: map[string]int{threatAdware: 1}}
+	st := &starter{failFor: map[string]int{activitytest.ThreatAdware: 1}}
 	p, env := newPollerEnv(f, st, 0)
 	state := since(f.clock.Now().Add(-time.Hour))
 
 	val, err := env.ExecuteActivity(p.ListAndStartThreats, ingest.PollInput{State: state, Overlap: time.Hour})
 	require.Error(t, err)
 	assert.ErrorContains(t, err, errStart.Error())
-	appErr := appError(t, err)
+	appErr := activitytest.AppError(t, err)
 	assert.False(t, appErr.NonRetryable(), "a failed start is transient")
 	assert.True(t, val == nil || !val.HasValue(), "a failed poll returns no cursor")
 	first := st.takeCalls()
-	assert.Contains(t, first, threatAdware, "the failing start was tried")
+	assert.Contains(t, first, activitytest.ThreatAdware, "the failing start was tried")
 	startedBefore := len(st.running)
 
 	// The retry, from the same (unadvanced) cursor: what the failed poll started is
 	// found already started, the rest is started now; nothing lost, nothing doubled.
-	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: state, Overlap: time.Hour})
+	res, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: state, Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 10, res.Listed)
 	assert.Equal(t, 5-startedBefore, res.Started, "the failed threat and those the failed poll did not reach")
@@ -232,13 +233,13 @@ func TestPollerStartErrorFailsThePoll(t *testing.T) {
 func TestPollerWrongTokenIsNotRetried(t *testing.T) {
 	f := newFixture(t)
 	st := &starter{}
-	p := &ingest.Poller{S1: newClient(t, f.url, "not-the-token-9d8c7b"), Investigations: st}
+	p := &ingest.Poller{S1: activitytest.NewClient(t, f.url, "not-the-token-9d8c7b"), Investigations: st}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(p)
-	_, err := run[ingest.PollResult](t, env, p.ListAndStartThreats,
+	_, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats,
 		ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
-	requireNonRetryable(t, err, activities.ErrTypeS1Refused)
+	activitytest.RequireNonRetryable(t, err, activities.ErrTypeS1Refused)
 	assert.NotContains(t, err.Error(), "not-the-token-9d8c7b")
 	assert.Empty(t, st.takeCalls())
 }
@@ -247,9 +248,9 @@ func TestPollerWrongTokenIsNotRetried(t *testing.T) {
 // change to a threat whose investigation has finished starts nothing.
 func TestPollerRoutesConsoleChanges(t *testing.T) {
 	f := newFixture(t)
-	st := &starter{closed: map[string]bool{threatMiner: true}}
+	st := &starter{closed: map[string]bool{activitytest.ThreatMiner: true}}
 	p, env := newPollerEnv(f, st, 2)
-	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
+	res, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
 	require.NoError(t, err)
 	require.Equal(t, 5, res.Started)
 	assert.Empty(t, st.notified, "a new threat is not also reported as changed")
@@ -257,19 +258,19 @@ func TestPollerRoutesConsoleChanges(t *testing.T) {
 
 	// An analyst resolves two threats in the console.
 	f.clock.Advance(time.Minute)
-	_, err = f.s1.SetIncidentStatus(context.Background(), []string{threatMacro, threatMiner}, s1client.IncidentResolved, "")
+	_, err = f.s1.SetIncidentStatus(context.Background(), []string{activitytest.ThreatMacro, activitytest.ThreatMiner}, s1client.IncidentResolved, "")
 	require.NoError(t, err)
-	res2, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res.State, Overlap: time.Hour})
+	res2, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res.State, Overlap: time.Hour})
 	require.NoError(t, err)
-	assert.Equal(t, []string{threatMacro}, st.notified, "the running investigation is told")
+	assert.Equal(t, []string{activitytest.ThreatMacro}, st.notified, "the running investigation is told")
 	assert.Equal(t, 1, res2.Notified)
 	assert.Equal(t, 1, res2.Closed, "the finished one is left alone")
 	assert.Zero(t, res2.Started)
-	assert.Equal(t, []string{threatMiner}, st.takeCalls(), "only the finished one was offered a start, and refused")
+	assert.Equal(t, []string{activitytest.ThreatMiner}, st.takeCalls(), "only the finished one was offered a start, and refused")
 	assert.True(t, res2.State.Updated.Since.Equal(f.clock.Now()), "the updated cursor moved to the change")
 
 	// Polling again re-reads the change (overlap) but does not deliver it twice.
-	res3, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res2.State, Overlap: time.Hour})
+	res3, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res2.State, Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Zero(t, res3.Notified+res3.Closed+res3.Started)
 	assert.Len(t, st.notified, 1)
@@ -286,7 +287,7 @@ func TestPollerStartsChangedThreatsThatWereNeverInvestigated(t *testing.T) {
 		Created: ingest.StreamState{Since: f.clock.Now().Add(time.Hour)},
 		Updated: ingest.StreamState{Since: f.clock.Now().Add(-time.Hour)},
 	}
-	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: state, Overlap: time.Minute})
+	res, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: state, Overlap: time.Minute})
 	require.NoError(t, err)
 	assert.Equal(t, 5, res.Started)
 	assert.ElementsMatch(t, demoThreats, st.takeCalls())
@@ -297,18 +298,18 @@ func TestPollerStartsChangedThreatsThatWereNeverInvestigated(t *testing.T) {
 func TestPollerHonoursScope(t *testing.T) {
 	sc, err := scenario.LoadFS(scenarios.FS, "mssp")
 	require.NoError(t, err)
-	sim, err := simulator.New(sc, simulator.Options{Token: testToken})
+	sim, err := simulator.New(sc, simulator.Options{Token: activitytest.Token})
 	require.NoError(t, err)
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
 	st := &starter{}
-	p := &ingest.Poller{S1: newClient(t, srv.URL, testToken), Investigations: st}
+	p := &ingest.Poller{S1: activitytest.NewClient(t, srv.URL, activitytest.Token), Investigations: st}
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
 	env.RegisterActivity(p)
 
 	const fabrikam, tailspinStudio = "1882000000000000001", "1883000000000000102"
-	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{
+	res, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{
 		State: since(time.Now().Add(-24 * time.Hour)), Overlap: time.Hour,
 		Scope: ingest.Scope{AccountIDs: []string{fabrikam}},
 	})
@@ -320,7 +321,7 @@ func TestPollerHonoursScope(t *testing.T) {
 	}
 	assert.Equal(t, 6, res.Started)
 
-	_, err = run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{
+	_, err = activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{
 		State: since(time.Now().Add(-24 * time.Hour)), Overlap: time.Hour,
 		Scope: ingest.Scope{SiteIDs: []string{tailspinStudio}},
 	})
@@ -338,14 +339,14 @@ func TestPollerHonoursScope(t *testing.T) {
 // swallowed an analyst's "resolved".)
 func TestPollerDeliversChangesOfAlreadyInvestigatedThreatsAfterACursorReset(t *testing.T) {
 	f := newFixture(t)
-	st := &starter{running: map[string]bool{threatRansomFS: true}}
+	st := &starter{running: map[string]bool{activitytest.ThreatRansomFS: true}}
 	p, env := newPollerEnv(f, st, 0)
 	f.clock.Advance(time.Minute)
-	_, err := f.s1.SetIncidentStatus(context.Background(), []string{threatRansomFS}, s1client.IncidentResolved, "")
+	_, err := f.s1.SetIncidentStatus(context.Background(), []string{activitytest.ThreatRansomFS}, s1client.IncidentResolved, "")
 	require.NoError(t, err)
 
-	res, err := run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
+	res, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.AlreadyStarted)
-	assert.Equal(t, []string{threatRansomFS}, st.notified, "the running investigation learns of the resolution")
+	assert.Equal(t, []string{activitytest.ThreatRansomFS}, st.notified, "the running investigation learns of the resolution")
 }
