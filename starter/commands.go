@@ -168,7 +168,7 @@ func status(ctx context.Context, args []string) error {
 func pending(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("pending", flag.ContinueOnError)
 	var f workflows.PendingFilter
-	fs.StringVar(&f.Priority, "priority", "", "only this priority (critical, high, medium, low)")
+	fs.StringVar(&f.Priority, "priority", "", "only this priority (critical, high, medium or low)")
 	fs.StringVar(&f.Verdict, "verdict", "", "only this verdict (true_positive, suspicious, false_positive, undetermined)")
 	fs.StringVar(&f.AgentName, "agent", "", "only this host (agent name)")
 	fs.StringVar(&f.SiteID, "site", "", "only this SentinelOne site ID")

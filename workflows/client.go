@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -18,6 +19,8 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/s1copilot/s1copilot/investigation"
 )
 
 // Investigations is the client side of one deployment's investigations: what the
@@ -28,6 +31,8 @@ type Investigations struct {
 	// TaskQueue is the deployment's investigation task queue (config.Temporal.TaskQueue):
 	// where Start starts them and what Pending lists.
 	TaskQueue string
+	// PageSize bounds one visibility request of Pending; 0 means 1000.
+	PageSize int
 }
 
 // MaxInvestigation bounds an investigation, forgotten approvals included.
@@ -211,7 +216,7 @@ func (i Investigations) Pending(ctx context.Context, f PendingFilter) ([]Pending
 	var out []PendingInvestigation
 	var token []byte
 	for {
-		resp, err := i.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: 1000, NextPageToken: token})
+		resp, err := i.Client.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{Query: q, PageSize: int32(cmp.Or(i.PageSize, 1000)), NextPageToken: token})
 		if err != nil {
 			return nil, fmt.Errorf("listing investigations awaiting approval: %w", err)
 		}
@@ -235,6 +240,19 @@ func (i Investigations) Pending(ctx context.Context, f PendingFilter) ([]Pending
 	return out, nil
 }
 
+// oneOf is the value of valid that v names, whatever its case ("" stays "").
+func oneOf[T ~string](what, v string, valid []T) (string, error) {
+	if v == "" {
+		return "", nil
+	}
+	for _, c := range valid {
+		if strings.EqualFold(v, string(c)) {
+			return string(c), nil
+		}
+	}
+	return "", fmt.Errorf("%s %q is not one of %v", what, v, valid)
+}
+
 // keyword decodes a Keyword search attribute ("" when absent).
 func keyword(p *commonpb.Payload) string {
 	var s string
@@ -246,8 +264,15 @@ func keyword(p *commonpb.Payload) string {
 
 // PendingQuery is the visibility query of Pending (also a saved view for the Web UI).
 // Filter values are host names, IDs and enums; anything that could change the query's
-// meaning is refused.
+// meaning is refused. Priority and verdict are matched without regard to case.
 func PendingQuery(taskQueue string, f PendingFilter) (string, error) {
+	var err error
+	if f.Priority, err = oneOf("priority", f.Priority, investigation.Priorities); err != nil {
+		return "", err
+	}
+	if f.Verdict, err = oneOf("verdict", f.Verdict, investigation.Verdicts); err != nil {
+		return "", err
+	}
 	q := fmt.Sprintf(`WorkflowType = %q AND ExecutionStatus = "Running" AND %s = %q`, InvestigateWorkflow, StageKey.GetName(), StageAwaitingApproval)
 	if taskQueue != "" {
 		q += fmt.Sprintf(` AND TaskQueue = %q`, taskQueue)
