@@ -11,6 +11,7 @@ import (
 	"github.com/s1copilot/s1copilot/activities/activitytest"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/llm"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simtest"
 )
 
 func TestGatherContextOnlyWhenAModelWillReadIt(t *testing.T) {
@@ -32,7 +33,7 @@ func TestGatherContextOnlyWhenAModelWillReadIt(t *testing.T) {
 	})
 	t.Run("obvious case", func(t *testing.T) {
 		f := newFixture(t)
-		ev, err := activitytest.Run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, activitytest.ThreatAdware) // signed PUA
+		ev, err := activitytest.Run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, simtest.ThreatAdware) // signed PUA
 		require.NoError(t, err)
 		f.acts.Model = &stubModel{}
 		c, err := activitytest.Run[investigation.Context](t, f.env, f.acts.GatherContext, ev)

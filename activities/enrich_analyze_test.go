@@ -20,19 +20,20 @@ import (
 	"github.com/s1copilot/s1copilot/rules"
 	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/scenario"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simtest"
 )
 
 func TestEnrichThreat(t *testing.T) {
 	f := newFixture(t)
-	ev, err := activitytest.Run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, activitytest.ThreatRansomFS)
+	ev, err := activitytest.Run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, simtest.ThreatRansomFS)
 	require.NoError(t, err)
 
 	fa := ev.Facts
-	assert.Equal(t, activitytest.ThreatRansomFS, fa.ThreatID)
+	assert.Equal(t, simtest.ThreatRansomFS, fa.ThreatID)
 	assert.Equal(t, "svchosts.exe", fa.ThreatName)
 	assert.Equal(t, "Ransomware", fa.Classification)
 	assert.Equal(t, "malicious", fa.ConfidenceLevel)
-	assert.Equal(t, activitytest.AgentFS, fa.AgentID)
+	assert.Equal(t, simtest.AgentFS, fa.AgentID)
 	assert.Equal(t, "FIN-FS-01", fa.AgentName)
 	assert.Equal(t, "windows", fa.OSType)
 	assert.Equal(t, "Windows Server 2019 Standard", fa.OSName)
@@ -70,10 +71,10 @@ func TestEnrichThreat(t *testing.T) {
 func TestEnrichThreatSeesAgentNetworkStatus(t *testing.T) {
 	f := newFixture(t)
 	_, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate,
-		activities.MitigateInput{ThreatID: activitytest.ThreatAdware, AgentID: activitytest.AgentHR, Action: investigation.ActionIsolate})
+		activities.MitigateInput{ThreatID: simtest.ThreatAdware, AgentID: simtest.AgentHR, Action: investigation.ActionIsolate})
 	require.NoError(t, err)
 	f.clock.Advance(isolationDelay)
-	ev, err := activitytest.Run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, activitytest.ThreatAdware)
+	ev, err := activitytest.Run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, simtest.ThreatAdware)
 	require.NoError(t, err)
 	assert.Equal(t, "disconnected", ev.Facts.NetworkStatus)
 	// The isolation is evidence too: command (61) and result (1001) on the agent's threats.
@@ -86,7 +87,7 @@ func TestEnrichThreatSeesAgentNetworkStatus(t *testing.T) {
 
 func TestEnrichThreatCapsTheTimeline(t *testing.T) {
 	f := newFixture(t)
-	th := activitytest.NewThreat("1910000000000000101", activitytest.AgentFS, "2h")
+	th := simtest.NewThreat("1910000000000000101", simtest.AgentFS, "2h")
 	for i := range activities.TimelineLimit + 10 {
 		th.Timeline = append(th.Timeline, scenario.Activity{
 			ActivityType: 3608, PrimaryDescription: fmt.Sprintf("alert %d", i), Ago: fmt.Sprintf("%dm", 100-i),
@@ -103,9 +104,9 @@ func TestEnrichThreatCapsTheTimeline(t *testing.T) {
 
 func TestEnrichThreatUnknownThreat(t *testing.T) {
 	f := newFixture(t)
-	_, err := activitytest.Run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, activitytest.UnknownThreatID)
+	_, err := activitytest.Run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, simtest.UnknownThreatID)
 	activitytest.RequireNonRetryable(t, err, activities.ErrTypeThreatNotFound)
-	assert.Contains(t, err.Error(), activitytest.UnknownThreatID)
+	assert.Contains(t, err.Error(), simtest.UnknownThreatID)
 }
 
 func TestEnrichThreatWrongTokenIsNotRetriedAndNotLeaked(t *testing.T) {
@@ -116,9 +117,9 @@ func TestEnrichThreatWrongTokenIsNotRetriedAndNotLeaked(t *testing.T) {
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(acts)
 
-	_, err := activitytest.Run[investigation.Evidence](t, env, acts.EnrichThreat, activitytest.ThreatRansomFS)
+	_, err := activitytest.Run[investigation.Evidence](t, env, acts.EnrichThreat, simtest.ThreatRansomFS)
 	appErr := activitytest.RequireNonRetryable(t, err, activities.ErrTypeS1Refused)
-	for _, tok := range []string{wrongToken, activitytest.Token} {
+	for _, tok := range []string{wrongToken, simtest.Token} {
 		assert.NotContains(t, err.Error(), tok)
 		assert.NotContains(t, appErr.Message(), tok)
 		assert.NotContains(t, fmt.Sprintf("%+v", err), tok)
@@ -144,7 +145,7 @@ var _ llm.Analyzer = (*stubModel)(nil)
 func analyzeEnv(t *testing.T, model llm.Analyzer) (investigation.Evidence, *activities.Activities, *testsuite.TestActivityEnvironment) {
 	t.Helper()
 	f := newFixture(t)
-	ev, err := activitytest.Run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, activitytest.ThreatRansomFS)
+	ev, err := activitytest.Run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, simtest.ThreatRansomFS)
 	require.NoError(t, err)
 	acts := &activities.Activities{S1: f.s1, Rules: rules.New(), Model: model}
 	var s testsuite.WorkflowTestSuite
@@ -298,7 +299,7 @@ func TestCachedAnalysisIsGuardedPerThreat(t *testing.T) {
 func TestObviousCasesSkipTheModel(t *testing.T) {
 	model := &stubModel{err: errors.New("must not be called")}
 	f := newFixture(t)
-	ev, err := activitytest.Run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, activitytest.ThreatAdware)
+	ev, err := activitytest.Run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, simtest.ThreatAdware)
 	require.NoError(t, err)
 	acts := &activities.Activities{S1: f.s1, Rules: rules.New(), Model: model}
 	var s testsuite.WorkflowTestSuite

@@ -11,6 +11,7 @@ import (
 	"github.com/s1copilot/s1copilot/rules"
 	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/tools/s1sim/fakeclock"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simtest"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
 
@@ -33,14 +34,15 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	con := activitytest.DemoConsole(t, simulator.Options{MitigationDelay: mitigationDelay, IsolationDelay: isolationDelay})
+	con := simtest.DemoConsole(t, simulator.Options{MitigationDelay: mitigationDelay, IsolationDelay: isolationDelay})
+	c := activitytest.NewClient(t, con.URL, simtest.Token)
 	acts := &activities.Activities{
-		S1:       con.S1,
+		S1:       c,
 		Rules:    rules.New(),
 		Settings: activities.Settings{MitigationPoll: mitigationPoll},
 	}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(acts)
-	return &fixture{clock: con.Clock, sim: con.Sim, url: con.URL, s1: con.S1, acts: acts, env: env}
+	return &fixture{clock: con.Clock, sim: con.Sim, url: con.URL, s1: c, acts: acts, env: env}
 }

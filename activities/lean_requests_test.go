@@ -17,6 +17,7 @@ import (
 	"github.com/s1copilot/s1copilot/activities/activitytest"
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simtest"
 )
 
 const getThreats = "GET /web/api/v2.1/threats"
@@ -63,26 +64,26 @@ func TestFirstRequestReadsOnRetry(t *testing.T) {
 	f := newFixture(t)
 	ts := httptest.NewServer(loseFirstAnswer(f.sim.Handler(), "/web/api/v2.1/threats/mitigate/kill"))
 	t.Cleanup(ts.Close)
-	f.acts.S1 = activitytest.NewClient(t, ts.URL, activitytest.Token)
+	f.acts.S1 = activitytest.NewClient(t, ts.URL, simtest.Token)
 
-	in := activities.MitigateInput{ThreatID: activitytest.ThreatMacro, AgentID: "1900000000000000002", Action: investigation.ActionKill, FirstRequest: true}
+	in := activities.MitigateInput{ThreatID: simtest.ThreatMacro, AgentID: "1900000000000000002", Action: investigation.ActionKill, FirstRequest: true}
 	var res activities.MitigateResult
 	attemptsOf(t, f.acts, "Mitigate", in, &res)
 
 	c := f.sim.Counters()
 	assert.True(t, res.AlreadyRequested, "the retry finds the kill its lost attempt requested")
-	assert.Equal(t, 1, c.Mitigations[activitytest.ThreatMacro]["kill"], "exactly one POST /threats/mitigate/kill")
+	assert.Equal(t, 1, c.Mitigations[simtest.ThreatMacro]["kill"], "exactly one POST /threats/mitigate/kill")
 	assert.Equal(t, 1, c.Requests[getThreats], "one read: by the retry, none before the first POST")
 }
 
 func TestFirstRequestPostsWithoutReading(t *testing.T) {
 	f := newFixture(t)
-	in := activities.MitigateInput{ThreatID: activitytest.ThreatMacro, AgentID: "1900000000000000002", Action: investigation.ActionKill, FirstRequest: true}
+	in := activities.MitigateInput{ThreatID: simtest.ThreatMacro, AgentID: "1900000000000000002", Action: investigation.ActionKill, FirstRequest: true}
 	res, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
 	assert.Equal(t, activities.MitigateResult{}, res)
 	c := f.sim.Counters()
-	assert.Equal(t, 1, c.Mitigations[activitytest.ThreatMacro]["kill"])
+	assert.Equal(t, 1, c.Mitigations[simtest.ThreatMacro]["kill"])
 	assert.Zero(t, c.Requests[getThreats], "nothing to find on a first request's first attempt")
 
 	// Without the flag the same call reads first and finds it.
@@ -99,15 +100,15 @@ func TestFirstPostListsNotesOnRetry(t *testing.T) {
 	f := newFixture(t)
 	ts := httptest.NewServer(loseFirstAnswer(f.sim.Handler(), "/web/api/v2.1/threats/notes"))
 	t.Cleanup(ts.Close)
-	f.acts.S1 = activitytest.NewClient(t, ts.URL, activitytest.Token)
+	f.acts.S1 = activitytest.NewClient(t, ts.URL, simtest.Token)
 
-	in := activities.NoteInput{ThreatID: activitytest.ThreatMacro, Marker: "[s1copilot:t:triage]", Text: "verdict", FirstPost: true}
+	in := activities.NoteInput{ThreatID: simtest.ThreatMacro, Marker: "[s1copilot:t:triage]", Text: "verdict", FirstPost: true}
 	var res activities.NoteResult
 	attemptsOf(t, f.acts, "PostNote", in, &res)
 
 	c := f.sim.Counters()
 	assert.True(t, res.AlreadyPosted)
-	assert.Equal(t, 1, c.Notes[activitytest.ThreatMacro], "exactly one note")
+	assert.Equal(t, 1, c.Notes[simtest.ThreatMacro], "exactly one note")
 	assert.Equal(t, 1, c.Requests["GET /web/api/v2.1/threats/{id}/notes"], "listed once, by the retry")
 }
 
@@ -118,7 +119,7 @@ func TestVerificationsOfOneThreatShareARead(t *testing.T) {
 	ts := httptest.NewServer(f.sim.Handler())
 	t.Cleanup(ts.Close)
 	cfg := config.Defaults()
-	cfg.S1URL, cfg.S1Token = ts.URL, activitytest.Token
+	cfg.S1URL, cfg.S1Token = ts.URL, simtest.Token
 	acts, err := activities.New(cfg)
 	require.NoError(t, err)
 	acts.Now = f.clock.Now
@@ -127,20 +128,20 @@ func TestVerificationsOfOneThreatShareARead(t *testing.T) {
 	env.RegisterActivity(acts)
 
 	for _, act := range []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine} {
-		_, err := activitytest.Run[activities.MitigateResult](t, env, acts.Mitigate, activities.MitigateInput{ThreatID: activitytest.ThreatMacro, Action: act, FirstRequest: true})
+		_, err := activitytest.Run[activities.MitigateResult](t, env, acts.Mitigate, activities.MitigateInput{ThreatID: simtest.ThreatMacro, Action: act, FirstRequest: true})
 		require.NoError(t, err)
 	}
 	f.clock.Advance(mitigationDelay)
 	before := f.sim.Counters().Requests[getThreats]
 	for _, act := range []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine} {
-		res, err := activitytest.Run[activities.VerifyResult](t, env, acts.VerifyMitigation, activities.VerifyInput{ThreatID: activitytest.ThreatMacro, Action: act})
+		res, err := activitytest.Run[activities.VerifyResult](t, env, acts.VerifyMitigation, activities.VerifyInput{ThreatID: simtest.ThreatMacro, Action: act})
 		require.NoError(t, err, "%s settled", act)
 		assert.Equal(t, "success", res.State)
 	}
 	assert.Equal(t, before+1, f.sim.Counters().Requests[getThreats], "two verifications, one read")
 
 	f.clock.Advance(activities.VerifyReadShare + time.Millisecond)
-	_, err = activitytest.Run[activities.VerifyResult](t, env, acts.VerifyMitigation, activities.VerifyInput{ThreatID: activitytest.ThreatMacro, Action: investigation.ActionKill})
+	_, err = activitytest.Run[activities.VerifyResult](t, env, acts.VerifyMitigation, activities.VerifyInput{ThreatID: simtest.ThreatMacro, Action: investigation.ActionKill})
 	require.NoError(t, err)
 	assert.Equal(t, before+2, f.sim.Counters().Requests[getThreats], "an older read is not reused")
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/s1copilot/s1copilot/activities/activitytest"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simtest"
 )
 
 // A worker that crashes after SentinelOne accepted the note but before the activity
@@ -20,7 +21,7 @@ import (
 func TestPostNoteIsIdempotentAcrossRetries(t *testing.T) {
 	f := newFixture(t)
 	in := activities.NoteInput{
-		ThreatID: activitytest.ThreatRansomFS,
+		ThreatID: simtest.ThreatRansomFS,
 		Marker:   "[s1copilot:investigation-1910000000000000001:verdict]",
 		Text:     "s1copilot verdict: true_positive (ransomware on a file server)",
 	}
@@ -28,15 +29,15 @@ func TestPostNoteIsIdempotentAcrossRetries(t *testing.T) {
 	first, err := activitytest.Run[activities.NoteResult](t, f.env, f.acts.PostNote, in)
 	require.NoError(t, err)
 	assert.False(t, first.AlreadyPosted, "the first call posts the note")
-	require.Equal(t, 1, f.sim.Counters().Notes[activitytest.ThreatRansomFS])
+	require.Equal(t, 1, f.sim.Counters().Notes[simtest.ThreatRansomFS])
 
 	// The retry after the simulated crash.
 	retry, err := activitytest.Run[activities.NoteResult](t, f.env, f.acts.PostNote, in)
 	require.NoError(t, err)
 	assert.True(t, retry.AlreadyPosted, "the retry finds the note carrying its marker")
 
-	assert.Equal(t, 1, f.sim.Counters().Notes[activitytest.ThreatRansomFS], "exactly one POST /threats/notes")
-	notes := f.sim.Notes(activitytest.ThreatRansomFS)
+	assert.Equal(t, 1, f.sim.Counters().Notes[simtest.ThreatRansomFS], "exactly one POST /threats/notes")
+	notes := f.sim.Notes(simtest.ThreatRansomFS)
 	require.Len(t, notes, 1)
 	assert.Contains(t, notes[0], in.Marker)
 	assert.Contains(t, notes[0], in.Text)
@@ -48,26 +49,26 @@ func TestPostNoteIsIdempotentAcrossRetries(t *testing.T) {
 	res, err := activitytest.Run[activities.NoteResult](t, f.env, f.acts.PostNote, other)
 	require.NoError(t, err)
 	assert.False(t, res.AlreadyPosted)
-	assert.Equal(t, 2, f.sim.Counters().Notes[activitytest.ThreatRansomFS])
-	notes = f.sim.Notes(activitytest.ThreatRansomFS)
+	assert.Equal(t, 2, f.sim.Counters().Notes[simtest.ThreatRansomFS])
+	notes = f.sim.Notes(simtest.ThreatRansomFS)
 	require.Len(t, notes, 2)
 	assert.Contains(t, notes[1], other.Marker)
 	assert.NotContains(t, notes[1], in.Marker)
 
 	// Markers are per threat: the same marker on another threat still posts there.
 	elsewhere := in
-	elsewhere.ThreatID = activitytest.ThreatMacro
+	elsewhere.ThreatID = simtest.ThreatMacro
 	res, err = activitytest.Run[activities.NoteResult](t, f.env, f.acts.PostNote, elsewhere)
 	require.NoError(t, err)
 	assert.False(t, res.AlreadyPosted)
-	assert.Equal(t, 1, f.sim.Counters().Notes[activitytest.ThreatMacro])
-	assert.Equal(t, 2, f.sim.Counters().Notes[activitytest.ThreatRansomFS])
+	assert.Equal(t, 1, f.sim.Counters().Notes[simtest.ThreatMacro])
+	assert.Equal(t, 2, f.sim.Counters().Notes[simtest.ThreatRansomFS])
 }
 
 func TestPostNoteRejectsInputWithoutMarker(t *testing.T) {
 	f := newFixture(t)
 	for _, in := range []activities.NoteInput{
-		{ThreatID: activitytest.ThreatRansomFS, Text: "no marker"},
+		{ThreatID: simtest.ThreatRansomFS, Text: "no marker"},
 		{Marker: "[m]", Text: "no threat"},
 	} {
 		_, err := activitytest.Run[activities.NoteResult](t, f.env, f.acts.PostNote, in)
@@ -79,14 +80,14 @@ func TestPostNoteRejectsInputWithoutMarker(t *testing.T) {
 func TestPostNoteUnknownThreatIsNotRetried(t *testing.T) {
 	f := newFixture(t)
 	_, err := activitytest.Run[activities.NoteResult](t, f.env, f.acts.PostNote,
-		activities.NoteInput{ThreatID: activitytest.UnknownThreatID, Marker: "[m]", Text: "x"})
+		activities.NoteInput{ThreatID: simtest.UnknownThreatID, Marker: "[m]", Text: "x"})
 	activitytest.RequireNonRetryable(t, err, activities.ErrTypeThreatNotFound)
 	assert.Empty(t, f.sim.Counters().Notes)
 }
 
 func TestMitigateKillIsIdempotent(t *testing.T) {
 	f := newFixture(t)
-	in := activities.MitigateInput{ThreatID: activitytest.ThreatRansomFS, AgentID: activitytest.AgentFS, Action: investigation.ActionKill}
+	in := activities.MitigateInput{ThreatID: simtest.ThreatRansomFS, AgentID: simtest.AgentFS, Action: investigation.ActionKill}
 
 	first, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
@@ -104,13 +105,13 @@ func TestMitigateKillIsIdempotent(t *testing.T) {
 	assert.True(t, third.AlreadyRequested)
 
 	c := f.sim.Counters()
-	assert.Equal(t, 1, c.Mitigations[activitytest.ThreatRansomFS]["kill"], "exactly one POST /threats/mitigate/kill")
-	assert.Len(t, c.Mitigations[activitytest.ThreatRansomFS], 1, "no other action was requested: %v", c.Mitigations)
+	assert.Equal(t, 1, c.Mitigations[simtest.ThreatRansomFS]["kill"], "exactly one POST /threats/mitigate/kill")
+	assert.Len(t, c.Mitigations[simtest.ThreatRansomFS], 1, "no other action was requested: %v", c.Mitigations)
 }
 
 func TestMitigateIsolateIsIdempotent(t *testing.T) {
 	f := newFixture(t)
-	in := activities.MitigateInput{ThreatID: activitytest.ThreatAdware, AgentID: activitytest.AgentHR, Action: investigation.ActionIsolate}
+	in := activities.MitigateInput{ThreatID: simtest.ThreatAdware, AgentID: simtest.AgentHR, Action: investigation.ActionIsolate}
 
 	first, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
@@ -126,18 +127,18 @@ func TestMitigateIsolateIsIdempotent(t *testing.T) {
 	assert.True(t, third.AlreadyRequested)
 
 	c := f.sim.Counters()
-	assert.Equal(t, 1, c.AgentActions[activitytest.AgentHR]["disconnect"], "exactly one POST /agents/actions/disconnect")
+	assert.Equal(t, 1, c.AgentActions[simtest.AgentHR]["disconnect"], "exactly one POST /agents/actions/disconnect")
 	assert.Empty(t, c.Mitigations, "isolation is an agent action, not a threat mitigation")
 }
 
 func TestMitigateRejectsBadInput(t *testing.T) {
 	f := newFixture(t)
 	_, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate,
-		activities.MitigateInput{ThreatID: activitytest.ThreatAdware, Action: investigation.ActionIsolate})
+		activities.MitigateInput{ThreatID: simtest.ThreatAdware, Action: investigation.ActionIsolate})
 	activitytest.RequireNonRetryable(t, err, activities.ErrTypeBadInput)
 
 	_, err = activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate,
-		activities.MitigateInput{ThreatID: activitytest.ThreatAdware, AgentID: activitytest.AgentHR, Action: "reboot"})
+		activities.MitigateInput{ThreatID: simtest.ThreatAdware, AgentID: simtest.AgentHR, Action: "reboot"})
 	activitytest.RequireNonRetryable(t, err, activities.ErrTypeBadInput)
 
 	c := f.sim.Counters()
@@ -150,11 +151,11 @@ func TestMitigateRejectsBadInput(t *testing.T) {
 func TestMitigateRemediateOnLinuxIsRefused(t *testing.T) {
 	f := newFixture(t)
 	res, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate,
-		activities.MitigateInput{ThreatID: activitytest.ThreatMiner, AgentID: activitytest.AgentLinux, Action: investigation.ActionRemediate})
+		activities.MitigateInput{ThreatID: simtest.ThreatMiner, AgentID: simtest.AgentLinux, Action: investigation.ActionRemediate})
 	require.NoError(t, err)
 	assert.Contains(t, res.Refused, "not_supported")
 	assert.False(t, res.AlreadyRequested)
-	assert.Zero(t, f.sim.Counters().Mitigations[activitytest.ThreatMiner]["remediate"], "a skipped action affected nothing")
+	assert.Zero(t, f.sim.Counters().Mitigations[simtest.ThreatMiner]["remediate"], "a skipped action affected nothing")
 }
 
 // notSettled asserts err is the benign, retryable "not settled yet" error.
@@ -170,7 +171,7 @@ func requireNotSettled(t *testing.T, err error) *temporal.ApplicationError {
 
 func TestVerifyMitigationKill(t *testing.T) {
 	f := newFixture(t)
-	in := activities.VerifyInput{ThreatID: activitytest.ThreatMacro, AgentID: "1900000000000000002", Action: investigation.ActionKill}
+	in := activities.VerifyInput{ThreatID: simtest.ThreatMacro, AgentID: "1900000000000000002", Action: investigation.ActionKill}
 
 	// Nothing requested yet.
 	_, err := activitytest.Run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
@@ -194,10 +195,10 @@ func TestVerifyMitigationKill(t *testing.T) {
 
 func TestVerifyMitigationReportsFailure(t *testing.T) {
 	f := newFixture(t)
-	th := activitytest.NewThreat("1910000000000000100", activitytest.AgentFS, "1m")
+	th := simtest.NewThreat("1910000000000000100", simtest.AgentFS, "1m")
 	th.FailActions = []string{"quarantine"}
 	require.NoError(t, f.sim.AddThreat(th))
-	in := activities.VerifyInput{ThreatID: th.ID, AgentID: activitytest.AgentFS, Action: investigation.ActionQuarantine}
+	in := activities.VerifyInput{ThreatID: th.ID, AgentID: simtest.AgentFS, Action: investigation.ActionQuarantine}
 
 	_, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
@@ -211,12 +212,12 @@ func TestVerifyMitigationReportsFailure(t *testing.T) {
 // activity must keep reporting "not settled" so the schedule-to-close timeout decides.
 func TestVerifyRollbackWithoutVSSNeverSettles(t *testing.T) {
 	f := newFixture(t)
-	in := activities.VerifyInput{ThreatID: activitytest.ThreatNoVSS, AgentID: activitytest.AgentNoVSS, Action: investigation.ActionRollback}
+	in := activities.VerifyInput{ThreatID: simtest.ThreatNoVSS, AgentID: simtest.AgentNoVSS, Action: investigation.ActionRollback}
 
 	res, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
 	assert.Empty(t, res.Refused, "the console accepts the rollback")
-	assert.Equal(t, 1, f.sim.Counters().Mitigations[activitytest.ThreatNoVSS]["rollback-remediation"])
+	assert.Equal(t, 1, f.sim.Counters().Mitigations[simtest.ThreatNoVSS]["rollback-remediation"])
 
 	_, err = activitytest.Run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)
 	requireNotSettled(t, err)
@@ -227,7 +228,7 @@ func TestVerifyRollbackWithoutVSSNeverSettles(t *testing.T) {
 
 func TestVerifyIsolation(t *testing.T) {
 	f := newFixture(t)
-	in := activities.VerifyInput{ThreatID: activitytest.ThreatAdware, AgentID: activitytest.AgentHR, Action: investigation.ActionIsolate}
+	in := activities.VerifyInput{ThreatID: simtest.ThreatAdware, AgentID: simtest.AgentHR, Action: investigation.ActionIsolate}
 
 	// Connected: nothing requested, not settled.
 	_, err := activitytest.Run[activities.VerifyResult](t, f.env, f.acts.VerifyMitigation, in)

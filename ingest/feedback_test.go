@@ -23,6 +23,7 @@ import (
 	"github.com/s1copilot/s1copilot/metrics/metricstest"
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simtest"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 	"github.com/s1copilot/s1copilot/workflows"
 )
@@ -62,10 +63,10 @@ func feedbackLines(t *testing.T, buf *bytes.Buffer) []audit.Record {
 // disagreement, however often the change is read again.
 func TestPollerRecordsAnalystFeedbackOfFinishedInvestigations(t *testing.T) {
 	f := newFixture(t)
-	st := &starter{closed: map[string]bool{activitytest.ThreatMiner: true}}
+	st := &starter{closed: map[string]bool{simtest.ThreatMiner: true}}
 	var buf bytes.Buffer
-	cps := &copilots{results: map[string]workflows.Result{activitytest.ThreatMiner: {
-		ThreatID: activitytest.ThreatMiner, Outcome: workflows.OutcomeMitigated, Verdict: investigation.VerdictTruePositive,
+	cps := &copilots{results: map[string]workflows.Result{simtest.ThreatMiner: {
+		ThreatID: simtest.ThreatMiner, Outcome: workflows.OutcomeMitigated, Verdict: investigation.VerdictTruePositive,
 		Analyzer: "rules", PolicyVersion: "builtin-auto",
 		Actions: []workflows.ActionResult{{Action: investigation.ActionKill, Disposition: policy.Auto, State: workflows.ActionSucceeded}},
 	}}}
@@ -88,7 +89,7 @@ func TestPollerRecordsAnalystFeedbackOfFinishedInvestigations(t *testing.T) {
 
 	// The copilot's own write-back (as its WriteBack activity does it, through the API).
 	f.clock.Advance(time.Minute)
-	_, err := f.s1.SetIncidentStatus(context.Background(), []string{activitytest.ThreatMiner}, s1client.IncidentResolved, "true_positive")
+	_, err := f.s1.SetIncidentStatus(context.Background(), []string{simtest.ThreatMiner}, s1client.IncidentResolved, "true_positive")
 	require.NoError(t, err)
 	res = poll(res.State)
 	assert.Equal(t, 1, res.Closed, "the change reached the finished route")
@@ -98,7 +99,7 @@ func TestPollerRecordsAnalystFeedbackOfFinishedInvestigations(t *testing.T) {
 	// The analyst overrides the verdict in the console.
 	f.clock.Advance(time.Minute)
 	changedAt := f.clock.Now()
-	require.NoError(t, f.sim.UpdateThreat(activitytest.ThreatMiner, simulator.ThreatUpdate{AnalystVerdict: "false_positive"}))
+	require.NoError(t, f.sim.UpdateThreat(simtest.ThreatMiner, simulator.ThreatUpdate{AnalystVerdict: "false_positive"}))
 	res = poll(res.State)
 	assert.Equal(t, 1, res.Feedback)
 
@@ -113,10 +114,10 @@ func TestPollerRecordsAnalystFeedbackOfFinishedInvestigations(t *testing.T) {
 	require.Len(t, recs, 1)
 	r := recs[0]
 	assert.Equal(t, audit.KindAnalystFeedback, r.Kind)
-	assert.Equal(t, "s1-threat/"+activitytest.ThreatMiner+"/feedback/console/"+changedAt.UTC().Format(time.RFC3339Nano), r.ID)
-	assert.Equal(t, "s1-threat/"+activitytest.ThreatMiner, r.InvestigationID)
-	assert.Equal(t, "run-"+activitytest.ThreatMiner, r.RunID)
-	assert.Equal(t, activitytest.ThreatMiner, r.ThreatID)
+	assert.Equal(t, "s1-threat/"+simtest.ThreatMiner+"/feedback/console/"+changedAt.UTC().Format(time.RFC3339Nano), r.ID)
+	assert.Equal(t, "s1-threat/"+simtest.ThreatMiner, r.InvestigationID)
+	assert.Equal(t, "run-"+simtest.ThreatMiner, r.RunID)
+	assert.Equal(t, simtest.ThreatMiner, r.ThreatID)
 	assert.Equal(t, string(feedback.Disagree), r.Decision)
 	assert.Equal(t, feedback.SourceConsole, r.Channel)
 	assert.Equal(t, "true_positive", r.Verdict)
@@ -142,7 +143,7 @@ func TestPollerLeavesFeedbackOfRunningInvestigationsToThem(t *testing.T) {
 	res, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
 	require.NoError(t, err)
 	f.clock.Advance(time.Minute)
-	require.NoError(t, f.sim.UpdateThreat(activitytest.ThreatMacro, simulator.ThreatUpdate{AnalystVerdict: "false_positive"}))
+	require.NoError(t, f.sim.UpdateThreat(simtest.ThreatMacro, simulator.ThreatUpdate{AnalystVerdict: "false_positive"}))
 	res, err = activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res.State, Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.Notified)

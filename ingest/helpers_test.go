@@ -6,6 +6,7 @@ import (
 	"github.com/s1copilot/s1copilot/activities/activitytest"
 	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/tools/s1sim/fakeclock"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simtest"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
 
@@ -19,6 +20,6 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	con := activitytest.DemoConsole(t, simulator.Options{})
-	return &fixture{clock: con.Clock, sim: con.Sim, url: con.URL, s1: con.S1}
+	con := simtest.DemoConsole(t, simulator.Options{})
+	return &fixture{clock: con.Clock, sim: con.Sim, url: con.URL, s1: activitytest.NewClient(t, con.URL, simtest.Token)}
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/s1copilot/s1copilot/activities/activitytest"
 	"github.com/s1copilot/s1copilot/ingest"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
+	"github.com/s1copilot/s1copilot/tools/s1sim/simtest"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 
 	"github.com/stretchr/testify/assert"
@@ -30,7 +31,7 @@ func since(t time.Time) ingest.PollState {
 	return ingest.PollState{Created: ingest.StreamState{Since: t}, Updated: ingest.StreamState{Since: t}}
 }
 
-var demoThreats = []string{activitytest.ThreatRansomFS, activitytest.ThreatMacro, activitytest.ThreatAdware, activitytest.ThreatMiner, activitytest.ThreatNoVSS}
+var demoThreats = []string{simtest.ThreatRansomFS, simtest.ThreatMacro, simtest.ThreatAdware, simtest.ThreatMiner, simtest.ThreatNoVSS}
 
 // starter is a fake activities.Investigations that behaves like workflows whose ID
 // derives from the threat ID: a second start of the same threat reports started=false.
@@ -133,7 +134,7 @@ func TestPollerStartsEachThreatOnce(t *testing.T) {
 
 	// A new detection: only it is started.
 	const newID = "1910000000000000200"
-	require.NoError(t, f.sim.AddThreat(activitytest.NewThreat(newID, activitytest.AgentHR, "10s")))
+	require.NoError(t, f.sim.AddThreat(simtest.NewThreat(newID, simtest.AgentHR, "10s")))
 	res3, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res2.State, Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 12, res3.Listed)
@@ -157,7 +158,7 @@ func TestPollerForgetsThreatsOutsideTheOverlap(t *testing.T) {
 	assert.Equal(t, 5, res.Started)
 	// Newest is 2m ago, so the window reaches back to 5m ago (inclusive): the adware (5m),
 	// the miner (4m) and the no-VSS ransomware (2m) stay; 9m and 7m are dropped.
-	assert.ElementsMatch(t, []string{activitytest.ThreatAdware, activitytest.ThreatMiner, activitytest.ThreatNoVSS}, slices.Collect(maps.Keys(res.State.Created.Seen)))
+	assert.ElementsMatch(t, []string{simtest.ThreatAdware, simtest.ThreatMiner, simtest.ThreatNoVSS}, slices.Collect(maps.Keys(res.State.Created.Seen)))
 
 	res2, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res.State, Overlap: 3 * time.Minute})
 	require.NoError(t, err)
@@ -168,7 +169,7 @@ func TestPollerForgetsThreatsOutsideTheOverlap(t *testing.T) {
 
 func TestPollerCountsAlreadyStarted(t *testing.T) {
 	f := newFixture(t)
-	st := &starter{running: map[string]bool{activitytest.ThreatMacro: true, activitytest.ThreatMiner: true}}
+	st := &starter{running: map[string]bool{simtest.ThreatMacro: true, simtest.ThreatMiner: true}}
 	p, env := newPollerEnv(f, st, 0)
 	res, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats,
 		ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
@@ -204,7 +205,7 @@ func TestPollerStartsABurstConcurrently(t *testing.T) {
 // are then found already started rather than lost or doubled.
 func TestPollerStartErrorFailsThePoll(t *testing.T) {
 	f := newFixture(t)
-	st := &starter{failFor: map[string]int{activitytest.ThreatAdware: 1}}
+	st := &starter{failFor: map[string]int{simtest.ThreatAdware: 1}}
 	p, env := newPollerEnv(f, st, 0)
 	state := since(f.clock.Now().Add(-time.Hour))
 
@@ -215,7 +216,7 @@ func TestPollerStartErrorFailsThePoll(t *testing.T) {
 	assert.False(t, appErr.NonRetryable(), "a failed start is transient")
 	assert.True(t, val == nil || !val.HasValue(), "a failed poll returns no cursor")
 	first := st.takeCalls()
-	assert.Contains(t, first, activitytest.ThreatAdware, "the failing start was tried")
+	assert.Contains(t, first, simtest.ThreatAdware, "the failing start was tried")
 	startedBefore := len(st.running)
 
 	// The retry, from the same (unadvanced) cursor: what the failed poll started is
@@ -248,7 +249,7 @@ func TestPollerWrongTokenIsNotRetried(t *testing.T) {
 // change to a threat whose investigation has finished starts nothing.
 func TestPollerRoutesConsoleChanges(t *testing.T) {
 	f := newFixture(t)
-	st := &starter{closed: map[string]bool{activitytest.ThreatMiner: true}}
+	st := &starter{closed: map[string]bool{simtest.ThreatMiner: true}}
 	p, env := newPollerEnv(f, st, 2)
 	res, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
 	require.NoError(t, err)
@@ -258,15 +259,15 @@ func TestPollerRoutesConsoleChanges(t *testing.T) {
 
 	// An analyst resolves two threats in the console.
 	f.clock.Advance(time.Minute)
-	_, err = f.s1.SetIncidentStatus(context.Background(), []string{activitytest.ThreatMacro, activitytest.ThreatMiner}, s1client.IncidentResolved, "")
+	_, err = f.s1.SetIncidentStatus(context.Background(), []string{simtest.ThreatMacro, simtest.ThreatMiner}, s1client.IncidentResolved, "")
 	require.NoError(t, err)
 	res2, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res.State, Overlap: time.Hour})
 	require.NoError(t, err)
-	assert.Equal(t, []string{activitytest.ThreatMacro}, st.notified, "the running investigation is told")
+	assert.Equal(t, []string{simtest.ThreatMacro}, st.notified, "the running investigation is told")
 	assert.Equal(t, 1, res2.Notified)
 	assert.Equal(t, 1, res2.Closed, "the finished one is left alone")
 	assert.Zero(t, res2.Started)
-	assert.Equal(t, []string{activitytest.ThreatMiner}, st.takeCalls(), "only the finished one was offered a start, and refused")
+	assert.Equal(t, []string{simtest.ThreatMiner}, st.takeCalls(), "only the finished one was offered a start, and refused")
 	assert.True(t, res2.State.Updated.Since.Equal(f.clock.Now()), "the updated cursor moved to the change")
 
 	// Polling again re-reads the change (overlap) but does not deliver it twice.
@@ -298,12 +299,12 @@ func TestPollerStartsChangedThreatsThatWereNeverInvestigated(t *testing.T) {
 func TestPollerHonoursScope(t *testing.T) {
 	sc, err := scenario.LoadFS(scenarios.FS, "mssp")
 	require.NoError(t, err)
-	sim, err := simulator.New(sc, simulator.Options{Token: activitytest.Token})
+	sim, err := simulator.New(sc, simulator.Options{Token: simtest.Token})
 	require.NoError(t, err)
 	srv := httptest.NewServer(sim.Handler())
 	t.Cleanup(srv.Close)
 	st := &starter{}
-	p := &ingest.Poller{S1: activitytest.NewClient(t, srv.URL, activitytest.Token), Investigations: st}
+	p := &ingest.Poller{S1: activitytest.NewClient(t, srv.URL, simtest.Token), Investigations: st}
 	var ts testsuite.WorkflowTestSuite
 	env := ts.NewTestActivityEnvironment()
 	env.RegisterActivity(p)
@@ -339,14 +340,14 @@ func TestPollerHonoursScope(t *testing.T) {
 // swallowed an analyst's "resolved".)
 func TestPollerDeliversChangesOfAlreadyInvestigatedThreatsAfterACursorReset(t *testing.T) {
 	f := newFixture(t)
-	st := &starter{running: map[string]bool{activitytest.ThreatRansomFS: true}}
+	st := &starter{running: map[string]bool{simtest.ThreatRansomFS: true}}
 	p, env := newPollerEnv(f, st, 0)
 	f.clock.Advance(time.Minute)
-	_, err := f.s1.SetIncidentStatus(context.Background(), []string{activitytest.ThreatRansomFS}, s1client.IncidentResolved, "")
+	_, err := f.s1.SetIncidentStatus(context.Background(), []string{simtest.ThreatRansomFS}, s1client.IncidentResolved, "")
 	require.NoError(t, err)
 
 	res, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
 	require.NoError(t, err)
 	assert.Equal(t, 1, res.AlreadyStarted)
-	assert.Equal(t, []string{activitytest.ThreatRansomFS}, st.notified, "the running investigation learns of the resolution")
+	assert.Equal(t, []string{simtest.ThreatRansomFS}, st.notified, "the running investigation learns of the resolution")
 }
