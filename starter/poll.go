@@ -15,14 +15,15 @@ import (
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/lifecycle"
 	"github.com/s1copilot/s1copilot/logging"
 	"github.com/s1copilot/s1copilot/starter/poller"
 	"github.com/s1copilot/s1copilot/workflows"
 )
 
 // poll makes sure the poller Schedule exists with the configured interval, then hosts
-// the poller's worker until stopped. Several replicas are safe: the Schedule is a
-// singleton and runs one poll at a time.
+// the poller's worker until stopped or a fatal error (package lifecycle). Several
+// replicas are safe: the Schedule is a singleton and runs one poll at a time.
 func poll(ctx context.Context) error {
 	cfg, err := config.Load()
 	if err != nil {
@@ -37,7 +38,8 @@ func poll(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c, err := client.Dial(cfg.Temporal.ClientOptions(logging.Temporal(z)))
+	life := lifecycle.New("poller", z)
+	c, err := client.Dial(life.ClientOptions(cfg.Temporal.ClientOptions(logging.Temporal(z))))
 	if err != nil {
 		return fmt.Errorf("connecting to Temporal at %s: %w", cfg.Temporal.Address, err)
 	}
@@ -48,16 +50,21 @@ func poll(ctx context.Context) error {
 		return err
 	}
 	defer closeAudit()
-	w := worker.New(c, workflows.PollerTaskQueue, worker.Options{WorkerStopTimeout: 10 * time.Second})
+	w := worker.New(c, workflows.PollerTaskQueue, worker.Options{WorkerStopTimeout: 10 * time.Second, OnFatalError: life.Fail})
 	p := poller.New(c, s1, cfg.Temporal.TaskQueue)
 	// Analysts' console changes to finished investigations go to the same audit log as the
 	// worker's records (running investigations record them themselves).
 	p.Feedback = &activities.ConsoleFeedback{Copilots: poller.Investigations{C: c, TaskQueue: cfg.Temporal.TaskQueue}, Audit: sink}
 	workflows.RegisterPoller(w, p)
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("starting poller worker: %w", err)
+	life.WatchTemporal(c, cfg)
+	life.WatchSentinelOne(s1)
+	if cfg.HealthAddr != "" {
+		life.Serve(ctx, cfg.HealthAddr, nil)
 	}
-	defer w.Stop()
+	if err := life.Start(ctx, w); err != nil {
+		return err
+	}
+	defer life.Stop()
 	if err := poller.EnsureSchedule(ctx, c, cfg); err != nil {
 		return err
 	}
@@ -77,7 +84,5 @@ func poll(ctx context.Context) error {
 	}
 	z.Info("Poller running.", zap.String("schedule", workflows.PollerScheduleID), zap.Duration("interval", cfg.PollInterval),
 		zap.Duration("overlap", cfg.PollOverlap), zap.String("s1", cfg.S1URL))
-	<-ctx.Done()
-	z.Info("Stopping poller.")
-	return nil
+	return life.Wait(ctx)
 }
