@@ -44,7 +44,7 @@ func TestExportCaseCommand(t *testing.T) {
 	out := filepath.Join(dir, "case-"+id+".json")
 	var stdout bytes.Buffer
 	require.NoError(t, exportCase(ctx, []string{"--threat", id, "--out", out}, s1, &stdout))
-	assert.Contains(t, stdout.String(), "go run ./eval -scenarios "+dir)
+	assert.Contains(t, stdout.String(), "go run ./tools/eval -scenarios "+dir)
 	data, err := os.ReadFile(out)
 	require.NoError(t, err)
 	assert.NotContains(t, string(data), simToken)
