@@ -196,13 +196,21 @@ func watchBoth(t *testing.T, procs []*process, since time.Time, within time.Dura
 	return out
 }
 
-func stackEnv(simURL, temporal, namespace string, extra ...string) []string {
-	return append([]string{
-		"S1C_S1_URL=" + simURL, "S1C_S1_TOKEN=" + simToken,
+// startBoth runs the real worker and poller (starter poll) on Temporal's namespace
+// and the simulator, with extra settings, and waits until both are ready.
+func startBoth(t *testing.T, temporal, namespace string, extra ...string) []*process {
+	t.Helper()
+	bin := buildBinaries(t)
+	env := append([]string{
+		"S1C_S1_URL=" + startSimulator(t), "S1C_S1_TOKEN=" + simToken,
 		"S1C_TEMPORAL_ADDRESS=" + temporal, "S1C_TEMPORAL_NAMESPACE=" + namespace,
 		"S1C_TASK_QUEUE=lifecycle-it", "S1C_S1_TASK_QUEUE=lifecycle-it-s1",
 		"S1C_POLL_INTERVAL=1s", "S1C_POLL_LOOKBACK=1h", "S1C_LOG_LEVEL=warn",
 	}, extra...)
+	return []*process{
+		start(t, "worker", filepath.Join(bin, "worker"), nil, env),
+		start(t, "poller", filepath.Join(bin, "starter"), []string{"poll"}, env),
+	}
 }
 
 // A deleted namespace is fatal: the SDK reports it through OnFatalError (after its
@@ -213,15 +221,10 @@ func TestWorkerAndPollerExitWhenTheirNamespaceIsDeleted(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
 	defer cancel()
-	bin := buildBinaries(t)
 	srv, err := testsuite.StartDevServer(ctx, devstack.DevServerOptions(cli, "doomed"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = srv.Stop() })
-	env := stackEnv(startSimulator(t), srv.FrontendHostPort(), "doomed")
-	procs := []*process{
-		start(t, "worker", filepath.Join(bin, "worker"), nil, env),
-		start(t, "poller", filepath.Join(bin, "starter"), []string{"poll"}, env),
-	}
+	procs := startBoth(t, srv.FrontendHostPort(), "doomed")
 
 	deleted := time.Now()
 	_, err = srv.Client().OperatorService().DeleteNamespace(ctx, &operatorservice.DeleteNamespaceRequest{Namespace: "doomed"})
@@ -249,23 +252,13 @@ func TestWorkerAndPollerExitWhenTemporalStaysUnreachable(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	bin := buildBinaries(t)
 	srv, err := testsuite.StartDevServer(ctx, devstack.DevServerOptions(cli))
 	require.NoError(t, err)
-	running := true
-	t.Cleanup(func() {
-		if running {
-			_ = srv.Stop()
-		}
-	})
+	t.Cleanup(func() { _ = srv.Stop() }) // after a failure before the Stop below; a second Stop only errs
 	const exitAfter = 20 * time.Second
-	env := stackEnv(startSimulator(t), srv.FrontendHostPort(), "default", "S1C_TEMPORAL_UNAVAILABLE_EXIT="+exitAfter.String())
-	procs := []*process{
-		start(t, "worker", filepath.Join(bin, "worker"), nil, env),
-		start(t, "poller", filepath.Join(bin, "starter"), []string{"poll"}, env),
-	}
+	procs := startBoth(t, srv.FrontendHostPort(), "default", "S1C_TEMPORAL_UNAVAILABLE_EXIT="+exitAfter.String())
 
-	stopped, running := time.Now(), false
+	stopped := time.Now()
 	require.NoError(t, srv.Stop())
 	for i, f := range watchBoth(t, procs, stopped, 2*time.Minute) {
 		p := procs[i]

@@ -24,9 +24,10 @@ const parentPoll = 250 * time.Millisecond
 // is asked to stop, so that it stops its children (Supervisor.StopAll) before it ends:
 // SIGINT, SIGTERM or SIGHUP (a closed terminal); its parent exiting (`make` killed: the
 // harness is re-parented); and a broken standard output, through StopOnBrokenPipe.
-// SIGPIPE is ignored from here on: `make demo | tee` interrupted kills tee first, and
-// the next line printed would otherwise kill the harness before it stops anything.
-// Call it once per process. Children still alive when the harness itself is killed (SIGKILL) get SIGKILL from
+// SIGPIPE is ignored from here on (children inherit that; they write to log files):
+// `make demo | tee` interrupted kills tee first, and the next line printed would
+// otherwise kill the harness before it stops anything. Call it once per process.
+// Children still alive when the harness itself is killed (SIGKILL) get SIGKILL from
 // the kernel (Proc's parent-death signal, Linux).
 func StopContext(parent context.Context) (context.Context, context.CancelCauseFunc) {
 	ctx, cancel := context.WithCancelCause(parent)
