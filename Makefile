@@ -58,10 +58,10 @@ build:
 	@mkdir -p bin
 	go build -o bin/ ./worker ./starter ./tools/s1sim ./tools/demo
 
-## temporal-cli: install the temporal CLI if it is missing (about 3 minutes, from the Go module proxy)
+## temporal-cli: install the temporal CLI if it is missing (about 5 to 10 minutes, from the Go module proxy)
 temporal-cli:
 	@if [ ! -x "$(TEMPORAL)" ]; then \
-		echo "Installing the temporal CLI $(TEMPORAL_VERSION) (go install; takes a few minutes)…"; \
+		echo "Installing the temporal CLI $(TEMPORAL_VERSION) (go install; about 5 to 10 minutes)…"; \
 		go install github.com/temporalio/cli/cmd/temporal@$(TEMPORAL_VERSION); \
 	fi
 

@@ -73,7 +73,11 @@ type Config struct {
 	MitigationPoll    time.Duration `envconfig:"MITIGATION_POLL" default:"10s" desc:"interval between mitigation status checks"`
 
 	LogLevel   string `envconfig:"LOG_LEVEL" default:"info" desc:"debug | info | warn | error"`
-	HealthAddr string `envconfig:"HEALTH_ADDR" desc:"address of the worker's /healthz and /readyz (e.g. :8080); empty = off"`
+	HealthAddr string `envconfig:"HEALTH_ADDR" desc:"address of the /healthz and /readyz probes of the worker and of the poller (starter poll), e.g. :8081; the worker serves /metrics there too; empty = off"`
+	// TemporalUnavailableExit: the SDK retries its polls forever, so a process whose
+	// server is gone for good would otherwise live on doing nothing. Exiting makes the
+	// outage visible (CrashLoopBackOff) and retries the connection from scratch.
+	TemporalUnavailableExit time.Duration `envconfig:"TEMPORAL_UNAVAILABLE_EXIT" default:"10m" desc:"the worker and the poller exit non-zero when Temporal has been unreachable, or has refused every task poll, for this long; 0 = keep retrying forever"`
 }
 
 // Temporal is where the workflows run; the approve and status commands need only this.
@@ -253,6 +257,9 @@ func (c Config) Validate() error {
 	}
 	if c.MitigationPoll <= 0 || c.MitigationPoll > c.MitigationTimeout {
 		p = append(p, Prefix+"_MITIGATION_POLL must be positive and below "+Prefix+"_MITIGATION_TIMEOUT")
+	}
+	if c.TemporalUnavailableExit < 0 {
+		p = append(p, Prefix+"_TEMPORAL_UNAVAILABLE_EXIT must not be negative (0 = never exit)")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

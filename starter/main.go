@@ -23,6 +23,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/s1copilot/s1copilot/lifecycle"
 )
 
 const usage = `usage:
@@ -47,7 +49,10 @@ func main() {
 			fmt.Fprintln(os.Stderr, usage)
 			os.Exit(2)
 		}
-		fmt.Fprintln(os.Stderr, "starter:", err)
+		var fatal *lifecycle.Fatal
+		if !errors.As(err, &fatal) { // a fatal error has been logged already
+			fmt.Fprintln(os.Stderr, "starter:", err)
+		}
 		os.Exit(1)
 	}
 }

@@ -15,13 +15,14 @@ import (
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/ingest"
+	"github.com/s1copilot/s1copilot/lifecycle"
 	"github.com/s1copilot/s1copilot/logging"
 	"github.com/s1copilot/s1copilot/workflows"
 )
 
 // poll hosts the poller's worker and makes sure the deployment's poller workflow runs
-// with the configured settings, until stopped. Several replicas are safe: the poller is
-// one workflow, and its cursors live in it.
+// with the configured settings, until stopped or a fatal error (package lifecycle).
+// Several replicas are safe: the poller is one workflow, and its cursors live in it.
 func poll(ctx context.Context) error {
 	cfg, err := config.Load()
 	if err != nil {
@@ -36,7 +37,8 @@ func poll(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	c, err := client.Dial(cfg.Temporal.ClientOptions(logging.Temporal(z)))
+	life := lifecycle.New("poller", z)
+	c, err := client.Dial(life.ClientOptions(cfg.Temporal.ClientOptions(logging.Temporal(z))))
 	if err != nil {
 		return fmt.Errorf("connecting to Temporal at %s: %w", cfg.Temporal.Address, err)
 	}
@@ -48,17 +50,22 @@ func poll(ctx context.Context) error {
 	}
 	defer closeAudit()
 	investigations := ingest.OnTemporal{Investigations: workflows.Investigations{Client: c, TaskQueue: cfg.Temporal.TaskQueue}}
-	w := worker.New(c, cfg.Temporal.PollerTaskQueue(), worker.Options{WorkerStopTimeout: 10 * time.Second})
+	w := worker.New(c, cfg.Temporal.PollerTaskQueue(), worker.Options{WorkerStopTimeout: 10 * time.Second, OnFatalError: life.Fail})
 	ingest.Register(w, &ingest.Poller{
 		S1: s1, Investigations: investigations, PageSize: 200,
 		// Analysts' console changes to finished investigations go to the same audit log as
 		// the worker's records (running investigations record them themselves).
 		Feedback: &ingest.ConsoleFeedback{Copilots: ingest.FinishedInvestigations{C: c}, Audit: sink},
 	})
-	if err := w.Start(); err != nil {
-		return fmt.Errorf("starting poller worker: %w", err)
+	life.WatchTemporal(c, cfg)
+	life.WatchSentinelOne(s1)
+	if cfg.HealthAddr != "" {
+		life.Serve(ctx, cfg.HealthAddr, nil)
 	}
-	defer w.Stop()
+	if err := life.Start(ctx, w); err != nil {
+		return err
+	}
+	defer life.Stop()
 	if err := ingest.EnsurePoller(ctx, c, cfg.Temporal, ingest.SettingsOf(cfg)); err != nil {
 		return err
 	}
@@ -76,7 +83,5 @@ func poll(ctx context.Context) error {
 	}
 	z.Info("Poller running.", zap.String("workflow", cfg.Temporal.PollerWorkflowID()), zap.String("taskQueue", cfg.Temporal.PollerTaskQueue()),
 		zap.Duration("interval", cfg.PollInterval), zap.Duration("overlap", cfg.PollOverlap), zap.String("s1", cfg.S1URL))
-	<-ctx.Done()
-	z.Info("Stopping poller.")
-	return nil
+	return life.Wait(ctx)
 }

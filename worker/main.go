@@ -3,15 +3,14 @@
 //
 // Configuration is read from S1C_* environment variables (see the README); logs are
 // JSON on stderr. SIGINT/SIGTERM stop it gracefully: in-flight activities get
-// WorkerStopTimeout to finish before another worker picks them up.
+// WorkerStopTimeout to finish before another worker picks them up. A fatal error
+// (package lifecycle) stops it too, and it exits 1.
 package main
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
 	"os"
 	"os/signal"
 	"syscall"
@@ -25,6 +24,7 @@ import (
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/control"
+	"github.com/s1copilot/s1copilot/lifecycle"
 	"github.com/s1copilot/s1copilot/logging"
 	"github.com/s1copilot/s1copilot/metrics"
 	"github.com/s1copilot/s1copilot/workflows"
@@ -32,7 +32,10 @@ import (
 
 func main() {
 	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "worker:", err)
+		var fatal *lifecycle.Fatal
+		if !errors.As(err, &fatal) { // a fatal error has been logged already
+			fmt.Fprintln(os.Stderr, "worker:", err)
+		}
 		os.Exit(1)
 	}
 }
@@ -66,7 +69,8 @@ func run() error {
 		zap.String("namespace", cfg.Temporal.Namespace), zap.String("taskQueue", cfg.Temporal.TaskQueue), zap.String("s1TaskQueue", cfg.Temporal.S1TaskQueue), zap.Bool("runsS1Activities", cfg.WorkerS1Activities), zap.Float64("s1ActivitiesPerSecond", cfg.S1ActivitiesPerSecond),
 		zap.String("analyzer", analyzer), zap.String("policy", acts.Settings.Policy.VersionString()))
 
-	opts := cfg.Temporal.ClientOptions(logging.Temporal(z))
+	life := lifecycle.New("worker", z)
+	opts := life.ClientOptions(cfg.Temporal.ClientOptions(logging.Temporal(z)))
 	// The SDK's default identity, set here so this process can tell its own pollers apart.
 	host, _ := os.Hostname()
 	opts.Identity = fmt.Sprintf("%d@%s@", os.Getpid(), host)
@@ -91,60 +95,25 @@ func run() error {
 		// Process-wide, and only before any worker starts.
 		worker.SetStickyWorkflowCacheSize(cfg.WorkflowCacheSize)
 	}
-	workers := workflows.NewWorkers(c, cfg, acts, func(err error) { z.Error("Worker fatal error.", zap.Error(err)) })
+	workers := workflows.NewWorkers(c, cfg, acts, life.Fail)
+	life.WatchTemporal(c, cfg)
+	if cfg.WorkerS1Activities {
+		life.WatchSentinelOne(acts.S1) // a worker without the SentinelOne activities never calls it
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if cfg.HealthAddr != "" {
-		go serveHealth(ctx, z, cfg.HealthAddr, healthMux(c, prom.HTTP))
+		life.Serve(ctx, cfg.HealthAddr, prom.HTTP)
 	}
 	if err := (control.Client{C: c, WorkflowID: cfg.Temporal.ControlWorkflowID(), TaskQueue: cfg.Temporal.ControlTaskQueue()}).Ensure(ctx); err != nil {
 		return err
 	}
-	for i, w := range workers {
-		if err := w.Start(); err != nil {
-			for _, started := range workers[:i] {
-				started.Stop()
-			}
-			return fmt.Errorf("starting worker: %w", err)
-		}
+	if err := life.Start(ctx, workers...); err != nil {
+		return err
 	}
 	if cfg.WorkerS1Activities {
 		go watchS1Pollers(ctx, c, cfg.Temporal.S1TaskQueue, opts.Identity, z, time.Minute)
 	}
-	<-ctx.Done()
-	z.Info("Stopping worker.")
-	for _, w := range workers {
-		w.Stop()
-	}
-	return nil
-}
-
-// healthMux answers Kubernetes probes, /healthz while the process lives and
-// /readyz while Temporal answers, and serves Prometheus metrics at /metrics.
-// SDK workers open no port of their own.
-func healthMux(c client.Client, metricsHandler http.Handler) *http.ServeMux {
-	mux := http.NewServeMux()
-	mux.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write([]byte("ok\n")) })
-	mux.HandleFunc("/readyz", func(w http.ResponseWriter, r *http.Request) {
-		cctx, cancel := context.WithTimeout(r.Context(), time.Second)
-		defer cancel()
-		if _, err := c.CheckHealth(cctx, &client.CheckHealthRequest{}); err != nil {
-			http.Error(w, "temporal unreachable", http.StatusServiceUnavailable)
-			return
-		}
-		_, _ = w.Write([]byte("ready\n"))
-	})
-	if metricsHandler != nil {
-		mux.Handle("GET /metrics", metricsHandler)
-	}
-	return mux
-}
-
-func serveHealth(ctx context.Context, z *zap.Logger, addr string, mux http.Handler) {
-	srv := &http.Server{Addr: addr, Handler: mux, ReadHeaderTimeout: 5 * time.Second, BaseContext: func(net.Listener) context.Context { return ctx }}
-	go func() { <-ctx.Done(); _ = srv.Close() }()
-	if err := srv.ListenAndServe(); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		z.Error("Health server stopped.", zap.Error(err))
-	}
+	return life.Wait(ctx)
 }

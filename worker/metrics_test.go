@@ -15,9 +15,11 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
+	"go.uber.org/zap"
 
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/lifecycle"
 	"github.com/s1copilot/s1copilot/metrics"
 	"github.com/s1copilot/s1copilot/rules"
 	"github.com/s1copilot/s1copilot/tools/devstack"
@@ -47,7 +49,7 @@ func newPrometheus(t *testing.T) *metrics.Prometheus {
 	return prom
 }
 
-// scrapeUntil reads /metrics from the worker's mux until every pattern matches
+// scrapeUntil reads /metrics from the worker's probe handler until every pattern matches
 // (tally pushes values to the registry every ReportEvery), and returns the last body.
 func scrapeUntil(t *testing.T, mux http.Handler, patterns ...*regexp.Regexp) string {
 	t.Helper()
@@ -94,7 +96,7 @@ func TestMetricsEndpointServesApplicationMetrics(t *testing.T) {
 	require.True(t, env.IsWorkflowCompleted())
 	require.NoError(t, env.GetWorkflowError())
 
-	body := scrapeUntil(t, healthMux(nil, prom.HTTP), fallbackMetric, flagsMetric)
+	body := scrapeUntil(t, lifecycle.New("worker", zap.NewNop()).Handler(prom.HTTP), fallbackMetric, flagsMetric)
 	assert.Regexp(t, `(?m)^go_goroutines `, body, "Go runtime metrics too")
 	assert.NotContains(t, body, "tally_internal", "no tally cardinality noise")
 }
@@ -126,5 +128,5 @@ func TestMetricsEndpointServesSDKAndApplicationMetrics(t *testing.T) {
 
 	sdkMetric := regexp.MustCompile(`(?m)^temporal_activity_execution_latency_seconds_count\{[^}]*activity_type="AnalyzeThreat"[^}]*namespace="default"[^}]*\} 1$`)
 	workflowDone := regexp.MustCompile(`(?m)^temporal_workflow_completed_total\{[^}]*workflow_type="analyzeOnce"[^}]*\} 1$`)
-	scrapeUntil(t, healthMux(c, prom.HTTP), sdkMetric, workflowDone, fallbackMetric, flagsMetric)
+	scrapeUntil(t, lifecycle.New("worker", zap.NewNop()).Handler(prom.HTTP), sdkMetric, workflowDone, fallbackMetric, flagsMetric)
 }

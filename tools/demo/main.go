@@ -13,10 +13,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
 	"os"
-	"os/signal"
 	"path/filepath"
-	"syscall"
 	"time"
 
 	"github.com/s1copilot/s1copilot/tools/devstack"
@@ -45,16 +44,18 @@ func main() {
 	flag.StringVar(&o.logs, "logs", ".demo", "directory for the processes' logs")
 	flag.Parse()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	err := run(ctx, o)
-	stop()
+	// However the demo is stopped (Ctrl-C, SIGTERM, a closed terminal, `make` killed,
+	// tee gone), run returns and its deferred StopAll stops every child.
+	ctx, stop := devstack.StopContext(context.Background())
+	err := run(ctx, o, devstack.StopOnBrokenPipe(os.Stdout, stop))
+	stop(nil)
 	if err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(os.Stderr, "demo:", err)
 		os.Exit(1)
 	}
 }
 
-func run(ctx context.Context, o options) error {
+func run(ctx context.Context, o options, out io.Writer) error {
 	sc, err := loadScenario(o.scenario)
 	if err != nil {
 		return err
@@ -70,7 +71,7 @@ func run(ctx context.Context, o options) error {
 	defer procs.StopAll()
 
 	env := demoEnv(o)
-	fmt.Printf("Starting the Temporal dev server (%s)…\n", temporalPath)
+	fmt.Fprintf(out, "Starting the Temporal dev server (%s)…\n", temporalPath)
 	if err := procs.Start(devstack.Proc{Name: "temporal", Path: temporalPath, Args: devstack.DevServerArgs(o.port, o.uiPort, "")}); err != nil {
 		return err
 	}
@@ -80,7 +81,7 @@ func run(ctx context.Context, o options) error {
 	}
 	defer c.Close()
 
-	fmt.Println("Starting the SentinelOne simulator, the worker and the poller…")
+	fmt.Fprintln(out, "Starting the SentinelOne simulator, the worker and the poller…")
 	if err := procs.Start(devstack.Proc{Name: "s1sim", Path: filepath.Join(o.bin, "s1sim"), Args: []string{"-addr", fmt.Sprintf("127.0.0.1:%d", o.simPort), "-scenario", o.scenario, "-token", demoToken, "-mitigation-delay", "3s"}}); err != nil {
 		return err
 	}
@@ -94,14 +95,14 @@ func run(ctx context.Context, o options) error {
 		return err
 	}
 
-	fmt.Printf(`
+	fmt.Fprintf(out, `
   Temporal Web UI:   http://127.0.0.1:%d/namespaces/default/workflows
   SentinelOne (sim): http://127.0.0.1:%d  (token %q; counters at /sim/counters)
   Logs:              %s/
 
 `, o.uiPort, o.simPort, demoToken, o.logs)
 
-	w := &watcher{c: c, sc: sc, bin: o.bin, env: env, check: o.check, simURL: fmt.Sprintf("http://127.0.0.1:%d", o.simPort), procs: procs}
+	w := &watcher{out: out, c: c, sc: sc, bin: o.bin, env: env, check: o.check, simURL: fmt.Sprintf("http://127.0.0.1:%d", o.simPort), procs: procs}
 	if !o.check {
 		return w.follow(ctx)
 	}

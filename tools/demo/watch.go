@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -67,6 +68,7 @@ func loadScenario(name string) ([]seededThreat, error) {
 }
 
 type watcher struct {
+	out    io.Writer // standard output, watched for a broken pipe
 	c      client.Client
 	sc     []seededThreat
 	bin    string
@@ -128,10 +130,10 @@ func (w *watcher) poll(ctx context.Context) (bool, error) {
 		}
 		if w.last[t.ID] != line {
 			w.last[t.ID] = line
-			fmt.Printf("[%5.1fs] %-24s on %-13s %s\n", time.Since(w.start).Seconds(), t.Name, t.Agent, line)
+			fmt.Fprintf(w.out, "[%5.1fs] %-24s on %-13s %s\n", time.Since(w.start).Seconds(), t.Name, t.Agent, line)
 			if st.stage == string(workflows.StageAwaitingApproval) && st.running && !w.check {
 				sig, _ := workflows.ApproveCommands(t.ID)
-				fmt.Printf("          approve it:  %s approve %s --as YOUR-NAME --reason \"WHY\"   (or reject)\n          or with the CLI: %s\n",
+				fmt.Fprintf(w.out, "          approve it:  %s approve %s --as YOUR-NAME --reason \"WHY\"   (or reject)\n          or with the CLI: %s\n",
 					filepath.Join(w.bin, "starter"), t.ID, sig)
 			}
 		}
@@ -166,7 +168,7 @@ func (w *watcher) approve(ctx context.Context, t seededThreat) error {
 		return fmt.Errorf("approving %s: %v: %s", t.ID, err, out)
 	}
 	w.approved[t.ID] = true
-	fmt.Printf("          %s", out)
+	fmt.Fprintf(w.out, "          %s", out)
 	return nil
 }
 
@@ -185,11 +187,11 @@ func (w *watcher) follow(ctx context.Context) error {
 		}
 		if done && !announced {
 			announced = true
-			fmt.Println("\nEvery investigation has finished. The Web UI stays up until you press Ctrl-C.")
+			fmt.Fprintln(w.out, "\nEvery investigation has finished. The Web UI stays up until you press Ctrl-C.")
 		}
 		select {
 		case <-ctx.Done():
-			fmt.Println("\nStopping…")
+			fmt.Fprintln(w.out, "\nStopping…")
 			return nil
 		case <-time.After(time.Second):
 		}
@@ -214,14 +216,14 @@ func (w *watcher) runCheck(ctx context.Context) error {
 		}
 	}
 	var problems []string
-	fmt.Printf("\n%-20s %-24s %-15s %-20s %s\n", "THREAT", "NAME", "VERDICT", "OUTCOME", "APPROVED")
+	fmt.Fprintf(w.out, "\n%-20s %-24s %-15s %-20s %s\n", "THREAT", "NAME", "VERDICT", "OUTCOME", "APPROVED")
 	for _, t := range w.sc {
 		var res workflows.Result
 		if err := w.c.GetWorkflow(ctx, workflows.WorkflowID(t.ID), "").Get(ctx, &res); err != nil {
 			problems = append(problems, fmt.Sprintf("%s: investigation failed: %v", t.ID, err))
 			continue
 		}
-		fmt.Printf("%-20s %-24s %-15s %-20s %v\n", t.ID, t.Name, res.Verdict, res.Outcome, w.approved[t.ID])
+		fmt.Fprintf(w.out, "%-20s %-24s %-15s %-20s %v\n", t.ID, t.Name, res.Verdict, res.Outcome, w.approved[t.ID])
 		if e := t.Expect; e != nil {
 			if e.Verdict != "" && string(res.Verdict) != e.Verdict {
 				problems = append(problems, fmt.Sprintf("%s: verdict %s, expected %s", t.ID, res.Verdict, e.Verdict))
@@ -238,7 +240,7 @@ func (w *watcher) runCheck(ctx context.Context) error {
 	if len(problems) > 0 {
 		return fmt.Errorf("demo check failed:\n  - %s", strings.Join(problems, "\n  - "))
 	}
-	fmt.Println("\ndemo check passed: every threat reached its expected end state; no mitigation, isolation or note was done twice.")
+	fmt.Fprintln(w.out, "\ndemo check passed: every threat reached its expected end state; no mitigation, isolation or note was done twice.")
 	return nil
 }
 

@@ -36,7 +36,9 @@ type Proc struct {
 }
 
 // Supervisor starts, stops, kills and restarts named child processes, each in its
-// own process group so a signal reaches its children too.
+// own process group so a signal reaches its children too. A harness stops them with
+// StopAll however it is asked to stop (StopContext); should it die first, Linux kills
+// them (procattr_linux.go).
 type Supervisor struct {
 	LogDir string
 
@@ -77,7 +79,7 @@ func (s *Supervisor) Start(p Proc) error {
 	cmd := exec.Command(p.Path, p.Args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Env = append(os.Environ(), p.Env...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = procAttr()
 	if err := cmd.Start(); err != nil {
 		_ = logf.Close()
 		return fmt.Errorf("starting %s: %w", p.Name, err)
