@@ -177,6 +177,9 @@ func (p *Poller) routeChange(ctx context.Context, t s1client.Threat, res *PollRe
 		res.Notified++
 	case Started:
 		res.Started++
+		// The created stream may list it at its next poll (it became visible between
+		// the two listings): it is not new any more.
+		res.State.Created.markSeen(string(t.ID), t.ThreatInfo.CreatedAt.Time)
 		activity.GetLogger(ctx).Info("Changed threat had no investigation; started one.", "ThreatID", string(t.ID))
 	case AlreadyInvestigated:
 		res.Closed++

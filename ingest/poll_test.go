@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"maps"
+	"net/http"
 	"net/http/httptest"
 	"slices"
 	"sync"
@@ -292,6 +293,36 @@ func TestPollerStartsChangedThreatsThatWereNeverInvestigated(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, 5, res.Started)
 	assert.ElementsMatch(t, demoThreats, st.takeCalls())
+}
+
+// A threat that becomes visible between the created stream's listing and the updated
+// stream's is started by the updated stream; when the created stream lists it at the
+// next poll, it is not new any more and no second start is tried.
+func TestPollerDoesNotStartTwiceWhatTheUpdatedStreamStarted(t *testing.T) {
+	f := newFixture(t)
+	var hidden atomic.Bool
+	hidden.Store(true)
+	console := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Query().Get("createdAt__gte") != "" && hidden.Load() {
+			_, _ = w.Write([]byte(`{"data":[],"pagination":{"nextCursor":null,"totalItems":0}}`))
+			return
+		}
+		f.sim.Handler().ServeHTTP(w, r)
+	}))
+	t.Cleanup(console.Close)
+	st := &starter{}
+	p, env := newPollerEnv(f, st, 0)
+	p.S1 = activitytest.NewClient(t, console.URL, simtest.Token)
+	res, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: since(f.clock.Now().Add(-time.Hour)), Overlap: time.Hour})
+	require.NoError(t, err)
+	require.Equal(t, 5, res.Started, "the updated stream started them")
+	st.takeCalls()
+
+	hidden.Store(false)
+	res2, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res.State, Overlap: time.Hour})
+	require.NoError(t, err)
+	assert.Zero(t, res2.AlreadyStarted)
+	assert.Empty(t, st.takeCalls(), "no start tried again")
 }
 
 // Scope filters reach the console: an MSSP poller scoped to one account and one site of

@@ -14,11 +14,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"path/filepath"
 	"time"
 
 	"github.com/s1copilot/s1copilot/tools/devstack"
+	"github.com/s1copilot/s1copilot/workflows"
 )
 
 type options struct {
@@ -97,10 +99,12 @@ func run(ctx context.Context, o options, out io.Writer) error {
 
 	fmt.Fprintf(out, `
   Temporal Web UI:   http://127.0.0.1:%d/namespaces/default/workflows
+  Investigations:    http://127.0.0.1:%d/namespaces/default/workflows?query=%s
+                     (save the query as a view; the list also holds the poller and the control workflow)
   SentinelOne (sim): http://127.0.0.1:%d  (token %q; counters at /sim/counters)
   Logs:              %s/
 
-`, o.uiPort, o.simPort, demoToken, o.logs)
+`, o.uiPort, o.uiPort, url.QueryEscape(`WorkflowType = "`+workflows.InvestigateWorkflow+`"`), o.simPort, demoToken, o.logs)
 
 	w := &watcher{out: out, c: c, sc: sc, bin: o.bin, env: env, check: o.check, simURL: fmt.Sprintf("http://127.0.0.1:%d", o.simPort), procs: procs}
 	if !o.check {
