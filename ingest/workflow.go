@@ -179,6 +179,11 @@ func pollOptions(ctx workflow.Context) workflow.Context {
 	})
 }
 
+// WorkerStopTimeout is how long a stopping poller process lets a poll in flight
+// finish: a poll cut short is retried, and finds the threats it had started already
+// started (counted as AlreadyStarted, never a second investigation).
+const WorkerStopTimeout = 10 * time.Second
+
 // Register registers the poller workflow and its activity.
 func Register(r worker.Registry, poller *Poller) {
 	r.RegisterWorkflowWithOptions(PollThreats, workflow.RegisterOptions{Name: PollWorkflow})

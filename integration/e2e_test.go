@@ -163,7 +163,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 func (s *stack) startPoller() {
 	s1, err := ingest.S1Client(s.cfg) // its own client and rate limits, as in `starter poll`
 	require.NoError(s.t, err)
-	w := worker.New(s.c, s.cfg.Temporal.PollerTaskQueue(), worker.Options{})
+	w := worker.New(s.c, s.cfg.Temporal.PollerTaskQueue(), worker.Options{WorkerStopTimeout: ingest.WorkerStopTimeout})
 	ingest.Register(w, &ingest.Poller{S1: s1, PageSize: 200, Investigations: ingest.OnTemporal{Investigations: s.inv}})
 	require.NoError(s.t, w.Start())
 	require.NoError(s.t, ingest.EnsurePoller(s.ctx, s.c, s.cfg.Temporal, ingest.SettingsOf(s.cfg)))

@@ -50,7 +50,7 @@ func poll(ctx context.Context) error {
 	}
 	defer closeAudit()
 	investigations := ingest.OnTemporal{Investigations: workflows.Investigations{Client: c, TaskQueue: cfg.Temporal.TaskQueue}}
-	w := worker.New(c, cfg.Temporal.PollerTaskQueue(), worker.Options{WorkerStopTimeout: 10 * time.Second, OnFatalError: life.Fail})
+	w := worker.New(c, cfg.Temporal.PollerTaskQueue(), worker.Options{WorkerStopTimeout: ingest.WorkerStopTimeout, OnFatalError: life.Fail})
 	ingest.Register(w, &ingest.Poller{
 		S1: s1, Investigations: investigations, PageSize: 200,
 		// Analysts' console changes to finished investigations go to the same audit log as
