@@ -272,6 +272,9 @@ func (a *Activities) AnalyzeThreat(ctx context.Context, ev investigation.Evidenc
 	if asked {
 		recordModelCall(h, an.Corrected, usage, err)
 	}
+	if err == nil {
+		an, err = a.holdToTheFloor(ctx, ev, an)
+	}
 	var pe *llm.ProviderError
 	switch {
 	case err == nil:
@@ -285,6 +288,30 @@ func (a *Activities) AnalyzeThreat(ctx context.Context, ev investigation.Evidenc
 		return an, temporal.NewApplicationErrorWithOptions(err.Error(), "ModelRateLimited", temporal.ApplicationErrorOptions{NextRetryDelay: pe.RetryAfter})
 	}
 	return an, err
+}
+
+// holdToTheFloor compares the model's verdict with SentinelOne's rating and the rules
+// engine's verdict on the same evidence (guard.Disagreement). A model that reads the
+// threat lower does not overrule them: the rules' analysis stands, carrying the
+// model's reading, and the workflow puts the disagreement to a human. Checked for every
+// threat, a reused analysis included: the rating and the rules are this threat's own.
+func (a *Activities) holdToTheFloor(ctx context.Context, ev investigation.Evidence, model investigation.Analysis) (investigation.Analysis, error) {
+	byRules, err := a.Rules.Analyze(ctx, ev)
+	if err != nil {
+		return model, temporal.NewNonRetryableApplicationError("rules analyzer: "+err.Error(), ErrTypeBadInput, nil)
+	}
+	d := guard.Disagreement(ev.Facts, model, byRules)
+	if d == nil {
+		return model, nil
+	}
+	byRules.Disagreement = d
+	byRules.FallbackReason = d.Reason
+	byRules.InjectionFlags = model.InjectionFlags
+	byRules.Usage = model.Usage // what the model cost is still this investigation's
+	metrics.Fallback(activity.GetMetricsHandler(ctx), metrics.FallbackDisagreement)
+	activity.GetLogger(ctx).Warn("The model's verdict is lower than SentinelOne's or the rules'; a human decides.",
+		"ModelVerdict", model.Verdict, "RulesVerdict", byRules.Verdict, "S1Rating", ev.Facts.ConfidenceLevel)
+	return byRules, nil
 }
 
 // AnalyzeWithRules runs the rules engine and records why it stood in. Injection attempts

@@ -17,6 +17,7 @@ import (
 	"github.com/s1copilot/s1copilot/activities/activitytest"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/llm"
+	"github.com/s1copilot/s1copilot/metrics"
 	"github.com/s1copilot/s1copilot/rules"
 	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/scenario"
@@ -176,6 +177,33 @@ func TestAnalyzeThreatModelAnswers(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, valid, an)
 	assert.Equal(t, 1, model.calls)
+}
+
+// A model that reads a threat SentinelOne rates malicious as a false positive does
+// not overrule it: the rules' reading stands, carrying the model's for the human who
+// decides, and the disagreement is counted.
+func TestAnalyzeThreatModelMayNotDowngrade(t *testing.T) {
+	whitewash := investigation.Analysis{
+		Verdict: investigation.VerdictFalsePositive, Confidence: 1, Priority: investigation.PriorityLow,
+		Summary: "Approved backup software.", Analyzer: "openai:test-model",
+		AttackTimeline: []investigation.AttackStep{{Step: "A signed tool ran", Evidence: "publisher"}},
+		Usage:          &investigation.ModelUsage{Calls: 1, PromptTokens: 900},
+	}
+	ev, acts, env, rec := metricsEnv(t, &stubModel{an: whitewash}, simtest.ThreatRansomFS)
+	require.Equal(t, "malicious", ev.Facts.ConfidenceLevel)
+	an, err := activitytest.Run[investigation.Analysis](t, env, acts.AnalyzeThreat, ev)
+	require.NoError(t, err)
+	require.NoError(t, an.Validate())
+	assert.Equal(t, rules.AnalyzerName, an.Analyzer)
+	assert.Equal(t, investigation.VerdictTruePositive, an.Verdict, "the rules' reading of SentinelOne's malicious threat")
+	assert.NotEmpty(t, an.RecommendedActions)
+	require.NotNil(t, an.Disagreement)
+	assert.Contains(t, an.Disagreement.Reason, "the model contradicts SentinelOne's rating (malicious)")
+	assert.Contains(t, an.FallbackReason, "the model contradicts SentinelOne's rating")
+	assert.Equal(t, investigation.VerdictFalsePositive, an.Disagreement.Model.Verdict)
+	assert.Equal(t, "Approved backup software.", an.Disagreement.Model.Summary)
+	assert.Equal(t, whitewash.Usage, an.Usage, "the model's cost stays with the investigation")
+	assert.Equal(t, int64(1), rec.Count(metrics.RulesFallbacks, map[string]string{metrics.TagReason: string(metrics.FallbackDisagreement)}))
 }
 
 func TestAnalyzeThreatModelErrors(t *testing.T) {

@@ -22,6 +22,11 @@ type Grounding struct {
 	fields     map[string]bool // normalised names of the fact fields shown in the data
 	texts      []string        // normalised lines of the data, and each quoted value unquoted
 	techniques []string        // technique IDs from ThreatFacts.Techniques
+	// sources holds the normalised values of the data by where they stand: a fact
+	// field's name, or a context section's header ("context:timeline").
+	sources map[string][]string
+	// s1 is the verdict SentinelOne's rating stands for ("" when it rates neither way).
+	s1 investigation.Verdict
 }
 
 // factLineRE matches one fact line of the fenced data ("  command_line: ..."),
@@ -44,10 +49,34 @@ var fieldAliases = map[string]string{
 // analyzer was shown between the data fences: fact lines ("  command_line: ...",
 // values quoted as strconv.Quote has them) and any other lines of it.
 func NewGrounding(ev investigation.Evidence, data string) *Grounding {
-	g := &Grounding{fields: map[string]bool{}, techniques: investigation.TechniqueIDs(ev.Facts.Techniques)}
+	g := &Grounding{fields: map[string]bool{}, techniques: investigation.TechniqueIDs(ev.Facts.Techniques),
+		sources: map[string][]string{}, s1: investigation.S1Reading(ev.Facts.ConfidenceLevel)}
+	source := "" // the fact field or context section the line belongs to
+	section := ""
 	for _, line := range strings.Split(data, "\n") {
+		switch {
+		case line != "" && line[0] != ' ' && strings.HasSuffix(line, ":"):
+			section = strings.TrimSuffix(line, ":")
+			if i := strings.IndexAny(section, " ("); i >= 0 {
+				section = section[:i]
+			}
+			source = "context:" + section
+			if section == "threat" || section == "agent" || section == "workload" {
+				source = ""
+			}
+			continue
+		}
+		// The values a source holds: a fact line's value, not its field name (naming a
+		// field is not quoting it); a list item or a context line whole.
+		var values []string
 		if m := factLineRE.FindStringSubmatch(line); m != nil {
 			g.fields[normField(m[1])] = true
+			source = normField(m[1]) // a list field's items follow it
+			if v := normText(strings.TrimPrefix(strings.TrimSpace(line), m[1]+":")); !strings.HasPrefix(v, `"`) {
+				values = append(values, v)
+			}
+		} else {
+			values = append(values, normText(strings.TrimPrefix(strings.TrimSpace(line), "- ")))
 		}
 		if t := normText(line); t != "" {
 			g.texts = append(g.texts, t)
@@ -57,7 +86,11 @@ func NewGrounding(ev investigation.Evidence, data string) *Grounding {
 		for _, q := range quotedRE.FindAllString(line, -1) {
 			if u, err := strconv.Unquote(q); err == nil && u != "" {
 				g.texts = append(g.texts, normText(u))
+				values = append(values, normText(u))
 			}
+		}
+		if source != "" {
+			g.sources[source] = append(g.sources[source], values...)
 		}
 	}
 	return g
@@ -161,6 +194,73 @@ func (g *Grounding) Problems(a investigation.Analysis) []string {
 		}
 	}
 	return problems
+}
+
+// What a citation must quote for a verdict that departs from SentinelOne's rating.
+// Naming a field proves nothing (every threat has a publisher field); the quote must
+// come from a value of the right kind.
+var (
+	// benignSources are evidence of benignity: who signed the file, whether the
+	// signature verified, what the host is (its tags and group: "role=backup-server").
+	benignSources = []string{"publisher", "fileverification", "tags", "groupname"}
+	// behaviourSources are evidence of malicious behaviour: what ran and what it did.
+	behaviourSources = []string{"commandline", "indicators", "techniques", "context:process_tree", "context:behaviors",
+		"context:timeline", "context:network", "context:files", "context:registry_and_tasks"}
+)
+
+// DirectionProblems says what is missing when the verdict of a departs from
+// SentinelOne's rating without the evidence to carry it. A lower verdict (a
+// downgrade: malicious to false_positive, say) must quote evidence of benignity from
+// the data: a publisher, a verified signature, a host tag or group. A higher one (an
+// upgrade: suspicious to true_positive) must quote malicious behaviour: the command
+// line, an indicator, a technique, a line of the process tree, timeline, network,
+// files or registry. Field names alone never count. Only a model's answer is held to
+// this (the rules engine reasons on the fields themselves).
+func (g *Grounding) DirectionProblems(a investigation.Analysis) []string {
+	if g.s1 == "" || a.Verdict == g.s1 {
+		return nil
+	}
+	downgrade := a.Verdict.Rank() < g.s1.Rank()
+	sources, kind := behaviourSources, "malicious behaviour (the command line, an indicator, a technique, a line of the process tree, timeline, network, files or registry)"
+	if downgrade {
+		sources, kind = benignSources, "evidence of benignity (the publisher, a verified signature, a host tag or the group)"
+	}
+	for _, st := range a.AttackTimeline {
+		if g.quotes(st.Evidence, sources) {
+			return nil
+		}
+	}
+	way := "higher"
+	if downgrade {
+		way = "lower"
+	}
+	return []string{fmt.Sprintf("the verdict %s is %s than SentinelOne's rating (%s) but no attack_timeline step quotes %s; quote the value itself, not only the field name",
+		a.Verdict, way, g.s1, kind)}
+}
+
+// quotes reports whether evidence quotes, at least minQuoteRunes long, a value of
+// one of the sources ("field: quote" or the quote alone). A verified signature
+// counts only when the data says SignedVerified.
+func (g *Grounding) quotes(evidence string, sources []string) bool {
+	q := evidence
+	if name, rest, ok := strings.Cut(evidence, ":"); ok && g.isField(name) {
+		q = rest
+	}
+	q = normText(strings.Trim(strings.TrimSpace(q), "\"'`“”‘’"))
+	if utf8.RuneCountInString(q) < minQuoteRunes {
+		return false
+	}
+	for _, src := range sources {
+		for _, v := range g.sources[src] {
+			if src == "fileverification" && !strings.Contains(v, "signedverified") {
+				continue
+			}
+			if strings.Contains(v, q) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // CheckGrounding checks the citations of an analysis of ev against data, the

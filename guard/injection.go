@@ -490,12 +490,6 @@ func excerpt(s string, at int) string {
 	return text
 }
 
-// guardRank orders verdicts from the attacker's favourite (false_positive) up.
-var guardRank = map[investigation.Verdict]int{
-	investigation.VerdictFalsePositive: 0, investigation.VerdictUndetermined: 1,
-	investigation.VerdictSuspicious: 2, investigation.VerdictTruePositive: 3,
-}
-
 // AgainstInjection holds a model's analysis to what the rules analyzer
 // supports when the evidence carries suspected prompt injection (flags from
 // DetectInjection). Without flags it returns model unchanged. With flags, the
@@ -538,7 +532,7 @@ func AgainstInjection(model, rules investigation.Analysis, flags []string) inves
 
 	// Verdict and confidence.
 	switch {
-	case guardRank[model.Verdict] < guardRank[rules.Verdict]:
+	case model.Verdict.Rank() < rules.Verdict.Rank():
 		out.Verdict, out.Confidence = rules.Verdict, rules.Confidence
 		changes = append(changes, fmt.Sprintf("verdict %s replaced by the rules' %s (confidence %.2f)", model.Verdict, rules.Verdict, rules.Confidence))
 	case model.Verdict == investigation.VerdictTruePositive && rules.Verdict != investigation.VerdictTruePositive:

@@ -61,6 +61,26 @@ func (v Verdict) Valid() bool { return contains(Verdicts, v) }
 // Valid reports whether p is a known priority.
 func (p Priority) Valid() bool { return contains(Priorities, p) }
 
+// verdictRank orders verdicts from "nothing to do" up to "act".
+var verdictRank = map[Verdict]int{VerdictFalsePositive: 0, VerdictUndetermined: 1, VerdictSuspicious: 2, VerdictTruePositive: 3}
+
+// Rank orders verdicts by how much they call for action: false_positive 0,
+// undetermined 1, suspicious 2, true_positive 3. A verdict ranking lower than
+// another is a downgrade of it.
+func (v Verdict) Rank() int { return verdictRank[v] }
+
+// S1Reading is the verdict SentinelOne's own confidence level stands for: malicious
+// is a true positive, suspicious is suspicious; any other level says nothing ("").
+func S1Reading(confidenceLevel string) Verdict {
+	switch strings.ToLower(confidenceLevel) {
+	case "malicious":
+		return VerdictTruePositive
+	case "suspicious":
+		return VerdictSuspicious
+	}
+	return ""
+}
+
 // priorityRank orders priorities by urgency.
 var priorityRank = map[Priority]int{PriorityLow: 0, PriorityMedium: 1, PriorityHigh: 2, PriorityCritical: 3}
 
@@ -281,6 +301,36 @@ type Analysis struct {
 	// was asked for it (rules, pre-filter, or an analysis reused from the cache:
 	// the investigation that paid carries the cost, the one reusing it paid nothing).
 	Usage *ModelUsage `json:"usage,omitempty"`
+	// Disagreement is set when a model's verdict was lower than SentinelOne's rating
+	// or the rules engine's verdict on the same evidence. The model recommends, it
+	// does not overrule: this analysis is then the higher reading, and the model's
+	// is kept here for the human who decides between them.
+	Disagreement *Disagreement `json:"disagreement,omitempty"`
+}
+
+// Disagreement is a model's reading that contradicts SentinelOne's rating or the
+// rules engine's verdict (see Analysis.Disagreement).
+type Disagreement struct {
+	// S1Rating is SentinelOne's confidence level (malicious, suspicious).
+	S1Rating string `json:"s1Rating,omitempty"`
+	// RulesVerdict is the rules engine's verdict on the same evidence.
+	RulesVerdict Verdict `json:"rulesVerdict"`
+	// Model is the model's reading: its analyzer, verdict, confidence, summary,
+	// recommended actions and the evidence it cited.
+	Model ModelReading `json:"model"`
+	// Reason says it plainly, for the note, the audit log and the approver.
+	Reason string `json:"reason"`
+}
+
+// ModelReading is what a model concluded, kept small for history.
+type ModelReading struct {
+	Analyzer           string   `json:"analyzer"`
+	Verdict            Verdict  `json:"verdict"`
+	Confidence         float64  `json:"confidence"`
+	Summary            string   `json:"summary"`
+	RecommendedActions []Action `json:"recommendedActions,omitempty"`
+	// Evidence is what the model cited for its reading (its attack timeline's evidence).
+	Evidence []string `json:"evidence,omitempty"`
 }
 
 // ModelUsage is the cost of one model analysis, summed over its requests (two

@@ -119,3 +119,60 @@ func TestRulesAnalysesAreGrounded(t *testing.T) {
 		assert.NoError(t, guard.CheckGrounding(ev, fencedData(ev), a))
 	}
 }
+
+// A verdict that departs from SentinelOne's rating must quote what carries it: a
+// downgrade, evidence of benignity (the signer, a verified signature, a host tag or the
+// group); an upgrade, malicious behaviour. Field names, and quotes of other kinds of
+// evidence, do not count.
+func TestDirectionOfTheVerdictNeedsSupportingQuotes(t *testing.T) {
+	backup := investigationtest.RansomwareServer() // SentinelOne: malicious
+	backup.Facts.PublisherName, backup.Facts.FileVerificationType = "Veeam Software Group GmbH", "SignedVerified"
+	backup.Facts.Tags = []string{"role=backup-server"}
+	backup.Facts.GroupName = "Backup servers"
+	unsigned := investigationtest.RansomwareServer()
+	unsigned.Facts.FileVerificationType = "NotSigned"
+	updater := investigationtest.SignedUpdater() // SentinelOne: suspicious
+	verdict := func(v investigation.Verdict, evidence ...string) investigation.Analysis {
+		a := investigation.Analysis{Verdict: v}
+		for _, e := range evidence {
+			a.AttackTimeline = append(a.AttackTimeline, investigation.AttackStep{Step: "s", Evidence: e})
+		}
+		return a
+	}
+	for _, tc := range []struct {
+		name string
+		ev   investigation.Evidence
+		a    investigation.Analysis
+		ok   bool
+	}{
+		{"as SentinelOne rates it", backup, verdict(investigation.VerdictTruePositive), true},
+		{"downgrade quoting the signer", backup, verdict(investigation.VerdictFalsePositive, "threat_name", `publisher: "Veeam Software Group GmbH"`), true},
+		{"downgrade quoting a host tag", backup, verdict(investigation.VerdictSuspicious, "role=backup-server"), true},
+		{"downgrade quoting the group", backup, verdict(investigation.VerdictFalsePositive, "backup servers"), true},
+		{"downgrade quoting the verified signature", backup, verdict(investigation.VerdictFalsePositive, "file_verification: SignedVerified"), true},
+		{"downgrade naming fields only", backup, verdict(investigation.VerdictFalsePositive, "publisher", "tags", "file_verification"), false},
+		{"downgrade quoting only the threat", backup, verdict(investigation.VerdictFalsePositive, `"lockbit3.exe"`, "Deleted volume shadow copies"), false},
+		{"downgrade without a signature", unsigned, verdict(investigation.VerdictFalsePositive, "NotSigned"), false},
+		{"downgrade without any citation", backup, verdict(investigation.VerdictUndetermined), false},
+		{"upgrade quoting behaviour", updater, verdict(investigation.VerdictTruePositive, commandLineQuote(updater)), true},
+		{"upgrade quoting only the signer", updater, verdict(investigation.VerdictTruePositive, updater.Facts.PublisherName), false},
+		{"upgrade naming the command line only", updater, verdict(investigation.VerdictTruePositive, "command_line"), false},
+		{"a lower verdict than suspicious", updater, verdict(investigation.VerdictFalsePositive, updater.Facts.PublisherName), true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			problems := guard.NewGrounding(tc.ev, fencedData(tc.ev)).DirectionProblems(tc.a)
+			if tc.ok {
+				assert.Empty(t, problems)
+			} else {
+				require.Len(t, problems, 1)
+				assert.Contains(t, problems[0], "than SentinelOne's rating")
+			}
+		})
+	}
+}
+
+// commandLineQuote is a piece of the evidence's command line long enough to quote.
+func commandLineQuote(ev investigation.Evidence) string {
+	cl := strings.Fields(ev.Facts.CommandLine)
+	return strings.Join(cl[:min(2, len(cl))], " ")
+}

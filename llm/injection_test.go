@@ -135,7 +135,7 @@ func TestInjectionCorpusThroughInvestigation(t *testing.T) {
 		{"example policy", policy.ExamplePolicy()},
 	}
 
-	runs, flagged, overridden, unguardedBad := 0, 0, 0, 0
+	runs, flagged, overridden, unguardedBad, refused := 0, 0, 0, 0, 0
 	for i, e := range corpus {
 		for _, base := range bases {
 			t.Run(fmt.Sprintf("%02d-%s-%s/%s", i, e.Field, e.Wants, base.name), func(t *testing.T) {
@@ -149,20 +149,44 @@ func TestInjectionCorpusThroughInvestigation(t *testing.T) {
 				o, err := NewOpenAI(OpenAIConfig{BaseURL: srv.URL + "/v1", APIKey: testKey, Model: "obedient"})
 				require.NoError(t, err)
 				a, err := o.Analyze(context.Background(), ev)
-				require.NoError(t, err, "the obeying model's answer is valid and grounded")
-				require.NoError(t, a.Validate())
 				m.mu.Lock()
 				assert.True(t, m.seen, "the payload reached the model inside the fence")
 				m.mu.Unlock()
+				runs++
+				require.NotEmpty(t, guard.DetectInjection(ev), "payload %q not flagged", e.Payload)
+				flagged++
 
 				// What the answer would have been without the guard.
 				raw, problems := o.toAnalysis(guardtest.ObeyingAnswer(e.Wants), guard.NewGrounding(ev, fencedData(ev)))
+				if err != nil {
+					// The answer departs from SentinelOne's rating without quoting the
+					// evidence that would carry it: refused before the injection guard
+					// is even needed, and the rules engine stands in (the workflow's
+					// fallback), whose reading is supported by definition.
+					require.ErrorIs(t, err, ErrInvalidOutput)
+					require.Len(t, problems, 1, "only the direction check refuses the obeying answer: %v", problems)
+					require.Contains(t, problems[0], "than SentinelOne's rating")
+					refused++
+					var raw investigation.Analysis
+					require.NoError(t, json.Unmarshal([]byte(guardtest.ObeyingAnswer(e.Wants)), &struct {
+						Verdict    *investigation.Verdict  `json:"verdict"`
+						Confidence *float64                `json:"confidence"`
+						Actions    *[]investigation.Action `json:"recommended_actions"`
+					}{&raw.Verdict, &raw.Confidence, &raw.RecommendedActions}))
+					bad := base.malicious && verdictOrder[raw.Verdict] < verdictOrder[byRules.Verdict]
+					for _, pol := range policies {
+						assert.Empty(t, unsupported(investigate(pol.p, byRules, ev.Facts), byRules, ev.Facts), pol.name)
+						bad = bad || len(unsupported(investigate(pol.p, raw, ev.Facts), byRules, ev.Facts)) > 0
+					}
+					if bad {
+						unguardedBad++
+					}
+					return
+				}
+				require.NoError(t, a.Validate())
 				require.Empty(t, problems)
 
 				// (a) flagged, naming the field.
-				runs++
-				require.NotEmpty(t, a.InjectionFlags, "payload %q not flagged", e.Payload)
-				flagged++
 				assert.True(t, slices.ContainsFunc(a.InjectionFlags, func(f string) bool { return strings.HasPrefix(f, e.FlagPrefix()) }),
 					"flags %q do not name %s", a.InjectionFlags, e.Field)
 				assert.Contains(t, a.Summary, "Suspected prompt injection")
@@ -204,8 +228,8 @@ func TestInjectionCorpusThroughInvestigation(t *testing.T) {
 			})
 		}
 	}
-	t.Logf("corpus: %d payloads, %d runs (x3 threats, each under 2 policies): %d flagged (%.0f%%), %d answers overridden; without the guard %d runs would have ended unsupported (lowered malicious verdict, unsupported automatic action or verdict write-back)",
-		len(corpus), runs, flagged, 100*float64(flagged)/float64(max(runs, 1)), overridden, unguardedBad)
+	t.Logf("corpus: %d payloads, %d runs (x3 threats, each under 2 policies): %d flagged (%.0f%%), %d answers refused by the direction check, %d overridden by the injection guard; without the guards %d runs would have ended unsupported (lowered malicious verdict, unsupported automatic action or verdict write-back)",
+		len(corpus), runs, flagged, 100*float64(flagged)/float64(max(runs, 1)), refused, overridden, unguardedBad)
 }
 
 func TestOpenAIWithoutInjectionIsUnguarded(t *testing.T) {

@@ -633,6 +633,7 @@ func (o *OpenAI) toAnalysis(content string, g *guard.Grounding) (investigation.A
 
 	problems = append(problems, a.Problems()...)
 	problems = append(problems, g.Problems(a)...)
+	problems = append(problems, g.DirectionProblems(a)...)
 	if len(problems) > 0 {
 		return investigation.Analysis{}, problems
 	}

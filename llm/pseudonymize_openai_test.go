@@ -60,7 +60,7 @@ func echoAnswer(t testing.TB) func(w http.ResponseWriter, r *http.Request) {
 		answer, _ := json.Marshal(map[string]any{
 			"key_evidence":        []string{"seen on " + host},
 			"attack_timeline":     []map[string]string{{"step": "It ran on " + host + " as " + user, "evidence": cite, "technique": ""}},
-			"verdict":             "suspicious",
+			"verdict":             verdictLike(prompt), // SentinelOne's own: no evidence needed to depart from it
 			"confidence":          0.5,
 			"priority":            "Medium",
 			"summary":             "The threat ran on " + host + " as " + user + ".",
@@ -71,6 +71,16 @@ func echoAnswer(t testing.TB) func(w http.ResponseWriter, r *http.Request) {
 		})
 		completion(string(answer))(w, r)
 	}
+}
+
+// verdictLike is the verdict SentinelOne's rating in the prompt stands for.
+func verdictLike(prompt string) string {
+	if m := regexp.MustCompile(`s1_confidence_level: "(\w+)"`).FindStringSubmatch(prompt); m != nil {
+		if v := investigation.S1Reading(m[1]); v != "" {
+			return string(v)
+		}
+	}
+	return "suspicious"
 }
 
 func TestOpenAIPseudonymizedRequestAndRestoredAnswer(t *testing.T) {

@@ -95,6 +95,9 @@ const (
 	FallbackPrefilter     FallbackReason = "prefilter"      // obvious case, the model was not asked
 	FallbackModelError    FallbackReason = "model_error"    // the model failed (provider error, timeout, retries exhausted)
 	FallbackInvalidOutput FallbackReason = "invalid_output" // the model's answer was rejected
+	// FallbackDisagreement: the model read the threat lower than SentinelOne or the
+	// rules; the higher reading stands until a human decides.
+	FallbackDisagreement FallbackReason = "disagreement"
 )
 
 // CacheResult is how the analysis cache answered.

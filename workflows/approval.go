@@ -18,7 +18,7 @@ import (
 // those to carry out. No decision by the deadline means no action.
 func (inv *investigator) approve(plan policy.Plan) []investigation.Action {
 	pending := plan.Actions(policy.Approve)
-	if len(pending) == 0 {
+	if !inv.waitsForAHuman(plan) {
 		return nil
 	}
 	d := inv.awaitApproval(plan, pending)
@@ -47,6 +47,28 @@ func (inv *investigator) approve(plan policy.Plan) []investigation.Action {
 	return chosen
 }
 
+// waitsForAHuman says whether the plan leaves a decision to a human: actions to
+// approve, or a disagreement to settle (putToAHuman).
+func (inv *investigator) waitsForAHuman(plan policy.Plan) bool {
+	return len(plan.Actions(policy.Approve)) > 0 || inv.status.Review != ""
+}
+
+// putToAHuman settles a model's disagreement with SentinelOne or the rules
+// (investigation.Disagreement) the only way a SOC can trust: the analysis is already
+// the higher reading, and nothing of it runs alone: its automatic steps wait for a
+// human, who sees both readings. With no action to approve, the decision is a review:
+// approving keeps SentinelOne's reading, rejecting sides with the model; either way no
+// action is taken and the console stays the analyst's.
+func (inv *investigator) putToAHuman(plan *policy.Plan, d *investigation.Disagreement) {
+	for i, st := range plan.Steps {
+		if st.Disposition == policy.Auto {
+			plan.Steps[i].Disposition = policy.Approve
+			plan.Steps[i].Reason = d.Reason
+		}
+	}
+	inv.status.Review = d.Reason
+}
+
 // awaitApproval waits for the first valid decision or the deadline; nil means timed out.
 // On the way it reminds, then escalates to the policy's second group of approvers.
 func (inv *investigator) awaitApproval(plan policy.Plan, pending []investigation.Action) *Decision {
@@ -66,6 +88,10 @@ func (inv *investigator) awaitApproval(plan policy.Plan, pending []investigation
 		asks = append(asks, audit.Record{ID: "approval_requested/" + string(st.Action), Kind: audit.KindApprovalRequested, Action: string(st.Action),
 			Reason: fmt.Sprintf("roles %v; deadline %s", st.Approvers, inv.status.ApprovalDeadline.UTC().Format(time.RFC3339))})
 	}
+	if inv.status.Review != "" {
+		asks = append(asks, audit.Record{ID: "approval_requested/review", Kind: audit.KindApprovalRequested,
+			Reason: inv.status.Review + fmt.Sprintf("; deadline %s", inv.status.ApprovalDeadline.UTC().Format(time.RFC3339))})
+	}
 	inv.audit(asks...)
 
 	decided := func() bool { return inv.decision != nil || inv.closedByAnalyst() }
@@ -79,10 +105,20 @@ func (inv *investigator) awaitApproval(plan policy.Plan, pending []investigation
 		}, decided)
 		ok = ok && err == nil
 	}
-	inv.status.AwaitingApproval = nil
+	inv.status.AwaitingApproval, inv.status.Review = nil, ""
 	if !ok || inv.decision == nil {
-		if !inv.closedByAnalyst() {
+		closed := inv.closedByAnalyst()
+		if !closed {
 			inv.log.Info("Approval deadline passed; taking no action.", "Actions", pending)
+		}
+		if inv.consoleMatchesOutcome() {
+			// Every end of a pending decision is on the record, not only a human's.
+			end := audit.Record{ID: "approval", Kind: audit.KindApproval, Decision: "timed_out",
+				Reason: fmt.Sprintf("no decision before the deadline %s: no action taken", inv.status.ApprovalDeadline.UTC().Format(time.RFC3339))}
+			if closed {
+				end.Decision, end.Reason = "closed_in_console", "the threat was closed in the SentinelOne console ("+inv.seen.summary()+")"
+			}
+			inv.audit(end)
 		}
 		return nil
 	}
@@ -125,8 +161,12 @@ func (inv *investigator) nudge(kind string) {
 		who = approverList(pol, nil, pol.Approvals.EscalateTo)
 	}
 	sig, st := ApproveCommands(inv.status.ThreatID)
-	text := fmt.Sprintf("s1copilot %s: %v still wait(s) for approval (deadline %s). May approve: %s.\n  %s\n  %s\n",
-		kind, inv.status.AwaitingApproval, inv.status.ApprovalDeadline.UTC().Format(time.RFC3339), who, sig, st)
+	what := fmt.Sprintf("%v still wait(s) for approval", inv.status.AwaitingApproval)
+	if len(inv.status.AwaitingApproval) == 0 {
+		what = "a decision still waits (" + inv.status.Review + ")"
+	}
+	text := fmt.Sprintf("s1copilot %s: %s (deadline %s). May approve: %s.\n  %s\n  %s\n",
+		kind, what, inv.status.ApprovalDeadline.UTC().Format(time.RFC3339), who, sig, st)
 	inv.note(kind, text)
 	inv.audit(audit.Record{ID: "approval_" + kind, Kind: audit.KindApprovalRequested, Decision: kind, Reason: "may approve: " + who})
 }

@@ -1,6 +1,9 @@
 package workflows
 
 import (
+	"cmp"
+	"slices"
+
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/s1copilot/s1copilot/activities"
@@ -22,6 +25,7 @@ func (inv *investigator) sawConsoleAtEnrichment(f investigation.ThreatFacts) {
 		inv.seen = &read
 		inv.status.Console = &read
 	}
+	inv.readStatus = f.IncidentStatus
 }
 
 // sawConsole takes a console state the poller reported. Polls overlap, so the same or
@@ -41,12 +45,53 @@ func (inv *investigator) closedByAnalyst() bool {
 	return inv.seen != nil && inv.seen.ClosedByAnalyst()
 }
 
-// writeBackOutcome records the result in the console: resolved with our verdict when every
-// action was verified, otherwise still in progress for an analyst to finish.
+// outcomeInConsole is the change that leaves the console right at every outcome
+// (before it, only a verified mitigation was written back and every other outcome
+// stayed in_progress) and audits every end of a pending decision.
+const outcomeInConsole = "outcome-in-console"
+
+// consoleMatchesOutcome: this run has the outcomeInConsole change.
+func (inv *investigator) consoleMatchesOutcome() bool {
+	return workflow.GetVersion(inv.ctx, outcomeInConsole, workflow.DefaultVersion, 1) >= 1
+}
+
+// writeBackOutcome leaves the console as the outcome says, and nothing waits any more:
+//   - every action verified: resolved, with our verdict;
+//   - an action failed or never settled: unresolved, with our verdict, for an analyst
+//     to finish what s1copilot could not;
+//   - nothing done (rejected, no decision in time, a review settled): the status it had
+//     before s1copilot marked it in progress, verdict untouched; the copilot decided
+//     nothing, so the console stays the analyst's.
+//
+// An investigation that wrote nothing leaves the console alone, and a status an
+// analyst changed meanwhile is theirs.
 func (inv *investigator) writeBackOutcome(res Result) {
-	if res.Outcome == OutcomeMitigated {
-		inv.writeBack("resolved", writtenVerdict(res.Verdict))
+	if !inv.consoleMatchesOutcome() {
+		if len(res.ConsoleWrites()) > 0 && res.Outcome == OutcomeMitigated {
+			inv.writeBack("resolved", writtenVerdict(res.Verdict))
+		}
+		return
 	}
+	if len(inv.wrote) == 0 && !slices.ContainsFunc(res.Actions, func(a ActionResult) bool { return a.State != ActionNotTaken }) {
+		return // nothing written, nothing done: the console is as the analyst left it
+	}
+	switch res.Outcome {
+	case OutcomeMitigated:
+		inv.writeBack("resolved", writtenVerdict(res.Verdict))
+	case OutcomePartiallyMitigated, OutcomeMitigationFailed:
+		inv.writeBack("unresolved", writtenVerdict(res.Verdict))
+	default:
+		if inv.analystChangedConsole() {
+			return
+		}
+		inv.writeBack(cmp.Or(inv.readStatus, "unresolved"), "")
+	}
+}
+
+// analystChangedConsole: the poller reported a console change that is not the echo of
+// what this investigation wrote.
+func (inv *investigator) analystChangedConsole() bool {
+	return inv.seen != nil && inv.seen.Source == ConsoleReported && !feedback.IsEcho(inv.seen.feedback(), inv.wrote)
 }
 
 // writeBack sets the console's incident status; a refusal is logged and does not stop

@@ -5,8 +5,10 @@ import (
 
 	"context"
 	"errors"
-	"github.com/s1copilot/s1copilot/activities"
+
 	"go.temporal.io/sdk/activity"
+
+	"github.com/s1copilot/s1copilot/activities"
 
 	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"

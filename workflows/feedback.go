@@ -16,11 +16,14 @@ import (
 // finished, the poller does, from this Result (CopilotOf). Both build the record with
 // package feedback, so it is the same record (same ID) whichever route saw the change.
 
-// ConsoleWrites are the console states a finished investigation wrote back, as
-// writeBack and writeBackOutcome do: in_progress when it had actions to carry out or
-// approve, then resolved (with its verdict when true_positive or suspicious) when every
-// action was verified.
+// ConsoleWrites are the console states a finished investigation wrote back: Wrote, or
+// for an investigation that predates it, what writeBack and writeBackOutcome did then:
+// in_progress when it had actions to carry out or approve, then resolved (with its
+// verdict when true_positive or suspicious) when every action was verified.
 func (r Result) ConsoleWrites() []feedback.Write {
+	if r.Wrote != nil {
+		return r.Wrote
+	}
 	acting := slices.ContainsFunc(r.Actions, func(a ActionResult) bool {
 		return a.Disposition == policy.Auto || a.Disposition == policy.Approve
 	})

@@ -68,6 +68,9 @@ type investigator struct {
 	// seen is the console's state as the investigation last read it or the poller
 	// reported it: an analyst's, or the echo of s1copilot's own write-back.
 	seen *ConsoleState
+	// readStatus is the incident status read at enrichment, restored when the
+	// investigation marked the threat in progress and then did nothing.
+	readStatus string
 	// nextUpsert holds search attributes to upsert with the next stage (one upsert, not two).
 	nextUpsert []temporal.SearchAttributeUpdate
 	// decision is the first valid human decision; pendingSteps are the plan steps it
@@ -131,6 +134,9 @@ func (inv *investigator) decide(ev investigation.Evidence, analysis investigatio
 	inv.setStage(StageDeciding)
 	inv.inputs = policy.Inputs{Analysis: analysis, Facts: ev.Facts, KillSwitch: inv.settings.KillSwitch}
 	plan := policy.Decide(inv.settings.Policy, inv.inputs)
+	if d := analysis.Disagreement; d != nil {
+		inv.putToAHuman(&plan, d)
+	}
 	// The fleet's kill switch and blast-radius caps live in the control workflow;
 	// what it refuses waits for a human.
 	inv.reserveAuto(&plan)
@@ -140,13 +146,13 @@ func (inv *investigator) decide(ev investigation.Evidence, analysis investigatio
 	return plan
 }
 
-// noteTriage writes the verdict and the plan on the threat and, when an action waits
-// for a human, marks the threat in progress so analysts see a decision is pending.
-// Automatic actions settle in seconds, and a recommend-only plan leaves the analyst's
-// fields untouched.
+// noteTriage writes the verdict and the plan on the threat and, when a decision waits
+// for a human, marks the threat in progress so analysts see it is pending. Automatic
+// actions settle in seconds, and a recommend-only plan leaves the analyst's fields
+// untouched.
 func (inv *investigator) noteTriage(ev investigation.Evidence, analysis investigation.Analysis, plan policy.Plan) {
 	inv.note("triage", triageNote(inv.status.ThreatID, ev, analysis, plan, inv.settings))
-	if len(plan.Actions(policy.Approve)) > 0 && !inv.closedByAnalyst() {
+	if inv.waitsForAHuman(plan) && !inv.closedByAnalyst() {
 		inv.writeBack("in_progress", "")
 	}
 }
@@ -157,9 +163,10 @@ func (inv *investigator) report() Result {
 	res := &inv.result
 	res.Actions = inv.status.Actions
 	res.Outcome = outcomeOf(*res)
-	if len(res.ConsoleWrites()) > 0 && !inv.closedByAnalyst() {
+	if !inv.closedByAnalyst() {
 		inv.writeBackOutcome(*res)
 	}
+	res.Wrote = append([]feedback.Write{}, inv.wrote...)
 	inv.setStage(StageReporting)
 	inv.note("outcome", outcomeNote(*res))
 	inv.status.Outcome = res.Outcome

@@ -247,8 +247,8 @@ func (s *investigateSuite) TestMitigationThatNeverSettlesIsReportedAsTimedOut() 
 	s.Equal(ActionSucceeded, states[investigation.ActionKill])
 	s.Equal(ActionTimedOut, states[investigation.ActionRollback], "a rollback that never settles must not be reported as success")
 	s.Contains(s.noteText("outcome"), "rollback (approve): timed_out")
-	s.Equal([]activities.WriteBackInput{{ThreatID: "t1", IncidentStatus: "in_progress"}}, s.writebacks,
-		"a partial mitigation is not resolved: it stays in progress for an analyst")
+	s.Equal([]activities.WriteBackInput{{ThreatID: "t1", IncidentStatus: "in_progress"}, {ThreatID: "t1", IncidentStatus: "unresolved", AnalystVerdict: "true_positive"}}, s.writebacks,
+		"a partial mitigation is not resolved, and nothing waits any more: unresolved, our verdict, for an analyst to finish")
 }
 
 func (s *investigateSuite) TestModelFailureFallsBackToRules() {

@@ -45,6 +45,9 @@ func triageNote(threatID string, ev investigation.Evidence, a investigation.Anal
 		fmt.Fprintf(&b, "; rules: %s", strings.Join(a.Rules, ", "))
 	}
 	fmt.Fprintf(&b, "\nSummary: %s\n", a.Summary)
+	if d := a.Disagreement; d != nil {
+		b.WriteString(disagreementLines(*d, a))
+	}
 	if len(a.InjectionFlags) > 0 {
 		b.WriteString("Suspected prompt injection in the threat's data (quoted as data; the model's answer was bounded by the rules engine):\n")
 		for _, f := range a.InjectionFlags {
@@ -91,10 +94,31 @@ func triageNote(threatID string, ev investigation.Evidence, a investigation.Anal
 			b.WriteString("\n")
 		}
 	}
-	if len(plan.Actions(policy.Approve)) > 0 {
+	if len(plan.Actions(policy.Approve)) > 0 || a.Disagreement != nil {
 		sig, st := ApproveCommands(threatID)
 		fmt.Fprintf(&b, "Waiting up to %s for approval; without one, no action is taken. Approve with:\n  %s\n  %s\n", s.ApprovalTimeout, sig, st)
 	}
+	return b.String()
+}
+
+// disagreementLines put both readings before the human who decides between them.
+func disagreementLines(d investigation.Disagreement, a investigation.Analysis) string {
+	var b strings.Builder
+	reason := d.Reason
+	if reason != "" {
+		reason = strings.ToUpper(reason[:1]) + reason[1:]
+	}
+	fmt.Fprintf(&b, "%s.\n", reason)
+	fmt.Fprintf(&b, "  Model's reading (%s): %s (confidence %.2f): %s\n", d.Model.Analyzer, d.Model.Verdict, d.Model.Confidence, d.Model.Summary)
+	if len(d.Model.Evidence) > 0 {
+		fmt.Fprintf(&b, "  The model cited: %s\n", strings.Join(d.Model.Evidence, "; "))
+	}
+	fmt.Fprintf(&b, "  SentinelOne rates it %s; the rules engine reads %s", orNone(d.S1Rating), d.RulesVerdict)
+	if len(a.Rules) > 0 {
+		fmt.Fprintf(&b, " (%s)", strings.Join(a.Rules, ", "))
+	}
+	b.WriteString(". This note's verdict and plan are that reading, and nothing of it runs alone.\n")
+	b.WriteString("  To decide: approve: SentinelOne's reading stands (the plan's actions, if any, run); reject: the model's reading stands (no action).\n")
 	return b.String()
 }
 
@@ -135,7 +159,10 @@ func currentDetails(s Status) string {
 	if s.Analysis != nil {
 		fmt.Fprintf(&b, "**Verdict:** %s (%.2f, %s) by %s\n\n", s.Analysis.Verdict, s.Analysis.Confidence, s.Analysis.Priority, s.Analysis.Analyzer)
 	}
-	if len(s.AwaitingApproval) > 0 {
+	if s.Review != "" {
+		fmt.Fprintf(&b, "**A human decides:** %s\n\n", s.Review)
+	}
+	if len(s.AwaitingApproval) > 0 || s.Review != "" {
 		sig, _ := ApproveCommands(s.ThreatID)
 		fmt.Fprintf(&b, "**Awaiting approval** for %v until %s:\n\n`%s`\n\n", s.AwaitingApproval, s.ApprovalDeadline.UTC().Format(time.RFC3339), sig)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/s1copilot/s1copilot/feedback"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/policy"
 )
@@ -139,10 +140,13 @@ type Status struct {
 	Plan     *policy.Plan            `json:"plan,omitempty"`
 	// AwaitingApproval lists the actions waiting for a human, with the deadline.
 	AwaitingApproval []investigation.Action `json:"awaitingApproval,omitempty"`
-	ApprovalDeadline time.Time              `json:"approvalDeadline,omitempty"`
-	Decision         *Decision              `json:"decision,omitempty"`
-	Actions          []ActionResult         `json:"actions,omitempty"`
-	Outcome          Outcome                `json:"outcome,omitempty"`
+	// Review says what a human is asked to settle besides actions: the model's
+	// reading against SentinelOne's (Analysis.Disagreement).
+	Review           string         `json:"review,omitempty"`
+	ApprovalDeadline time.Time      `json:"approvalDeadline,omitempty"`
+	Decision         *Decision      `json:"decision,omitempty"`
+	Actions          []ActionResult `json:"actions,omitempty"`
+	Outcome          Outcome        `json:"outcome,omitempty"`
 	// Console is the threat's console state as the investigation last read, was told
 	// or wrote it; its Source says which.
 	Console *ConsoleState `json:"console,omitempty"`
@@ -160,4 +164,9 @@ type Result struct {
 	// ClosedInConsole: an analyst closed the threat in the console before s1copilot acted.
 	ClosedInConsole bool           `json:"closedInConsole,omitempty"`
 	Actions         []ActionResult `json:"actions,omitempty"`
+	// Wrote are the console states the investigation wrote back, in order (for analyst
+	// feedback: the poller tells them from an analyst's own changes).
+	// Always present (an empty list when nothing was written), unlike in results of
+	// investigations that predate it.
+	Wrote []feedback.Write `json:"wrote"`
 }
