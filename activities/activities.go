@@ -275,6 +275,17 @@ func (a *Activities) AnalyzeThreat(ctx context.Context, ev investigation.Evidenc
 	if err == nil {
 		an, err = a.holdToTheFloor(ctx, ev, an)
 	}
+	var unsupported *llm.UnsupportedVerdict
+	if errors.As(err, &unsupported) {
+		// A model that tried to talk the threat down, without the evidence to carry
+		// it, is shown to a human; an unsupported upgrade falls back to the rules.
+		if held, herr := a.holdToTheFloor(ctx, ev, unsupported.Analysis); herr == nil && held.Disagreement != nil {
+			held.Disagreement.Reason = strings.Replace(held.Disagreement.Reason, "; a human decides",
+				", and its answer quotes no evidence that would carry that (refused as unsupported); a human decides", 1)
+			held.FallbackReason = held.Disagreement.Reason
+			an, err = held, nil
+		}
+	}
 	var pe *llm.ProviderError
 	switch {
 	case err == nil:

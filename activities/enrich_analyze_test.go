@@ -339,3 +339,33 @@ func TestObviousCasesSkipTheModel(t *testing.T) {
 	assert.Equal(t, investigation.VerdictSuspicious, an.Verdict)
 	assert.Contains(t, an.FallbackReason, "obvious case, the model was not asked: signed, verified unwanted software")
 }
+
+// unsupportedModel refuses like llm.OpenAI does when a corrected answer still departs
+// from SentinelOne's rating without quoting what would carry it.
+type unsupportedModel struct{ an investigation.Analysis }
+
+func (m unsupportedModel) Analyze(context.Context, investigation.Evidence) (investigation.Analysis, error) {
+	return investigation.Analysis{Usage: m.an.Usage}, fmt.Errorf("llm: test: %w", &llm.UnsupportedVerdict{Analysis: m.an, Problems: []string{"the verdict false_positive is lower than SentinelOne's rating"}})
+}
+
+// A downgrade refused as unsupported is not lost in a log line: the human who
+// decides sees that the model tried to talk the threat down. An unsupported upgrade
+// is only refused (the rules stand in, as for any invalid answer).
+func TestAnUnsupportedDowngradeStillReachesAHuman(t *testing.T) {
+	down := investigation.Analysis{Verdict: investigation.VerdictFalsePositive, Confidence: 1, Priority: investigation.PriorityLow,
+		Summary: "Nothing to see.", Analyzer: "openai:test-model"}
+	ev, acts, env, _ := metricsEnv(t, unsupportedModel{an: down}, simtest.ThreatRansomFS)
+	an, err := activitytest.Run[investigation.Analysis](t, env, acts.AnalyzeThreat, ev)
+	require.NoError(t, err)
+	require.NotNil(t, an.Disagreement)
+	assert.Contains(t, an.Disagreement.Reason, "the model contradicts SentinelOne's rating (malicious)")
+	assert.Contains(t, an.Disagreement.Reason, "refused as unsupported")
+	assert.Equal(t, investigation.VerdictTruePositive, an.Verdict)
+
+	up := down
+	up.Verdict = investigation.VerdictTruePositive
+	ev, acts, env, _ = metricsEnv(t, unsupportedModel{an: up}, simtest.ThreatRansomFS)
+	ev.Facts.ConfidenceLevel = "suspicious"
+	_, err = activitytest.Run[investigation.Analysis](t, env, acts.AnalyzeThreat, ev)
+	activitytest.RequireNonRetryable(t, err, activities.ErrTypeModelOutput)
+}

@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/s1copilot/s1copilot/investigation"
@@ -32,6 +33,23 @@ type Analyzer interface {
 // The OpenAI analyzer has already asked once for a corrected answer when there
 // was one to correct, so callers should fall back rather than retry blindly.
 var ErrInvalidOutput = errors.New("llm: model output failed validation")
+
+// UnsupportedVerdict is a model's answer, corrected once, that is valid and grounded
+// but whose verdict departs from SentinelOne's rating without quoting what would carry
+// it (guard.Grounding.DirectionProblems). It is ErrInvalidOutput: the analysis is not
+// used. Analysis is what the model read, kept so that a model that tried to talk a
+// threat down is shown to a human rather than only logged.
+type UnsupportedVerdict struct {
+	Analysis investigation.Analysis
+	Problems []string
+}
+
+func (e *UnsupportedVerdict) Error() string {
+	return fmt.Sprintf("%v: the answer was retried once with its validation problems and still fails: %s", ErrInvalidOutput, strings.Join(e.Problems, "; "))
+}
+
+// Unwrap makes it ErrInvalidOutput.
+func (e *UnsupportedVerdict) Unwrap() error { return ErrInvalidOutput }
 
 // ProviderError is an HTTP error answered by the model provider.
 // Message comes from the provider with the API key redacted.

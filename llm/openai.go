@@ -394,6 +394,15 @@ func (o *OpenAI) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 		return fail(fmt.Errorf("asking for a corrected answer: %w", err))
 	}
 	a, problems2 := o.toAnalysis(content, g)
+	if len(problems2) > 0 && a.Verdict != "" {
+		// Only the verdict's direction failed: say what the model read, for the caller
+		// to put before a human (activities: a downgrade is a disagreement).
+		if names.Len() > 0 {
+			a = names.RestoreAnalysis(a)
+		}
+		a.Usage = usage
+		return fail(&UnsupportedVerdict{Analysis: a, Problems: problems2})
+	}
 	if len(problems2) > 0 {
 		return fail(fmt.Errorf("%w: the answer was retried once with its validation problems and still fails: %s",
 			ErrInvalidOutput, strings.Join(problems2, "; ")))
@@ -633,9 +642,14 @@ func (o *OpenAI) toAnalysis(content string, g *guard.Grounding) (investigation.A
 
 	problems = append(problems, a.Problems()...)
 	problems = append(problems, g.Problems(a)...)
-	problems = append(problems, g.DirectionProblems(a)...)
 	if len(problems) > 0 {
 		return investigation.Analysis{}, problems
+	}
+	// Valid and grounded, but a verdict that departs from SentinelOne's rating must also
+	// quote what carries it; the analysis comes back with the problem, so that a
+	// downgrade refused this way still reaches a human (UnsupportedVerdict).
+	if problems = g.DirectionProblems(a); len(problems) > 0 {
+		return a, problems
 	}
 	if len(a.AttackTimeline) > maxAttackSteps {
 		a.AttackTimeline = a.AttackTimeline[:maxAttackSteps]
