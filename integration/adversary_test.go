@@ -153,6 +153,8 @@ func TestAnAdversarialModelNeitherWhitewashesNorDestroys(t *testing.T) {
 			}
 		}
 	}
+	// The road of a disputed verdict is a replay fixture too (`make histories`).
+	s.replayAndMaybeSave(t, signed.ID, "disagreement.json")
 	triage := 0
 	for _, rec := range s.audit.records(t) {
 		if rec.Kind == audit.KindTriage && contains(malicious, rec.ThreatID) {
