@@ -317,7 +317,7 @@ func (a *Activities) holdToTheFloor(ctx context.Context, ev investigation.Eviden
 	}
 	byRules.Disagreement = d
 	byRules.FallbackReason = d.Reason
-	byRules.InjectionFlags = model.InjectionFlags
+	byRules.InjectionFlags = guard.DetectInjection(ev)
 	byRules.Usage = model.Usage // what the model cost is still this investigation's
 	metrics.Fallback(activity.GetMetricsHandler(ctx), metrics.FallbackDisagreement)
 	activity.GetLogger(ctx).Warn("The model's verdict is lower than SentinelOne's or the rules'; a human decides.",

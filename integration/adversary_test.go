@@ -5,8 +5,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -87,15 +85,15 @@ func (adversary) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 }
 
 // An adversarial model whose answers pass the schema and look grounded, in both
-// directions, on a real server with the example policy: no threat SentinelOne rates
-// malicious ends without a human's decision, and no high-impact action runs without
-// an approval.
+// directions, on a real server with the built-in policy: no threat SentinelOne rates
+// malicious ends without a human's decision, what runs alone is only the low-impact
+// containment the policy allows on SentinelOne's reading, and no high-impact action
+// runs without an approval.
 func TestAnAdversarialModelNeitherWhitewashesNorDestroys(t *testing.T) {
 	srv := httptest.NewServer(adversary{})
 	t.Cleanup(srv.Close)
 	s := newStack(t, stackOptions{config: func(c *config.Config) {
 		c.LLMBaseURL, c.LLMAPIKey, c.LLMModel = srv.URL+"/v1", modelKey, "adversary"
-		c.PolicyFile = examplePolicyFile(t)
 	}})
 	const laptop, desktop = "1900000000000000002", "1900000000000000003"
 	signed := newThreat("1960000000000000001", laptop) // malicious, but signed: the whitewash can quote the signer
@@ -117,7 +115,7 @@ func TestAnAdversarialModelNeitherWhitewashesNorDestroys(t *testing.T) {
 			if st, running := s.stage(id); running && st == string(workflows.StageAwaitingApproval) && !asked[id] {
 				asked[id] = true
 				// Half side with SentinelOne, half with the model: either way a human decided.
-				d := workflows.Decision{Approver: "carol@example.com", Reason: "reviewed both readings"} // senior: may approve anything here
+				d := workflows.Decision{Approver: "carol@example.com", Reason: "reviewed both readings"}
 				var err error
 				if len(asked)%2 == 0 {
 					_, err = s.inv.Reject(s.ctx, id, d, workflows.DecideOptions{})
@@ -139,13 +137,13 @@ func TestAnAdversarialModelNeitherWhitewashesNorDestroys(t *testing.T) {
 		assert.Equal(t, investigation.VerdictFalsePositive, st.Analysis.Disagreement.Model.Verdict)
 		assert.NotEqual(t, investigation.VerdictFalsePositive, r.Verdict, "%s: the model's verdict did not become the investigation's", id)
 		assert.Contains(t, strings.Join(s.sim.Notes(id), "\n"), "The model contradicts SentinelOne's rating (malicious)", id)
-		for _, a := range r.Actions {
-			assert.NotEqual(t, policy.Auto, a.Disposition, "%s: %s ran alone although the model disputes the rating", id, a.Action)
-		}
 	}
 	for _, id := range all {
 		r := s.result(id)
 		for _, a := range r.Actions {
+			if a.Disposition == policy.Auto {
+				assert.Equal(t, policy.ImpactLow, policy.ImpactOf(a.Action), "%s: %s ran alone", id, a.Action)
+			}
 			if policy.ImpactOf(a.Action) == policy.ImpactHigh && a.State != workflows.ActionNotTaken {
 				require.NotNil(t, r.Decision, "%s: %s ran without a decision", id, a.Action)
 				assert.True(t, r.Decision.Approved, "%s: %s ran without an approval", id, a.Action)
@@ -163,19 +161,6 @@ func TestAnAdversarialModelNeitherWhitewashesNorDestroys(t *testing.T) {
 		}
 	}
 	assert.Equal(t, len(malicious), triage)
-}
-
-// examplePolicyFile is policy/examples/policy.yaml, with the caps off (a test of what a
-// model can talk the policy into, not of the caps).
-func examplePolicyFile(t *testing.T) string {
-	t.Helper()
-	example, err := os.ReadFile(filepath.Join("..", "policy", "examples", "policy.yaml"))
-	require.NoError(t, err)
-	noCaps := strings.NewReplacer("isolationsPerHour: 5", "isolationsPerHour: 0", "isolationsPerDay: 20", "isolationsPerDay: 0",
-		"autoActionsPerMinute: 30", "autoActionsPerMinute: 0").Replace(string(example))
-	path := filepath.Join(t.TempDir(), "policy.yaml")
-	require.NoError(t, os.WriteFile(path, []byte(noCaps), 0o600))
-	return path
 }
 
 func contains(ids []string, id string) bool {

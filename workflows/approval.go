@@ -55,17 +55,12 @@ func (inv *investigator) waitsForAHuman(plan policy.Plan) bool {
 
 // putToAHuman settles a model's disagreement with SentinelOne or the rules
 // (investigation.Disagreement) the only way a SOC can trust: the analysis is already
-// the higher reading, and nothing of it runs alone: its automatic steps wait for a
-// human, who sees both readings. With no action to approve, the decision is a review:
-// approving keeps SentinelOne's reading, rejecting sides with the model; either way no
-// action is taken and the console stays the analyst's.
-func (inv *investigator) putToAHuman(plan *policy.Plan, d *investigation.Disagreement) {
-	for i, st := range plan.Steps {
-		if st.Disposition == policy.Auto {
-			plan.Steps[i].Disposition = policy.Approve
-			plan.Steps[i].Reason = d.Reason
-		}
-	}
+// the higher reading, decided by the policy as if no model had spoken (so a
+// manipulated model can neither close the threat nor delay its containment), and a
+// human reviews the disagreement with both readings in front of them, with the plan's
+// approvals if it has any. Approving keeps SentinelOne's reading (and runs what waits);
+// rejecting sides with the model (nothing more is done).
+func (inv *investigator) putToAHuman(d *investigation.Disagreement) {
 	inv.status.Review = d.Reason
 }
 

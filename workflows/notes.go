@@ -117,7 +117,7 @@ func disagreementLines(d investigation.Disagreement, a investigation.Analysis) s
 	if len(a.Rules) > 0 {
 		fmt.Fprintf(&b, " (%s)", strings.Join(a.Rules, ", "))
 	}
-	b.WriteString(". This note's verdict and plan are that reading, and nothing of it runs alone.\n")
+	b.WriteString(". This note's verdict and plan are that reading, decided by the policy as if no model had spoken.\n")
 	b.WriteString("  To decide: approve: SentinelOne's reading stands (the plan's actions, if any, run); reject: the model's reading stands (no action).\n")
 	return b.String()
 }

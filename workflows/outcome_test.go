@@ -78,7 +78,8 @@ func (s *investigateSuite) TestEveryOutcomeLeavesTheConsoleRight() {
 }
 
 // A model that reads a threat SentinelOne rates malicious as benign does not close it:
-// the rules' reading stands, nothing runs alone, and a human decides, seeing both.
+// the rules' reading stands, the policy contains as it would without a model, and a
+// human decides, seeing both.
 func (s *investigateSuite) TestAModelDisagreementWaitsForAHuman() {
 	an := analysis(investigation.ActionKill, investigation.ActionQuarantine)
 	an.Analyzer, an.Rules = "rules", []string{"s1-malicious"}
@@ -97,7 +98,9 @@ func (s *investigateSuite) TestAModelDisagreementWaitsForAHuman() {
 
 	r := s.result()
 	s.Equal(StageAwaitingApproval, waiting.Stage)
-	s.Equal([]investigation.Action{investigation.ActionKill, investigation.ActionQuarantine}, waiting.AwaitingApproval, "kill and quarantine would run alone; here they wait")
+	s.Empty(waiting.AwaitingApproval)
+	s.Equal([]investigation.Action{investigation.ActionKill, investigation.ActionQuarantine}, s.mitigated,
+		"containment SentinelOne's reading supports ran at once: the model delays nothing")
 	s.Contains(waiting.Review, "the model contradicts SentinelOne's rating")
 	s.Equal(OutcomeMitigated, r.Outcome)
 	s.Equal("alice", r.Decision.Approver)
