@@ -125,6 +125,12 @@ type Threat struct {
 	// PendingRebootActions lists mitigate URL actions that end in
 	// "pending-reboot" (threatInfo.rebootRequired) instead of success.
 	PendingRebootActions []string `json:"pendingRebootActions,omitempty"`
+	// Mitigations are the mitigationStatus[] entries the threat already carries
+	// when the scenario starts: what the agent's policy (or someone before the
+	// client) did to it. A kill or quarantine that succeeded makes the threat
+	// "mitigated" unless MitigationStatus says otherwise. The timeline is not
+	// derived from them: give it the matching activities (e.g. 18, 2021, 2024).
+	Mitigations []Mitigation `json:"mitigations,omitempty"`
 	// VisibleAfter (Go duration) hides the threat from GET /threats until
 	// createdAt+VisibleAfter on the simulator clock, like a console that
 	// indexes late. Empty means 0 for scenario threats and the simulator's
@@ -179,6 +185,18 @@ type ECS struct {
 	Type                   string `json:"type,omitempty"` // e.g. FARGATE, EC2
 }
 
+// Mitigation is one settled mitigationStatus[] entry of a threat (reference
+// §2.3): Action is the entry's action name, not the mitigate URL action.
+type Mitigation struct {
+	// Action: kill, quarantine, remediate, rollback or unquarantine.
+	Action string `json:"action"`
+	// Status: success, failed or pending-reboot.
+	Status string `json:"status"`
+	// After (Go duration) is when the action settled, after the threat's
+	// createdAt; empty means 1s.
+	After string `json:"after,omitempty"`
+}
+
 // Indicator is a v2.1 threat indicator.
 type Indicator struct {
 	Category    string   `json:"category"`
@@ -219,6 +237,11 @@ var (
 	IncidentStatuses   = enumOf("unresolved", "in_progress", "resolved")
 	// MitigateActions are the {action} of POST /threats/mitigate/{action}.
 	MitigateActions = enumOf("kill", "quarantine", "remediate", "rollback-remediation", "un-quarantine")
+	// MitigationEntryActions are the mitigationStatus[].action names of the
+	// MitigateActions, in the same order.
+	MitigationEntryActions = enumOf("kill", "quarantine", "remediate", "rollback", "unquarantine")
+	// SettledMitigationStatuses are the final mitigationStatus[].status values.
+	SettledMitigationStatuses = enumOf("success", "failed", "pending-reboot")
 
 	machineTypes       = enumOf("unknown", "desktop", "laptop", "server", "kubernetes node", "storage", "kubernetes pod", "ecs task")
 	osArchs            = enumOf("32 bit", "64 bit", "ARM64")
@@ -455,6 +478,25 @@ func validateThreat(p *problems, loc string, t *Threat, agentExists func(id stri
 	}
 	if t.VisibleAfter != "" {
 		agoDuration(p, loc+".visibleAfter", t.VisibleAfter)
+	}
+	seenAction := map[string]bool{}
+	for j, m := range t.Mitigations {
+		mloc := fmt.Sprintf("%s.mitigations[%d]", loc, j)
+		if m.Action == "" {
+			p.addf("%s.action: required", mloc)
+		}
+		if m.Status == "" {
+			p.addf("%s.status: required", mloc)
+		}
+		enum(p, mloc+".action", m.Action, MitigationEntryActions)
+		enum(p, mloc+".status", m.Status, SettledMitigationStatuses)
+		if m.Action != "" && seenAction[m.Action] {
+			p.addf("%s.action: %q has more than one entry (the console keeps one per action)", mloc, m.Action)
+		}
+		seenAction[m.Action] = true
+		if m.After != "" {
+			agoDuration(p, mloc+".after", m.After)
+		}
 	}
 	for j := range t.Events {
 		validateEvent(p, fmt.Sprintf("%s.events[%d]", loc, j), &t.Events[j])

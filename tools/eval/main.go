@@ -1,4 +1,6 @@
-// Command eval scores the analyzers on the labeled scenario set (issue 5).
+// Command eval scores the analyzers on the labeled scenario set (issue 5):
+// accuracy, precision and recall per verdict class, accuracy per file and per
+// OS, a confusion matrix and every miss.
 //
 //	go run ./tools/eval [-scenarios tools/eval/scenarios] [-analyzer rules|model|both] [-min-accuracy 0.8] [-v]
 //

@@ -33,7 +33,7 @@ var combinedRE = regexp.MustCompile(`verdict\+actions\s+(\d+)/(\d+)\s+([\d.]+)%`
 func TestRulesOverWholeSet(t *testing.T) {
 	code, out, stderr := runEval(t, env(nil), "-analyzer", "rules")
 	require.Equal(t, 0, code, stderr)
-	for _, section := range []string{"ACCURACY", "BY FILE", "CONFUSION rules", "MISSES rules:", "expected \\ got"} {
+	for _, section := range []string{"ACCURACY", "PER CLASS", "BY FILE", "BY OS", "CONFUSION rules", "MISSES rules:", "expected \\ got"} {
 		assert.Contains(t, out, section)
 	}
 	assert.NotContains(t, out, "model not evaluated", "-analyzer rules does not mention the model")
@@ -57,6 +57,20 @@ func TestRulesOverWholeSet(t *testing.T) {
 		}
 	}
 	assert.Equal(t, total, sum)
+	// Per-class supports and per-OS counts cover every threat once.
+	support := 0
+	for _, row := range regexp.MustCompile(`(?m)^  (?:true_positive|suspicious|false_positive|undetermined)\s+(\d+)\s+(?:-|[\d.]+% \d+/\d+)\s`).FindAllStringSubmatch(out, -1) {
+		v, _ := strconv.Atoi(row[1])
+		support += v
+	}
+	assert.Equal(t, total, support, "per-class supports")
+	byOS := 0
+	for _, row := range regexp.MustCompile(`(?m)^  (?:windows|linux|macos|other)\s+(\d+)\s+\d+/(\d+)\s`).FindAllStringSubmatch(out, -1) {
+		v, _ := strconv.Atoi(row[1])
+		assert.Equal(t, row[1], row[2])
+		byOS += v
+	}
+	assert.Equal(t, total, byOS, "per-OS counts")
 }
 
 func mustFloat(t *testing.T, s string) float64 {

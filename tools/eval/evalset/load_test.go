@@ -40,7 +40,7 @@ func TestScenarioFilesParseAndAreLabeled(t *testing.T) {
 			total++
 		}
 	}
-	assert.GreaterOrEqual(t, total, 60, "labeled threats")
+	assert.GreaterOrEqual(t, total, 150, "labeled threats")
 
 	files, err := LoadDir(scenarioDir)
 	require.NoError(t, err)

@@ -19,8 +19,9 @@ type PrintOptions struct {
 	PerThreat bool
 }
 
-// Print writes the report: accuracy per analyzer, accuracy per scenario file,
-// a confusion matrix per analyzer, the per-threat table, and every miss.
+// Print writes the report: accuracy per analyzer, precision and recall per
+// verdict class, accuracy per scenario file and per OS, a confusion matrix per
+// analyzer, the per-threat table, and every miss.
 func Print(w io.Writer, r *Report, opts PrintOptions) error {
 	p := &printer{w: w}
 	p.f("s1copilot eval: %d labeled threats in %d scenario files (%s)\n", len(r.Results), len(r.Files), r.Dir)
@@ -59,6 +60,29 @@ func Print(w io.Writer, r *Report, opts PrintOptions) error {
 		row(tw, cells...)
 	})
 
+	p.f("\nPER CLASS (verdict; support: cases expecting the class; precision: its answers of the class that are right,\n")
+	p.f("alsoAcceptable included, as in ACCURACY; recall: cases expecting the class answered with it, as in CONFUSION)\n")
+	classes := make([][]ClassStats, len(r.Analyzers))
+	for i := range r.Analyzers {
+		classes[i] = r.Classes(i)
+	}
+	p.table(func(tw io.Writer) {
+		head := []string{"class", "support"}
+		for _, name := range r.Analyzers {
+			head = append(head, name+" precision", name+" recall")
+		}
+		row(tw, head...)
+		for k, v := range investigation.Verdicts {
+			cells := []string{string(v), fmt.Sprint(classes[0][k].Support)}
+			for i := range r.Analyzers {
+				c := classes[i][k]
+				pr, okP := c.Precision()
+				rc, okR := c.Recall()
+				cells = append(cells, percentOf(pr, okP, c.Correct, c.Predicted), percentOf(rc, okR, c.Recalled, c.Support))
+			}
+			row(tw, cells...)
+		}
+	})
 	p.f("\nBY FILE (verdict+actions right)\n")
 	p.table(func(tw io.Writer) {
 		row(tw, append([]string{"file", "n"}, r.Analyzers...)...)
@@ -73,6 +97,22 @@ func Print(w io.Writer, r *Report, opts PrintOptions) error {
 		}
 	})
 
+	p.f("\nBY OS (verdict+actions right)\n")
+	p.table(func(tw io.Writer) {
+		row(tw, append([]string{"os", "n"}, r.Analyzers...)...)
+		for _, os := range OSes {
+			cells := []string{os, ""}
+			for i := range r.Analyzers {
+				s := r.Stats(i, func(res Result) bool { return OSOf(res) == os })
+				cells[1] = fmt.Sprint(s.N)
+				cells = append(cells, fmt.Sprintf("%d/%d %6.1f%%", s.Both, s.N, 100*s.Accuracy()))
+			}
+			if os == "other" && cells[1] == "0" {
+				continue
+			}
+			row(tw, cells...)
+		}
+	})
 	cols := []string{}
 	for _, v := range investigation.Verdicts {
 		cols = append(cols, string(v))
@@ -189,6 +229,14 @@ func scoreNote(s Score) string {
 		return ""
 	}
 	return " (" + strings.Join(parts, "; ") + ")"
+}
+
+// percentOf renders a rate with its counts, e.g. "83.3% 30/36"; "-" when undefined.
+func percentOf(rate float64, ok bool, n, d int) string {
+	if !ok {
+		return "-"
+	}
+	return fmt.Sprintf("%5.1f%% %d/%d", 100*rate, n, d)
 }
 
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

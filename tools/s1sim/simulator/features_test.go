@@ -63,6 +63,51 @@ func TestPendingRebootActions(t *testing.T) {
 	}
 }
 
+// A scenario threat can arrive already mitigated by the agent's policy: its
+// entries render settled, the threat is mitigated, and re-issuing an action
+// replaces its entry.
+func TestSeededMitigations(t *testing.T) {
+	sc := fixture()
+	sc.Threats[0].Mitigations = []scenario.Mitigation{{Action: "kill", Status: "success"}, {Action: "quarantine", Status: "success", After: "2s"}}
+	sc.Threats[1].Mitigations = []scenario.Mitigation{{Action: "quarantine", Status: "failed"}}
+	sc.Threats[2].Mitigations = []scenario.Mitigation{{Action: "kill", Status: "success"}}
+	sc.Threats[2].MitigationStatus = "marked_as_benign"
+	e := newEnv(t, sc)
+	th := e.threat(tWin)
+	equal(t, get(th, "threatInfo.mitigationStatus").(string), "mitigated", "kill+quarantine success")
+	equal(t, mitigationEntry(th, "kill")["status"].(string), "success", "kill entry")
+	q := mitigationEntry(th, "quarantine")
+	equal(t, q["status"].(string), "success", "quarantine entry")
+	equal(t, get(q, "actionsCounters.success").(float64), 1, "success counter")
+	equal(t, q["mitigationEndedAt"].(string), tsOf(e.clock.Now().Add(-50*time.Minute+2*time.Second)), "settled after createdAt")
+	equal(t, get(th, "threatInfo.pendingActions").(bool), false, "nothing pending")
+	equal(t, get(th, "agentRealtimeInfo.activeThreats").(float64), 1, "only the other Windows threat is active")
+
+	lnx := e.threat(tLinux)
+	equal(t, get(lnx, "threatInfo.mitigationStatus").(string), "not_mitigated", "a failed quarantine mitigates nothing")
+	equal(t, get(lnx, "threatInfo.failedActions").(bool), true, "failedActions")
+	equal(t, get(e.threat(tNoVSS), "threatInfo.mitigationStatus").(string), "marked_as_benign", "the scenario's own status wins")
+
+	e.mitigate("quarantine", tLinux)
+	e.clock.Advance(delay)
+	lnx = e.threat(tLinux)
+	equal(t, len(lnx["mitigationStatus"].([]any)), 1, "one entry per action")
+	equal(t, mitigationEntry(lnx, "quarantine")["status"].(string), "success", "re-issued quarantine")
+	equal(t, get(lnx, "threatInfo.mitigationStatus").(string), "mitigated", "now mitigated")
+
+	bad := fixture()
+	bad.Threats[0].Mitigations = []scenario.Mitigation{{Action: "rollback-remediation", Status: "success"}, {Status: "sent", After: "soon"}, {Action: "kill", Status: "success"}, {Action: "kill", Status: "failed"}}
+	raw, _ := json.Marshal(bad)
+	_, err := scenario.Parse(raw)
+	for _, want := range []string{`mitigations[0].action: "rollback-remediation" is not one of`, `mitigations[1].action: required`,
+		`mitigations[1].status: "sent" is not one of failed, pending-reboot, success`, `mitigations[1].after: not a duration`,
+		`mitigations[3].action: "kill" has more than one entry`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
+}
+
 func TestOfflineAgentDefersMitigationAndIsolation(t *testing.T) {
 	sc := fixture()
 	off := false

@@ -366,6 +366,7 @@ func (s *Simulator) addThreatLocked(st scenario.Threat, now time.Time, defVisibl
 		incidentStatus:   or(st.IncidentStatus, "unresolved"),
 	}
 	s.threats[st.ID] = t
+	s.seedMitigations(t, st)
 	for _, ta := range st.Timeline {
 		d, _ := time.ParseDuration(ta.Ago) // validated
 		s.record(&activity{
@@ -375,6 +376,35 @@ func (s *Simulator) addThreatLocked(st scenario.Threat, now time.Time, defVisibl
 	}
 	s.addEvents(t)
 	return t
+}
+
+// seedMitigations stores the settled mitigationStatus[] entries the scenario
+// gives the threat. A successful kill or quarantine makes it mitigated unless
+// the scenario sets mitigationStatus itself.
+func (s *Simulator) seedMitigations(t *threat, st scenario.Threat) {
+	for _, sm := range st.Mitigations {
+		after, _ := time.ParseDuration(or(sm.After, "1s")) // validated
+		at := t.createdAt.Add(after)
+		m := &mitigation{
+			action: sm.Action, urlAction: urlActionOf(sm.Action), status: sm.Status, reportID: s.allocID(),
+			startedAt: t.createdAt, sentAt: t.createdAt, settleAt: at, endedAt: at, lastAt: at,
+		}
+		t.mitigations = append(t.mitigations, m)
+		t.updatedAt = maxTime(t.updatedAt, at)
+		if st.MitigationStatus == "" && sm.Status == "success" && (sm.Action == "kill" || sm.Action == "quarantine") {
+			t.mitigationStatus = "mitigated"
+		}
+	}
+}
+
+// urlActionOf maps a mitigationStatus[] action name to its mitigate URL action.
+func urlActionOf(entry string) string {
+	for url, c := range mitigationCodes {
+		if c.entry == entry {
+			return url
+		}
+	}
+	return entry
 }
 
 // AddThreat adds a threat at runtime, e.g. to test polling for new
