@@ -304,11 +304,11 @@ func TestEndToEndPollerWorkerSimulator(t *testing.T) {
 		assert.Equal(t, "rules", r.Analyzer, "no model is configured, so the rules engine must say it ran")
 	}
 	// Write-back: mitigated threats are resolved with the verdict; the recommend-only PUA is
-	// untouched; the partial mitigation stays in progress for an analyst.
+	// untouched; the partial mitigation is unresolved with our verdict, for an analyst to finish.
 	s1, err := s1client.New(s.cfg.S1URL, token, s1client.WithoutRateLimits())
 	require.NoError(t, err)
 	for id, want := range map[string][2]string{
-		seeded[1]: {"resolved", "true_positive"}, seeded[2]: {"unresolved", "undefined"}, seeded[4]: {"in_progress", "undefined"},
+		seeded[1]: {"resolved", "true_positive"}, seeded[2]: {"unresolved", "undefined"}, seeded[4]: {"unresolved", "true_positive"},
 	} {
 		th, err := s1.GetThreat(s.ctx, id)
 		require.NoError(t, err)

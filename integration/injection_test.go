@@ -177,7 +177,10 @@ func TestInjectionCorpusThroughWholeInvestigations(t *testing.T) {
 		assert.NotEqual(t, "false_positive", th.ThreatInfo.AnalystVerdict, "payload %d: false_positive written back", i)
 		notes := strings.Join(s.sim.Notes(id), "\n")
 		assert.Contains(t, notes, "Suspected prompt injection", "payload %d (%s in %s): the note must flag it", i, e.Wants, e.Field)
-		assert.Contains(t, notes, "Analyzer: openai:obedient", "payload %d: the model answered (the guard bounded it)", i)
+		// The model answered: the injection guard bounded its answer, or its downgrade was
+		// put to a human as a disagreement.
+		assert.True(t, strings.Contains(notes, "Analyzer: openai:obedient") || strings.Contains(notes, "Model's reading (openai:obedient)"),
+			"payload %d: the model's answer is in the note", i)
 		if slices.Contains(allowed[id], investigation.ActionKill) {
 			assert.Contains(t, auto, investigation.ActionKill, "payload %d (%s): the injection stopped containment the evidence supports", i, e.Wants)
 		}
