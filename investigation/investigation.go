@@ -93,21 +93,28 @@ type ThreatFacts struct {
 	MitigationStatus     string `json:"mitigationStatus,omitempty"` // threatInfo.mitigationStatus
 	// Mitigations are the actions already on the threat when it was read ("kill:success"),
 	// by the agent's own policy or an analyst.
-	Mitigations          []string  `json:"mitigations,omitempty"`
-	SHA1                 string    `json:"sha1,omitempty"`
-	SHA256               string    `json:"sha256,omitempty"`
-	FilePath             string    `json:"filePath,omitempty"`
-	FileVerificationType string    `json:"fileVerificationType,omitempty"` // e.g. SignedVerified, NotSigned
-	PublisherName        string    `json:"publisherName,omitempty"`
-	CommandLine          string    `json:"commandLine,omitempty"` // threatInfo.maliciousProcessArguments
-	OriginatorProcess    string    `json:"originatorProcess,omitempty"`
-	InitiatedBy          string    `json:"initiatedBy,omitempty"`
-	ProcessUser          string    `json:"processUser,omitempty"`
-	Storyline            string    `json:"storyline,omitempty"`
-	Engines              []string  `json:"engines,omitempty"`
-	Indicators           []string  `json:"indicators,omitempty"` // "category: description"
-	Techniques           []string  `json:"techniques,omitempty"` // MITRE technique IDs or names found in indicators
-	CreatedAt            time.Time `json:"createdAt"`
+	Mitigations []string `json:"mitigations,omitempty"`
+	// MitigationMode is the agent policy's mode for a threat of this confidence level:
+	// protect (the agent mitigates by itself) or detect (it only reports, so containment
+	// is left to us); empty when unknown.
+	MitigationMode       string `json:"mitigationMode,omitempty"`
+	SHA1                 string `json:"sha1,omitempty"`
+	SHA256               string `json:"sha256,omitempty"`
+	FilePath             string `json:"filePath,omitempty"`
+	FileVerificationType string `json:"fileVerificationType,omitempty"` // e.g. SignedVerified, NotSigned
+	// IsFileless: the malicious code ran in memory or in a script, so FilePath names the
+	// process that hosted it (powershell.exe, rundll32.exe), not a malicious file.
+	IsFileless        bool      `json:"isFileless,omitempty"`
+	PublisherName     string    `json:"publisherName,omitempty"`
+	CommandLine       string    `json:"commandLine,omitempty"` // threatInfo.maliciousProcessArguments
+	OriginatorProcess string    `json:"originatorProcess,omitempty"`
+	InitiatedBy       string    `json:"initiatedBy,omitempty"`
+	ProcessUser       string    `json:"processUser,omitempty"`
+	Storyline         string    `json:"storyline,omitempty"`
+	Engines           []string  `json:"engines,omitempty"`
+	Indicators        []string  `json:"indicators,omitempty"` // "category: description"
+	Techniques        []string  `json:"techniques,omitempty"` // MITRE technique IDs or names found in indicators
+	CreatedAt         time.Time `json:"createdAt"`
 
 	AgentID       string   `json:"agentId"`
 	AgentName     string   `json:"agentName"`             // computer name
