@@ -458,3 +458,36 @@ func digits(s string) bool {
 	}
 	return s != ""
 }
+
+// PathOnVolume returns a file path with forward slashes and without its volume (a drive
+// letter such as C:, an NT device such as \Device\HarddiskVolume2, the \\?\ prefix), so
+// that the console's paths and the paths people write compare alike:
+// \Device\HarddiskVolume2\Windows\System32\cmd.exe and C:\Windows\System32\cmd.exe are
+// both /Windows/System32/cmd.exe. Case is kept; a UNC path keeps its server.
+func PathOnVolume(p string) string {
+	p = strings.ReplaceAll(strings.TrimSpace(p), `\`, "/")
+	for _, pre := range []string{"//?/", "/??/"} {
+		if strings.HasPrefix(p, pre) {
+			p = p[len(pre):]
+		}
+	}
+	if rest, ok := cutPrefixFold(p, "/device/"); ok {
+		// The device name (HarddiskVolume2, Mup for network paths) stands for the volume.
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			p = rest[i:]
+		} else {
+			p = "/"
+		}
+	}
+	if len(p) >= 2 && p[1] == ':' && (p[0]|0x20 >= 'a' && p[0]|0x20 <= 'z') {
+		p = p[2:]
+	}
+	return p
+}
+
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
+}
