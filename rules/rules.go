@@ -8,7 +8,8 @@
 // It first reads what the threat did (signals.go): kinds of behaviour such as
 // encryption, credential dumping, command and control, each hostile, unwanted or
 // weak. The hostile behaviour decides the verdict and the containment, trimmed to what
-// can and should be done: no remediation on Linux, no isolation of a container.
+// can and should be done: not a quarantine of the operating system's own binaries, no
+// remediation on Linux, no isolation of a container.
 //
 // The storyline context (Evidence.Context) is optional: the rules read the threat's
 // own facts, and the context only adds the parent process and the behaviours.
@@ -246,6 +247,16 @@ func (v *view) trim(wanted map[investigation.Action]bool) []string {
 			delete(wanted, act)
 			omitted = append(omitted, fmt.Sprintf("%s (%s)", act, why))
 		}
+	}
+	switch {
+	case v.osBinary():
+		why := fmt.Sprintf("the file is %s: kill the process, the binary is not the threat", v.osBinaryShown())
+		drop(investigation.ActionQuarantine, why)
+		drop(investigation.ActionRemediate, why)
+	case v.f.IsFileless:
+		why := "the threat is fileless: the file is the process that hosted it, not the threat"
+		drop(investigation.ActionQuarantine, why)
+		drop(investigation.ActionRemediate, why)
 	}
 	if !v.canRemediate() {
 		drop(investigation.ActionRemediate, fmt.Sprintf("not supported on osType %q", v.osType))

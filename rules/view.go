@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"fmt"
 	"path"
 	"regexp"
 	"strings"
@@ -212,6 +213,20 @@ func (v *view) parentIn(names ...string) string {
 	return ""
 }
 
+// under reports whether the file lives under one of the directories, given from the
+// volume's root ("/windows/system32/").
+func (v *view) under(dirs ...string) bool { return v.under1(dirs...) != "" }
+
+// under1 returns the first of dirs the file lives under, or "".
+func (v *view) under1(dirs ...string) string {
+	for _, d := range dirs {
+		if strings.HasPrefix(v.path, d) {
+			return d
+		}
+	}
+	return ""
+}
+
 // canRemediate: S1 remediation is not available for Linux agents; unknown OS
 // types get no recommendation rather than a guess.
 func (v *view) canRemediate() bool {
@@ -221,6 +236,32 @@ func (v *view) canRemediate() bool {
 // canRollback: rollback restores from VSS snapshots, which only Windows has.
 func (v *view) canRollback() bool {
 	return v.osType == "windows" || v.osType == "windows_legacy"
+}
+
+var osBinaryDirs = []string{"/windows/system32/", "/windows/syswow64/", "/windows/winsxs/", "/windows/microsoft.net/", "/windows/sysnative/"}
+
+var (
+	unixBinDirs     = []string{"/bin/", "/usr/bin/", "/sbin/", "/usr/sbin/", "/usr/libexec/", "/usr/local/bin/"}
+	unixInterpreter = regexp.MustCompile(`^(?:sh|bash|dash|zsh|ksh|csh|tcsh|fish|busybox|python[0-9.]*|perl[0-9.]*|ruby[0-9.]*|php[0-9.]*|node|curl|wget|nc|ncat|netcat|socat|openssl|awk|gawk|osascript|ssh|scp|base64|xargs|env)$`)
+)
+
+// osBinary: the threat's file is the operating system's own: Windows binaries signed
+// by Microsoft in the system directories (powershell.exe, rundll32.exe, certutil.exe),
+// or a Unix shell or interpreter in the system's bin directories. Attackers borrow
+// such binaries; the file is not the threat, and quarantining it breaks the OS.
+func (v *view) osBinary() bool {
+	if v.signed && strings.HasPrefix(strings.ToLower(v.publisher), "microsoft") && v.under(osBinaryDirs...) {
+		return true
+	}
+	return (v.osType == "linux" || v.osType == "macos") && v.under(unixBinDirs...) && unixInterpreter.MatchString(v.name)
+}
+
+// osBinaryShown says whose the binary is, for explanations.
+func (v *view) osBinaryShown() string {
+	if v.signed {
+		return fmt.Sprintf("Windows' own %s signed by %q", v.name, v.publisher)
+	}
+	return fmt.Sprintf("the system's own %s", v.path)
 }
 
 var (
