@@ -5,11 +5,16 @@
 // answer to), so it lives apart from the model client: it calls nothing, and
 // no text in the evidence can talk it into anything.
 //
-// It first reads what the threat did (signals.go): kinds of behaviour such as
-// encryption, credential dumping, command and control, each hostile, unwanted or
-// weak. The hostile behaviour decides the verdict and the containment, trimmed to what
-// can and should be done: not a quarantine of the operating system's own binaries, no
-// remediation on Linux, no isolation of a container.
+// It reasons in three steps. First it reads what the threat did (signals.go):
+// kinds of behaviour such as encryption, credential dumping, command and control,
+// each hostile, unwanted or weak. Then it looks for a benign explanation
+// (benign.go): the signer's own updater, an enterprise management agent, an
+// authorised exercise, a developer's build. A strong explanation that
+// accounts for everything SentinelOne reports concludes false_positive, with no
+// action; anything it does not account for rules it out. Otherwise the hostile
+// behaviour decides the verdict and the containment, trimmed to what can and should
+// still be done: not a quarantine of the operating system's own binaries, not an
+// isolation of a container.
 //
 // The storyline context (Evidence.Context) is optional: the rules read the threat's
 // own facts, and the context only adds the parent process and the behaviours.
@@ -34,6 +39,11 @@ const (
 	Cryptominer        = "cryptominer"
 	HostileBehaviour   = "hostile-behaviour"
 	PUASigned          = "pua-signed"
+	TrustedVendor      = "trusted-vendor"
+	ManagementTool     = "management-tool"
+	AuthorisedExercise = "authorised-exercise"
+	DeveloperBuild     = "developer-build"
+	AdminHost          = "admin-host"
 	S1Suspicious       = "s1-suspicious"
 	WeakSignals        = "weak-signals"
 	NoSignal           = "no-signal"
@@ -73,12 +83,24 @@ var verdictRank = map[investigation.Verdict]int{
 }
 
 // Analyze applies the rules. It sets Analyzer = "rules" and lists the rules that fired
-// in Rules. It never concludes false_positive: the absence of a signal is not proof
-// that a detection was wrong.
+// in Rules. It concludes false_positive only on a strong benign explanation that
+// accounts for everything SentinelOne reports, never on evidence carrying text aimed at
+// a model; the absence of a signal alone is not proof that a detection was wrong.
 func (e *Engine) Analyze(ctx context.Context, ev investigation.Evidence) (investigation.Analysis, error) {
 	v := newView(ev)
 	sig := v.hostile()
-	fired := v.conclude(sig)
+	stories := v.stories(sig)
+
+	var (
+		fired []*finding
+		notes []string // what the reader should know beyond the rules that fired
+	)
+	if fp := falsePositive(v, sig, stories); fp != nil {
+		fired = append(fired, fp)
+	} else {
+		notes = append(notes, setAside(v, stories)...)
+		fired = v.conclude(sig, stories)
+	}
 
 	a := investigation.Analysis{
 		Verdict:         investigation.VerdictUndetermined,
@@ -125,7 +147,7 @@ func (e *Engine) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 		}
 	}
 	a.ActionReasons = ruleReasons(a.RecommendedActions, fired)
-	a.Summary = rulesSummary(v.f, a, fired, nil, omitted)
+	a.Summary = rulesSummary(v.f, a, fired, notes, omitted)
 	if err := a.Validate(); err != nil {
 		// Unreachable unless a rule above is wrong; report it rather than hand an
 		// invalid analysis to the policy.
@@ -137,12 +159,65 @@ func (e *Engine) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 // behaviouralRules read what the threat did, independently of S1's rating.
 var behaviouralRules = map[string]bool{Ransomware: true, HandsOnKeyboard: true, OfficeSpawnsScript: true, Cryptominer: true, HostileBehaviour: true}
 
-// conclude applies the rules.
-func (v *view) conclude(sig signals) []*finding {
+// falsePositive concludes false_positive on the first strong story that accounts for
+// every signal, unless the data carries text aimed at a model (benign-looking evidence
+// that argues its own case is not benign).
+func falsePositive(v *view, sig signals, stories []*story) *finding {
+	if len(v.injection) > 0 {
+		return nil
+	}
+	for _, st := range stories {
+		if !st.strong || len(st.unexplained) > 0 {
+			continue
+		}
+		why := st.why
+		if len(sig) > 0 {
+			why += "; it accounts for all SentinelOne reports: " + sig.String()
+		} else {
+			why += "; SentinelOne reports no behaviour"
+		}
+		conf := 0.8
+		if v.confidence == "malicious" {
+			// The rating rests on reputation or static analysis, or on behaviour the
+			// explanation accounts for: a human may still want to see it.
+			why += "; SentinelOne's malicious rating is overridden"
+			conf = 0.7
+		}
+		return &finding{rule: st.rule, verdict: investigation.VerdictFalsePositive, confidence: conf, priority: investigation.PriorityLow, why: why}
+	}
+	return nil
+}
+
+// setAside says why the benign explanations that held did not conclude anything.
+func setAside(v *view, stories []*story) []string {
+	var out []string
+	for _, st := range stories {
+		switch {
+		case len(v.injection) > 0 && len(st.unexplained) == 0:
+			out = append(out, fmt.Sprintf("benign explanation (%s) set aside: the threat's data carries text aimed at an AI model", st.why))
+		case len(st.unexplained) > 0:
+			out = append(out, fmt.Sprintf("benign explanation (%s) set aside: it does not account for %s", st.why, st.unexplained))
+		}
+	}
+	return out
+}
+
+// conclude applies the rules when no benign explanation concluded false_positive.
+func (v *view) conclude(sig signals, stories []*story) []*finding {
 	var fired []*finding
 	if v.confidence == "malicious" {
 		fired = append(fired, &finding{rule: S1Malicious, verdict: investigation.VerdictTruePositive, confidence: 0.9,
 			priority: investigation.PriorityHigh, actions: contain, why: "SentinelOne rates the threat malicious"})
+	}
+	// A moderate story (an admin host) that accounts for everything keeps a threat
+	// S1 does not rate malicious at suspicious, with no action.
+	if v.confidence != "malicious" {
+		for _, st := range stories {
+			if !st.strong && len(st.unexplained) == 0 && len(sig.of(hostile)) > 0 {
+				return append(fired, &finding{rule: st.rule, verdict: investigation.VerdictSuspicious, confidence: 0.5,
+					priority: investigation.PriorityLow, why: st.why + " accounts for " + sig.of(hostile).String() + "; a human confirms it was the administrator"})
+			}
+		}
 	}
 	fired = append(fired, behaviour(sig)...)
 	if f := v.puaSigned(); f != nil {

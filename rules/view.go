@@ -13,7 +13,9 @@ import (
 
 // view is the evidence normalised once for every rule: lower case, paths with forward
 // slashes and without their volume, texts gathered from wherever SentinelOne reports
-// behaviour.
+// behaviour. Fields an attacker controls (names, command lines, indicator texts) can
+// only ever make a threat look worse: every benign conclusion rests on the verified
+// signature, the host's tags and group (set by administrators) and the install path.
 type view struct {
 	f        investigation.ThreatFacts
 	timeline []investigation.TimelineItem
@@ -36,8 +38,12 @@ type view struct {
 	texts       []string // lower: indicators, behaviours, custom-rule alerts
 	textTok     tokenSet
 	engines     []string
+	tags        []tag
+	group       string
 	injection   []string // text aimed at a model (guard.DetectInjection)
 }
+
+type tag struct{ key, value string }
 
 type tokenSet map[string]bool
 
@@ -98,6 +104,7 @@ func newView(ev investigation.Evidence) *view {
 		cmd:         strings.ToLower(f.CommandLine),
 		cmdTok:      tokens(f.CommandLine),
 		techniques:  investigation.TechniqueIDs(f.Techniques),
+		group:       strings.ToLower(f.GroupName),
 		injection:   guard.DetectInjection(ev),
 	}
 	if v.path != "" {
@@ -135,6 +142,13 @@ func newView(ev investigation.Evidence) *view {
 		}
 	}
 	v.textTok = tokens(v.texts...)
+	for _, t := range f.Tags {
+		k, val, _ := strings.Cut(t, "=")
+		if i := strings.LastIndexByte(k, ':'); i >= 0 {
+			k = k[i+1:]
+		}
+		v.tags = append(v.tags, tag{strings.ToLower(strings.TrimSpace(k)), strings.ToLower(strings.TrimSpace(val))})
+	}
 	return v
 }
 
@@ -227,6 +241,12 @@ func (v *view) under1(dirs ...string) string {
 	return ""
 }
 
+// pathHas returns the first of subs found in the file's path ("/temp/" finds a Temp
+// directory at any depth).
+func (v *view) pathHas(subs ...string) string {
+	return containsAny("/"+strings.TrimPrefix(v.path, "/"), subs...)
+}
+
 // canRemediate: S1 remediation is not available for Linux agents; unknown OS
 // types get no recommendation rather than a guess.
 func (v *view) canRemediate() bool {
@@ -262,6 +282,46 @@ func (v *view) osBinaryShown() string {
 		return fmt.Sprintf("Windows' own %s signed by %q", v.name, v.publisher)
 	}
 	return fmt.Sprintf("the system's own %s", v.path)
+}
+
+// hostAttr is every administrator-set description of the host: tag keys and values
+// and the group name, as lower-case word lists.
+func (v *view) hostAttr() [][]string {
+	var out [][]string
+	for _, t := range v.tags {
+		out = append(out, splitWords(t.key+" "+t.value))
+	}
+	if v.group != "" {
+		out = append(out, splitWords(v.group))
+	}
+	return out
+}
+
+// hostSays reports the first phrase (words separated by spaces) found as consecutive
+// words in a tag or the group name, e.g. "red team" in "Red Team" or "role=red-team".
+func (v *view) hostSays(phrases ...string) string {
+	for _, words := range v.hostAttr() {
+		joined := " " + strings.Join(words, " ") + " "
+		squashed := strings.Join(words, "")
+		for _, p := range phrases {
+			if strings.Contains(joined, " "+p+" ") || !strings.Contains(p, " ") && squashed == p {
+				return p
+			}
+		}
+	}
+	return ""
+}
+
+// tagShown renders the host attribute that matched, for explanations.
+func (v *view) hostShown(phrase string) string {
+	for _, t := range v.tags {
+		words := splitWords(t.key + " " + t.value)
+		joined := " " + strings.Join(words, " ") + " "
+		if strings.Contains(joined, " "+phrase+" ") || strings.Join(words, "") == phrase {
+			return "tag " + guard.Truncate(guard.Clean(t.key+"="+t.value), 60)
+		}
+	}
+	return "group " + guard.Truncate(guard.Clean(v.f.GroupName), 60)
 }
 
 var (
