@@ -47,6 +47,9 @@ func (v *view) stories(sig signals) []*story {
 	if m := v.management(); m != "" {
 		out = append(out, &story{rule: ManagementTool, strong: true, why: m, explains: explaining(kLateral, kHacktool, kRemoteAccessTool)})
 	}
+	if b := v.backup(vendor != "", sig); b != "" {
+		out = append(out, &story{rule: BackupSoftware, strong: true, why: b, explains: explaining(kRansomLabel)})
+	}
 	if x := v.exercise(); x != "" {
 		all := explaining()
 		for k, info := range kinds {
@@ -220,6 +223,30 @@ func (v *view) management() string {
 				}
 			}
 		}
+	}
+	return ""
+}
+
+var backupMarkers = []string{"backup", "veeam", "acronis", "commvault", "veritas", "arcserve", "macrium", "datto", "rubrik", "cohesity",
+	"carbonite", "nakivo", "altaro", "zerto", "unitrends", "druva", "cloudberry", "msp360", "bacula", "duplicati", "netbackup",
+	"storagecraft", "shadowprotect", "wbengine"}
+
+// backup: backup software maintaining shadow copies. Either the signed vendor story
+// holds for a backup product, or the host is tagged a backup server and either a backup
+// product ran it or Windows' own vssadmin did what backup software does (list, create,
+// delete one shadow copy by ID).
+func (v *view) backup(vendor bool, sig signals) string {
+	product := containsAny(strings.ToLower(v.publisher)+" | "+v.path+" | "+strings.Join(v.parents, " | "), backupMarkers...)
+	host := v.hostSays("backup", "backups")
+	switch {
+	case vendor && product != "":
+		return fmt.Sprintf("backup software (%q) signed by %q", product, v.publisher)
+	case host != "" && v.pathHas(stagingDirs...) == "" && (product != "" || v.osBinary() && sig.has(kShadowRoutine)):
+		what := "shadow copy maintenance"
+		if product != "" {
+			what = fmt.Sprintf("backup software (%q)", product)
+		}
+		return fmt.Sprintf("%s on a host with %s", what, v.hostShown(host))
 	}
 	return ""
 }

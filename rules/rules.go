@@ -8,8 +8,8 @@
 // It reasons in three steps. First it reads what the threat did (signals.go):
 // kinds of behaviour such as encryption, credential dumping, command and control,
 // each hostile, unwanted or weak. Then it looks for a benign explanation
-// (benign.go): the signer's own updater, an enterprise management agent, an
-// authorised exercise, a developer's build. A strong explanation that
+// (benign.go): the signer's own updater, an enterprise management agent, backup
+// software, an authorised exercise, a developer's build. A strong explanation that
 // accounts for everything SentinelOne reports concludes false_positive, with no
 // action; anything it does not account for rules it out. Otherwise the hostile
 // behaviour decides the verdict and the containment, trimmed to what can and should
@@ -41,6 +41,7 @@ const (
 	PUASigned          = "pua-signed"
 	TrustedVendor      = "trusted-vendor"
 	ManagementTool     = "management-tool"
+	BackupSoftware     = "backup-software"
 	AuthorisedExercise = "authorised-exercise"
 	DeveloperBuild     = "developer-build"
 	AdminHost          = "admin-host"

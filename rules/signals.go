@@ -55,8 +55,9 @@ const (
 	kDiscovery
 	kDownload
 	kOfficeSpawn
-	kNetwork      // a web or encrypted channel, by technique only
-	kEncodingHint // an obfuscation technique without an encoded command
+	kShadowRoutine // shadow copies listed, created, or one deleted by ID: what backup software does
+	kNetwork       // a web or encrypted channel, by technique only
+	kEncodingHint  // an obfuscation technique without an encoded command
 	// kOpaqueBehaviour: SentinelOne's behavioural engine convicted the threat without
 	// saying why, so no benign explanation can be checked against it.
 	kOpaqueBehaviour
@@ -100,6 +101,7 @@ var kinds = map[kind]struct {
 	kMining:           {"cryptomining", hostile, false},
 	kUnwanted:         {"unwanted software", unwanted, false},
 	kIntel:            {"threat-intelligence match", unwanted, false},
+	kShadowRoutine:    {"shadow copy maintenance", weak, false},
 	kNetwork:          {"network channel", weak, false},
 	kEncodingHint:     {"obfuscation technique", weak, false},
 	kOpaqueBehaviour:  {"behavioural conviction", unwanted, false},
@@ -155,13 +157,14 @@ var (
 	browsers      = []string{"chrome", "msedge", "firefox", "iexplore", "safari", "opera", "brave"}
 	minerMarkers  = []string{"xmrig", "minerd", "stratum+tcp", "stratum+ssl", "stratum2+tcp", "nicehash", "cryptonight", "--donate-level", "ethminer", "nbminer", "t-rex", "lolminer"}
 
-	encryptRE  = regexp.MustCompile(`encrypt(?:s|ed|ing|ion)?\b[^.|]{0,40}\bfiles?\b|\bfiles?\b[^.|]{0,40}\bencrypt|renamed \d+ files|files renamed to|mass (?:file )?renam|ransom note`)
-	stopRE     = regexp.MustCompile(`(?:net1? stop|sc(?:\.exe)? (?:stop|config)|taskkill|stop-service|stopped)[^|]{0,80}\b(?:backup|veeam|sql\w*|vss|msexchange\w*|oracle\w*|mysql\w*|defender|sophos\w*|antivirus|security)\b`)
-	credDumpRE = regexp.MustCompile(`lsass|sekurlsa|lsadump|mimikatz|minidump|\bntds\b|ntds\.dit|hklm\\sam|hklm\\security|sam and system|dcsync|secretsdump|kerberoast|asreproast|pass-the-hash|pass the hash|pass-the-ticket|\basktgt\b|golden ticket`)
-	poolArgsRE = regexp.MustCompile(`-o\s+\S+:\d{2,5}\b.*\s-u\s+\S{30,}`)
-	uncExecRE  = regexp.MustCompile(`\\\\127\.0\.0\.1\\(?:admin|c)\$|\\\\[^\\\s"]+\\(?:admin|c|ipc)\$`)
-	ipConnRE   = regexp.MustCompile(`connect(?:ed|s|ion)? (?:out )?to (?:\d{1,3}\.){3}\d{1,3}`)
-	pathArgRE  = regexp.MustCompile(`(?:[a-z]:\\|\.\.\\|\\\\)[^\s",]+`)
+	encryptRE       = regexp.MustCompile(`encrypt(?:s|ed|ing|ion)?\b[^.|]{0,40}\bfiles?\b|\bfiles?\b[^.|]{0,40}\bencrypt|renamed \d+ files|files renamed to|mass (?:file )?renam|ransom note`)
+	stopRE          = regexp.MustCompile(`(?:net1? stop|sc(?:\.exe)? (?:stop|config)|taskkill|stop-service|stopped)[^|]{0,80}\b(?:backup|veeam|sql\w*|vss|msexchange\w*|oracle\w*|mysql\w*|defender|sophos\w*|antivirus|security)\b`)
+	credDumpRE      = regexp.MustCompile(`lsass|sekurlsa|lsadump|mimikatz|minidump|\bntds\b|ntds\.dit|hklm\\sam|hklm\\security|sam and system|dcsync|secretsdump|kerberoast|asreproast|pass-the-hash|pass the hash|pass-the-ticket|\basktgt\b|golden ticket`)
+	poolArgsRE      = regexp.MustCompile(`-o\s+\S+:\d{2,5}\b.*\s-u\s+\S{30,}`)
+	uncExecRE       = regexp.MustCompile(`\\\\127\.0\.0\.1\\(?:admin|c)\$|\\\\[^\\\s"]+\\(?:admin|c|ipc)\$`)
+	routineShadowRE = regexp.MustCompile(`list shadows|create shadow|/shadow=|/oldest|creat\w* (?:a |the |and created )?(?:volume )?shadow|enumerated (?:and created )?(?:volume )?shadow`)
+	ipConnRE        = regexp.MustCompile(`connect(?:ed|s|ion)? (?:out )?to (?:\d{1,3}\.){3}\d{1,3}`)
+	pathArgRE       = regexp.MustCompile(`(?:[a-z]:\\|\.\.\\|\\\\)[^\s",]+`)
 )
 
 // hostile reads what the threat did from its techniques, indicators, command line and
@@ -203,10 +206,12 @@ func (v *view) hostile() signals {
 	re(kEncryption, encryptRE)
 	said(kEncryption, "wiper", "overwrote the mbr")
 	v.recovery(add)
+	// S1's ransomware label, on the threat or on an indicator, names a suspicion; the
+	// behaviour behind it (encryption, deleted shadow copies) is read above.
 	if strings.Contains(v.class, "ransom") {
 		add(kRansomLabel, "classification %q", v.classShown)
 	}
-	said(kEncryption, "ransom")
+	said(kRansomLabel, "ransom")
 	tech(kServiceStop, "T1489")
 	re(kServiceStop, stopRE)
 
@@ -316,21 +321,31 @@ func (v *view) injects() bool {
 	return false
 }
 
-// recovery: shadow copies or backup catalogs deleted, or recovery disabled.
+// recovery tells deleting every shadow copy (ransomware) from listing, creating or
+// deleting one by ID (what backup software does).
 func (v *view) recovery(add func(kind, string, ...any)) {
+	wipe := ""
 	for _, s := range append([]string{v.cmd}, v.texts...) {
-		if m := containsAny(s, "deleted volume shadow copies", "delete shadows", "shadowcopy delete", "delete catalog", "recoveryenabled no", "ignoreallfailures",
-			"resize shadowstorage", "shadow cop", "volume shadow"); m != "" {
-			add(kRecoveryWipe, "%q", m)
-			return
+		if m := containsAny(s, "shadows /all", "shadowcopy delete", "delete catalog", "recoveryenabled no", "ignoreallfailures",
+			"resize shadowstorage", "deleted volume shadow copies", "deleted shadow copies", "deleted all shadow"); m != "" {
+			wipe = m
+		} else if strings.Contains(s, "win32_shadowcopy") && strings.Contains(s, "delete") {
+			wipe = "win32_shadowcopy … delete"
+		} else if strings.Contains(s, "delete shadows") && !strings.Contains(s, "/shadow=") && !strings.Contains(s, "/oldest") {
+			wipe = "delete shadows"
 		}
-		if strings.Contains(s, "win32_shadowcopy") && strings.Contains(s, "delete") {
-			add(kRecoveryWipe, "%q", "win32_shadowcopy … delete")
-			return
+		if wipe != "" {
+			break
 		}
 	}
-	if t := v.technique("T1490"); t != "" {
-		add(kRecoveryWipe, "technique %s (inhibit system recovery)", t)
+	routine := routineShadowRE.FindString(v.cmd + " | " + strings.Join(v.texts, " | "))
+	switch {
+	case wipe != "":
+		add(kRecoveryWipe, "%q", clipQuote(wipe))
+	case routine != "":
+		add(kShadowRoutine, "%q", routine)
+	case v.technique("T1490") != "":
+		add(kRecoveryWipe, "technique %s (inhibit system recovery)", v.technique("T1490"))
 	}
 }
 
