@@ -32,6 +32,7 @@ import (
 
 // Names of the rules, as they appear in Analysis.Rules.
 const (
+	Blocklist          = "blocklist"
 	S1Malicious        = "s1-malicious"
 	Ransomware         = "ransomware"
 	HandsOnKeyboard    = "hands-on-keyboard"
@@ -85,22 +86,24 @@ var verdictRank = map[investigation.Verdict]int{
 
 // Analyze applies the rules. It sets Analyzer = "rules" and lists the rules that fired
 // in Rules. It concludes false_positive only on a strong benign explanation that
-// accounts for everything SentinelOne reports, never on evidence carrying text aimed at
-// a model; the absence of a signal alone is not proof that a detection was wrong.
+// accounts for everything SentinelOne reports, never on a blocklist hit or evidence
+// carrying text aimed at a model; the absence of a signal alone is not proof that a
+// detection was wrong.
 func (e *Engine) Analyze(ctx context.Context, ev investigation.Evidence) (investigation.Analysis, error) {
 	v := newView(ev)
 	sig := v.hostile()
 	stories := v.stories(sig)
+	blocked := v.blocklisted()
 
 	var (
 		fired []*finding
 		notes []string // what the reader should know beyond the rules that fired
 	)
-	if fp := falsePositive(v, sig, stories); fp != nil {
+	if fp := falsePositive(v, sig, stories, blocked); fp != nil {
 		fired = append(fired, fp)
 	} else {
-		notes = append(notes, setAside(v, stories)...)
-		fired = v.conclude(sig, stories)
+		notes = append(notes, setAside(v, stories, blocked)...)
+		fired = v.conclude(sig, stories, blocked)
 	}
 
 	a := investigation.Analysis{
@@ -128,13 +131,13 @@ func (e *Engine) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 		}
 	}
 	switch {
-	case slices.Contains(a.Rules, PUASigned) && behavioural == 0:
+	case slices.Contains(a.Rules, PUASigned) && behavioural == 0 && !slices.Contains(a.Rules, Blocklist):
 		// Signed unwanted software with no hostile behaviour: a hygiene matter, Low
 		// and no action, even if S1 rates it malicious (then the verdict stays
 		// true_positive: the rating is right, the software is just not an attack).
 		a.Priority = investigation.PriorityLow
 		clear(wanted)
-	case behavioural > 0 && slices.Contains(a.Rules, S1Malicious):
+	case behavioural > 0 && (slices.Contains(a.Rules, S1Malicious) || slices.Contains(a.Rules, Blocklist)):
 		// S1's rating and independent behavioural evidence agree.
 		a.Confidence = 0.95
 	case behavioural > 1:
@@ -161,10 +164,10 @@ func (e *Engine) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 var behaviouralRules = map[string]bool{Ransomware: true, HandsOnKeyboard: true, OfficeSpawnsScript: true, Cryptominer: true, HostileBehaviour: true}
 
 // falsePositive concludes false_positive on the first strong story that accounts for
-// every signal, unless the data carries text aimed at a model (benign-looking evidence
-// that argues its own case is not benign).
-func falsePositive(v *view, sig signals, stories []*story) *finding {
-	if len(v.injection) > 0 {
+// every signal, unless the customer blocklisted the file or the data carries text
+// aimed at a model (benign-looking evidence that argues its own case is not benign).
+func falsePositive(v *view, sig signals, stories []*story, blocked string) *finding {
+	if blocked != "" || len(v.injection) > 0 {
 		return nil
 	}
 	for _, st := range stories {
@@ -190,10 +193,12 @@ func falsePositive(v *view, sig signals, stories []*story) *finding {
 }
 
 // setAside says why the benign explanations that held did not conclude anything.
-func setAside(v *view, stories []*story) []string {
+func setAside(v *view, stories []*story, blocked string) []string {
 	var out []string
 	for _, st := range stories {
 		switch {
+		case blocked != "":
+			out = append(out, fmt.Sprintf("benign explanation (%s) set aside: the customer blocklisted this file", st.why))
 		case len(v.injection) > 0 && len(st.unexplained) == 0:
 			out = append(out, fmt.Sprintf("benign explanation (%s) set aside: the threat's data carries text aimed at an AI model", st.why))
 		case len(st.unexplained) > 0:
@@ -204,15 +209,21 @@ func setAside(v *view, stories []*story) []string {
 }
 
 // conclude applies the rules when no benign explanation concluded false_positive.
-func (v *view) conclude(sig signals, stories []*story) []*finding {
+func (v *view) conclude(sig signals, stories []*story, blocked string) []*finding {
 	var fired []*finding
+	if blocked != "" {
+		// A blocklist entry is the customer's own verdict on this hash, whatever
+		// SentinelOne's confidence: kill it and quarantine the file.
+		fired = append(fired, &finding{rule: Blocklist, verdict: investigation.VerdictTruePositive, confidence: 0.95,
+			priority: investigation.PriorityHigh, actions: contain, why: "the file's hash is on the customer's blocklist (" + blocked + ")"})
+	}
 	if v.confidence == "malicious" {
 		fired = append(fired, &finding{rule: S1Malicious, verdict: investigation.VerdictTruePositive, confidence: 0.9,
 			priority: investigation.PriorityHigh, actions: contain, why: "SentinelOne rates the threat malicious"})
 	}
 	// A moderate story (an admin host) that accounts for everything keeps a threat
 	// S1 does not rate malicious at suspicious, with no action.
-	if v.confidence != "malicious" {
+	if v.confidence != "malicious" && blocked == "" {
 		for _, st := range stories {
 			if !st.strong && len(st.unexplained) == 0 && len(sig.of(hostile)) > 0 {
 				return append(fired, &finding{rule: st.rule, verdict: investigation.VerdictSuspicious, confidence: 0.5,
@@ -311,6 +322,17 @@ func (v *view) puaSigned() *finding {
 	f := &finding{rule: PUASigned, verdict: investigation.VerdictSuspicious, confidence: 0.6,
 		priority: investigation.PriorityLow, why: fmt.Sprintf("classification %q with a SignedVerified file", v.classShown)}
 	return f
+}
+
+// blocklisted recognises the user-defined blocklist engine by its display title or its
+// key, and returns it as S1 spells it.
+func (v *view) blocklisted() string {
+	for i, e := range v.engines {
+		if strings.Contains(e, "blocklist") || strings.Contains(e, "blacklist") {
+			return guard.Truncate(guard.Clean(v.f.Engines[i]), 40)
+		}
+	}
+	return ""
 }
 
 var containerMachines = []string{"kubernetes pod", "kubernetes node", "ecs task"}
