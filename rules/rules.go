@@ -13,8 +13,8 @@
 // accounts for everything SentinelOne reports concludes false_positive, with no
 // action; anything it does not account for rules it out. Otherwise the hostile
 // behaviour decides the verdict and the containment, trimmed to what can and should
-// still be done: not a quarantine of the operating system's own binaries, not an
-// isolation of a container.
+// still be done: not what the agent already did, not a quarantine of Windows' own
+// binaries, not an isolation of a container.
 //
 // The storyline context (Evidence.Context) is optional: the rules read the threat's
 // own facts, and the context only adds the parent process and the behaviours.
@@ -145,6 +145,12 @@ func (e *Engine) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 	}
 
 	omitted := v.trim(wanted)
+	if a.Verdict == investigation.VerdictTruePositive && strings.EqualFold(v.f.MitigationMode, "detect") {
+		notes = append(notes, "the agent is in detect mode: SentinelOne only reported this threat, so containment is left to us")
+		if a.Priority.Rank() < investigation.PriorityHigh.Rank() && len(wanted) > 0 {
+			a.Priority = investigation.PriorityHigh
+		}
+	}
 	for _, act := range investigation.Actions {
 		if wanted[act] {
 			a.RecommendedActions = append(a.RecommendedActions, act)
@@ -346,6 +352,11 @@ func (v *view) trim(wanted map[investigation.Action]bool) []string {
 			omitted = append(omitted, fmt.Sprintf("%s (%s)", act, why))
 		}
 	}
+	for _, act := range investigation.Actions {
+		if why := v.done(act); why != "" {
+			drop(act, "already done: "+why)
+		}
+	}
 	switch {
 	case v.osBinary():
 		why := fmt.Sprintf("the file is %s: kill the process, the binary is not the threat", v.osBinaryShown())
@@ -371,6 +382,47 @@ func (v *view) trim(wanted map[investigation.Action]bool) []string {
 		drop(investigation.ActionIsolate, "the agent is already "+v.f.NetworkStatus)
 	}
 	return omitted
+}
+
+// completed maps the timeline's activity codes of completed mitigations to our
+// actions: 2001–2004 agent reports of a command's success, 2021–2024 and 2025 actions
+// taken by the agent's policy.
+var completed = map[int]investigation.Action{
+	2001: investigation.ActionKill, 2002: investigation.ActionRemediate, 2003: investigation.ActionRollback, 2004: investigation.ActionQuarantine,
+	2021: investigation.ActionKill, 2022: investigation.ActionRemediate, 2023: investigation.ActionRollback, 2024: investigation.ActionQuarantine,
+	2025: investigation.ActionIsolate,
+}
+
+// entryActions maps mitigationStatus[].action to our actions.
+var entryActions = map[string]investigation.Action{
+	"kill": investigation.ActionKill, "quarantine": investigation.ActionQuarantine, "remediate": investigation.ActionRemediate,
+	"rollback": investigation.ActionRollback, "network_quarantine": investigation.ActionIsolate,
+}
+
+// done says how we know SentinelOne already carried out act on this threat, or "".
+func (v *view) done(act investigation.Action) string {
+	entries := false
+	for _, m := range v.f.Mitigations {
+		a, status, _ := strings.Cut(m, ":")
+		if entryActions[a] == act {
+			entries = true
+			if status == "success" || status == "pending-reboot" {
+				return "mitigationStatus " + m
+			}
+		}
+	}
+	for _, it := range v.timeline {
+		if completed[it.ActivityType] == act {
+			return fmt.Sprintf("activity %d in the timeline", it.ActivityType)
+		}
+	}
+	// S1 marks a threat mitigated once its kill and quarantine succeeded; trust the
+	// entries when there are any.
+	if !entries && strings.EqualFold(v.f.MitigationStatus, "mitigated") &&
+		(act == investigation.ActionKill || act == investigation.ActionQuarantine) {
+		return "SentinelOne reports the threat mitigated"
+	}
+	return ""
 }
 
 func rulesSummary(f investigation.ThreatFacts, a investigation.Analysis, fired []*finding, notes, omitted []string) string {
