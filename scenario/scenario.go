@@ -112,8 +112,11 @@ type Threat struct {
 	Indicators                []Indicator `json:"indicators,omitempty"`
 	// Initial triage state; empty means a fresh detection.
 	MitigationStatus string `json:"mitigationStatus,omitempty"`
-	AnalystVerdict   string `json:"analystVerdict,omitempty"`
-	IncidentStatus   string `json:"incidentStatus,omitempty"`
+	// Mitigations are the threat's mitigationStatus[] entries when it is first seen:
+	// what the agent's policy or an analyst already did (e.g. kill: success).
+	Mitigations    []Mitigation `json:"mitigations,omitempty"`
+	AnalystVerdict string       `json:"analystVerdict,omitempty"`
+	IncidentStatus string       `json:"incidentStatus,omitempty"`
 	// CreatedAgo (Go duration, e.g. "10m") is relative to simulator start or
 	// AddThreat time; CreatedAt is absolute RFC 3339. Exactly one is required.
 	CreatedAgo string     `json:"createdAgo,omitempty"`
@@ -141,6 +144,13 @@ type Threat struct {
 	// simulator carry it without reading it. The eval set's files hold a
 	// feedback.Expect, the demo scenario what the demo checker expects.
 	Expect json.RawMessage `json:"expect,omitempty"`
+}
+
+// Mitigation is one mitigationStatus[] entry (reference §2.2): the entry's action name
+// (kill, quarantine, remediate, rollback, unquarantine, network_quarantine) and status.
+type Mitigation struct {
+	Action string `json:"action"`
+	Status string `json:"status"`
 }
 
 // Workload is where a cloud workload threat ran (reference §2.2 containerInfo,
@@ -217,6 +227,10 @@ var (
 	MitigationStatuses = enumOf("not_mitigated", "mitigated", "marked_as_benign")
 	AnalystVerdicts    = enumOf("undefined", "true_positive", "false_positive", "suspicious")
 	IncidentStatuses   = enumOf("unresolved", "in_progress", "resolved")
+	// MitigationEntryActions and MitigationEntryStatuses are mitigationStatus[].action
+	// and .status.
+	MitigationEntryActions  = enumOf("kill", "quarantine", "remediate", "rollback", "unquarantine", "network_quarantine")
+	MitigationEntryStatuses = enumOf("success", "failed", "pending-reboot", "pending", "sent", "partial")
 	// MitigateActions are the {action} of POST /threats/mitigate/{action}.
 	MitigateActions = enumOf("kill", "quarantine", "remediate", "rollback-remediation", "un-quarantine")
 
@@ -443,6 +457,17 @@ func validateThreat(p *problems, loc string, t *Threat, agentExists func(id stri
 		if _, err := time.Parse(time.RFC3339Nano, t.CreatedAt); err != nil {
 			p.addf("%s.createdAt: not an RFC 3339 timestamp: %v", loc, err)
 		}
+	}
+	seen := map[string]bool{}
+	for j, m := range t.Mitigations {
+		mloc := fmt.Sprintf("%s.mitigations[%d]", loc, j)
+		required(p, mloc, map[string]string{"action": m.Action, "status": m.Status})
+		enum(p, mloc+".action", m.Action, MitigationEntryActions)
+		enum(p, mloc+".status", m.Status, MitigationEntryStatuses)
+		if seen[m.Action] {
+			p.addf("%s.action: %q is listed twice", mloc, m.Action)
+		}
+		seen[m.Action] = true
 	}
 	for j, a := range t.FailActions {
 		enum(p, fmt.Sprintf("%s.failActions[%d]", loc, j), a, MitigateActions)

@@ -366,6 +366,20 @@ func (s *Simulator) addThreatLocked(st scenario.Threat, now time.Time, defVisibl
 		incidentStatus:   or(st.IncidentStatus, "unresolved"),
 	}
 	s.threats[st.ID] = t
+	for _, pm := range st.Mitigations {
+		// What the agent or an analyst did before the scenario starts: reported as is,
+		// never moving on by itself.
+		m := &mitigation{action: pm.Action, status: pm.Status, reportID: s.allocID(), startedAt: created, lastAt: created, never: true}
+		for url, c := range mitigationCodes {
+			if c.entry == pm.Action {
+				m.urlAction = url
+			}
+		}
+		if m.settled() {
+			m.endedAt = created
+		}
+		t.mitigations = append(t.mitigations, m)
+	}
 	for _, ta := range st.Timeline {
 		d, _ := time.ParseDuration(ta.Ago) // validated
 		s.record(&activity{
