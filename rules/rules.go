@@ -87,8 +87,7 @@ var verdictRank = map[investigation.Verdict]int{
 // Analyze applies the rules. It sets Analyzer = "rules" and lists the rules that fired
 // in Rules. It concludes false_positive only on a strong benign explanation that
 // accounts for everything SentinelOne reports, never on a blocklist hit or evidence
-// carrying text aimed at a model; the absence of a signal alone is not proof that a
-// detection was wrong.
+// carrying text aimed at a model; a false_positive never carries an action.
 func (e *Engine) Analyze(ctx context.Context, ev investigation.Evidence) (investigation.Analysis, error) {
 	v := newView(ev)
 	sig := v.hostile()
@@ -142,6 +141,11 @@ func (e *Engine) Analyze(ctx context.Context, ev investigation.Evidence) (invest
 		a.Confidence = 0.95
 	case behavioural > 1:
 		a.Confidence = min(0.9, a.Confidence+0.05)
+	}
+	if a.Verdict != investigation.VerdictTruePositive {
+		// Only a true positive is contained; a false positive or an open question
+		// never carries an action the policy could take alone.
+		clear(wanted)
 	}
 
 	omitted := v.trim(wanted)
