@@ -30,6 +30,7 @@ func ThreatFacts(t s1client.Threat) investigation.ThreatFacts {
 		SHA256:               ti.SHA256,
 		FilePath:             ti.FilePath,
 		FileVerificationType: ti.FileVerificationType,
+		IsFileless:           bool(ti.IsFileless),
 		PublisherName:        ti.PublisherName,
 		CommandLine:          clip(ti.MaliciousProcessArguments, 1000),
 		OriginatorProcess:    ti.OriginatorProcess,
@@ -54,6 +55,12 @@ func ThreatFacts(t s1client.Threat) investigation.ThreatFacts {
 	}
 	if f.ThreatID == "" {
 		f.ThreatID = string(ti.ThreatID)
+	}
+	// The mode at detection decided whether the agent acted; the realtime copy is the
+	// fallback for consoles that leave agentDetectionInfo empty.
+	f.MitigationMode = t.AgentDetectionInfo.AgentMitigationMode
+	if f.MitigationMode == "" {
+		f.MitigationMode = ag.AgentMitigationMode
 	}
 	for _, e := range t.MitigationStatus {
 		f.Mitigations = append(f.Mitigations, e.Action+":"+e.Status)
@@ -129,6 +136,15 @@ func MergeAgent(f *investigation.ThreatFacts, ag s1client.Agent) {
 	}
 	f.AgentActive = bool(ag.IsActive)
 	f.ActiveThreats = ag.ActiveThreats.Int()
+	// The threat carries one mode, the one for malicious threats; a suspicious threat is
+	// handled by the policy's separate mode for suspicious threats, which only the agent
+	// record has.
+	switch {
+	case strings.EqualFold(f.ConfidenceLevel, "suspicious") && ag.MitigationModeSuspicious != "":
+		f.MitigationMode = ag.MitigationModeSuspicious
+	case f.MitigationMode == "" && ag.MitigationMode != "":
+		f.MitigationMode = ag.MitigationMode
+	}
 	f.Tags = nil
 	for scope, tags := range ag.Tags {
 		for _, t := range tags {

@@ -24,7 +24,8 @@ const (
 
 // Gather reads the context of the threat described by f with at most three requests:
 // one explore-events page (a /threats sub-path), one GET /agents (count only) and one
-// GET /threats (the host's earlier threats). Each is tried once: a part that fails
+// GET /threats (the host's earlier threats, checked again here: what the console returns
+// for other hosts or after the threat is left out). Each is tried once: a part that fails
 // (refused, rate-limited, a server error) is listed in Unavailable with the reason and
 // the rest is kept. Context only improves an analysis, so it is not worth re-sending
 // the other requests, or spending the console's budget (the /agents class allows a
@@ -84,12 +85,20 @@ func Gather(ctx context.Context, s1 *s1client.Client, f investigation.ThreatFact
 		}
 		return c, nil
 	}
-	total := page.TotalItems
+	total, kept, foreign := page.TotalItems, 0, 0
 	for _, t := range page.Items {
 		if string(t.ID) == f.ThreatID {
 			total-- // the threat itself
 			continue
 		}
+		// The console's filters are not trusted: a threat of another host, or one
+		// detected after this one, is not this host's history.
+		if string(t.AgentRealtimeInfo.AgentID) != f.AgentID ||
+			!f.CreatedAt.IsZero() && t.ThreatInfo.CreatedAt.After(f.CreatedAt.Add(time.Millisecond)) {
+			foreign++
+			continue
+		}
+		kept++
 		if len(c.PriorThreats) == PriorThreatLimit {
 			continue
 		}
@@ -100,6 +109,11 @@ func Gather(ctx context.Context, s1 *s1client.Client, f investigation.ThreatFact
 			AnalystVerdict: ti.AnalystVerdict, MitigationStatus: ti.MitigationStatus,
 			SameFile: f.SHA1 != "" && strings.EqualFold(ti.SHA1, f.SHA1),
 		})
+	}
+	if foreign > 0 {
+		// A console that ignored the filters counted every threat in its total.
+		total = kept
+		c.Cut = append(c.Cut, fmt.Sprintf("%d threats the console listed for other hosts or after this one (its filters were not applied)", foreign))
 	}
 	c.PriorThreatsTotal = max(total, len(c.PriorThreats))
 	return c, nil

@@ -61,6 +61,7 @@ func evidenceScenario() *scenario.Scenario {
 			threat("1930000000000000002", hostA, shaA, "2h"),  // earlier, same file
 			threat("1930000000000000003", hostB, shaA, "30m"), // same file elsewhere
 			threat("1930000000000000004", hostC, shaB, "10m"), // other file elsewhere
+			threat("1930000000000000005", hostA, shaB, "10s"), // on the same host, after the threat
 		},
 	}
 }
@@ -175,4 +176,31 @@ func TestGatherLeavesOutAPartThatFails(t *testing.T) {
 	cancel()
 	_, err = evidence.Gather(cancelled, c, f)
 	require.ErrorIs(t, err, context.Canceled, "the caller's own cancellation is returned")
+}
+
+// The host's history is the host's threats before this one, whatever the console
+// returns: one that ignores agentIds and createdAt__lte lists every host's threats and
+// later ones, which are left out and counted.
+func TestGatherHostHistoryDoesNotTrustTheConsolesFilters(t *testing.T) {
+	ignoreFilters := func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == simulator.APIPrefix+"/threats" {
+				q := r.URL.Query()
+				q.Del("agentIds")
+				q.Del("createdAt__lte")
+				r.URL.RawQuery = q.Encode()
+			}
+			next.ServeHTTP(w, r)
+		})
+	}
+	c, _ := serve(t, ignoreFilters)
+	ctx, err := evidence.Gather(context.Background(), c, facts(t, c))
+	require.NoError(t, err)
+	var ids []string
+	for _, p := range ctx.PriorThreats {
+		ids = append(ids, p.ThreatID)
+	}
+	assert.Equal(t, []string{"1930000000000000002", "1930000000000000001"}, ids, "only LT-BOB's threats before this one")
+	assert.Equal(t, 2, ctx.PriorThreatsTotal, "the console's total counted every host")
+	assert.Contains(t, ctx.Cut, "3 threats the console listed for other hosts or after this one (its filters were not applied)")
 }

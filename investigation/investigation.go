@@ -113,21 +113,28 @@ type ThreatFacts struct {
 	MitigationStatus     string `json:"mitigationStatus,omitempty"` // threatInfo.mitigationStatus
 	// Mitigations are the actions already on the threat when it was read ("kill:success"),
 	// by the agent's own policy or an analyst.
-	Mitigations          []string  `json:"mitigations,omitempty"`
-	SHA1                 string    `json:"sha1,omitempty"`
-	SHA256               string    `json:"sha256,omitempty"`
-	FilePath             string    `json:"filePath,omitempty"`
-	FileVerificationType string    `json:"fileVerificationType,omitempty"` // e.g. SignedVerified, NotSigned
-	PublisherName        string    `json:"publisherName,omitempty"`
-	CommandLine          string    `json:"commandLine,omitempty"` // threatInfo.maliciousProcessArguments
-	OriginatorProcess    string    `json:"originatorProcess,omitempty"`
-	InitiatedBy          string    `json:"initiatedBy,omitempty"`
-	ProcessUser          string    `json:"processUser,omitempty"`
-	Storyline            string    `json:"storyline,omitempty"`
-	Engines              []string  `json:"engines,omitempty"`
-	Indicators           []string  `json:"indicators,omitempty"` // "category: description"
-	Techniques           []string  `json:"techniques,omitempty"` // MITRE technique IDs or names found in indicators
-	CreatedAt            time.Time `json:"createdAt"`
+	Mitigations []string `json:"mitigations,omitempty"`
+	// MitigationMode is the agent policy's mode for a threat of this confidence level:
+	// protect (the agent mitigates by itself) or detect (it only reports, so containment
+	// is left to us); empty when unknown.
+	MitigationMode       string `json:"mitigationMode,omitempty"`
+	SHA1                 string `json:"sha1,omitempty"`
+	SHA256               string `json:"sha256,omitempty"`
+	FilePath             string `json:"filePath,omitempty"`
+	FileVerificationType string `json:"fileVerificationType,omitempty"` // e.g. SignedVerified, NotSigned
+	// IsFileless: the malicious code ran in memory or in a script, so FilePath names the
+	// process that hosted it (powershell.exe, rundll32.exe), not a malicious file.
+	IsFileless        bool      `json:"isFileless,omitempty"`
+	PublisherName     string    `json:"publisherName,omitempty"`
+	CommandLine       string    `json:"commandLine,omitempty"` // threatInfo.maliciousProcessArguments
+	OriginatorProcess string    `json:"originatorProcess,omitempty"`
+	InitiatedBy       string    `json:"initiatedBy,omitempty"`
+	ProcessUser       string    `json:"processUser,omitempty"`
+	Storyline         string    `json:"storyline,omitempty"`
+	Engines           []string  `json:"engines,omitempty"`
+	Indicators        []string  `json:"indicators,omitempty"` // "category: description"
+	Techniques        []string  `json:"techniques,omitempty"` // MITRE technique IDs or names found in indicators
+	CreatedAt         time.Time `json:"createdAt"`
 
 	AgentID       string   `json:"agentId"`
 	AgentName     string   `json:"agentName"`             // computer name
@@ -500,4 +507,37 @@ func digits(s string) bool {
 		}
 	}
 	return s != ""
+}
+
+// PathOnVolume returns a file path with forward slashes and without its volume (a drive
+// letter such as C:, an NT device such as \Device\HarddiskVolume2, the \\?\ prefix), so
+// that the console's paths and the paths people write compare alike:
+// \Device\HarddiskVolume2\Windows\System32\cmd.exe and C:\Windows\System32\cmd.exe are
+// both /Windows/System32/cmd.exe. Case is kept; a UNC path keeps its server.
+func PathOnVolume(p string) string {
+	p = strings.ReplaceAll(strings.TrimSpace(p), `\`, "/")
+	for _, pre := range []string{"//?/", "/??/"} {
+		if strings.HasPrefix(p, pre) {
+			p = p[len(pre):]
+		}
+	}
+	if rest, ok := cutPrefixFold(p, "/device/"); ok {
+		// The device name (HarddiskVolume2, Mup for network paths) stands for the volume.
+		if i := strings.IndexByte(rest, '/'); i >= 0 {
+			p = rest[i:]
+		} else {
+			p = "/"
+		}
+	}
+	if len(p) >= 2 && p[1] == ':' && (p[0]|0x20 >= 'a' && p[0]|0x20 <= 'z') {
+		p = p[2:]
+	}
+	return p
+}
+
+func cutPrefixFold(s, prefix string) (string, bool) {
+	if len(s) >= len(prefix) && strings.EqualFold(s[:len(prefix)], prefix) {
+		return s[len(prefix):], true
+	}
+	return s, false
 }

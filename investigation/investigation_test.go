@@ -113,3 +113,19 @@ func TestPriorityRank(t *testing.T) {
 	assert.Equal(t, []int{3, 2, 1, 0}, []int{PriorityCritical.Rank(), PriorityHigh.Rank(), PriorityMedium.Rank(), PriorityLow.Rank()})
 	assert.Equal(t, PriorityLow.Rank(), Priority("urgent").Rank(), "an invalid priority ranks with Low")
 }
+
+func TestPathOnVolume(t *testing.T) {
+	for in, want := range map[string]string{
+		`\Device\HarddiskVolume2\Windows\System32\cmd.exe`: "/Windows/System32/cmd.exe",
+		`C:\Windows\System32\cmd.exe`:                      "/Windows/System32/cmd.exe",
+		`c:/windows/system32/cmd.exe`:                      "/windows/system32/cmd.exe",
+		`\\?\C:\Program Files\App\app.exe`:                 "/Program Files/App/app.exe",
+		`\??\C:\Windows\Temp\x.sys`:                        "/Windows/Temp/x.sys",
+		`\\FAB-FS-01\share\x.exe`:                          "//FAB-FS-01/share/x.exe",
+		"/tmp/.x/xmrig":                                    "/tmp/.x/xmrig",
+		"":                                                 "",
+		`\Device\Mup`:                                      "/",
+	} {
+		assert.Equal(t, want, PathOnVolume(in), in)
+	}
+}

@@ -52,6 +52,12 @@ func (p *Policy) decideOne(in Inputs, act investigation.Action, autosInPlan int)
 	if why := notApplicable(f, act); why != "" {
 		return settle(Skip, why)
 	}
+	if slices.Contains(fileActions, act) {
+		if pf := p.protectedFile(f); pf != nil {
+			st.Rule = pf.Name
+			return settle(Skip, pf.describe(f))
+		}
+	}
 	// 2. Verdict.
 	if a.Verdict != investigation.VerdictTruePositive && a.Verdict != investigation.VerdictSuspicious {
 		return settle(Recommend, fmt.Sprintf("verdict is %s: no action without a confirmed threat", a.Verdict))

@@ -22,6 +22,9 @@ func TestExampleFileIsTheEmbeddedExample(t *testing.T) {
 	assert.Equal(t, Caps{IsolationsPerHour: 5, IsolationsPerDay: 20, AutoActionsPerMinute: 30}, p.Caps)
 	assert.Len(t, p.Rules, 3)
 	assert.Len(t, p.Protected, 4)
+	require.Len(t, p.ProtectedFiles, 2)
+	assert.Equal(t, defaultProtectedFiles()[0].Paths, p.ProtectedFiles[0].Paths, "the example protects what the builtin policy does")
+	assert.Equal(t, defaultProtectedFiles()[0].Signers, p.ProtectedFiles[0].Signers)
 }
 
 type host struct {

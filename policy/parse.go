@@ -371,7 +371,7 @@ func (ps *parser) reason(fs map[string]field, path string) string {
 
 func (ps *parser) policy(root *yaml.Node) *Policy {
 	p := &Policy{}
-	fs := ps.fields(root, "", "version", "mode", "minConfidence", "approvals", "roles", "actions", "rules", "protected", "caps")
+	fs := ps.fields(root, "", "version", "mode", "minConfidence", "approvals", "roles", "actions", "rules", "protected", "protectedFiles", "caps")
 	ps.require(root, fs, "", "version", "mode", "minConfidence")
 	if resolve(root).Kind != yaml.MappingNode {
 		return p
@@ -440,6 +440,11 @@ func (ps *parser) policy(root *yaml.Node) *Policy {
 	if f, ok := fs["protected"]; ok {
 		for i, n := range ps.seq(f.val, "protected") {
 			p.Protected = append(p.Protected, ps.protected(n, fmt.Sprintf("protected[%d]", i)))
+		}
+	}
+	if f, ok := fs["protectedFiles"]; ok {
+		for i, n := range ps.seq(f.val, "protectedFiles") {
+			p.ProtectedFiles = append(p.ProtectedFiles, ps.protectedFile(n, fmt.Sprintf("protectedFiles[%d]", i)))
 		}
 	}
 	if f, ok := fs["caps"]; ok {
@@ -590,6 +595,25 @@ func (ps *parser) protected(n *yaml.Node, path string) Protected {
 	}
 	pr.Reason = ps.reason(fs, path)
 	return pr
+}
+
+func (ps *parser) protectedFile(n *yaml.Node, path string) ProtectedFile {
+	var pf ProtectedFile
+	fs := ps.fields(n, path, "name", "paths", "signers", "reason")
+	ps.require(n, fs, path, "name", "paths")
+	pf.Name = ps.name(fs, path)
+	if f, ok := fs["paths"]; ok {
+		before := len(ps.probs)
+		pf.Paths = ps.list(f.val, join(path, "paths"), checkPathGlob)
+		if len(pf.Paths) == 0 && len(ps.probs) == before {
+			ps.errf(resolve(f.val), join(path, "paths"), `needs at least one path glob, e.g. C:\Windows\System32\*.exe`)
+		}
+	}
+	if f, ok := fs["signers"]; ok {
+		pf.Signers = ps.list(f.val, join(path, "signers"), nil)
+	}
+	pf.Reason = ps.reason(fs, path)
+	return pf
 }
 
 func (c Conditions) empty() bool {

@@ -17,7 +17,10 @@
 //
 //  1. Applicability — never acts, whatever anyone says: rollback only on windows and
 //     windows_legacy agents, remediate not on linux, isolate not when the agent is already
-//     disconnected or disconnecting → Skip.
+//     disconnected or disconnecting, and neither quarantine nor remediate when the
+//     threat's file is a protected file (protectedFiles: path globs, optionally with the
+//     signers one of which must have signed it, e.g. Windows' own binaries) → Skip, the
+//     Reason naming the file and the entry.
 //  2. Verdict — anything but true_positive or suspicious → Recommend ("no action without a
 //     confirmed threat").
 //  3. Base mode — the action's own mode (actions.<action>.mode, else the global mode), then
@@ -163,6 +166,8 @@ type Policy struct {
 	Rules []Rule `json:"rules,omitempty"`
 	// Protected assets force approve or off whatever the rules say; the first match wins.
 	Protected []Protected `json:"protected,omitempty"`
+	// ProtectedFiles are never quarantined nor remediated, whatever recommends it.
+	ProtectedFiles []ProtectedFile `json:"protectedFiles,omitempty"`
 	// Caps bound automatic actions; over a cap, actions wait for approval.
 	Caps Caps `json:"caps"`
 }
@@ -316,7 +321,8 @@ func (p *Policy) contentDigest() string {
 }
 
 // Default is the builtin policy, the one used when no policy file is configured. It
-// reproduces s1copilot's original decisions exactly:
+// reproduces s1copilot's original decisions, except that Windows' own binaries signed by
+// Microsoft under System32 and SysWOW64 are protected files in every mode:
 //   - mode recommend: nothing acts; mode approve: every action needs a human; mode off:
 //     nothing is offered.
 //   - mode auto: kill and quarantine (low impact) run alone on a true positive at
@@ -327,9 +333,10 @@ func (p *Policy) contentDigest() string {
 // It defines no roles, so any approver may approve (see Authorize).
 func Default(mode Mode, minConfidence float64) *Policy {
 	p := &Policy{
-		Version:       fmt.Sprintf("builtin-v1 mode=%s min-confidence=%.2f", mode, minConfidence),
-		Mode:          mode,
-		MinConfidence: minConfidence,
+		Version:        fmt.Sprintf("builtin-v2 mode=%s min-confidence=%.2f", mode, minConfidence),
+		Mode:           mode,
+		MinConfidence:  minConfidence,
+		ProtectedFiles: defaultProtectedFiles(),
 	}
 	if mode == ModeAuto {
 		p.Actions = map[investigation.Action]ActionRule{}

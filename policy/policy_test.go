@@ -96,7 +96,7 @@ func TestDecideOrdersAndDeduplicates(t *testing.T) {
 	assert.Equal(t, []inv.Action{inv.ActionKill, inv.ActionQuarantine}, plan.Actions(Auto))
 	assert.Equal(t, []inv.Action{inv.ActionIsolate}, plan.Actions(Approve))
 	assert.Contains(t, plan.PolicyVersion, "mode=auto")
-	assert.Regexp(t, `^builtin-v1 mode=auto min-confidence=0\.80 \(sha256:[0-9a-f]{12}\)$`, plan.PolicyVersion)
+	assert.Regexp(t, `^builtin-v2 mode=auto min-confidence=0\.80 \(sha256:[0-9a-f]{12}\)$`, plan.PolicyVersion)
 }
 
 func TestNoActionsMeansEmptyPlan(t *testing.T) {

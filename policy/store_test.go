@@ -67,7 +67,7 @@ func TestStoreHotReload(t *testing.T) {
 	p, err = s.Current()
 	assert.Same(t, p2, p, "never a half-parsed policy")
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), path+`:22:7: mode: unknown mode "yolo"`)
+	assert.Contains(t, err.Error(), path+`:23:7: mode: unknown mode "yolo"`)
 	assert.Contains(t, err.Error(), "keeping the previous policy 2026-06-02.1 (sha256:")
 	clock.advance(5 * time.Second)
 	p, err2 := s.Current()

@@ -13,8 +13,8 @@ import (
 // where judgement is needed:
 //   - signed, verified unwanted software that SentinelOne itself does not rate malicious and
 //     that no behavioural rule flags: a hygiene matter (suspicious, no action);
-//   - a threat SentinelOne rates malicious because it hit the user-defined blocklist: the
-//     SOC already decided that this hash is bad.
+//   - a hit on the user-defined blocklist, whatever SentinelOne's confidence: the SOC
+//     already decided that this hash is bad (true positive, kill and quarantine).
 //
 // It returns the rules engine's analysis (injection flags included) and why no model was
 // needed; ok is false for everything else.
@@ -27,22 +27,11 @@ func PreFilter(ctx context.Context, ev investigation.Evidence) (an investigation
 	switch {
 	case slices.Equal(an.Rules, []string{PUASigned}) && !strings.EqualFold(f.ConfidenceLevel, "malicious"):
 		why = "signed, verified unwanted software that SentinelOne does not rate malicious"
-	case strings.EqualFold(f.ConfidenceLevel, "malicious") && blocklisted(f.Engines):
+	case slices.Contains(an.Rules, Blocklist):
 		why = "SentinelOne matched the user-defined blocklist"
 	default:
 		return an, "", false
 	}
 	an.InjectionFlags = guard.DetectInjection(ev)
 	return an, why, true
-}
-
-// blocklisted recognises the blocklist engine by its display title or its key.
-func blocklisted(engines []string) bool {
-	for _, e := range engines {
-		e = strings.ToLower(e)
-		if strings.Contains(e, "blocklist") || strings.Contains(e, "blacklist") {
-			return true
-		}
-	}
-	return false
 }

@@ -22,7 +22,8 @@ func TestPreFilter(t *testing.T) {
 		"unsigned PUA":                  {func() investigation.ThreatFacts { f := pua; f.FileVerificationType = "NotSigned"; return f }(), false, ""},
 		"blocklist hit":                 {investigation.ThreatFacts{ThreatName: "x.exe", ConfidenceLevel: "malicious", Engines: []string{"User-Defined Blocklist"}, OSType: "windows"}, true, investigation.VerdictTruePositive},
 		"blocklist key":                 {investigation.ThreatFacts{ThreatName: "x.exe", ConfidenceLevel: "malicious", Engines: []string{"user_blacklist"}, OSType: "linux"}, true, investigation.VerdictTruePositive},
-		"blocklist but only suspicious": {investigation.ThreatFacts{ThreatName: "x.exe", ConfidenceLevel: "suspicious", Engines: []string{"User-Defined Blocklist"}}, false, ""},
+		"blocklist, S1 only suspicious": {investigation.ThreatFacts{ThreatName: "x.exe", ConfidenceLevel: "suspicious", Engines: []string{"User-Defined Blocklist"}}, true, investigation.VerdictTruePositive},
+		"blocklist, no S1 verdict":      {investigation.ThreatFacts{ThreatName: "x.exe", ConfidenceLevel: "n/a", Engines: []string{"User-Defined Blocklist"}}, true, investigation.VerdictTruePositive},
 		"malicious, other engine":       {investigation.ThreatFacts{ThreatName: "x.exe", ConfidenceLevel: "malicious", Engines: []string{"Behavioral AI"}}, false, ""},
 	} {
 		t.Run(name, func(t *testing.T) {

@@ -63,7 +63,7 @@ func TestRules(t *testing.T) {
 			rules:      []string{OfficeSpawnsScript},
 			minConf:    0.7,
 			techniques: []string{"T1059.001"},
-			inSummary:  []string{"winword launched powershell"},
+			inSummary:  []string{"winword.exe started powershell with a hostile command"},
 		},
 		{
 			name: "xmrig on linux",
@@ -148,7 +148,6 @@ func TestRules(t *testing.T) {
 			assert.Equal(t, tt.rules, a.Rules)
 			assert.GreaterOrEqual(t, a.Confidence, tt.minConf)
 			assert.Equal(t, tt.techniques, a.MITRETechniques)
-			assert.NotEqual(t, investigation.VerdictFalsePositive, a.Verdict, "rules never conclude false_positive")
 			for _, s := range tt.inSummary {
 				assert.Contains(t, a.Summary, s)
 			}
@@ -157,6 +156,8 @@ func TestRules(t *testing.T) {
 	}
 }
 
+// Without benign evidence (no signer, no path, no tags) the rules never downgrade S1's
+// malicious rating.
 func TestRulesMaliciousNeverBelowTruePositive(t *testing.T) {
 	for _, class := range []string{"", "Malware", "Trojan", "PUA", "Ransomware", "Miner"} {
 		for _, signed := range []string{"", "SignedVerified", "NotSigned"} {
@@ -202,7 +203,7 @@ func TestRulesExplainEachAction(t *testing.T) {
 	assert.Contains(t, a.ReasonFor(investigation.ActionKill), "rule s1-malicious: SentinelOne rates the threat malicious")
 	assert.Contains(t, a.ReasonFor(investigation.ActionKill), "rule ransomware: ")
 	assert.NotContains(t, a.ReasonFor(investigation.ActionRemediate), S1Malicious)
-	assert.Contains(t, a.ReasonFor(investigation.ActionRemediate), "rule ransomware: classification \"Ransomware\", technique T1486")
+	assert.Contains(t, a.ReasonFor(investigation.ActionRemediate), "rule ransomware: encryption (technique T1486), recovery destroyed")
 	assert.Empty(t, a.AttackTimeline)
 	assert.Empty(t, a.OpenQuestions)
 	assert.False(t, a.Corrected)

@@ -112,8 +112,8 @@ type Threat struct {
 	Indicators                []Indicator `json:"indicators,omitempty"`
 	// Initial triage state; empty means a fresh detection.
 	MitigationStatus string `json:"mitigationStatus,omitempty"`
-	AnalystVerdict   string `json:"analystVerdict,omitempty"`
-	IncidentStatus   string `json:"incidentStatus,omitempty"`
+	AnalystVerdict string `json:"analystVerdict,omitempty"`
+	IncidentStatus string `json:"incidentStatus,omitempty"`
 	// CreatedAgo (Go duration, e.g. "10m") is relative to simulator start or
 	// AddThreat time; CreatedAt is absolute RFC 3339. Exactly one is required.
 	CreatedAgo string     `json:"createdAgo,omitempty"`
@@ -127,8 +127,8 @@ type Threat struct {
 	PendingRebootActions []string `json:"pendingRebootActions,omitempty"`
 	// Mitigations are the mitigationStatus[] entries the threat already carries
 	// when the scenario starts: what the agent's policy (or someone before the
-	// client) did to it. A kill or quarantine that succeeded makes the threat
-	// "mitigated" unless MitigationStatus says otherwise. The timeline is not
+	// client) did to it; they never move by themselves. A kill or quarantine that
+	// succeeded makes the threat "mitigated" unless MitigationStatus says otherwise. The timeline is not
 	// derived from them: give it the matching activities (e.g. 18, 2021, 2024).
 	Mitigations []Mitigation `json:"mitigations,omitempty"`
 	// VisibleAfter (Go duration) hides the threat from GET /threats until

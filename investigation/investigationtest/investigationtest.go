@@ -61,8 +61,8 @@ func MacroDropper() investigation.Evidence {
 	}
 }
 
-// SignedUpdater is a signed, verified updater S1 rates only suspicious
-// (rules: suspicious, no action).
+// SignedUpdater is a signed, verified updater in its vendor's folder, started by the
+// service host, that S1 rates only suspicious (rules: false_positive, no action).
 func SignedUpdater() investigation.Evidence {
 	return investigation.Evidence{
 		Facts: investigation.ThreatFacts{

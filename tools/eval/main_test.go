@@ -8,6 +8,7 @@ import (
 	"go/token"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -145,9 +146,22 @@ func TestModelErrorsAreMissesNotCrashes(t *testing.T) {
 }
 
 func TestMinAccuracyExitCode(t *testing.T) {
-	code, out, _ := runEval(t, env(nil), "-analyzer", "rules", "-min-accuracy", "0.99")
-	assert.Equal(t, 1, code)
-	assert.Contains(t, out, "FAIL: rules verdict+actions accuracy")
+	// A set the rules cannot get all right: one label turned against the evidence.
+	raw, err := os.ReadFile(filepath.Join("scenarios", "ambiguous.json"))
+	require.NoError(t, err)
+	var sc map[string]any
+	require.NoError(t, json.Unmarshal(raw, &sc))
+	for _, th := range sc["threats"].([]any) {
+		th.(map[string]any)["expect"] = map[string]any{"verdict": "false_positive", "actions": map[string]any{"none": true}, "why": "a label no analyzer meets"}
+	}
+	dir := t.TempDir()
+	raw, err = json.Marshal(sc)
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "wrong.json"), raw, 0o600))
+	var out1, err1 bytes.Buffer
+	code := run(context.Background(), []string{"-scenarios", dir, "-analyzer", "rules", "-min-accuracy", "0.99"}, env(nil), &out1, &err1)
+	assert.Equal(t, 1, code, err1.String())
+	assert.Contains(t, out1.String(), "FAIL: rules verdict+actions accuracy")
 
 	code, _, _ = runEval(t, env(nil), "-analyzer", "rules", "-min-accuracy", "0.01")
 	assert.Equal(t, 0, code)

@@ -488,3 +488,27 @@ func TestNewExpandsGeneratorsWithoutMutatingInput(t *testing.T) {
 	equal(t, last.Sub(first), 6*time.Minute, "spread")
 	equal(t, get(all[0], "id").(string), "1940000000000000001", "first id oldest")
 }
+
+// A scenario threat can start with what the agent's policy already did: its
+// mitigationStatus[] entries are served as given and never move by themselves, and a
+// new command for another action still runs.
+func TestScenarioMitigationsAreServed(t *testing.T) {
+	sc := fixture()
+	sc.Threats[0].MitigationStatus = "mitigated"
+	sc.Threats[0].Mitigations = []scenario.Mitigation{{Action: "kill", Status: "success"}, {Action: "quarantine", Status: "failed"}}
+	e := newEnv(t, sc)
+	th := e.threat(tWin)
+	equal(t, mitigationEntry(th, "kill")["status"].(string), "success", "kill as given")
+	equal(t, mitigationEntry(th, "quarantine")["status"].(string), "failed", "quarantine as given")
+	equal(t, get(th, "threatInfo.failedActions").(bool), true, "failedActions follows the entries")
+
+	bad := fixture()
+	bad.Threats[0].Mitigations = []scenario.Mitigation{{Action: "kill", Status: "done"}, {Action: "kill", Status: "success"}, {Action: "isolate", Status: "success"}}
+	raw, _ := json.Marshal(bad)
+	_, err := scenario.Parse(raw)
+	for _, want := range []string{`mitigations[0].status: "done" is not one of`, `mitigations[1].action: "kill" has more than one entry`, `mitigations[2].action: "isolate" is not one of`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("missing %q in %v", want, err)
+		}
+	}
+}

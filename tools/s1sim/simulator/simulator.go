@@ -388,6 +388,7 @@ func (s *Simulator) seedMitigations(t *threat, st scenario.Threat) {
 		m := &mitigation{
 			action: sm.Action, urlAction: urlActionOf(sm.Action), status: sm.Status, reportID: s.allocID(),
 			startedAt: t.createdAt, sentAt: t.createdAt, settleAt: at, endedAt: at, lastAt: at,
+			never: true, // what happened before the scenario: reported as is, never moving on
 		}
 		t.mitigations = append(t.mitigations, m)
 		t.updatedAt = maxTime(t.updatedAt, at)
