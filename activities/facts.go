@@ -41,6 +41,7 @@ func ThreatFacts(t s1client.Threat) investigation.ThreatFacts {
 		CreatedAt:            ti.CreatedAt.Time,
 		AgentID:              string(ag.AgentID),
 		AgentName:            ag.AgentComputerName,
+		LastLoggedInUser:     t.AgentDetectionInfo.AgentLastLoggedInUserName,
 		OSType:               ag.AgentOsType,
 		OSName:               ag.AgentOsName,
 		MachineType:          ag.AgentMachineType,
@@ -121,6 +122,10 @@ func workloadOf(t s1client.Threat) *investigation.Workload {
 func MergeAgent(f *investigation.ThreatFacts, ag s1client.Agent) {
 	if ag.ComputerName != "" {
 		f.AgentName = ag.ComputerName
+	}
+	if f.LastLoggedInUser == "" {
+		// Only a fallback: the threat's copy is who was logged in when it ran.
+		f.LastLoggedInUser = ag.LastLoggedInUserName
 	}
 	if ag.OsType != "" {
 		f.OSType = ag.OsType

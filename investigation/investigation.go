@@ -151,6 +151,11 @@ type ThreatFacts struct {
 	AccountID     string   `json:"accountId,omitempty"`
 	Tags          []string `json:"tags,omitempty"` // "key=value"
 
+	// LastLoggedInUser is the agent's last logged-in user at detection (the agent
+	// record's when the threat does not say): who was at the machine, which may
+	// not be the process user.
+	LastLoggedInUser string `json:"lastLoggedInUser,omitempty"`
+
 	// Workload is where the threat ran when it ran in a container, a Kubernetes pod or
 	// an ECS task (the threat's containerInfo, kubernetesInfo, ecsInfo); nil on an
 	// ordinary endpoint.

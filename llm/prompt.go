@@ -375,6 +375,9 @@ func writeFacts(b *strings.Builder, f investigation.ThreatFacts) {
 
 	b.WriteString("agent:\n")
 	str("agent_name", f.AgentName)
+	// Who was at the machine: a process run by another account (root, a service,
+	// a second user) than the logged-in one is worth the model's attention.
+	str("last_logged_in_user", f.LastLoggedInUser)
 	str("os_type", f.OSType)
 	str("os_name", f.OSName)
 	str("machine_type", f.MachineType)

@@ -209,3 +209,26 @@ func TestOpenAIPseudonymizedNothingToHide(t *testing.T) {
 	assert.False(t, a.Pseudonymized, "no name was hidden, so the note need not say so")
 	assert.Contains(t, fp.requests()[0].Raw, `NT AUTHORITY\\\\SYSTEM`)
 }
+
+// The agent's last logged-in user is shown to the model (a process run as root
+// while a person is logged in matters), as a token like every other user: the
+// same token wherever the name also appears bare, and the real name back in the
+// analysis.
+func TestOpenAIPseudonymizesLastLoggedInUser(t *testing.T) {
+	ev := investigationtest.RansomwareServer()
+	ev.Facts.ProcessUser = "root"
+	ev.Facts.LastLoggedInUser = `FABRIKAM\tnovak`
+	ev.Facts.CommandLine = `/bin/bash /tmp/sync.sh / FS-PROD-01 tnovak`
+	assert.Contains(t, fencedData(ev), `last_logged_in_user: "FABRIKAM\\tnovak"`, "shown when not pseudonymising")
+
+	fp := newFakeProvider(t, echoAnswer(t))
+	a, err := fp.pseudonymizing(t).Analyze(context.Background(), ev)
+	require.NoError(t, err)
+	reqs := fp.requests()
+	require.Len(t, reqs, 1)
+	assert.False(t, guardtest.Mentions(reqs[0].Raw, "tnovak"), "the request names the logged-in user")
+	assert.Contains(t, reqs[0].Raw, `last_logged_in_user: \"FABRIKAM\\\\USER-1\"`)
+	assert.Contains(t, reqs[0].Raw, `/ HOST-1 USER-1`, "the bare argument has the same token")
+	assert.Contains(t, reqs[0].Raw, `process_user: \"root\"`, "a well-known account stays")
+	assert.Equal(t, `The threat ran on FS-PROD-01 as root. Key evidence: seen on FS-PROD-01.`, a.Summary)
+}
