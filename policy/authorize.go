@@ -22,6 +22,22 @@ func (p *Policy) RolesOf(approver string) []string {
 	return roles
 }
 
+// AuthorizeRoles checks that approver is in one of roles (any role of the policy when
+// roles is empty, anyone in a policy without roles); what names the decision.
+func (p *Policy) AuthorizeRoles(approver string, roles []string, what string) error {
+	if p == nil || len(p.Roles) == 0 {
+		return nil
+	}
+	mine := p.RolesOf(approver)
+	if len(mine) == 0 {
+		return fmt.Errorf("approver %q is not in any role of the policy %s", approver, p.VersionString())
+	}
+	if len(roles) == 0 || slices.ContainsFunc(mine, func(r string) bool { return slices.Contains(roles, r) }) {
+		return nil
+	}
+	return fmt.Errorf("approver %q (role %s) may not settle %s: only role %s may", approver, strings.Join(mine, ", "), what, strings.Join(roles, " or "))
+}
+
 // Authorize checks that approver may approve every step of steps that needs approval:
 // the approver must be in a role listed by each such step (so when the policy says only
 // senior may approve a server isolation, an analyst's approval is refused). Steps that do

@@ -239,6 +239,18 @@ func (ps *parser) str(n *yaml.Node, path string) (string, bool) {
 	return n.Value, true
 }
 
+func (ps *parser) flag(n *yaml.Node, path string) bool {
+	n = resolve(n)
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!bool" {
+		v, err := strconv.ParseBool(n.Value)
+		if err == nil {
+			return v
+		}
+	}
+	ps.errf(n, path, "must be true or false, got %q", n.Value)
+	return false
+}
+
 func (ps *parser) number(n *yaml.Node, path string, lo, hi float64) (float64, bool) {
 	n = resolve(n)
 	if n.Kind == yaml.ScalarNode && (n.ShortTag() == "!!int" || n.ShortTag() == "!!float") {
@@ -371,7 +383,7 @@ func (ps *parser) reason(fs map[string]field, path string) string {
 
 func (ps *parser) policy(root *yaml.Node) *Policy {
 	p := &Policy{}
-	fs := ps.fields(root, "", "version", "mode", "minConfidence", "approvals", "roles", "actions", "rules", "protected", "protectedFiles", "caps")
+	fs := ps.fields(root, "", "version", "mode", "minConfidence", "approvals", "roles", "actions", "rules", "protected", "protectedFiles", "caps", "disagreements")
 	ps.require(root, fs, "", "version", "mode", "minConfidence")
 	if resolve(root).Kind != yaml.MappingNode {
 		return p
@@ -387,6 +399,15 @@ func (ps *parser) policy(root *yaml.Node) *Policy {
 	}
 	if f, ok := fs["approvals"]; ok {
 		p.Approvals = ps.approvals(f.val, "approvals")
+	}
+	if f, ok := fs["disagreements"]; ok {
+		dfs := ps.fields(f.val, "disagreements", "approvers", "holdAutomatic")
+		if ap, ok := dfs["approvers"]; ok {
+			p.Disagreements.Approvers = ps.roles(ap.val, "disagreements.approvers")
+		}
+		if h, ok := dfs["holdAutomatic"]; ok {
+			p.Disagreements.HoldAutomatic = ps.flag(h.val, "disagreements.holdAutomatic")
+		}
 	}
 	var rolesNode *yaml.Node
 	if f, ok := fs["roles"]; ok {

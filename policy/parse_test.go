@@ -53,7 +53,7 @@ func TestParseReportsEveryProblemAtOnce(t *testing.T) {
 		`policy.yaml:36:11: protected[1].when: a protected asset needs at least one condition (e.g. computerNames or tags); it would otherwise protect every host`,
 		`policy.yaml:39:22: caps.isolationsPerHour: must be a whole number, 0 or more (0 means no cap), got "-1"`,
 		`policy.yaml:40:21: caps.isolationsPerDay: must be a whole number, 0 or more (0 means no cap), got "2.5"`,
-		`policy.yaml:41:1: mdoe: unknown field (allowed here: version, mode, minConfidence, approvals, roles, actions, rules, protected, protectedFiles, caps)`,
+		`policy.yaml:41:1: mdoe: unknown field (allowed here: version, mode, minConfidence, approvals, roles, actions, rules, protected, protectedFiles, caps, disagreements)`,
 	}, problems(t, err))
 	assert.True(t, strings.HasPrefix(err.Error(), "invalid policy policy.yaml: 23 problems:\npolicy.yaml:2:7: mode:"), err.Error())
 }
@@ -70,7 +70,7 @@ func TestParseProblems(t *testing.T) {
 		{"YAML syntax", "version: v1\nmode: approve\n  minConfidence: 0.8\n", []string{`p.yaml:3: YAML syntax: mapping values are not allowed in this context`}},
 		{"tab indentation", "version: v1\n\tmode: approve\n", []string{`p.yaml:2: YAML syntax: found a tab character that violates indentation`}},
 		{"not a mapping", "- a\n- b\n", []string{
-			`p.yaml:1:1: must be a mapping with the keys version, mode, minConfidence, approvals, roles, actions, rules, protected, protectedFiles, caps`}},
+			`p.yaml:1:1: must be a mapping with the keys version, mode, minConfidence, approvals, roles, actions, rules, protected, protectedFiles, caps, disagreements`}},
 		{"required fields", "roles: {analyst: [a@x]}\n", []string{
 			`p.yaml:1:1: version: missing: this field is required`,
 			`p.yaml:1:1: mode: missing: this field is required`,
@@ -133,7 +133,7 @@ func TestParseAcceptsMinimalAndCaseInsensitiveValues(t *testing.T) {
 func TestParseFollowsAnchors(t *testing.T) {
 	p, err := Parse([]byte(head+"x-servers: &servers [server, storage]\n"), "p.yaml")
 	assert.Nil(t, p)
-	assert.Equal(t, []string{`p.yaml:5:1: x-servers: unknown field (allowed here: version, mode, minConfidence, approvals, roles, actions, rules, protected, protectedFiles, caps)`}, problems(t, err))
+	assert.Equal(t, []string{`p.yaml:5:1: x-servers: unknown field (allowed here: version, mode, minConfidence, approvals, roles, actions, rules, protected, protectedFiles, caps, disagreements)`}, problems(t, err))
 
 	p, err = Parse([]byte(head+"rules:\n  - name: a\n    when: &srv {machineTypes: [server, storage]}\n    mode: approve\n  - name: b\n    when: *srv\n    mode: off\n"), "p.yaml")
 	require.NoError(t, err)
@@ -160,4 +160,19 @@ func TestVersionStringFollowsContent(t *testing.T) {
 	assert.Equal(t, a.Version, c.Version)
 	assert.NotEqual(t, a.VersionString(), c.VersionString())
 	assert.Len(t, a.Digest, 64)
+}
+
+// Who settles a model's disagreement, and whether automatic actions wait for it too.
+func TestParseDisagreements(t *testing.T) {
+	p, err := Parse([]byte(head+"disagreements: {approvers: [analyst], holdAutomatic: true}\n"), "p.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, Disagreements{Approvers: []string{"analyst"}, HoldAutomatic: true}, p.Disagreements)
+
+	p, err = Parse([]byte(head+"disagreements: {approvers: [seniors], holdAutomatic: maybe, decide: model}\n"), "p.yaml")
+	assert.Nil(t, p)
+	assert.Equal(t, []string{
+		`p.yaml:5:29: disagreements.approvers[0]: unknown role "seniors" (defined roles: analyst)`,
+		`p.yaml:5:54: disagreements.holdAutomatic: must be true or false, got "maybe"`,
+		`p.yaml:5:61: disagreements.decide: unknown field (allowed here: approvers, holdAutomatic)`,
+	}, problems(t, err))
 }

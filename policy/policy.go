@@ -170,6 +170,21 @@ type Policy struct {
 	ProtectedFiles []ProtectedFile `json:"protectedFiles,omitempty"`
 	// Caps bound automatic actions; over a cap, actions wait for approval.
 	Caps Caps `json:"caps"`
+	// Disagreements says who settles a model's disagreement with SentinelOne or the
+	// rules, and whether automatic actions wait for that too. A disagreement always
+	// goes to a human: nothing here lets a model's lower verdict stand alone.
+	Disagreements Disagreements `json:"disagreements,omitzero"`
+}
+
+// Disagreements configures the review of a model that reads a threat lower than
+// SentinelOne or the rules engine (investigation.Disagreement).
+type Disagreements struct {
+	// Approvers are the roles that may settle one; empty means every role.
+	Approvers []string `json:"approvers,omitempty"`
+	// HoldAutomatic makes the plan's automatic actions wait for that decision too.
+	// Off by default: containment SentinelOne's reading supports runs at once, so a
+	// manipulated model cannot delay it either.
+	HoldAutomatic bool `json:"holdAutomatic,omitempty"`
 }
 
 // Approvals configures how approvals are chased. A zero Duration is "not set": the caller

@@ -60,8 +60,18 @@ func (inv *investigator) waitsForAHuman(plan policy.Plan) bool {
 // human reviews the disagreement with both readings in front of them, with the plan's
 // approvals if it has any. Approving keeps SentinelOne's reading (and runs what waits);
 // rejecting sides with the model (nothing more is done).
-func (inv *investigator) putToAHuman(d *investigation.Disagreement) {
+//
+// A policy with disagreements.holdAutomatic makes the automatic steps wait too.
+func (inv *investigator) putToAHuman(plan *policy.Plan, d *investigation.Disagreement) {
 	inv.status.Review = d.Reason
+	if inv.settings.Policy == nil || !inv.settings.Policy.Disagreements.HoldAutomatic {
+		return
+	}
+	for i, st := range plan.Steps {
+		if st.Disposition == policy.Auto {
+			plan.Steps[i].Disposition, plan.Steps[i].Reason = policy.Approve, d.Reason+" (the policy holds automatic actions for it)"
+		}
+	}
 }
 
 // awaitApproval waits for the first valid decision or the deadline; nil means timed out.

@@ -166,6 +166,16 @@ func (inv *investigator) authorize(d Decision) error {
 		}
 		steps = widened
 	}
+	if inv.status.Review != "" {
+		// Settling a disagreement is the policy's disagreements.approvers' to do.
+		roles := pol.Disagreements.Approvers
+		if inv.escalated && len(roles) > 0 {
+			roles = append(slices.Clone(roles), pol.Approvals.EscalateTo...)
+		}
+		if err := pol.AuthorizeRoles(d.Approver, roles, "a disagreement between the model and SentinelOne"); err != nil {
+			return err
+		}
+	}
 	return pol.Authorize(d.Approver, steps)
 }
 

@@ -135,7 +135,7 @@ func (inv *investigator) decide(ev investigation.Evidence, analysis investigatio
 	inv.inputs = policy.Inputs{Analysis: analysis, Facts: ev.Facts, KillSwitch: inv.settings.KillSwitch}
 	plan := policy.Decide(inv.settings.Policy, inv.inputs)
 	if d := analysis.Disagreement; d != nil {
-		inv.putToAHuman(d)
+		inv.putToAHuman(&plan, d)
 	}
 	// The fleet's kill switch and blast-radius caps live in the control workflow;
 	// what it refuses waits for a human.

@@ -6,6 +6,7 @@ import (
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/investigation"
+	"github.com/s1copilot/s1copilot/policy"
 )
 
 // Every outcome leaves the console as it says, and nothing is left in_progress once
@@ -141,4 +142,33 @@ func (s *investigateSuite) TestADisagreementWithoutActionsIsAReview() {
 	s.Equal([]activities.WriteBackInput{{ThreatID: "t1", IncidentStatus: "in_progress"}, {ThreatID: "t1", IncidentStatus: "unresolved"}}, s.writebacks)
 	s.Contains(s.noteText("triage"), "Waiting up to")
 	s.NotEmpty(s.auditKinds(audit.KindApprovalRequested))
+}
+
+// The policy can hold automatic actions for the decision too, and say who settles a
+// disagreement; whoever else tries is refused.
+func (s *investigateSuite) TestThePolicyTunesDisagreements() {
+	s.useExamplePolicy()
+	s.settings.Policy.Disagreements = policy.Disagreements{Approvers: []string{"senior"}, HoldAutomatic: true}
+	an := analysis(investigation.ActionKill, investigation.ActionQuarantine)
+	an.Confidence, an.Analyzer = 0.95, "rules"
+	an.Disagreement = &investigation.Disagreement{S1Rating: "malicious", RulesVerdict: investigation.VerdictTruePositive,
+		Reason: "the model contradicts SentinelOne's rating (malicious): the model says false_positive (confidence 1.00) where the rules engine says true_positive on the same evidence; a human decides",
+		Model:  investigation.ModelReading{Analyzer: "openai:test", Verdict: investigation.VerdictFalsePositive, Confidence: 1}}
+	s.expectEvidence(laptopEvidence(), an)
+	s.verifyAll("success")
+	var waiting Status
+	s.env.RegisterDelayedCallback(func() {
+		waiting = s.queryStatus()
+		s.env.SignalWorkflow(ApprovalSignal, Decision{Approved: true, Approver: "alice@example.com", Reason: "analyst"})
+		s.env.SignalWorkflow(ApprovalSignal, Decision{Approved: true, Approver: "carol@example.com", Reason: "senior"})
+	}, time.Minute)
+	s.env.ExecuteWorkflow(InvestigateThreat, Input{ThreatID: "t1"})
+
+	r := s.result()
+	s.Equal([]investigation.Action{investigation.ActionKill, investigation.ActionQuarantine}, waiting.AwaitingApproval, "held for the decision")
+	s.Equal("carol@example.com", r.Decision.Approver)
+	refused := s.auditKinds(audit.KindApprovalRefused)
+	s.Require().Len(refused, 1)
+	s.Contains(refused[0].Reason, "may not settle a disagreement between the model and SentinelOne: only role senior may")
+	s.Equal(OutcomeMitigated, r.Outcome)
 }
