@@ -112,8 +112,8 @@ type Threat struct {
 	Indicators                []Indicator `json:"indicators,omitempty"`
 	// Initial triage state; empty means a fresh detection.
 	MitigationStatus string `json:"mitigationStatus,omitempty"`
-	AnalystVerdict string `json:"analystVerdict,omitempty"`
-	IncidentStatus string `json:"incidentStatus,omitempty"`
+	AnalystVerdict   string `json:"analystVerdict,omitempty"`
+	IncidentStatus   string `json:"incidentStatus,omitempty"`
 	// CreatedAgo (Go duration, e.g. "10m") is relative to simulator start or
 	// AddThreat time; CreatedAt is absolute RFC 3339. Exactly one is required.
 	CreatedAgo string     `json:"createdAgo,omitempty"`
