@@ -56,7 +56,10 @@ type Client struct {
 	// legacy WithRateLimiter), replaces every per-class limiter.
 	limits   map[EndpointClass]Limit
 	limiters map[EndpointClass]*rate.Limiter
-	shared   *rate.Limiter
+	// serial holds the classes with a burst of 1, whose requests go one at a time
+	// (see serialGate).
+	serial map[EndpointClass]*serialGate
+	shared *rate.Limiter
 	// auth is behind a pointer so that printing a Client value (%v of *c) shows an address,
 	// never the token; String/GoString/LogValue cover the pointer.
 	auth *credential
@@ -232,6 +235,11 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	if err := c.wait(ctx, r.method, r.tmpl, r.path); err != nil {
 		return err
 	}
+	release, err := c.serialize(ctx, r.method, r.tmpl, r.path)
+	if err != nil {
+		return err
+	}
+	defer release()
 	u := c.apiBase + r.path
 	if len(r.query) > 0 {
 		u += "?" + r.query.Encode()
@@ -256,6 +264,7 @@ func (c *Client) do(ctx context.Context, r request, out any) error {
 	}
 
 	resp, err := c.hc.Do(req)
+	release() // the answer has begun: the console has counted this request
 	if err != nil {
 		if ctx.Err() == nil && !c.reached.Load() {
 			return fmt.Errorf("s1: %s %s: %w; %s", r.method, r.tmpl, err, consoleHint)

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -190,5 +193,55 @@ func TestScaledRateLimits(t *testing.T) {
 	for class, l := range def {
 		assert.InDelta(t, 4*l.RPS, raised[class].RPS, 1e-9, "%s rate", class)
 		assert.Equal(t, l.Burst, raised[class].Burst, "%s burst is the console's, not scaled", class)
+	}
+}
+
+// slowFirst is a transport whose first request waits before it is sent, as one that
+// waited for a connection does.
+type slowFirst struct {
+	next  http.RoundTripper
+	delay time.Duration
+	n     atomic.Int32
+}
+
+func (s *slowFirst) RoundTrip(r *http.Request) (*http.Response, error) {
+	if s.n.Add(1) == 1 {
+		time.Sleep(s.delay)
+	}
+	return s.next.RoundTrip(r)
+}
+
+// /agents allows a burst of 1: the console counts requests on arrival, so two requests
+// must arrive a period apart even when the first was held up on its way. Sending on the
+// token bucket's schedule alone let them arrive closer.
+func TestBurstOneRequestsArriveAPeriodApart(t *testing.T) {
+	var mu sync.Mutex
+	var arrivals []time.Time
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		arrivals = append(arrivals, time.Now())
+		mu.Unlock()
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write([]byte(`{"data":[{"id":"1"}],"pagination":{"nextCursor":null,"totalItems":1}}`))
+	}))
+	t.Cleanup(srv.Close)
+	period := time.Second / time.Duration(DocumentedRateLimits()[ClassAgents].RPS) // 40 ms
+	c, err := New(srv.URL, "tok", WithHTTPClient(&http.Client{Transport: &slowFirst{next: http.DefaultTransport, delay: 3 * period}}))
+	require.NoError(t, err)
+
+	var wg sync.WaitGroup
+	for range 3 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_, err := c.GetAgent(context.Background(), "1")
+			assert.NoError(t, err)
+		}()
+	}
+	wg.Wait()
+	require.Len(t, arrivals, 3)
+	slices.SortFunc(arrivals, func(a, b time.Time) int { return a.Compare(b) })
+	for i := 1; i < len(arrivals); i++ {
+		assert.GreaterOrEqual(t, arrivals[i].Sub(arrivals[i-1]), period, "arrival %d came %s after the one before", i, arrivals[i].Sub(arrivals[i-1]))
 	}
 }
