@@ -25,6 +25,7 @@ type Config struct {
 	S1Token Secret `envconfig:"S1_TOKEN" required:"true" desc:"SentinelOne API token (service user)"`
 
 	Temporal Temporal
+	Slack    Slack
 
 	LLMBaseURL string        `envconfig:"LLM_BASE_URL" desc:"OpenAI-compatible base URL (empty: api.openai.com)"`
 	LLMAPIKey  Secret        `envconfig:"LLM_API_KEY" desc:"LLM API key"`
@@ -204,6 +205,7 @@ func (c Config) Validate() error {
 		p = append(p, Prefix+"_S1_TOKEN is required")
 	}
 	p = append(p, c.Temporal.validate()...)
+	p = append(p, c.Slack.validate()...)
 	if c.LLMBaseURL != "" {
 		if u, err := url.Parse(c.LLMBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			p = append(p, fmt.Sprintf("%s_LLM_BASE_URL %q must be an http(s) URL", Prefix, c.LLMBaseURL))

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/s1copilot/s1copilot/feedback"
+	"github.com/s1copilot/s1copilot/identity"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/policy"
 )
@@ -66,6 +67,27 @@ type Decision struct {
 	// other pending ones are not. An action outside the plan is accepted only if the
 	// policy would allow it here with an approval. Empty: every pending action.
 	Actions []investigation.Action `json:"actions,omitempty"`
+
+	// Proof of the approver's identity (package identity). Signature is over
+	// Statement(workflowID) with the key of Signer: the approver's own key when Signer
+	// is empty, the Slack bot's (identity.SlackBotSigner) for SlackUser.
+	SignedAt  time.Time `json:"signedAt,omitzero"`
+	Signature string    `json:"signature,omitempty"`
+	Signer    string    `json:"signer,omitempty"`
+	SlackUser string    `json:"slackUser,omitempty"`
+	// Identity is how the approver's identity was established (identity.Method*),
+	// set by the investigation when it accepts the decision, never taken from the sender.
+	Identity string `json:"identity,omitempty"`
+}
+
+// Statement is what a signed decision's signature covers.
+func (d Decision) Statement(workflowID string) identity.Statement {
+	actions := make([]string, len(d.Actions))
+	for i, a := range d.Actions {
+		actions[i] = string(a)
+	}
+	return identity.Statement{WorkflowID: workflowID, Approved: d.Approved, Approver: d.Approver, Actions: actions,
+		Reason: d.Reason, RequestID: d.RequestID, SlackUser: d.SlackUser, SignedAt: d.SignedAt}
 }
 
 // ActionState is the verified state of one action.
