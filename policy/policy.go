@@ -174,6 +174,27 @@ type Policy struct {
 	// rules, and whether automatic actions wait for that too. A disagreement always
 	// goes to a human: nothing here lets a model's lower verdict stand alone.
 	Disagreements Disagreements `json:"disagreements,omitzero"`
+	// Identity says how approvers prove who they are (package identity).
+	Identity Identity `json:"identity,omitzero"`
+	// KillSwitchRoles may turn the kill switch on or off from Slack; empty: every role.
+	KillSwitchRoles []string `json:"killSwitchRoles,omitempty"`
+}
+
+// Identity is how a decision's approver is authenticated: by their own ed25519 key
+// (starter approve --key), or by Slack, vouched for by the bot's key. Public keys only:
+// the policy travels through workflow history.
+type Identity struct {
+	// RequireSigned refuses decisions that carry no valid signature (a raw temporal
+	// workflow signal, starter without --key). Off in the demo's policy.
+	RequireSigned bool `json:"requireSigned,omitempty"`
+	// ApproverKeys maps an approver identity (as in roles) to its public key,
+	// "ed25519:<base64>" (starter keygen prints it).
+	ApproverKeys map[string]string `json:"approverKeys,omitempty"`
+	// SlackBotKey is the Slack bot's public key: decisions it signs are Slack's.
+	SlackBotKey string `json:"slackBotKey,omitempty"`
+	// SlackUsers maps a Slack user ID to an approver identity, ahead of the user's
+	// verified e-mail.
+	SlackUsers map[string]string `json:"slackUsers,omitempty"`
 }
 
 // Disagreements configures the review of a model that reads a threat lower than
