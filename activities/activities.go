@@ -27,6 +27,7 @@ import (
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/rules"
 	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/slackbot/messages"
 )
 
 // Activities holds the dependencies of the investigation activities.
@@ -47,6 +48,8 @@ type Activities struct {
 	Policies *policy.Store
 	// ControlWorkflowID is the deployment's control workflow (kill switch and caps).
 	ControlWorkflowID string
+	// Slack posts the investigations' messages; nil when no bot token is configured.
+	Slack *messages.Poster
 	// Now is the clock of this worker's short-lived caches (the control state, shared
 	// verification reads); nil means time.Now.
 	Now func() time.Time

@@ -1,7 +1,10 @@
 package activities
 
 import (
+	"cmp"
 	"fmt"
+	"net/url"
+	"strings"
 	"time"
 
 	"github.com/s1copilot/s1copilot/config"
@@ -9,6 +12,7 @@ import (
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/rules"
 	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/slackbot/messages"
 )
 
 // New wires the activities from the configuration.
@@ -53,5 +57,24 @@ func New(cfg config.Config, opts ...s1client.Option) (*Activities, error) {
 			acts.Cache = llm.NewCache(m, cfg.LLMCacheTTL, 10000, time.Now)
 		}
 	}
+	if cfg.Slack.Enabled() {
+		acts.Slack = messages.NewPoster(cfg.Slack.BotToken.Reveal(), cfg.Slack.APIBase(), nil)
+		acts.Settings.Slack = slackSettings(cfg)
+	}
 	return acts, nil
+}
+
+// slackSettings are what an investigation needs to post: the channel, which
+// investigations post, and the link templates ({workflowId}, {threatId}).
+func slackSettings(cfg config.Config) *SlackSettings {
+	post, _ := config.ParseSlackPost(cfg.Slack.Post) // validated with the configuration
+	s := &SlackSettings{Channel: cfg.Slack.Channel, PostAll: post.All, MinPriority: post.MinPriority, EscalationMention: cfg.Slack.EscalationMention}
+	if cfg.Slack.WebUIURL != "" {
+		s.InvestigationURL = strings.TrimSuffix(cfg.Slack.WebUIURL, "/") + "/namespaces/" + url.PathEscape(cfg.Temporal.Namespace) + "/workflows/{workflowId}"
+	}
+	console := cmp.Or(cfg.Slack.ConsoleURL, cfg.S1URL)
+	if console != "" {
+		s.ThreatURL = strings.TrimSuffix(console, "/") + "/incidents/threats/{threatId}/overview"
+	}
+	return s
 }

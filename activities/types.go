@@ -27,6 +27,9 @@ type Settings struct {
 	// ModelConfigured: a model analyses threats, so context is worth gathering for it
 	// (without one, gathering would spend the S1 task queue's budget for nothing).
 	ModelConfigured bool `json:"modelConfigured,omitempty"`
+	// Slack, when set, is where the investigation's message goes (ModelConfigured's
+	// sibling: absent in histories that predate it, so those never post).
+	Slack *SlackSettings `json:"slack,omitempty"`
 }
 
 // ReserveInput asks the control workflow to count actions (and check the caps for

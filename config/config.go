@@ -277,7 +277,7 @@ func (c Config) Validate() error {
 // Secrets are the credentials this configuration holds, for sinks that must refuse
 // to write them (the audit log).
 func (c Config) Secrets() []string {
-	return []string{c.S1Token.Reveal(), c.LLMAPIKey.Reveal(), c.PushSecret.Reveal()}
+	return []string{c.S1Token.Reveal(), c.LLMAPIKey.Reveal(), c.PushSecret.Reveal(), c.Slack.BotToken.Reveal(), c.Slack.SigningSecret.Reveal(), c.Slack.AppToken.Reveal()}
 }
 
 // LLMConfigured reports whether a model should be asked at all.

@@ -84,6 +84,9 @@ func (inv *investigator) verify(batch requested) {
 		}
 		inv.updateDetails()
 	}
+	if batch.first < len(inv.status.Actions) {
+		inv.tellSlack()
+	}
 	step := "action/auto"
 	if batch.disposition == policy.Approve {
 		step = "action/approved"

@@ -88,6 +88,7 @@ func (inv *investigator) awaitApproval(plan policy.Plan, pending []investigation
 	inv.status.AwaitingApproval = pending
 	inv.status.ApprovalDeadline = start.Add(timeout)
 	inv.setStage(StageAwaitingApproval)
+	inv.tellSlack()
 	var asks []audit.Record
 	for _, st := range inv.pendingSteps {
 		asks = append(asks, audit.Record{ID: "approval_requested/" + string(st.Action), Kind: audit.KindApprovalRequested, Action: string(st.Action),
@@ -111,6 +112,7 @@ func (inv *investigator) awaitApproval(plan policy.Plan, pending []investigation
 		ok = ok && err == nil
 	}
 	inv.status.AwaitingApproval, inv.status.Review = nil, ""
+	defer inv.tellSlack()
 	if !ok || inv.decision == nil {
 		closed := inv.closedByAnalyst()
 		if !closed {
@@ -173,6 +175,7 @@ func (inv *investigator) nudge(kind string) {
 	text := fmt.Sprintf("s1copilot %s: %s (deadline %s). May approve: %s.\n  %s\n  %s\n",
 		kind, what, inv.status.ApprovalDeadline.UTC().Format(time.RFC3339), who, sig, st)
 	inv.note(kind, text)
+	inv.replySlack(kind, fmt.Sprintf("%s: %s (deadline %s). May approve: %s.", kind, what, inv.status.ApprovalDeadline.UTC().Format(time.RFC3339), who))
 	inv.audit(audit.Record{ID: "approval_" + kind, Kind: audit.KindApprovalRequested, Decision: kind, Reason: "may approve: " + who})
 }
 

@@ -191,5 +191,7 @@ func (inv *investigator) accept(d Decision, via string) {
 		d.Channel = via
 	}
 	inv.decision = &d
+	inv.decidedAt = workflow.Now(inv.ctx)
+	inv.tellSlack()
 	inv.log.Info("Decision recorded.", "Approver", d.Approver, "Approved", d.Approved, "Channel", d.Channel)
 }

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"strings"
+	"time"
 
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/temporal"
@@ -37,8 +38,8 @@ func InvestigateThreat(ctx workflow.Context, in Input) (Result, error) {
 	return res, err
 }
 
-// run is the runbook: enrich → analyse → decide → note → contain → approve → act →
-// verify → report.
+// run is the runbook: enrich → analyse → decide → note → announce (Slack) → contain →
+// approve → act → verify → report.
 func (inv *investigator) run() (Result, error) {
 	if err := inv.loadSettings(); err != nil {
 		return inv.fail("reading settings", err)
@@ -50,6 +51,7 @@ func (inv *investigator) run() (Result, error) {
 	analysis := inv.analyse(ev)
 	plan := inv.decide(ev, analysis)
 	inv.noteTriage(ev, analysis, plan)
+	inv.announce(ev, analysis, plan)
 	inv.verify(inv.contain(ev.Facts, plan))
 	if approved := inv.approve(plan); len(approved) > 0 {
 		inv.verify(inv.act(ev.Facts, approved, policy.Approve))
@@ -92,6 +94,10 @@ type investigator struct {
 	opinion          *feedback.Console
 	pendingFeedback  []feedback.Console
 	feedbackInFlight int
+	// slack is the investigation's Slack message (slack.go); nil when it has none.
+	// decidedAt is when the decision was accepted, for the message.
+	slack     *slackMessage
+	decidedAt time.Time
 }
 
 // loadSettings reads the policy and timings this investigation keeps to the end, so
@@ -168,8 +174,9 @@ func (inv *investigator) report() Result {
 	}
 	res.Wrote = append([]feedback.Write{}, inv.wrote...)
 	inv.setStage(StageReporting)
-	inv.note("outcome", outcomeNote(*res))
 	inv.status.Outcome = res.Outcome
+	res.Slack = inv.closeSlack()
+	inv.note("outcome", outcomeNote(*res))
 	inv.finish(res.Outcome)
 	return *res
 }

@@ -149,6 +149,9 @@ func outcomeNote(r Result) string {
 	if len(r.Actions) == 0 {
 		b.WriteString("No action was carried out.\n")
 	}
+	if r.Slack != "" {
+		fmt.Fprintf(&b, "Slack: %s.\n", r.Slack)
+	}
 	return b.String()
 }
 

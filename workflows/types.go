@@ -191,4 +191,7 @@ type Result struct {
 	// Always present (an empty list when nothing was written), unlike in results of
 	// investigations that predate it.
 	Wrote []feedback.Write `json:"wrote"`
+	// Slack says why the investigation's Slack message could not be posted or kept
+	// up to date; empty when it was, or when there is none.
+	Slack string `json:"slack,omitempty"`
 }

@@ -151,7 +151,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"ok":false,"error":"ratelimited"}`)
 		return
 	}
-	if r.Header.Get("Authorization") != "Bearer "+s.Token {
+	// slack-go sends the token as a Bearer header, or as a form field (chat.*).
+	if r.Header.Get("Authorization") != "Bearer "+s.Token && args.Get("token") != s.Token {
 		s.mu.Unlock()
 		writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
 		return
