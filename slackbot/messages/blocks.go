@@ -150,9 +150,13 @@ func bullets(lines []string) string {
 	return b.String()
 }
 
-func section(text string) slack.Block { return slack.NewSectionBlock(md(cut(text, maxSection)), nil, nil) }
+func section(text string) slack.Block {
+	return slack.NewSectionBlock(md(cut(text, maxSection)), nil, nil)
+}
 
-func md(s string) *slack.TextBlockObject { return slack.NewTextBlockObject(slack.MarkdownType, s, false, false) }
+func md(s string) *slack.TextBlockObject {
+	return slack.NewTextBlockObject(slack.MarkdownType, s, false, false)
+}
 
 func plain(s string) *slack.TextBlockObject {
 	return slack.NewTextBlockObject(slack.PlainTextType, s, true, false)
