@@ -38,6 +38,9 @@ func New(cfg config.Config, opts ...s1client.Option) (*Activities, error) {
 			KillSwitch:        cfg.KillSwitch,
 		},
 	}
+	if k := cfg.Slack.BotPublicKey; k != "" {
+		acts.Settings.Policy = acts.Settings.Policy.WithSlackBotKey(k)
+	}
 	if cfg.PolicyFile != "" {
 		store, err := policy.NewStore(cfg.PolicyFile, time.Now)
 		if err != nil {

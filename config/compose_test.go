@@ -43,7 +43,7 @@ func TestDockerComposeFile(t *testing.T) {
 	for _, v := range config.Usage() {
 		known[v.Name] = true
 	}
-	for _, name := range []string{"worker", "poller"} {
+	for _, name := range []string{"worker", "poller", "slackbot"} {
 		env := doc.Services[name].Environment
 		require.NotEmpty(t, env, "%s has no environment", name)
 		for k := range env {

@@ -206,6 +206,9 @@ func (c Config) Validate() error {
 	}
 	p = append(p, c.Temporal.validate()...)
 	p = append(p, c.Slack.validate()...)
+	if c.Slack.BotPublicKey != "" && c.PolicyFile != "" {
+		p = append(p, Prefix+"_SLACK_BOT_PUBLIC_KEY is for the built-in policy: with "+Prefix+"_POLICY_FILE, put the key in the policy's identity.slackBotKey")
+	}
 	if c.LLMBaseURL != "" {
 		if u, err := url.Parse(c.LLMBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			p = append(p, fmt.Sprintf("%s_LLM_BASE_URL %q must be an http(s) URL", Prefix, c.LLMBaseURL))

@@ -5,6 +5,8 @@ import (
 	"net"
 	"net/url"
 	"strings"
+
+	"github.com/s1copilot/s1copilot/identity"
 )
 
 // Slack is the Slack app's settings: the worker posts and updates the investigation
@@ -20,7 +22,9 @@ type Slack struct {
 	// DecisionKeyFile: the bot signs the decisions it makes for Slack users, so that the
 	// investigation can tell a Slack approval from a claimed one (package identity).
 	DecisionKeyFile string `envconfig:"SLACK_DECISION_KEY_FILE" desc:"the bot's ed25519 private key (PEM; starter keygen); its public key is the policy's identity.slackBotKey"`
-	APIURL          string `envconfig:"SLACK_API_URL" desc:"Slack Web API base URL; empty = https://slack.com/api/ (the demo and tests point it at a fake)"`
+	// BotPublicKey is for the built-in policy, which has no file to hold it.
+	BotPublicKey string `envconfig:"SLACK_BOT_PUBLIC_KEY" desc:"the Slack bot's public key (ed25519:…, starter keygen prints it) when the built-in policy is used; with S1C_POLICY_FILE put it in the policy's identity.slackBotKey instead"`
+	APIURL       string `envconfig:"SLACK_API_URL" desc:"Slack Web API base URL; empty = https://slack.com/api/ (the demo and tests point it at a fake)"`
 	// EscalationMention is put in escalation replies, e.g. <!subteam^S0123ABCD> for a
 	// user group, so the right people are paged.
 	EscalationMention string `envconfig:"SLACK_ESCALATION_MENTION" desc:"mention in escalation replies, e.g. <!subteam^S0123ABCD> (a user group) or <@U0123ABCD>"`
@@ -49,6 +53,11 @@ func (s Slack) validate() []string {
 	}
 	if s.Channel == "" {
 		p = append(p, Prefix+"_SLACK_CHANNEL is required with "+Prefix+"_SLACK_BOT_TOKEN: the channel ID investigations post in")
+	}
+	if s.BotPublicKey != "" {
+		if _, err := identity.ParsePublicKey(s.BotPublicKey); err != nil {
+			p = append(p, Prefix+"_SLACK_BOT_PUBLIC_KEY: "+err.Error())
+		}
 	}
 	if _, err := ParseSlackPost(s.Post); err != nil {
 		p = append(p, Prefix+"_SLACK_POST: "+err.Error())
