@@ -17,6 +17,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/s1copilot/s1copilot/tools/devstack"
@@ -29,6 +30,7 @@ type options struct {
 	temporal              string
 	scenario              string
 	port, uiPort, simPort int
+	slackPort, botPort    int
 	timeout               time.Duration
 	logs                  string
 }
@@ -42,6 +44,8 @@ func main() {
 	flag.IntVar(&o.port, "port", 7233, "Temporal frontend port")
 	flag.IntVar(&o.uiPort, "ui-port", 8233, "Temporal Web UI port")
 	flag.IntVar(&o.simPort, "sim-port", 8088, "SentinelOne simulator port")
+	flag.IntVar(&o.slackPort, "slack-port", 8099, "port of the fake Slack Web API")
+	flag.IntVar(&o.botPort, "bot-port", 8097, "port of the Slack bot (starter slackbot)")
 	flag.DurationVar(&o.timeout, "timeout", 4*time.Minute, "with -check: how long every threat has to reach its end state")
 	flag.StringVar(&o.logs, "logs", ".demo", "directory for the processes' logs")
 	flag.Parse()
@@ -90,6 +94,18 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err := devstack.WaitForHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/sim/health", o.simPort), 30*time.Second); err != nil {
 		return fmt.Errorf("simulator: %w (log: %s)", err, filepath.Join(o.logs, "s1sim.log"))
 	}
+	slack, slackEnv, botEnv, err := startSlack(o, out)
+	if err != nil {
+		return err
+	}
+	defer slack.close()
+	env = append(env, slackEnv...)
+	if err := procs.Start(devstack.Proc{Name: "slackbot", Path: filepath.Join(o.bin, "starter"), Args: []string{"slackbot"}, Env: append(slices.Clone(env), botEnv...)}); err != nil {
+		return err
+	}
+	if err := devstack.WaitForHTTP(ctx, slack.botURL+"/healthz", 30*time.Second); err != nil {
+		return fmt.Errorf("Slack bot: %w (log: %s)", err, filepath.Join(o.logs, "slackbot.log"))
+	}
 	if err := procs.Start(devstack.Proc{Name: "worker", Path: filepath.Join(o.bin, "worker"), Env: env}); err != nil {
 		return err
 	}
@@ -102,11 +118,13 @@ func run(ctx context.Context, o options, out io.Writer) error {
   Investigations:    http://127.0.0.1:%d/namespaces/default/workflows?query=%s
                      (save the query as a view; the list also holds the poller and the control workflow)
   SentinelOne (sim): http://127.0.0.1:%d  (token %q; counters at /sim/counters)
+  Slack (fake):      the investigations' messages in #soc are printed below as [slack]; the bot
+                     (starter slackbot) answers clicks at %s; %s's click is signed as Slack signs it
   Logs:              %s/
 
-`, o.uiPort, o.uiPort, url.QueryEscape(`WorkflowType = "`+workflows.InvestigateWorkflow+`"`), o.simPort, demoToken, o.logs)
+`, o.uiPort, o.uiPort, url.QueryEscape(`WorkflowType = "`+workflows.InvestigateWorkflow+`"`), o.simPort, demoToken, slack.botURL, slackClickerEmail, o.logs)
 
-	w := &watcher{out: out, c: c, sc: sc, bin: o.bin, env: env, check: o.check, simURL: fmt.Sprintf("http://127.0.0.1:%d", o.simPort), procs: procs}
+	w := &watcher{out: out, c: c, sc: sc, bin: o.bin, env: env, check: o.check, simURL: fmt.Sprintf("http://127.0.0.1:%d", o.simPort), procs: procs, slack: slack}
 	if !o.check {
 		return w.follow(ctx)
 	}

@@ -76,6 +76,9 @@ type watcher struct {
 	check  bool
 	simURL string
 	procs  *devstack.Supervisor
+	slack  *demoSlack
+	// slackThreat is the threat approved from Slack.
+	slackThreat string
 
 	start    time.Time
 	last     map[string]string
@@ -131,13 +134,24 @@ func (w *watcher) poll(ctx context.Context) (bool, error) {
 		if w.last[t.ID] != line {
 			w.last[t.ID] = line
 			fmt.Fprintf(w.out, "[%5.1fs] %-24s on %-13s %s\n", time.Since(w.start).Seconds(), t.Name, t.Agent, line)
-			if st.stage == string(workflows.StageAwaitingApproval) && st.running && !w.check {
+			if st.stage == string(workflows.StageAwaitingApproval) && st.running && !w.check && t.Agent != slackApprovedAgent {
 				sig, _ := workflows.ApproveCommands(t.ID)
 				fmt.Fprintf(w.out, "          approve it:  %s approve %s --as YOUR-NAME --reason \"WHY\"   (or reject)\n          or with the CLI: %s\n",
 					filepath.Join(w.bin, "starter"), t.ID, sig)
 			}
 		}
-		if w.check && st.running && st.stage == string(workflows.StageAwaitingApproval) && !w.approved[t.ID] {
+		waiting := st.running && st.stage == string(workflows.StageAwaitingApproval) && !w.approved[t.ID]
+		if waiting && t.Agent == slackApprovedAgent {
+			clicked, err := w.slack.click(ctx, t.ID)
+			if err != nil {
+				return false, err
+			}
+			if clicked {
+				w.approved[t.ID], w.slackThreat = true, t.ID
+			}
+			continue
+		}
+		if w.check && waiting {
 			if err := w.approve(ctx, t); err != nil {
 				return false, err
 			}
@@ -237,10 +251,11 @@ func (w *watcher) runCheck(ctx context.Context) error {
 		}
 	}
 	problems = append(problems, w.checkCounters(ctx)...)
+	problems = append(problems, w.slack.check(w.slackThreat)...)
 	if len(problems) > 0 {
 		return fmt.Errorf("demo check failed:\n  - %s", strings.Join(problems, "\n  - "))
 	}
-	fmt.Fprintln(w.out, "\ndemo check passed: every threat reached its expected end state; no mitigation, isolation or note was done twice.")
+	fmt.Fprintln(w.out, "\ndemo check passed: every threat reached its expected end state; no mitigation, isolation or note was done twice; the Slack approval was authenticated and its message shows the outcome.")
 	return nil
 }
 
