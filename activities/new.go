@@ -71,7 +71,7 @@ func New(cfg config.Config, opts ...s1client.Option) (*Activities, error) {
 // investigations post, and the link templates ({workflowId}, {threatId}).
 func slackSettings(cfg config.Config) *SlackSettings {
 	post, _ := config.ParseSlackPost(cfg.Slack.Post) // validated with the configuration
-	s := &SlackSettings{Channel: cfg.Slack.Channel, PostAll: post.All, MinPriority: post.MinPriority, EscalationMention: cfg.Slack.EscalationMention}
+	s := &SlackSettings{Channel: cfg.Slack.Channel, PostAll: post.All, MinPriority: post.MinPriority, EscalationMention: cfg.Slack.EscalationMention, RetryFor: cfg.Slack.RetryFor}
 	if cfg.Slack.WebUIURL != "" {
 		s.InvestigationURL = strings.TrimSuffix(cfg.Slack.WebUIURL, "/") + "/namespaces/" + url.PathEscape(cfg.Temporal.Namespace) + "/workflows/{workflowId}"
 	}

@@ -3,6 +3,7 @@ package activities
 import (
 	"context"
 	"errors"
+	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -20,6 +21,8 @@ type SlackSettings struct {
 	MinPriority string `json:"minPriority,omitempty"`
 	// EscalationMention is put in reminder and escalation replies.
 	EscalationMention string `json:"escalationMention,omitempty"`
+	// RetryFor bounds each Slack call (config.Slack.RetryFor).
+	RetryFor time.Duration `json:"retryFor,omitempty"`
 	// InvestigationURL and ThreatURL are link prefixes: the workflow ID and the threat
 	// ID are appended (URL-escaped by the workflow).
 	InvestigationURL string `json:"investigationUrl,omitempty"`

@@ -5,6 +5,7 @@ import (
 	"net"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/s1copilot/s1copilot/identity"
 )
@@ -18,7 +19,10 @@ type Slack struct {
 	AppToken      Secret `envconfig:"SLACK_APP_TOKEN" desc:"Slack app-level token (xapp-…): set it to use Socket Mode (no public ingress) instead of HTTP (starter slackbot)"`
 	Channel       string `envconfig:"SLACK_CHANNEL" desc:"channel ID the investigations post in, e.g. C0123456789"`
 	Post          string `envconfig:"SLACK_POST" default:"pending" desc:"which investigations post: all | pending (a decision waits for a human) | priority:<low|medium|high|critical> (that priority or higher, and every pending one)"`
-	ListenAddr    string `envconfig:"SLACK_LISTEN_ADDR" default:":3000" desc:"address the bot serves Slack's requests on, over HTTP mode (/slack/interactions, /slack/commands)"`
+	// RetryFor bounds each Slack call of an investigation: past it the message is
+	// given up (the note says so), the investigation never waits on Slack.
+	RetryFor   time.Duration `envconfig:"SLACK_RETRY_FOR" default:"2m" desc:"how long the worker retries one Slack call (post, update, reply) while Slack is down or rate-limiting, before the investigation gives up on its message (it never waits for Slack otherwise)"`
+	ListenAddr string        `envconfig:"SLACK_LISTEN_ADDR" default:":3000" desc:"address the bot serves Slack's requests on, over HTTP mode (/slack/interactions, /slack/commands)"`
 	// DecisionKeyFile: the bot signs the decisions it makes for Slack users, so that the
 	// investigation can tell a Slack approval from a claimed one (package identity).
 	DecisionKeyFile string `envconfig:"SLACK_DECISION_KEY_FILE" desc:"the bot's ed25519 private key (PEM; starter keygen); its public key is the policy's identity.slackBotKey"`
@@ -58,6 +62,9 @@ func (s Slack) validate() []string {
 		if _, err := identity.ParsePublicKey(s.BotPublicKey); err != nil {
 			p = append(p, Prefix+"_SLACK_BOT_PUBLIC_KEY: "+err.Error())
 		}
+	}
+	if s.RetryFor < 5*time.Second {
+		p = append(p, Prefix+"_SLACK_RETRY_FOR must be at least 5s")
 	}
 	if _, err := ParseSlackPost(s.Post); err != nil {
 		p = append(p, Prefix+"_SLACK_POST: "+err.Error())

@@ -85,7 +85,7 @@ func (inv *investigator) keepSlackMessage(ctx workflow.Context) {
 	defer func() { m.done = true }()
 	m.sent = m.want
 	in := activities.SlackPostInput{Channel: m.settings.Channel, Card: inv.card()}
-	if err := workflow.ExecuteActivity(slackOptions(ctx, "post Slack message"), a.PostSlackMessage, in).Get(ctx, &m.ts); err != nil {
+	if err := workflow.ExecuteActivity(m.options(ctx, "post Slack message"), a.PostSlackMessage, in).Get(ctx, &m.ts); err != nil {
 		m.problem = "the Slack message could not be posted (" + rootMessage(err) + "); decide with the CLI"
 		inv.log.Warn("Posting the Slack message failed; the investigation goes on without it.", "Error", err)
 		return
@@ -97,13 +97,13 @@ func (inv *investigator) keepSlackMessage(ctx workflow.Context) {
 			r := m.replies[0]
 			m.replies = m.replies[1:]
 			r.TS = m.ts
-			if err := workflow.ExecuteActivity(slackOptions(ctx, "Slack "+r.Key), a.ReplySlackThread, r).Get(ctx, nil); err != nil {
+			if err := workflow.ExecuteActivity(m.options(ctx, "Slack "+r.Key), a.ReplySlackThread, r).Get(ctx, nil); err != nil {
 				inv.log.Warn("Replying in the Slack thread failed.", "Key", r.Key, "Error", err)
 			}
 		case m.sent < m.want:
 			m.sent = m.want
 			in := activities.SlackUpdateInput{Channel: m.settings.Channel, TS: m.ts, Card: inv.card()}
-			if err := workflow.ExecuteActivity(slackOptions(ctx, "update Slack message"), a.UpdateSlackMessage, in).Get(ctx, nil); err != nil {
+			if err := workflow.ExecuteActivity(m.options(ctx, "update Slack message"), a.UpdateSlackMessage, in).Get(ctx, nil); err != nil {
 				m.problem = "the Slack message could not be updated (" + rootMessage(err) + ")"
 				inv.log.Warn("Updating the Slack message failed.", "Error", err)
 			}
@@ -113,12 +113,17 @@ func (inv *investigator) keepSlackMessage(ctx workflow.Context) {
 	}
 }
 
-// slackOptions bound each Slack call to two minutes of retries (Retry-After
-// honoured): a Slack outage costs the message, never the investigation.
-func slackOptions(ctx workflow.Context, summary string) workflow.Context {
+// slackOptions bound each Slack call's retries (Retry-After honoured) to the
+// settings' RetryFor, two minutes by default: a Slack outage costs the message, never
+// the investigation.
+func (m *slackMessage) options(ctx workflow.Context, summary string) workflow.Context {
+	budget := m.settings.RetryFor
+	if budget <= 0 {
+		budget = 2 * time.Minute
+	}
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
-		StartToCloseTimeout:    15 * time.Second,
-		ScheduleToCloseTimeout: 2 * time.Minute,
+		StartToCloseTimeout:    min(15*time.Second, budget),
+		ScheduleToCloseTimeout: budget,
 		RetryPolicy:            &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: 30 * time.Second},
 		Summary:                summary,
 	})
