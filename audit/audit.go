@@ -94,7 +94,10 @@ type Record struct {
 	// Actor is SystemActor or the approver's identity.
 	Actor   string `json:"actor"`
 	Channel string `json:"channel,omitempty"`
-	Action  string `json:"action,omitempty"`
+	// Identity is how an approver's identity was established (package identity):
+	// slack, signed-cli or "unsigned claim".
+	Identity string `json:"identity,omitempty"`
+	Action   string `json:"action,omitempty"`
 	// Decision is auto/approve/recommend/skip, approved/rejected, success/failed/timed_out…
 	Decision string `json:"decision,omitempty"`
 	Reason   string `json:"reason,omitempty"`

@@ -85,5 +85,5 @@ func decisionRecord(d Decision) audit.Record {
 	if d.Approved {
 		word = "approved"
 	}
-	return audit.Record{ID: "approval", Kind: audit.KindApproval, Actor: d.Approver, Channel: d.Channel, Decision: word, Reason: d.Reason}
+	return audit.Record{ID: "approval", Kind: audit.KindApproval, Actor: d.Approver, Channel: d.Channel, Identity: d.Identity, Decision: word, Reason: d.Reason}
 }

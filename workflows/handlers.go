@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/workflow"
 
 	"github.com/s1copilot/s1copilot/audit"
+	"github.com/s1copilot/s1copilot/identity"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/policy"
 )
@@ -38,7 +39,12 @@ func (inv *investigator) approveUpdate(ctx workflow.Context, d Decision) (string
 	if inv.repeats(d) {
 		return "recorded", nil
 	}
-	if err := inv.authorize(d); err != nil {
+	method, err := inv.authenticate(d)
+	if err == nil {
+		err = inv.authorize(d)
+	}
+	d.Identity = method
+	if err != nil {
 		inv.refuse(ctx, d, "update", err)
 		return "", temporal.NewNonRetryableApplicationError(err.Error(), "ApproverNotAllowed", nil)
 	}
@@ -58,9 +64,14 @@ func (inv *investigator) receiveApprovalSignals(ctx workflow.Context) {
 			continue // the same decision delivered again: nothing to do, nothing to refuse
 		}
 		err := inv.validate(d)
+		method := identity.MethodUnsigned
+		if err == nil {
+			method, err = inv.authenticate(d)
+		}
 		if err == nil {
 			err = inv.authorize(d)
 		}
+		d.Identity = method
 		if err != nil {
 			inv.refuse(ctx, d, "signal", err)
 			continue
@@ -183,7 +194,7 @@ func (inv *investigator) refuse(ctx workflow.Context, d Decision, via string, er
 	inv.log.Warn("Approval refused.", "Approver", d.Approver, "Channel", via, "Reason", err.Error())
 	inv.refusals++
 	inv.auditIn(ctx, audit.Record{ID: fmt.Sprintf("approval_refused/%d", inv.refusals), Kind: audit.KindApprovalRefused,
-		Actor: orNone(d.Approver), Channel: via, Reason: err.Error()})
+		Actor: orNone(d.Approver), Channel: via, Identity: d.Identity, Reason: err.Error()})
 }
 
 func (inv *investigator) accept(d Decision, via string) {

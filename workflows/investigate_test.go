@@ -194,7 +194,7 @@ func (s *investigateSuite) TestApprovalBySignalRunsTheHighImpactAction() {
 	s.Equal("signal", r.Decision.Channel)
 	s.Equal([]investigation.Action{investigation.ActionKill, investigation.ActionIsolate}, s.mitigated)
 	s.Contains(s.noteText("triage"), "temporal workflow signal -w s1-threat/t1 --name approval")
-	s.Contains(s.noteText("outcome"), "approved by alice via signal: confirmed C2")
+	s.Contains(s.noteText("outcome"), "approved by alice via signal (identity: unsigned claim): confirmed C2")
 }
 
 func (s *investigateSuite) TestRejectionTakesNoHighImpactAction() {

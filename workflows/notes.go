@@ -133,7 +133,7 @@ func outcomeNote(r Result) string {
 		if !r.Decision.Approved {
 			word = "rejected"
 		}
-		fmt.Fprintf(&b, "Approval: %s by %s via %s", word, r.Decision.Approver, r.Decision.Channel)
+		fmt.Fprintf(&b, "Approval: %s by %s via %s (identity: %s)", word, r.Decision.Approver, r.Decision.Channel, orNone(r.Decision.Identity))
 		if r.Decision.Reason != "" {
 			fmt.Fprintf(&b, ": %s", r.Decision.Reason)
 		}
