@@ -15,6 +15,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/s1copilot/s1copilot/identity"
 	"github.com/s1copilot/s1copilot/investigation"
 )
 
@@ -383,7 +384,7 @@ func (ps *parser) reason(fs map[string]field, path string) string {
 
 func (ps *parser) policy(root *yaml.Node) *Policy {
 	p := &Policy{}
-	fs := ps.fields(root, "", "version", "mode", "minConfidence", "approvals", "roles", "actions", "rules", "protected", "protectedFiles", "caps", "disagreements")
+	fs := ps.fields(root, "", "version", "mode", "minConfidence", "approvals", "roles", "actions", "rules", "protected", "protectedFiles", "caps", "disagreements", "identity", "killSwitchRoles")
 	ps.require(root, fs, "", "version", "mode", "minConfidence")
 	if resolve(root).Kind != yaml.MappingNode {
 		return p
@@ -408,6 +409,13 @@ func (ps *parser) policy(root *yaml.Node) *Policy {
 		if h, ok := dfs["holdAutomatic"]; ok {
 			p.Disagreements.HoldAutomatic = ps.flag(h.val, "disagreements.holdAutomatic")
 		}
+	}
+	if f, ok := fs["killSwitchRoles"]; ok {
+		p.KillSwitchRoles = ps.roles(f.val, "killSwitchRoles")
+	}
+	var identityMembers []memberRef
+	if f, ok := fs["identity"]; ok {
+		p.Identity, identityMembers = ps.identity(f.val, "identity")
 	}
 	var rolesNode *yaml.Node
 	if f, ok := fs["roles"]; ok {
@@ -500,8 +508,72 @@ func (ps *parser) policy(root *yaml.Node) *Policy {
 				ps.errf(ref.node, ref.path, "unknown role %q (defined roles: %s)", ref.node.Value, strings.Join(known, ", "))
 			}
 		}
+		for _, m := range identityMembers {
+			if len(p.RolesOf(m.approver)) == 0 {
+				ps.errf(m.node, m.path, "%q is in no role: add it to roles or remove it", m.approver)
+			}
+		}
 	}
 	return p
+}
+
+// memberRef is an approver named in the identity section, checked against the roles.
+type memberRef struct {
+	approver string
+	node     *yaml.Node
+	path     string
+}
+
+// identity reads how approvers prove who they are: keys must parse, and every
+// approver named must be in a role (checked by the caller once roles are known).
+func (ps *parser) identity(n *yaml.Node, path string) (Identity, []memberRef) {
+	var id Identity
+	var members []memberRef
+	fs := ps.fields(n, path, "requireSigned", "approverKeys", "slackBotKey", "slackUsers")
+	if f, ok := fs["requireSigned"]; ok {
+		id.RequireSigned = ps.flag(f.val, join(path, "requireSigned"))
+	}
+	key := func(node *yaml.Node, at string) string {
+		v, ok := ps.str(node, at)
+		if !ok {
+			return ""
+		}
+		if _, err := identity.ParsePublicKey(v); err != nil {
+			ps.errf(resolve(node), at, "%v", err)
+			return ""
+		}
+		return strings.TrimSpace(v)
+	}
+	if f, ok := fs["approverKeys"]; ok {
+		for _, kv := range ps.pairs(f.val, join(path, "approverKeys"), "approvers to their public keys") {
+			at := join(join(path, "approverKeys"), kv.key.Value)
+			if k := key(kv.val, at); k != "" {
+				if id.ApproverKeys == nil {
+					id.ApproverKeys = map[string]string{}
+				}
+				id.ApproverKeys[kv.key.Value] = k
+				members = append(members, memberRef{kv.key.Value, kv.key, at})
+			}
+		}
+	}
+	if f, ok := fs["slackBotKey"]; ok {
+		id.SlackBotKey = key(f.val, join(path, "slackBotKey"))
+	}
+	if f, ok := fs["slackUsers"]; ok {
+		for _, kv := range ps.pairs(f.val, join(path, "slackUsers"), "Slack user IDs to approvers") {
+			at := join(join(path, "slackUsers"), kv.key.Value)
+			approver, ok := ps.str(kv.val, at)
+			if !ok || strings.TrimSpace(approver) == "" {
+				continue
+			}
+			if id.SlackUsers == nil {
+				id.SlackUsers = map[string]string{}
+			}
+			id.SlackUsers[kv.key.Value] = approver
+			members = append(members, memberRef{approver, resolve(kv.val), at})
+		}
+	}
+	return id, members
 }
 
 func (ps *parser) seq(n *yaml.Node, path string) []*yaml.Node {

@@ -1,6 +1,7 @@
 package policy
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"strings"
@@ -53,7 +54,7 @@ func TestParseReportsEveryProblemAtOnce(t *testing.T) {
 		`policy.yaml:36:11: protected[1].when: a protected asset needs at least one condition (e.g. computerNames or tags); it would otherwise protect every host`,
 		`policy.yaml:39:22: caps.isolationsPerHour: must be a whole number, 0 or more (0 means no cap), got "-1"`,
 		`policy.yaml:40:21: caps.isolationsPerDay: must be a whole number, 0 or more (0 means no cap), got "2.5"`,
-		`policy.yaml:41:1: mdoe: unknown field (allowed here: version, mode, minConfidence, approvals, roles, actions, rules, protected, protectedFiles, caps, disagreements)`,
+		`policy.yaml:41:1: mdoe: unknown field (allowed here: version, mode, minConfidence, approvals, roles, actions, rules, protected, protectedFiles, caps, disagreements, identity, killSwitchRoles)`,
 	}, problems(t, err))
 	assert.True(t, strings.HasPrefix(err.Error(), "invalid policy policy.yaml: 23 problems:\npolicy.yaml:2:7: mode:"), err.Error())
 }
@@ -70,7 +71,7 @@ func TestParseProblems(t *testing.T) {
 		{"YAML syntax", "version: v1\nmode: approve\n  minConfidence: 0.8\n", []string{`p.yaml:3: YAML syntax: mapping values are not allowed in this context`}},
 		{"tab indentation", "version: v1\n\tmode: approve\n", []string{`p.yaml:2: YAML syntax: found a tab character that violates indentation`}},
 		{"not a mapping", "- a\n- b\n", []string{
-			`p.yaml:1:1: must be a mapping with the keys version, mode, minConfidence, approvals, roles, actions, rules, protected, protectedFiles, caps, disagreements`}},
+			`p.yaml:1:1: must be a mapping with the keys version, mode, minConfidence, approvals, roles, actions, rules, protected, protectedFiles, caps, disagreements, identity, killSwitchRoles`}},
 		{"required fields", "roles: {analyst: [a@x]}\n", []string{
 			`p.yaml:1:1: version: missing: this field is required`,
 			`p.yaml:1:1: mode: missing: this field is required`,
@@ -133,7 +134,7 @@ func TestParseAcceptsMinimalAndCaseInsensitiveValues(t *testing.T) {
 func TestParseFollowsAnchors(t *testing.T) {
 	p, err := Parse([]byte(head+"x-servers: &servers [server, storage]\n"), "p.yaml")
 	assert.Nil(t, p)
-	assert.Equal(t, []string{`p.yaml:5:1: x-servers: unknown field (allowed here: version, mode, minConfidence, approvals, roles, actions, rules, protected, protectedFiles, caps, disagreements)`}, problems(t, err))
+	assert.Equal(t, []string{`p.yaml:5:1: x-servers: unknown field (allowed here: version, mode, minConfidence, approvals, roles, actions, rules, protected, protectedFiles, caps, disagreements, identity, killSwitchRoles)`}, problems(t, err))
 
 	p, err = Parse([]byte(head+"rules:\n  - name: a\n    when: &srv {machineTypes: [server, storage]}\n    mode: approve\n  - name: b\n    when: *srv\n    mode: off\n"), "p.yaml")
 	require.NoError(t, err)
@@ -175,4 +176,35 @@ func TestParseDisagreements(t *testing.T) {
 		`p.yaml:5:54: disagreements.holdAutomatic: must be true or false, got "maybe"`,
 		`p.yaml:5:61: disagreements.decide: unknown field (allowed here: approvers, holdAutomatic)`,
 	}, problems(t, err))
+}
+
+func TestParseIdentity(t *testing.T) {
+	key := "ed25519:" + strings.Repeat("A", 43) + "="
+	p, err := Parse([]byte(head+"killSwitchRoles: [analyst]\nidentity:\n  requireSigned: true\n  approverKeys:\n    A@X: "+key+
+		"\n  slackBotKey: "+key+"\n  slackUsers:\n    U0ALICE: a@x\n"), "p.yaml")
+	require.NoError(t, err)
+	assert.Equal(t, Identity{RequireSigned: true, ApproverKeys: map[string]string{"A@X": key}, SlackBotKey: key,
+		SlackUsers: map[string]string{"U0ALICE": "a@x"}}, p.Identity)
+	assert.Equal(t, []string{"analyst"}, p.KillSwitchRoles)
+	back, err := json.Marshal(p)
+	require.NoError(t, err)
+	var again Policy
+	require.NoError(t, json.Unmarshal(back, &again))
+	assert.Equal(t, p.Identity, again.Identity, "the identity travels through history")
+
+	p, err = Parse([]byte(head+"killSwitchRoles: [ciso]\nidentity:\n  requireSigned: yes please\n  approverKeys:\n    mallory@example.com: "+key+
+		"\n    alice@example.com: rsa:AAAA\n  slackBotKey: ed25519:short\n  slackUsers:\n    U0EVE: eve@example.com\n  trust: model\n"), "p.yaml")
+	assert.Nil(t, p)
+	probs := strings.Join(problems(t, err), "\n")
+	for _, want := range []string{
+		`identity.requireSigned: must be true or false`,
+		`identity.approverKeys.alice@example.com: a public key is written ed25519:<base64>`,
+		`identity.slackBotKey: the public key is not base64`,
+		`identity.trust: unknown field`,
+		`killSwitchRoles[0]: unknown role "ciso"`,
+		`identity.approverKeys.mallory@example.com: "mallory@example.com" is in no role`,
+		`identity.slackUsers.U0EVE: "eve@example.com" is in no role`,
+	} {
+		assert.Contains(t, probs, want)
+	}
 }
