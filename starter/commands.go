@@ -99,6 +99,7 @@ func decide(ctx context.Context, approve bool, args []string) error {
 	useSignal := fs.Bool("signal", false, "send a signal (durable even while workers are down) instead of an update (answers at once)")
 	only := fs.String("only", "", "approve with changes: comma-separated actions to carry out (e.g. kill,quarantine); the other pending ones are not")
 	requestID := fs.String("request-id", "", "idempotency key; the same key is the same decision however often it is sent (default: derived from the threat, approver, reason and actions)")
+	key := fs.String("key", os.Getenv(approverKeyEnv), "your ed25519 private key (starter keygen): the decision is signed, and a policy that requires signatures accepts it (default $"+approverKeyEnv+")")
 	id, err := threatArg(fs, args)
 	if err != nil {
 		return err
@@ -124,6 +125,11 @@ func decide(ctx context.Context, approve bool, args []string) error {
 				return fmt.Errorf("--only: unknown action %q (one of %v)", act, investigation.Actions)
 			}
 			d.Actions = append(d.Actions, act)
+		}
+	}
+	if *key != "" {
+		if err := sign(&d, id, approve, *key, time.Now()); err != nil {
+			return fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	o, err := dial()

@@ -30,8 +30,9 @@ import (
 const usage = `usage:
   starter poll
   starter start   THREAT_ID
-  starter approve THREAT_ID --as NAME --reason TEXT [--only ACTIONS] [--signal] [--request-id KEY]
-  starter reject  THREAT_ID --as NAME --reason TEXT [--signal] [--request-id KEY]
+  starter approve THREAT_ID --as NAME --reason TEXT [--only ACTIONS] [--signal] [--request-id KEY] [--key FILE]
+  starter reject  THREAT_ID --as NAME --reason TEXT [--signal] [--request-id KEY] [--key FILE]
+  starter keygen  --out FILE [--as NAME | --slack-bot]
   starter status  THREAT_ID
   starter pending [--priority P] [--verdict V] [--agent HOST] [--site ID] [--json]
   starter poller
@@ -68,6 +69,8 @@ func run(ctx context.Context, args []string) error {
 		return start(ctx, rest)
 	case "approve", "reject":
 		return decide(ctx, cmd == "approve", rest)
+	case "keygen":
+		return keygen(rest, os.Stdout)
 	case "status":
 		return status(ctx, rest)
 	case "pending":
