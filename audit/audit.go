@@ -54,13 +54,20 @@ const (
 	// the agreement (agree | disagree | n_a), Channel the source (console | approval),
 	// Verdict and Analyzer the copilot's (see package feedback).
 	KindAnalystFeedback Kind = "analyst_feedback"
+	// KindSlackRequest records a request the Slack bot handled (package slackbot): a
+	// click, a form, a slash command, or a request it refused (bad signature, replay).
+	// Actor is the approver or the Slack user ID, Channel "slack", Decision accepted |
+	// refused, Action what was asked. InvestigationID is the investigation's workflow ID
+	// when the request concerns one, else "slackbot"; ThreatID is empty when it
+	// concerns no threat.
+	KindSlackRequest Kind = "slack_request"
 )
 
 // Kinds lists every known Kind.
 var Kinds = []Kind{
 	KindTriage, KindDecision, KindApprovalRequested, KindApproval, KindApprovalRefused,
 	KindActionRequested, KindActionVerified, KindWriteback, KindNote, KindKillSwitch,
-	KindAnalystFeedback,
+	KindAnalystFeedback, KindSlackRequest,
 }
 
 // Valid reports whether k is a known Kind.
@@ -119,8 +126,8 @@ func RecordID(investigationID, step string) string {
 	return investigationID + "/" + step
 }
 
-// Validate checks that the required fields (id, kind, investigationId, threatId, actor,
-// time) are set, that the kind is known, that the ID belongs to the investigation, and
+// Validate checks that the required fields (id, kind, investigationId, threatId — but
+// on slack_request records —, actor, time) are set, that the kind is known, that the ID belongs to the investigation, and
 // that a confidence, if any, lies in [0, 1]. The error lists every problem at once.
 func (r Record) Validate() error {
 	var missing []string
@@ -133,7 +140,7 @@ func (r Record) Validate() error {
 	if r.InvestigationID == "" {
 		missing = append(missing, "investigationId")
 	}
-	if r.ThreatID == "" {
+	if r.ThreatID == "" && r.Kind != KindSlackRequest { // a slash command or a refused request concerns no threat
 		missing = append(missing, "threatId")
 	}
 	if r.Actor == "" {

@@ -123,6 +123,7 @@ func TestApproveFromSlackEndToEnd(t *testing.T) {
 		}
 	}
 	assert.Equal(t, 1, posted, "one message, updated, never posted twice")
+	s.replayAndMaybeSave(t, macroThreatID, "slack-approved.json")
 	assert.Contains(t, s.botLog.String(), `"kind":"slack_request"`)
 	assert.NotContains(t, s.botLog.String(), slackToken)
 	assert.NotContains(t, s.botLog.String(), slackSecret)

@@ -11,6 +11,7 @@
 //	starter control                                print the kill switch and the counted actions
 //	starter export-case --threat ID [--out F]      write an analyst-judged threat as a labeled eval scenario
 //	starter feedback [--all]                       list analysts' disagreements from the audit log
+//	starter slackbot                               run the Slack bot: approvals from Slack, /s1copilot
 //
 // Settings come from S1C_* environment variables (see the README).
 package main
@@ -39,7 +40,8 @@ const usage = `usage:
   starter kill-switch on|off --as NAME --reason TEXT
   starter control
   starter export-case --threat THREAT_ID [--out FILE] [--verdict VERDICT] [--actions A,B|none]
-  starter feedback [--file AUDIT_FILE] [--all]`
+  starter feedback [--file AUDIT_FILE] [--all]
+  starter slackbot`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -85,6 +87,11 @@ func run(ctx context.Context, args []string) error {
 		return exportCase(ctx, rest, s1FromEnv, os.Stdout)
 	case "feedback":
 		return listFeedback(rest, os.Getenv, os.Stdout)
+	case "slackbot":
+		if len(rest) > 0 {
+			return fmt.Errorf("slackbot takes no arguments (its settings are S1C_SLACK_* variables)\n%s", usage)
+		}
+		return runSlackBot(ctx)
 	case "-h", "--help", "help":
 		return flag.ErrHelp
 	default:

@@ -63,6 +63,7 @@ type Server struct {
 	messages   []*Message
 	ephemerals []Ephemeral
 	views      []json.RawMessage
+	responses  []Response
 	users      map[string]User
 	next       int64
 	down       bool
@@ -127,8 +128,12 @@ func (s *Server) Views() []json.RawMessage {
 	return slices.Clone(s.views)
 }
 
-// ServeHTTP answers /api/<method>.
+// ServeHTTP answers /api/<method>, and /response/<id> as a slash command's response_url.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if strings.HasPrefix(r.URL.Path, ResponsePath) {
+		s.serveResponse(w, r)
+		return
+	}
 	method := strings.TrimPrefix(r.URL.Path, "/api/")
 	args, err := readArgs(r)
 	if err != nil {
@@ -151,8 +156,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, `{"ok":false,"error":"ratelimited"}`)
 		return
 	}
-	// slack-go sends the token as a Bearer header, or as a form field (chat.*).
-	if r.Header.Get("Authorization") != "Bearer "+s.Token && args.Get("token") != s.Token {
+	// slack-go sends the token as a header on JSON calls, as a form field on form ones.
+	if r.Header.Get("Authorization") != "Bearer "+s.Token && (s.Token == "" || args.Get("token") != s.Token) {
 		s.mu.Unlock()
 		writeJSON(w, map[string]any{"ok": false, "error": "invalid_auth"})
 		return

@@ -12,7 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestRenderReadsLikeTheMessage(t *testing.T) {
+func TestRenderReadsMrkdwnAsAReaderSeesIt(t *testing.T) {
 	blocks := []slack.Block{
 		slack.NewHeaderBlock(slack.NewTextBlockObject(slack.PlainTextType, "🔴 true_positive: invoice.docm", false, false)),
 		slack.NewSectionBlock(nil, []*slack.TextBlockObject{slack.NewTextBlockObject(slack.MarkdownType, "*Priority*\nHigh", false, false)}, nil),
@@ -22,7 +22,7 @@ func TestRenderReadsLikeTheMessage(t *testing.T) {
 	}
 	raw, err := json.Marshal(blocks)
 	require.NoError(t, err)
-	assert.Equal(t, "🔴 true_positive: invoice.docm\nPriority: High\nWaiting until 2026-12-05 14:00 UTC <x>\n[Approve]\nInvestigation in Temporal", Render(raw))
+	assert.Equal(t, "== 🔴 true_positive: invoice.docm ==\n  Priority\nHigh\nWaiting until 2026-12-05 14:00 UTC <x>\n[Approve]\n(Investigation in Temporal)", Render(raw))
 }
 
 func TestSignMatchesSlacksVerifier(t *testing.T) {

@@ -65,60 +65,6 @@ func Post(client *http.Client, endpoint, secret string, form url.Values, at time
 	return client.Do(req)
 }
 
-// Render turns Block Kit into the text a reader sees, roughly: headers, sections and
-// their fields, buttons as [Label], context lines.
-func Render(blocks json.RawMessage) string {
-	var bs []struct {
-		Type     string `json:"type"`
-		Text     *text  `json:"text"`
-		Fields   []text `json:"fields"`
-		Elements []struct {
-			Type string `json:"type"`
-			Text any    `json:"text"`
-		} `json:"elements"`
-	}
-	if json.Unmarshal(blocks, &bs) != nil {
-		return string(blocks)
-	}
-	var lines []string
-	for _, b := range bs {
-		switch b.Type {
-		case "header", "section":
-			if b.Text != nil {
-				lines = append(lines, readable(b.Text.Text))
-			}
-			var fs []string
-			for _, f := range b.Fields {
-				fs = append(fs, strings.ReplaceAll(readable(f.Text), "\n", ": "))
-			}
-			if len(fs) > 0 {
-				lines = append(lines, strings.Join(fs, " · "))
-			}
-		case "actions":
-			var btns []string
-			for _, e := range b.Elements {
-				if t, ok := e.Text.(map[string]any); ok {
-					btns = append(btns, "["+fmt.Sprint(t["text"])+"]")
-				}
-			}
-			lines = append(lines, strings.Join(btns, " "))
-		case "context":
-			var parts []string
-			for _, e := range b.Elements {
-				if s, ok := e.Text.(string); ok {
-					parts = append(parts, readable(s))
-				}
-			}
-			lines = append(lines, strings.Join(parts, " "))
-		}
-	}
-	return strings.TrimSpace(strings.Join(lines, "\n"))
-}
-
-type text struct {
-	Text string `json:"text"`
-}
-
 // readable drops mrkdwn's markup: *bold*, <url|label> links, <!date^…|fallback>, entities.
 func readable(s string) string {
 	var b strings.Builder
