@@ -33,7 +33,7 @@ func TestManifest(t *testing.T) {
 		}
 	}
 	require.NoError(t, yaml.Unmarshal(raw, &m))
-	assert.ElementsMatch(t, []string{"chat:write", "users:read", "users:read.email", "commands"}, m.OAuth.Scopes.Bot)
+	assert.ElementsMatch(t, []string{"chat:write", "channels:history", "groups:history", "users:read", "users:read.email", "commands"}, m.OAuth.Scopes.Bot)
 	require.Len(t, m.Features.SlashCommands, 1)
 	assert.Equal(t, slackbot.Command, m.Features.SlashCommands[0].Command)
 	assert.Equal(t, "https://YOUR-HOST"+slackbot.PathCommands, m.Features.SlashCommands[0].URL)
