@@ -64,7 +64,7 @@ func (s *stack) replayAndMaybeSave(t *testing.T, threatID, fixture string) {
 	h := s.history(t, threatID)
 	r := worker.NewWorkflowReplayer()
 	workflows.RegisterReplay(r)
-	require.NoError(t, r.ReplayWorkflowHistory(nil, h), "replaying %s", threatID)
+	require.NoError(t, workflows.ReplayHistory(r, h), "replaying %s", threatID)
 
 	if fixture == "" || os.Getenv("S1C_UPDATE_HISTORIES") == "" {
 		return

@@ -107,8 +107,10 @@ func TestApproveFromSlackEndToEnd(t *testing.T) {
 
 	// A second click (a double click, a colleague) changes nothing and is told so.
 	s.click(t, macroThreatID, msg.TS, 2)
-	waitUntil(t, s.ctx, "the second click is answered", func() bool { return len(s.fake.Ephemerals()) > 0 })
-	assert.Contains(t, s.fake.Ephemerals()[0].Text, "alice@example.com")
+	waitUntil(t, s.ctx, "the second click is answered", func() bool { return len(s.fake.Ephemerals()) > 1 })
+	assert.Contains(t, s.fake.Ephemerals()[0].Text, "Approved", "the first click is confirmed to alice alone")
+	assert.Regexp(t, "already decided|has finished", s.fake.Ephemerals()[1].Text, "nothing changes, and the clicker is told why")
+	assert.Contains(t, s.fake.Ephemerals()[1].Text, "alice@example.com")
 
 	final, _ := s.message(macroThreatID)
 	text = fakeslack.Render(final.Blocks)
@@ -127,6 +129,11 @@ func TestApproveFromSlackEndToEnd(t *testing.T) {
 	assert.Contains(t, s.botLog.String(), `"kind":"slack_request"`)
 	assert.NotContains(t, s.botLog.String(), slackToken)
 	assert.NotContains(t, s.botLog.String(), slackSecret)
+	history := s.historyText(t, macroThreatID)
+	assert.Contains(t, history, "alice@example.com", "the history holds the decision (decoded payloads)")
+	for _, secret := range []string{slackToken, slackSecret} {
+		assert.NotContains(t, history, secret, "no Slack secret in workflow history")
+	}
 }
 
 func TestSlackDownForTheWholeRun(t *testing.T) {

@@ -203,6 +203,5 @@ func (inv *investigator) accept(d Decision, via string) {
 	}
 	inv.decision = &d
 	inv.decidedAt = workflow.Now(inv.ctx)
-	inv.tellSlack()
 	inv.log.Info("Decision recorded.", "Approver", d.Approver, "Approved", d.Approved, "Channel", d.Channel)
 }

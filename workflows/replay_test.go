@@ -1,10 +1,12 @@
 package workflows
 
 import (
+	"os"
 	"path/filepath"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 )
 
@@ -20,7 +22,12 @@ func TestReplayRecordedHistories(t *testing.T) {
 		t.Run(filepath.Base(f), func(t *testing.T) {
 			r := worker.NewWorkflowReplayer()
 			RegisterReplay(r)
-			require.NoError(t, r.ReplayWorkflowHistoryFromJSONFile(nil, f))
+			raw, err := os.Open(f)
+			require.NoError(t, err)
+			defer raw.Close()
+			h, err := client.HistoryFromJSON(raw, client.HistoryJSONOptions{})
+			require.NoError(t, err)
+			require.NoError(t, ReplayHistory(r, h))
 		})
 	}
 }
