@@ -94,8 +94,13 @@ func (b block) render() string {
 		if b.Text != nil {
 			parts = append(parts, b.Text.Text)
 		}
+		// Fields are a label and a value; a reader sees them side by side.
+		var fields []string
 		for _, f := range b.Fields {
-			parts = append(parts, "  "+f.Text)
+			fields = append(fields, strings.ReplaceAll(f.Text, "\n", ": "))
+		}
+		if len(fields) > 0 {
+			parts = append(parts, "  "+strings.Join(fields, " · "))
 		}
 		if b.Accessory != nil {
 			parts = append(parts, "  "+b.Accessory.render())

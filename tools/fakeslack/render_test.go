@@ -22,7 +22,7 @@ func TestRenderReadsMrkdwnAsAReaderSeesIt(t *testing.T) {
 	}
 	raw, err := json.Marshal(blocks)
 	require.NoError(t, err)
-	assert.Equal(t, "== 🔴 true_positive: invoice.docm ==\n  Priority\nHigh\nWaiting until 2026-12-05 14:00 UTC <x>\n[Approve]\n(Investigation in Temporal)", Render(raw))
+	assert.Equal(t, "== 🔴 true_positive: invoice.docm ==\n  Priority: High\nWaiting until 2026-12-05 14:00 UTC <x>\n[Approve]\n(Investigation in Temporal)", Render(raw))
 }
 
 func TestSignMatchesSlacksVerifier(t *testing.T) {

@@ -89,5 +89,6 @@ func readable(s string) string {
 		s = s[i+j+1:]
 	}
 	out := strings.ReplaceAll(b.String(), "*", "")
+	out = strings.NewReplacer(":white_check_mark:", "✅", ":x:", "❌", ":hourglass:", "⏳", ":warning:", "⚠️", ":lock:", "🔒").Replace(out)
 	return strings.NewReplacer("&lt;", "<", "&gt;", ">", "&amp;", "&").Replace(strings.TrimRight(out, "\n"))
 }
