@@ -3,6 +3,8 @@ package workflows
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -62,9 +64,10 @@ func signerKey(id policy.Identity, d Decision) (method, key string, err error) {
 		}
 		return identity.MethodSlack, id.SlackBotKey, nil
 	case "":
-		for approver, k := range id.ApproverKeys {
+		// In sorted order, never map order: workflow code must pick the same key on replay.
+		for _, approver := range slices.Sorted(maps.Keys(id.ApproverKeys)) {
 			if strings.EqualFold(strings.TrimSpace(approver), strings.TrimSpace(d.Approver)) {
-				return identity.MethodSignedCLI, k, nil
+				return identity.MethodSignedCLI, id.ApproverKeys[approver], nil
 			}
 		}
 		return identity.MethodSignedCLI, "", fmt.Errorf("the policy has no key for approver %q (identity.approverKeys)", d.Approver)
