@@ -18,6 +18,7 @@ type Bot struct {
 func LoadBot() (Bot, error) {
 	var b Bot
 	problems := parseEach(&b)
+	problems = append(problems, b.Temporal.loadProfile()...)
 	b.Temporal.derive()
 	problems = append(problems, b.Temporal.validate()...)
 	var ve *Error

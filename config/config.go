@@ -10,9 +10,6 @@ import (
 	"strings"
 	"time"
 
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/log"
-
 	"github.com/s1copilot/s1copilot/policy"
 )
 
@@ -81,78 +78,6 @@ type Config struct {
 	TemporalUnavailableExit time.Duration `envconfig:"TEMPORAL_UNAVAILABLE_EXIT" default:"10m" desc:"the worker and the poller exit non-zero when Temporal has been unreachable, or has refused every task poll, for this long; 0 = keep retrying forever"`
 }
 
-// Temporal is where the workflows run; the approve and status commands need only this.
-type Temporal struct {
-	Address   string `envconfig:"TEMPORAL_ADDRESS" default:"127.0.0.1:7233" desc:"Temporal frontend host:port"`
-	Namespace string `envconfig:"TEMPORAL_NAMESPACE" default:"default" desc:"Temporal namespace"`
-	TaskQueue string `envconfig:"TASK_QUEUE" default:"s1copilot" desc:"task queue of the investigation workflows"`
-	// S1TaskQueue is separate so that exactly one worker process, whose client keeps
-	// SentinelOne's per-class limits, runs every activity that calls SentinelOne.
-	// Derived from TaskQueue unless set, so that two deployments in one namespace never
-	// run each other's SentinelOne calls.
-	S1TaskQueue string `envconfig:"S1_TASK_QUEUE" desc:"task queue of the activities that call SentinelOne; empty = <S1C_TASK_QUEUE>-s1"`
-}
-
-// The names below derive from TaskQueue, so that two deployments in one namespace
-// (two consoles, or staging beside production) never share a poller, a control
-// workflow or each other's SentinelOne calls.
-
-// ControlTaskQueue is the task queue of the singleton control workflow: its own, so
-// that reading the kill switch or reserving an action never waits behind a backlog of
-// investigation workflow tasks (10,000 investigations arriving at once, say).
-func (t Temporal) ControlTaskQueue() string { return t.TaskQueue + "-control" }
-
-// ControlWorkflowID is the ID of the deployment's control workflow (kill switch, caps).
-func (t Temporal) ControlWorkflowID() string { return t.TaskQueue + "-control" }
-
-// PollerTaskQueue carries the poller workflow and its activity.
-func (t Temporal) PollerTaskQueue() string { return t.TaskQueue + "-poller" }
-
-// PollerWorkflowID is the ID of the deployment's one long-running poller workflow.
-func (t Temporal) PollerWorkflowID() string { return t.TaskQueue + "-poller" }
-
-// derive fills the names left empty from TaskQueue.
-func (t *Temporal) derive() {
-	if t.S1TaskQueue == "" && t.TaskQueue != "" {
-		t.S1TaskQueue = t.TaskQueue + "-s1"
-	}
-}
-
-// ClientOptions are the Temporal client options for these settings; every process dials
-// through here, so connection settings (TLS, API keys) live in one place.
-func (t Temporal) ClientOptions(logger log.Logger) client.Options {
-	return client.Options{HostPort: t.Address, Namespace: t.Namespace, Logger: logger}
-}
-
-// LoadTemporal reads only the Temporal settings.
-func LoadTemporal() (Temporal, error) {
-	var t Temporal
-	problems := parseEach(&t)
-	t.derive()
-	problems = append(problems, t.validate()...)
-	if len(problems) > 0 {
-		return t, &Error{Problems: problems}
-	}
-	return t, nil
-}
-
-func (t Temporal) validate() []string {
-	var p []string
-	if _, _, err := net.SplitHostPort(t.Address); err != nil {
-		p = append(p, fmt.Sprintf("%s_TEMPORAL_ADDRESS %q must be host:port", Prefix, t.Address))
-	}
-	if t.Namespace == "" {
-		p = append(p, Prefix+"_TEMPORAL_NAMESPACE must not be empty")
-	}
-	if t.TaskQueue == "" {
-		p = append(p, Prefix+"_TASK_QUEUE must not be empty")
-	}
-	if t.S1TaskQueue == "" || t.S1TaskQueue == t.TaskQueue {
-		p = append(p, Prefix+"_S1_TASK_QUEUE must differ from "+Prefix+"_TASK_QUEUE (leave it empty for <"+Prefix+"_TASK_QUEUE>-s1)")
-	}
-	return p
-}
-
 // MinLLMPromptTokens is llm.MinPromptTokens (config does not import llm).
 const MinLLMPromptTokens = 2000
 
@@ -182,6 +107,7 @@ func (s Secret) Reveal() string { return string(s) }
 func Load() (Config, error) {
 	var c Config
 	problems := parseEach(&c)
+	problems = append(problems, c.Temporal.loadProfile()...)
 	c.Temporal.derive()
 	if err := c.Validate(); err != nil {
 		var ve *Error

@@ -18,6 +18,9 @@ func parseEach(ptr any) []string {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
+		if !f.IsExported() {
+			continue // derived state, not a variable
+		}
 		if f.Type.Kind() == reflect.Struct && f.Tag.Get("envconfig") == "" {
 			problems = append(problems, parseEach(v.Field(i).Addr().Interface())...)
 			continue
@@ -48,6 +51,9 @@ func usage(t reflect.Type) []VarDoc {
 	var out []VarDoc
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
+		if !f.IsExported() {
+			continue // derived state, not a variable
+		}
 		if f.Type.Kind() == reflect.Struct && f.Tag.Get("envconfig") == "" {
 			out = append(out, usage(f.Type)...)
 			continue
@@ -86,6 +92,9 @@ func applyDefaults(v reflect.Value) {
 	t := v.Type()
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
+		if !f.IsExported() {
+			continue // derived state, not a variable
+		}
 		if f.Type.Kind() == reflect.Struct && f.Tag.Get("envconfig") == "" {
 			applyDefaults(v.Field(i))
 			continue

@@ -46,12 +46,16 @@ const (
 	// agreement (agree|disagree) and source (console|approval); the agreement
 	// rate is agree / all (see the README).
 	AnalystFeedback = "s1copilot_analyst_feedback_total"
+	// S1TokenExpiry is the seconds until the SentinelOne API token expires (negative
+	// once it has), read from the console at start and daily by the worker.
+	S1TokenExpiry = "s1copilot_s1_token_expiry_seconds"
 )
 
 // Names lists every application metric, for documentation and tests.
 var Names = []string{
 	ModelCalls, ModelRequests, ModelPromptTokens, ModelCompletionTokens, ModelLatency,
 	ModelValidationFailures, RulesFallbacks, AnalysisCache, InjectionFlags, AnalystFeedback,
+	S1TokenExpiry,
 }
 
 // Tag keys.

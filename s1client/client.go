@@ -336,6 +336,11 @@ func (c *Client) apiError(r request, resp *http.Response, raw []byte, isJSON boo
 	if !isJSON && !c.reached.Load() && resp.StatusCode == http.StatusNotFound {
 		e.hint = consoleHint
 	}
+	if resp.StatusCode == http.StatusUnauthorized {
+		// One clear message, never the token: callers treat 401 as permanent (no retry storm).
+		e.hint = fmt.Sprintf("the console at %s refuses the API token (expired, revoked, or issued by another console): "+
+			"generate a new API token for the service user and restart with it", c.root)
+	}
 	return e
 }
 

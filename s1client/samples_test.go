@@ -41,7 +41,8 @@ func TestSamplesDecode(t *testing.T) {
 			assert.Equal(t, 401, apiErr.StatusCode)
 			assert.Equal(t, []ErrorDetail{{Code: 4010010, Title: "Authentication Failed"}}, apiErr.Errors)
 			assert.False(t, apiErr.Temporary())
-			assert.Equal(t, "s1: GET /threats: 401 Authentication Failed (4010010)", err.Error())
+			assert.Equal(t, "s1: GET /threats: 401 Authentication Failed (4010010); the console at "+c.BaseURL()+
+				" refuses the API token (expired, revoked, or issued by another console): generate a new API token for the service user and restart with it", err.Error())
 		},
 		"demisto_error_400_validation_error.json": func(t *testing.T, raw []byte) {
 			c, _ := newServer(t, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 400, raw) })

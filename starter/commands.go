@@ -34,9 +34,9 @@ func dial() (*operator, error) {
 	if err != nil {
 		return nil, err
 	}
-	c, err := client.Dial(tc.ClientOptions(quietLogger{}))
+	c, err := tc.Dial(context.Background(), client.Options{Logger: quietLogger{}})
 	if err != nil {
-		return nil, fmt.Errorf("connecting to Temporal at %s: %w", tc.Address, err)
+		return nil, err
 	}
 	return &operator{
 		c: c, temporal: tc,

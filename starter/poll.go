@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"time"
 
@@ -38,9 +37,9 @@ func poll(ctx context.Context) error {
 		return err
 	}
 	life := lifecycle.New("poller", z)
-	c, err := client.Dial(life.ClientOptions(cfg.Temporal.ClientOptions(logging.Temporal(z))))
+	c, err := cfg.Temporal.Dial(ctx, life.ClientOptions(client.Options{Logger: logging.Temporal(z)}))
 	if err != nil {
-		return fmt.Errorf("connecting to Temporal at %s: %w", cfg.Temporal.Address, err)
+		return err
 	}
 	defer c.Close()
 

@@ -55,9 +55,9 @@ func runSlackBot(ctx context.Context) error {
 		return err
 	}
 	defer closeAudit()
-	c, err := client.Dial(cfg.Temporal.ClientOptions(logging.Temporal(z)))
+	c, err := cfg.Temporal.Dial(ctx, client.Options{Logger: logging.Temporal(z)})
 	if err != nil {
-		return fmt.Errorf("connecting to Temporal at %s: %w", cfg.Temporal.Address, err)
+		return err
 	}
 	defer c.Close()
 

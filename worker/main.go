@@ -65,12 +65,12 @@ func run() error {
 	if acts.Model != nil {
 		analyzer = "model " + cfg.LLMModel + " with rules fallback"
 	}
-	z.Info("Starting worker.", zap.String("s1", cfg.S1URL), zap.String("temporal", cfg.Temporal.Address),
+	z.Info("Starting worker.", zap.String("s1", cfg.S1URL), zap.String("temporal", cfg.Temporal.Address), zap.String("temporal_connection", cfg.Temporal.Security()),
 		zap.String("namespace", cfg.Temporal.Namespace), zap.String("taskQueue", cfg.Temporal.TaskQueue), zap.String("s1TaskQueue", cfg.Temporal.S1TaskQueue), zap.Bool("runsS1Activities", cfg.WorkerS1Activities), zap.Float64("s1ActivitiesPerSecond", cfg.S1ActivitiesPerSecond),
 		zap.String("analyzer", analyzer), zap.String("policy", acts.Settings.Policy.VersionString()))
 
 	life := lifecycle.New("worker", z)
-	opts := life.ClientOptions(cfg.Temporal.ClientOptions(logging.Temporal(z)))
+	opts := life.ClientOptions(client.Options{Logger: logging.Temporal(z)})
 	// The SDK's default identity, set here so this process can tell its own pollers apart.
 	host, _ := os.Hostname()
 	opts.Identity = fmt.Sprintf("%d@%s@", os.Getpid(), host)
@@ -85,9 +85,9 @@ func run() error {
 		defer func() { _ = prom.Close() }()
 		opts.MetricsHandler = prom.Handler
 	}
-	c, err := client.Dial(opts)
+	c, err := cfg.Temporal.Dial(context.Background(), opts)
 	if err != nil {
-		return fmt.Errorf("connecting to Temporal at %s: %w", cfg.Temporal.Address, err)
+		return err
 	}
 	defer c.Close()
 
@@ -99,6 +99,7 @@ func run() error {
 	life.WatchTemporal(c, cfg)
 	if cfg.WorkerS1Activities {
 		life.WatchSentinelOne(acts.S1) // a worker without the SentinelOne activities never calls it
+		life.WatchS1Token(acts.S1, opts.MetricsHandler)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

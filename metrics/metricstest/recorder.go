@@ -124,6 +124,18 @@ func (r *Recorder) Durations(name string, want map[string]string) []time.Duratio
 	return out
 }
 
+// GaugeValue returns the gauge name's last value whose tags include want, and whether there is one.
+func (r *Recorder) GaugeValue(name string, want map[string]string) (float64, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for i := len(r.gauges[name]) - 1; i >= 0; i-- {
+		if s := r.gauges[name][i]; matches(s.tags, want) {
+			return s.value, true
+		}
+	}
+	return 0, false
+}
+
 // Names lists the metric names recorded with the given prefix, sorted.
 func (r *Recorder) Names(prefix string) []string {
 	r.mu.Lock()

@@ -23,6 +23,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
+	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/workflows"
 )
 
@@ -234,7 +235,7 @@ func FreePorts(n int) ([]int, error) {
 func WaitForTemporal(ctx context.Context, hostPort string, timeout time.Duration) (client.Client, error) {
 	deadline := time.Now().Add(timeout)
 	for {
-		c, err := client.Dial(client.Options{HostPort: hostPort, Logger: QuietLogger{}})
+		c, err := config.Temporal{Address: hostPort, Namespace: config.DefaultTemporalNamespace}.Dial(ctx, client.Options{Logger: QuietLogger{}})
 		if err == nil {
 			if _, herr := c.CheckHealth(ctx, &client.CheckHealthRequest{}); herr == nil {
 				return c, nil

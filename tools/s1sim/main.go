@@ -45,6 +45,7 @@ func run(args []string, logger *log.Logger) error {
 	faultsAfter := fl.Bool("faults-after-side-effects", false, "inject 5xx after the handler ran (the action is applied, the response lost)")
 	enforceLimits := fl.Bool("enforce-rate-limits", false, "answer 429 when a token exceeds the per-endpoint rate limits")
 	dvQueryDelay := fl.Duration("dv-query-delay", 2*time.Second, "time a Deep Visibility query runs before it is FINISHED")
+	tokenLifetime := fl.Duration("token-lifetime", simulator.DefaultTokenLifetime, "how long the API token is valid from start; POST /users/api-token-details reports it, and afterwards every request is refused with 401")
 	defaultVisibleAfter := fl.Duration("default-visible-after", 0, "delay before threats added at runtime appear in GET /threats")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -68,6 +69,7 @@ func run(args []string, logger *log.Logger) error {
 		Token: *token, MitigationDelay: *mitigationDelay, IsolationDelay: *isolationDelay,
 		DVQueryDelay: *dvQueryDelay, DefaultVisibleAfter: *defaultVisibleAfter,
 		Faults: faultCfg, FaultsAfterSideEffects: *faultsAfter, EnforceRateLimits: *enforceLimits,
+		TokenLifetime: *tokenLifetime,
 	})
 	if err != nil {
 		return fmt.Errorf("create simulator: %w", err)

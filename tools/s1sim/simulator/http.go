@@ -57,6 +57,7 @@ var routes = func() []route {
 		{method: "GET", pattern: "/dv/query-status", handle: (*Simulator).getDVQueryStatus},
 		{method: "POST", pattern: "/dv/cancel-query", handle: (*Simulator).postDVCancelQuery},
 		{method: "GET", pattern: "/dv/events", handle: (*Simulator).getDVEvents},
+		{method: "POST", pattern: "/users/api-token-details", handle: (*Simulator).postTokenDetails},
 	}
 	for i := range rs {
 		rs[i].pattern = APIPrefix + rs[i].pattern
@@ -140,7 +141,38 @@ func (s *Simulator) authorized(r *http.Request) bool {
 	if !ok || !strings.EqualFold(scheme, "ApiToken") {
 		return false
 	}
-	return subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.opts.Token)) == 1
+	if subtle.ConstantTimeCompare([]byte(strings.TrimSpace(tok)), []byte(s.opts.Token)) != 1 {
+		return false
+	}
+	return s.clock().Before(s.tokenExpiresAt) // an expired token is refused like a wrong one
+}
+
+// postTokenDetails serves POST /users/api-token-details: when the token in the body
+// was created and expires. Not in the project's API reference; the shape is the one
+// public integrations read (data.createdAt, data.expiresAt).
+func (s *Simulator) postTokenDetails(w http.ResponseWriter, r *http.Request, _ map[string]string) {
+	var body struct {
+		Data struct {
+			APIToken string `json:"apiToken"`
+		} `json:"data"`
+	}
+	if err := decodeStrict(r.Body, &body); err != nil {
+		writeErrors(w, http.StatusBadRequest, validationError("body: Invalid JSON: %v", err))
+		return
+	}
+	if body.Data.APIToken == "" {
+		writeErrors(w, http.StatusBadRequest, validationError("data.apiToken: Missing data for required field."))
+		return
+	}
+	if subtle.ConstantTimeCompare([]byte(body.Data.APIToken), []byte(s.opts.Token)) != 1 {
+		writeErrors(w, http.StatusBadRequest, validationError("data.apiToken: Invalid token."))
+		return
+	}
+	const layout = "2006-01-02T15:04:05.000000Z"
+	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{
+		"createdAt": s.tokenCreatedAt.UTC().Format(layout),
+		"expiresAt": s.tokenExpiresAt.UTC().Format(layout),
+	}})
 }
 
 func detailed(code int, title, format string, args ...any) apiError {

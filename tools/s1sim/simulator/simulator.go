@@ -59,7 +59,15 @@ type Options struct {
 	EnforceRateLimits bool
 	// RateLimits overrides limits by class name (see DefaultRateLimits).
 	RateLimits map[string]Limit
+	// TokenLifetime is how long Token is valid from the simulator's start, as the console
+	// gives API tokens a lifetime (six months by default). Once it has passed, every API
+	// request is refused with 401, and POST /users/api-token-details reports the expiry.
+	// 0 means DefaultTokenLifetime.
+	TokenLifetime time.Duration
 }
+
+// DefaultTokenLifetime is the console's default API token lifetime (six months).
+const DefaultTokenLifetime = 180 * 24 * time.Hour
 
 // Counters records what clients did, for tests and the demo.
 type Counters struct {
@@ -121,6 +129,8 @@ func (c Counters) clone() Counters {
 type Simulator struct {
 	opts Options
 	now  func() time.Time
+	// tokenCreatedAt and tokenExpiresAt are the API token's life (Options.TokenLifetime).
+	tokenCreatedAt, tokenExpiresAt time.Time
 
 	mu       sync.Mutex
 	agents   map[string]*agent
@@ -283,6 +293,11 @@ func New(sc *scenario.Scenario, opts Options) (*Simulator, error) {
 		s.now = time.Now
 	}
 	now := s.clock()
+	lifetime := opts.TokenLifetime
+	if lifetime == 0 {
+		lifetime = DefaultTokenLifetime
+	}
+	s.tokenCreatedAt, s.tokenExpiresAt = now, now.Add(lifetime)
 	for _, a := range sc.Agents {
 		s.addAgentLocked(a, now)
 	}
