@@ -116,18 +116,24 @@ var docSeparator = regexp.MustCompile(`(?m)^---\s*$`)
 // with unknown fields refused.
 func decode(t *testing.T, manifest string) rendered {
 	t.Helper()
+	r, err := decodeAll(manifest)
+	require.NoError(t, err)
+	return r
+}
+
+func decodeAll(manifest string) (rendered, error) {
 	var r rendered
 	for i, doc := range docSeparator.Split(manifest, -1) {
 		if strings.TrimSpace(stripComments(doc)) == "" {
 			continue
 		}
 		var tm metav1.TypeMeta
-		require.NoError(t, yaml.Unmarshal([]byte(doc), &tm), "document %d", i)
-		where := fmt.Sprintf("document %d (%s %s)", i, tm.APIVersion, tm.Kind)
-		strict := func(into any) {
-			t.Helper()
-			require.NoError(t, yaml.UnmarshalStrict([]byte(doc), into), "%s does not decode strictly:\n%s", where, doc)
+		if err := yaml.Unmarshal([]byte(doc), &tm); err != nil {
+			return r, fmt.Errorf("document %d: %w", i, err)
 		}
+		where := fmt.Sprintf("document %d (%s %s)", i, tm.APIVersion, tm.Kind)
+		var err error
+		strict := func(into any) { err = yaml.UnmarshalStrict([]byte(doc), into) }
 		switch tm.APIVersion + " " + tm.Kind {
 		case "apps/v1 Deployment":
 			var d appsv1.Deployment
@@ -164,10 +170,31 @@ func decode(t *testing.T, manifest string) rendered {
 		default:
 			// A Secret above all: the chart never renders one (credentials come from
 			// existingSecret only).
-			t.Errorf("%s: the chart renders no such object", where)
+			return r, fmt.Errorf("%s: the chart renders no such object", where)
+		}
+		if err != nil {
+			return r, fmt.Errorf("%s does not decode strictly: %w\n%s", where, err, doc)
 		}
 	}
-	return r
+	return r, nil
+}
+
+// TestDecodeIsStrict: the decoder the checks rely on refuses a misspelt field, a field
+// at the wrong level, and a Secret.
+func TestDecodeIsStrict(t *testing.T) {
+	valid := "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\nspec:\n  replicas: 1\n"
+	_, err := decodeAll("---\n# Source: x\n" + valid)
+	require.NoError(t, err)
+	for name, doc := range map[string]string{
+		"misspelt":     valid + "  strategy:\n    tpye: Recreate\n",
+		"wrong level":  valid + "  livenessProbe: {}\n",
+		"a Secret":     "apiVersion: v1\nkind: Secret\nmetadata:\n  name: x\nstringData:\n  S1C_S1_TOKEN: abc\n",
+		"a duplicate":  valid + "  replicas: 2\n",
+		"unknown kind": "apiVersion: v1\nkind: Pod\nmetadata:\n  name: x\n",
+	} {
+		_, err := decodeAll(valid + "---\n" + doc)
+		assert.Error(t, err, name)
+	}
 }
 
 func stripComments(doc string) string {
