@@ -542,6 +542,29 @@ func TestProfilesCoverTheChart(t *testing.T) {
 	assert.Len(t, r.configMaps, 1)
 	assert.Len(t, r.serviceAccounts, 1)
 
+	// The image has every program the chart runs, and runs as the chart's user.
+	dockerfile, err := os.ReadFile(filepath.Join("..", "..", "Dockerfile"))
+	require.NoError(t, err)
+	build := regexp.MustCompile(`(?m)^RUN .*go build .*-o /out/ (.*)$`).FindSubmatch(dockerfile)
+	require.NotNil(t, build, "the Dockerfile's go build line")
+	require.Contains(t, string(dockerfile), "COPY --from=build /out/ /usr/local/bin/")
+	built := map[string]bool{}
+	for _, pkg := range strings.Fields(string(build[1])) {
+		built[filepath.Base(pkg)] = true
+	}
+	for _, d := range r.deployments {
+		pod := d.Spec.Template.Spec
+		user := regexp.MustCompile(`(?m)^USER (\d+)(:\d+)?$`).FindSubmatch(dockerfile)
+		if assert.NotNil(t, user, "the Dockerfile's USER is numeric") {
+			assert.Equal(t, string(user[1]), strconv.FormatInt(*pod.SecurityContext.RunAsUser, 10), "%s runs as the image's user", d.Name)
+		}
+		for _, c := range pod.Containers {
+			require.NotEmpty(t, c.Command, d.Name)
+			assert.True(t, strings.HasPrefix(c.Command[0], "/usr/local/bin/") && built[filepath.Base(c.Command[0])],
+				"%s runs %s, which the Dockerfile builds", d.Name, c.Command[0])
+		}
+	}
+
 	// Without ServiceMonitor enabled, no monitoring.coreos.com object (its CRD may be absent).
 	manifest, err = runHelm(t, helm, "template", release, chartDir, "-f", filepath.Join(chartDir, "ci", "default-values.yaml"))
 	require.NoError(t, err)
