@@ -35,6 +35,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/yaml"
 
+	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/policy"
 )
 
@@ -258,6 +259,7 @@ func TestChartProfiles(t *testing.T) {
 			require.NoError(t, err)
 			r := decode(t, manifest)
 			checkProfile(t, r, stop)
+			checkKnownVariables(t, r)
 		})
 	}
 }
@@ -379,6 +381,36 @@ func checkProfile(t *testing.T, r rendered, stop time.Duration) {
 	for _, n := range r.netpols {
 		assert.Equal(t, []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}, n.Spec.PolicyTypes)
 		assert.NotEmpty(t, n.Spec.Egress)
+	}
+}
+
+// temporalSDKVariables are the Temporal SDK's standard variables
+// (go.temporal.io/sdk/contrib/envconfig) the chart sets.
+var temporalSDKVariables = map[string]bool{
+	"TEMPORAL_ADDRESS": true, "TEMPORAL_NAMESPACE": true, "TEMPORAL_API_KEY": true, "TEMPORAL_TLS": true,
+	"TEMPORAL_TLS_SERVER_NAME": true, "TEMPORAL_TLS_CLIENT_CERT_PATH": true, "TEMPORAL_TLS_CLIENT_KEY_PATH": true,
+	"TEMPORAL_TLS_SERVER_CA_CERT_PATH": true,
+}
+
+// checkKnownVariables: every variable the chart sets is one s1copilot reads (config), so a
+// misspelt name cannot be silently ignored. The codec server's S1C_CODEC_* variables
+// belong to starter codec-server, not to config.
+func checkKnownVariables(t *testing.T, r rendered) {
+	t.Helper()
+	known := map[string]bool{}
+	for _, v := range config.Usage() {
+		known[v.Name] = true
+	}
+	for _, d := range r.deployments {
+		for _, c := range d.Spec.Template.Spec.Containers {
+			for _, e := range c.Env {
+				switch {
+				case known[e.Name], temporalSDKVariables[e.Name], strings.HasPrefix(e.Name, "S1C_CODEC_"):
+				default:
+					t.Errorf("%s/%s sets %s, which s1copilot does not read (config.Usage)", d.Name, c.Name, e.Name)
+				}
+			}
+		}
 	}
 }
 
