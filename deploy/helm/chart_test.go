@@ -238,6 +238,15 @@ func looksSecret(name string) bool {
 	return secretLooking.MatchString(name)
 }
 
+func hasEnv(c corev1.Container, name string) bool {
+	for _, e := range c.Env {
+		if e.Name == name {
+			return true
+		}
+	}
+	return false
+}
+
 func envValue(c corev1.Container, name string) (string, bool) {
 	for _, e := range c.Env {
 		if e.Name == name && e.ValueFrom == nil {
@@ -480,6 +489,12 @@ func checkContainer(t *testing.T, deployment string, c corev1.Container, volumes
 		assert.True(t, sc.Capabilities != nil && len(sc.Capabilities.Drop) == 1 && sc.Capabilities.Drop[0] == "ALL" && len(sc.Capabilities.Add) == 0, "%s: capabilities drop ALL, add none", where)
 		assert.True(t, sc.SeccompProfile != nil && sc.SeccompProfile.Type == corev1.SeccompProfileTypeRuntimeDefault, "%s: seccomp RuntimeDefault", where)
 		assert.True(t, sc.Privileged == nil || !*sc.Privileged, "%s: not privileged", where)
+	}
+
+	// Temporal over TLS whenever a credential goes to it.
+	if _, ok := envValue(c, "TEMPORAL_TLS_CLIENT_CERT_PATH"); ok || hasEnv(c, "TEMPORAL_API_KEY") {
+		v, _ := envValue(c, "TEMPORAL_TLS")
+		assert.Equal(t, "true", v, "%s: TEMPORAL_TLS with an API key or a client certificate", where)
 	}
 
 	// Credentials: only by reference to the existing Secret, never a literal value.

@@ -100,7 +100,7 @@ TEMPORAL_* variables (go.temporal.io/sdk/contrib/envconfig), with the same value
   value: {{ $t.address | quote }}
 - name: TEMPORAL_NAMESPACE
   value: {{ $t.namespace | quote }}
-{{- if or $t.tls.enabled $t.apiKey.enabled }}
+{{- if or $t.tls.enabled $t.apiKey.enabled $t.tls.clientCertSecret }}
 - name: TEMPORAL_TLS
   value: "true"
 {{- end }}
