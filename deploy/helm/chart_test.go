@@ -386,6 +386,33 @@ func checkProfile(t *testing.T, r rendered, stop time.Duration) {
 		require.NotNil(t, spec, "ServiceMonitor spec")
 		eps, _ := spec["endpoints"].([]any)
 		require.NotEmpty(t, eps, "ServiceMonitor endpoints")
+		sel, _ := spec["selector"].(map[string]any)
+		matchLabels := labels.Set{}
+		for k, v := range sel["matchLabels"].(map[string]any) {
+			matchLabels[k] = fmt.Sprint(v)
+		}
+		selected := 0
+		for _, svc := range r.services {
+			if labels.SelectorFromSet(matchLabels).Matches(labels.Set(svc.Labels)) {
+				selected++
+				for _, ep := range eps {
+					port := ep.(map[string]any)["port"]
+					found := false
+					for _, p := range svc.Spec.Ports {
+						found = found || p.Name == port
+					}
+					assert.True(t, found, "ServiceMonitor port %v is a port of Service %s", port, svc.Name)
+					assert.Equal(t, "/metrics", ep.(map[string]any)["path"])
+				}
+				for _, d := range r.deployments {
+					if labels.SelectorFromSet(svc.Spec.Selector).Matches(labels.Set(d.Spec.Template.Labels)) {
+						_, isWorker := envValue(d.Spec.Template.Spec.Containers[0], "S1C_WORKER_S1_ACTIVITIES")
+						assert.True(t, isWorker, "the metrics Service selects workers only (they serve /metrics), not %s", d.Name)
+					}
+				}
+			}
+		}
+		assert.Equal(t, 1, selected, "the ServiceMonitor selects the metrics Service")
 	}
 	for _, n := range r.netpols {
 		assert.Equal(t, []networkingv1.PolicyType{networkingv1.PolicyTypeEgress}, n.Spec.PolicyTypes)
