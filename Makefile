@@ -6,7 +6,9 @@ TEMPORAL_VERSION := v1.5.1
 TEMPORAL ?= $(shell command -v temporal 2>/dev/null || echo $(GOBIN)/temporal)
 export TEMPORAL_CLI_PATH := $(TEMPORAL)
 
-.PHONY: demo demo-check test test-unit bench bench-rss build temporal-cli lint clean histories eval
+.PHONY: demo demo-check test test-unit bench bench-rss build temporal-cli lint clean histories eval chart helm
+HELM_VERSION := v4.3.2
+HELM ?= $(shell command -v helm 2>/dev/null || echo $(GOBIN)/helm)
 
 ## demo: run the whole system on the embedded demo scenario (Ctrl-C to stop)
 demo: build temporal-cli
@@ -23,6 +25,17 @@ test: temporal-cli
 ## test-unit: only the tests that need no Temporal server
 test-unit:
 	go test -race -count=1 -short ./...
+
+## chart: helm lint and the strict render test of deploy/helm/s1copilot, every ci/ profile (installs helm if missing)
+chart: helm
+	S1C_REQUIRE_HELM=1 go test -count=1 ./deploy/helm/
+
+## helm: install helm $(HELM_VERSION) if it is missing (go install; a few minutes)
+helm:
+	@if [ ! -x "$(HELM)" ]; then \
+		echo "Installing helm $(HELM_VERSION) (go install; a few minutes)…"; \
+		go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION); \
+	fi
 
 ## eval: run the labeled scenario set through the analyzers (rules offline; the model too with OPENAI_BASE_URL)
 eval:

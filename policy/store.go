@@ -3,6 +3,7 @@ package policy
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"sync"
 	"time"
 )
@@ -21,8 +22,34 @@ type Store struct {
 	current *Policy
 	err     error // of the last load attempt; nil once a valid file is loaded
 	checked time.Time
-	modTime time.Time
-	size    int64
+	seen    fileVersion
+}
+
+// fileVersion tells one version of the file from another. The modification time and size
+// alone can miss a change: a Kubernetes ConfigMap update swaps a ..data symlink to a new
+// directory, and the new file may have the same size and time as the old. The path the
+// symlinks resolve to and the file's identity (device and inode) change on such a swap,
+// and on any replacement by rename.
+type fileVersion struct {
+	info     os.FileInfo // nil: no file
+	resolved string
+}
+
+func statVersion(path string) (fileVersion, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return fileVersion{}, err
+	}
+	resolved, err := filepath.EvalSymlinks(path)
+	if err != nil {
+		return fileVersion{}, err
+	}
+	return fileVersion{info: fi, resolved: resolved}, nil
+}
+
+func (v fileVersion) same(w fileVersion) bool {
+	return v.info != nil && w.info != nil && v.resolved == w.resolved &&
+		os.SameFile(v.info, w.info) && v.info.ModTime().Equal(w.info.ModTime()) && v.info.Size() == w.info.Size()
 }
 
 // NewStore loads the policy at path; it fails if the file is missing or invalid. now is
@@ -32,7 +59,7 @@ func NewStore(path string, now func() time.Time) (*Store, error) {
 		now = time.Now
 	}
 	s := &Store{path: path, now: now}
-	fi, err := os.Stat(path)
+	seen, err := statVersion(path)
 	if err != nil {
 		return nil, fmt.Errorf("reading policy: %w", err)
 	}
@@ -40,12 +67,13 @@ func NewStore(path string, now func() time.Time) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.current, s.checked, s.modTime, s.size = p, now(), fi.ModTime(), fi.Size()
+	s.current, s.checked, s.seen = p, now(), seen
 	return s, nil
 }
 
 // Current returns the policy in force. At most every ReloadInterval (by the injected
-// clock) it stats the file and reloads it if its modification time or size changed. If
+// clock) it stats the file and reloads it if its modification time, size, identity or
+// resolved path (through symlinks, as in a Kubernetes ConfigMap volume) changed. If
 // the file has become unreadable or invalid, Current keeps returning the last valid policy
 // together with the error — never a half-parsed policy — until the file is fixed; the
 // caller logs the error (it is the same error value until the file changes again).
@@ -57,16 +85,16 @@ func (s *Store) Current() (*Policy, error) {
 		return s.current, s.err
 	}
 	s.checked = now
-	fi, err := os.Stat(s.path)
+	seen, err := statVersion(s.path)
 	if err != nil {
 		s.err = fmt.Errorf("policy file %s: %w; keeping %s", s.path, err, s.current.VersionString())
-		s.modTime, s.size = time.Time{}, -1 // reload as soon as it is back
+		s.seen = fileVersion{} // reload as soon as it is back
 		return s.current, s.err
 	}
-	if fi.ModTime().Equal(s.modTime) && fi.Size() == s.size {
+	if seen.same(s.seen) {
 		return s.current, s.err
 	}
-	s.modTime, s.size = fi.ModTime(), fi.Size()
+	s.seen = seen
 	p, err := LoadFile(s.path)
 	if err != nil {
 		s.err = fmt.Errorf("%w\nkeeping the previous policy %s", err, s.current.VersionString())
