@@ -277,6 +277,8 @@ var writers = sync.Pool{New: func() any {
 	return w
 }}
 
+var readers = sync.Pool{New: func() any { return flate.NewReader(bytes.NewReader(nil)) }}
+
 // pack prefixes the marshalled payload with its format byte, deflating it when that
 // makes it smaller (JSON of threats and notes compresses well, and ciphertext does not
 // compress at all, so it is now or never).
@@ -308,13 +310,17 @@ func unpack(body []byte) ([]byte, error) {
 	case formatRaw:
 		return body[1:], nil
 	case formatDeflate:
-		r := flate.NewReader(bytes.NewReader(body[1:]))
-		defer r.Close()
-		plain, err := io.ReadAll(r)
-		if err != nil {
+		r := readers.Get().(io.ReadCloser)
+		defer readers.Put(r)
+		if err := r.(flate.Resetter).Reset(bytes.NewReader(body[1:]), nil); err != nil {
 			return nil, fmt.Errorf("decompressing the decrypted payload: %w", err)
 		}
-		return plain, nil
+		var buf bytes.Buffer
+		buf.Grow(4 * len(body)) // JSON deflates about 4:1; ReadFrom grows it if not
+		if _, err := buf.ReadFrom(r); err != nil {
+			return nil, fmt.Errorf("decompressing the decrypted payload: %w", err)
+		}
+		return buf.Bytes(), nil
 	}
 	return nil, fmt.Errorf("unknown payload format %d (written by a newer version?)", body[0])
 }
