@@ -99,6 +99,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.WriteString(w, "ok\n")
 		return
 	}
+	w.Header().Add("Vary", "Origin") // the CORS answer depends on it: caches must not share it
 	origin := r.Header.Get("Origin")
 	allowedOrigin := origin != "" && s.origins[origin]
 	if allowedOrigin {
@@ -106,7 +107,6 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h := w.Header()
 		h.Set("Access-Control-Allow-Origin", origin)
 		h.Set("Access-Control-Allow-Credentials", "true")
-		h.Add("Vary", "Origin")
 	}
 	if r.Method == http.MethodOptions {
 		if !allowedOrigin {
@@ -155,7 +155,7 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	r.Body = io.NopCloser(bytes.NewReader(body))
 	rec := &statusRecorder{ResponseWriter: w, status: http.StatusOK}
 	s.codec.ServeHTTP(rec, r)
-	s.log.Info("codec request", zap.String("path", r.URL.Path), zap.String("namespace", ns), zap.Int("status", rec.status), zap.Int("bytes", len(body)))
+	s.log.Debug("codec request", zap.String("path", r.URL.Path), zap.String("namespace", ns), zap.Int("status", rec.status), zap.Int("bytes", len(body)))
 }
 
 // authenticated compares the bearer token with every accepted one in constant time.

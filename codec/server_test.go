@@ -228,3 +228,15 @@ func TestServerUnauthenticatedIsAnExplicitOptIn(t *testing.T) {
 	assert.Equal(t, http.StatusOK, rec.Code)
 	assert.True(t, strings.HasPrefix(strings.TrimSpace(rec.Body.String()), "{"))
 }
+
+// The Web UI, configured to forward its users' credentials, sends their access token in
+// the same Authorization header: a listed token is accepted whatever its form.
+func TestServerAcceptsForwardedUITokens(t *testing.T) {
+	jwt := "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhbmFseXN0In0.c2lnbmF0dXJl"
+	h, _ := testServer(t, func(o *ServerOptions) { o.Tokens = []string{jwt} })
+	rec := do(h, http.MethodPost, "/decode", encryptedBody(t, "x"), map[string]string{"Authorization": "bearer " + jwt, "X-Namespace": "default", "Origin": testOrigin})
+	assert.Equal(t, http.StatusOK, rec.Code)
+	assert.Equal(t, "true", rec.Header().Get("Access-Control-Allow-Credentials"))
+	rec = do(h, http.MethodPost, "/decode", encryptedBody(t, "x"), map[string]string{"Authorization": "Bearer " + jwt + "x", "X-Namespace": "default"})
+	assert.Equal(t, http.StatusUnauthorized, rec.Code)
+}
