@@ -12,6 +12,7 @@
 //	starter export-case --threat ID [--out F]      write an analyst-judged threat as a labeled eval scenario
 //	starter feedback [--all]                       list analysts' disagreements from the audit log
 //	starter slackbot                               run the Slack bot: approvals from Slack, /s1copilot
+//	starter codec-server [--addr ADDR]             serve the Web UI's codec endpoint (decrypts payloads for authorised users)
 //
 // Settings come from S1C_* environment variables (see the README).
 package main
@@ -41,7 +42,8 @@ const usage = `usage:
   starter control
   starter export-case --threat THREAT_ID [--out FILE] [--verdict VERDICT] [--actions A,B|none]
   starter feedback [--file AUDIT_FILE] [--all]
-  starter slackbot`
+  starter slackbot
+  starter codec-server [--addr HOST:PORT]`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -92,6 +94,8 @@ func run(ctx context.Context, args []string) error {
 			return fmt.Errorf("slackbot takes no arguments (its settings are S1C_SLACK_* variables)\n%s", usage)
 		}
 		return runSlackBot(ctx)
+	case "codec-server":
+		return runCodecServer(ctx, rest)
 	case "-h", "--help", "help":
 		return flag.ErrHelp
 	default:
