@@ -36,6 +36,7 @@ func New(cfg config.Config, opts ...s1client.Option) (*Activities, error) {
 			MitigationPoll:    cfg.MitigationPoll,
 			S1TaskQueue:       cfg.Temporal.S1TaskQueue,
 			KillSwitch:        cfg.KillSwitch,
+			EncryptedPayloads: cfg.Temporal.Codec.Enabled(),
 		},
 	}
 	if k := cfg.Slack.BotPublicKey; k != "" {

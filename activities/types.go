@@ -30,6 +30,10 @@ type Settings struct {
 	// Slack, when set, is where the investigation's message goes (ModelConfigured's
 	// sibling: absent in histories that predate it, so those never post).
 	Slack *SlackSettings `json:"slack,omitempty"`
+	// EncryptedPayloads: the deployment encrypts payloads (S1C_CODEC_KEYS). Search
+	// attributes are stored in clear, so the investigation then keeps host names out of
+	// them (IDs and enums only). Absent in older histories, which replay as before.
+	EncryptedPayloads bool `json:"encryptedPayloads,omitempty"`
 }
 
 // ReserveInput asks the control workflow to count actions (and check the caps for

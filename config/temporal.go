@@ -9,7 +9,11 @@ import (
 
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/contrib/envconfig"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/s1copilot/s1copilot/codec"
 )
 
 // Defaults when neither S1C_TEMPORAL_* nor the Temporal profile names them.
@@ -32,6 +36,10 @@ type Temporal struct {
 	// Derived from TaskQueue unless set, so that two deployments in one namespace never
 	// run each other's SentinelOne calls.
 	S1TaskQueue string `envconfig:"S1_TASK_QUEUE" desc:"task queue of the activities that call SentinelOne; empty = <S1C_TASK_QUEUE>-s1"`
+	// Codec encrypts every payload this process writes to Temporal and decrypts what it
+	// reads; every process of a deployment, the operator commands included, needs the
+	// same key ring, so it lives with the connection.
+	Codec Codec
 
 	// conn is the profile's connection, read by LoadTemporal/Load. A Temporal built in
 	// code (tests, the devstack) has none and dials in plain text.
@@ -92,7 +100,39 @@ func (t *Temporal) loadProfile() []string {
 	}
 	t.conn = opts
 	t.connSource = describeProfile(prof)
+	ring, err := t.Codec.Keyring()
+	if err != nil {
+		return []string{err.Error()}
+	}
+	if ring != nil {
+		t.connSource += ", payloads encrypted (key " + ring.CurrentKeyID() + ")"
+	}
 	return nil
+}
+
+// Encrypt sets o's data converter to the encrypting one, and its failure converter to one
+// that moves failure messages and stack traces into encrypted attributes too (an error
+// text may name a host or a path), when Codec has a key ring and o sets neither.
+func (t Temporal) Encrypt(o *client.Options) error {
+	dc, err := t.DataConverter()
+	if err != nil || dc == nil || o.DataConverter != nil {
+		return err
+	}
+	o.DataConverter = dc
+	if o.FailureConverter == nil {
+		o.FailureConverter = temporal.NewDefaultFailureConverter(temporal.DefaultFailureConverterOptions{DataConverter: dc, EncodeCommonAttributes: true})
+	}
+	return nil
+}
+
+// DataConverter is the SDK's default converter, with every payload encrypted when Codec
+// has a key ring (nil, nil when it has none: the SDK's default applies).
+func (t Temporal) DataConverter() (converter.DataConverter, error) {
+	ring, err := t.Codec.Keyring()
+	if err != nil || ring == nil {
+		return nil, err
+	}
+	return codec.DataConverter(ring), nil
 }
 
 // describeProfile names how the connection is secured, never with the secrets.
@@ -142,6 +182,9 @@ func (t Temporal) Dial(ctx context.Context, process client.Options) (client.Clie
 	o.ConnectionOptions.TLS = t.conn.ConnectionOptions.TLS
 	o.ConnectionOptions.TLSDisabled = t.conn.ConnectionOptions.TLSDisabled
 	o.ConnectionOptions.Authority = t.conn.ConnectionOptions.Authority
+	if err := t.Encrypt(&o); err != nil {
+		return nil, err
+	}
 	c, err := client.DialContext(ctx, o)
 	if err != nil {
 		return nil, fmt.Errorf("connecting to Temporal at %s (namespace %s, %s): %w%s", t.Address, t.Namespace, t.Security(), err, t.dialAdvice(err))

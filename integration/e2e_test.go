@@ -135,6 +135,14 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		o.config(&cfg)
 	}
 	require.NoError(t, cfg.Validate())
+	if cfg.Temporal.Codec.Enabled() {
+		// As every process does through config.Temporal.Dial: payloads encrypted.
+		o := client.Options{Namespace: "default", MetricsHandler: prom.Handler}
+		require.NoError(t, cfg.Temporal.Encrypt(&o))
+		c, err = client.NewClientFromExisting(c, o)
+		require.NoError(t, err)
+		t.Cleanup(c.Close)
+	}
 	acts, err := activities.New(cfg)
 	require.NoError(t, err)
 	ahead := &atomic.Int64{}
@@ -153,7 +161,7 @@ func newStack(t *testing.T, o stackOptions) *stack {
 		threatIDs = append(threatIDs, th.ID)
 	}
 	s := &stack{t: t, ctx: ctx, c: c, sim: sim, threatIDs: threatIDs, cfg: cfg, audit: auditLog, metrics: prom, ahead: ahead, acts: acts, workers: workers,
-		inv: workflows.Investigations{Client: c, TaskQueue: cfg.Temporal.TaskQueue}}
+		inv: workflows.Investigations{Client: c, TaskQueue: cfg.Temporal.TaskQueue, Encrypted: cfg.Temporal.Codec.Enabled()}}
 	require.NoError(t, s.control().Ensure(ctx))
 	return s
 }

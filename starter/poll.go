@@ -48,7 +48,7 @@ func poll(ctx context.Context) error {
 		return err
 	}
 	defer closeAudit()
-	investigations := ingest.OnTemporal{Investigations: workflows.Investigations{Client: c, TaskQueue: cfg.Temporal.TaskQueue}}
+	investigations := ingest.OnTemporal{Investigations: workflows.Investigations{Client: c, TaskQueue: cfg.Temporal.TaskQueue, Encrypted: cfg.Temporal.Codec.Enabled()}}
 	w := worker.New(c, cfg.Temporal.PollerTaskQueue(), worker.Options{WorkerStopTimeout: ingest.WorkerStopTimeout, OnFatalError: life.Fail})
 	ingest.Register(w, &ingest.Poller{
 		S1: s1, Investigations: investigations, PageSize: 200,

@@ -33,6 +33,9 @@ type Investigations struct {
 	TaskQueue string
 	// PageSize bounds one visibility request of Pending; 0 means 1000.
 	PageSize int
+	// Encrypted: payloads are encrypted, so Start keeps the host name out of the search
+	// attributes (stored in clear) and out of the summary's clear fields.
+	Encrypted bool
 }
 
 // MaxInvestigation bounds an investigation, forgotten approvals included.
@@ -51,7 +54,7 @@ type StartHint struct {
 // run.
 func (i Investigations) Start(ctx context.Context, threatID string, hint StartHint) (started bool, err error) {
 	sa := []temporal.SearchAttributeUpdate{ThreatIDKey.ValueSet(threatID)}
-	if hint.AgentName != "" {
+	if hint.AgentName != "" && !i.Encrypted {
 		sa = append(sa, AgentNameKey.ValueSet(hint.AgentName))
 	}
 	if hint.SiteID != "" {

@@ -114,7 +114,11 @@ func (inv *investigator) enrich() (investigation.Evidence, error) {
 	if err := workflow.ExecuteActivity(inv.s1("fetch threat, agent and timeline"), a.EnrichThreat, inv.status.ThreatID).Get(inv.ctx, &ev); err != nil {
 		return ev, err
 	}
-	inv.upsertWithNextStage(AgentNameKey.ValueSet(ev.Facts.AgentName), SiteIDKey.ValueSet(ev.Facts.SiteID))
+	if inv.settings.EncryptedPayloads {
+		inv.upsertWithNextStage(SiteIDKey.ValueSet(ev.Facts.SiteID)) // a host name is not for clear text
+	} else {
+		inv.upsertWithNextStage(AgentNameKey.ValueSet(ev.Facts.AgentName), SiteIDKey.ValueSet(ev.Facts.SiteID))
+	}
 	inv.sawConsoleAtEnrichment(ev.Facts)
 	// Only a model reads the context; the rules engine does not.
 	if inv.settings.ModelConfigured {

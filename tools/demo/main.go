@@ -31,6 +31,7 @@ type options struct {
 	scenario              string
 	port, uiPort, simPort int
 	slackPort, botPort    int
+	codecPort             int
 	timeout               time.Duration
 	logs                  string
 }
@@ -46,6 +47,7 @@ func main() {
 	flag.IntVar(&o.simPort, "sim-port", 8088, "SentinelOne simulator port")
 	flag.IntVar(&o.slackPort, "slack-port", 8099, "port of the fake Slack Web API")
 	flag.IntVar(&o.botPort, "bot-port", 8097, "port of the Slack bot (starter slackbot)")
+	flag.IntVar(&o.codecPort, "codec-port", 8089, "port of the codec server (starter codec-server) the Web UI decodes payloads through")
 	flag.DurationVar(&o.timeout, "timeout", 4*time.Minute, "with -check: how long every threat has to reach its end state")
 	flag.StringVar(&o.logs, "logs", ".demo", "directory for the processes' logs")
 	flag.Parse()
@@ -76,16 +78,27 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	procs := &devstack.Supervisor{LogDir: o.logs}
 	defer procs.StopAll()
 
-	env := demoEnv(o)
-	fmt.Fprintf(out, "Starting the Temporal dev server (%s)…\n", temporalPath)
-	if err := procs.Start(devstack.Proc{Name: "temporal", Path: temporalPath, Args: devstack.DevServerArgs(o.port, o.uiPort, "")}); err != nil {
+	enc, err := newDemoCodec(o)
+	if err != nil {
 		return err
 	}
-	c, err := devstack.WaitForTemporal(ctx, fmt.Sprintf("127.0.0.1:%d", o.port), 60*time.Second)
+	env := append(demoEnv(o), enc.env()...)
+	fmt.Fprintf(out, "Starting the Temporal dev server (%s)…\n", temporalPath)
+	if err := procs.Start(devstack.Proc{Name: "temporal", Path: temporalPath, Args: append(devstack.DevServerArgs(o.port, o.uiPort, ""), enc.devServerArgs()...)}); err != nil {
+		return err
+	}
+	raw, err := devstack.WaitForTemporal(ctx, fmt.Sprintf("127.0.0.1:%d", o.port), 60*time.Second)
 	if err != nil {
 		return fmt.Errorf("%w (log: %s)", err, filepath.Join(o.logs, "temporal.log"))
 	}
-	defer c.Close()
+	defer raw.Close()
+	c, err := enc.client(raw)
+	if err != nil {
+		return err
+	}
+	if err := enc.start(ctx, o, procs, o.bin); err != nil {
+		return err
+	}
 
 	fmt.Fprintln(out, "Starting the SentinelOne simulator, the worker and the poller…")
 	if err := procs.Start(devstack.Proc{Name: "s1sim", Path: filepath.Join(o.bin, "s1sim"), Args: []string{"-addr", fmt.Sprintf("127.0.0.1:%d", o.simPort), "-scenario", o.scenario, "-token", demoToken, "-mitigation-delay", "3s"}}); err != nil {
@@ -118,13 +131,15 @@ func run(ctx context.Context, o options, out io.Writer) error {
   Investigations:    http://127.0.0.1:%d/namespaces/default/workflows?query=%s
                      (save the query as a view; the list also holds the poller and the control workflow)
   SentinelOne (sim): http://127.0.0.1:%d  (token %q; counters at /sim/counters)
+  Payloads:          encrypted (AES-256-GCM, a key made for this run); the Web UI decodes them through
+                     the codec server at %s (starter codec-server); without it they are ciphertext
   Slack (fake):      the investigations' messages in #soc are printed below as [slack]; the bot
                      (starter slackbot) answers clicks at %s; %s's click is signed as Slack signs it
   Logs:              %s/
 
-`, o.uiPort, o.uiPort, url.QueryEscape(`WorkflowType = "`+workflows.InvestigateWorkflow+`"`), o.simPort, demoToken, slack.botURL, slackClickerEmail, o.logs)
+`, o.uiPort, o.uiPort, url.QueryEscape(`WorkflowType = "`+workflows.InvestigateWorkflow+`"`), o.simPort, demoToken, enc.serverURL, slack.botURL, slackClickerEmail, o.logs)
 
-	w := &watcher{out: out, c: c, sc: sc, bin: o.bin, env: env, check: o.check, simURL: fmt.Sprintf("http://127.0.0.1:%d", o.simPort), procs: procs, slack: slack}
+	w := &watcher{out: out, c: c, sc: sc, bin: o.bin, env: env, check: o.check, simURL: fmt.Sprintf("http://127.0.0.1:%d", o.simPort), procs: procs, slack: slack, raw: raw, enc: enc}
 	if !o.check {
 		return w.follow(ctx)
 	}

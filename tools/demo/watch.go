@@ -77,6 +77,9 @@ type watcher struct {
 	simURL string
 	procs  *devstack.Supervisor
 	slack  *demoSlack
+	// raw reads histories as stored (no key); enc is the demo's encryption.
+	raw client.Client
+	enc *demoCodec
 	// slackThreat is the threat approved from Slack.
 	slackThreat string
 
@@ -136,8 +139,8 @@ func (w *watcher) poll(ctx context.Context) (bool, error) {
 			fmt.Fprintf(w.out, "[%5.1fs] %-24s on %-13s %s\n", time.Since(w.start).Seconds(), t.Name, t.Agent, line)
 			if st.stage == string(workflows.StageAwaitingApproval) && st.running && !w.check && t.Agent != slackApprovedAgent {
 				sig, _ := workflows.ApproveCommands(t.ID)
-				fmt.Fprintf(w.out, "          approve it:  %s approve %s --as YOUR-NAME --reason \"WHY\"   (or reject)\n          or with the CLI: %s\n",
-					filepath.Join(w.bin, "starter"), t.ID, sig)
+				fmt.Fprintf(w.out, "          approve it:  S1C_CODEC_KEYS_FILE=%s %s approve %s --as YOUR-NAME --reason \"WHY\"   (or reject)\n          or with the CLI: %s\n",
+					w.enc.keysFile, filepath.Join(w.bin, "starter"), t.ID, sig)
 			}
 		}
 		waiting := st.running && st.stage == string(workflows.StageAwaitingApproval) && !w.approved[t.ID]
@@ -252,10 +255,11 @@ func (w *watcher) runCheck(ctx context.Context) error {
 	}
 	problems = append(problems, w.checkCounters(ctx)...)
 	problems = append(problems, w.slack.check(w.slackThreat)...)
+	problems = append(problems, w.enc.check(ctx, w.raw, w.sc)...)
 	if len(problems) > 0 {
 		return fmt.Errorf("demo check failed:\n  - %s", strings.Join(problems, "\n  - "))
 	}
-	fmt.Fprintln(w.out, "\ndemo check passed: every threat reached its expected end state; no mitigation, isolation or note was done twice; the Slack approval was authenticated and its message shows the outcome.")
+	fmt.Fprintln(w.out, "\ndemo check passed: every threat reached its expected end state; no mitigation, isolation or note was done twice; the Slack approval was authenticated and its message shows the outcome; histories hold no host name in clear text and the codec server decodes them.")
 	return nil
 }
 
