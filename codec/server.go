@@ -28,8 +28,11 @@ type ServerOptions struct {
 	// Web UI is configured to forward the user's credentials to the codec endpoint
 	// (TEMPORAL_CODEC_INCLUDE_CREDENTIALS=true, or "Include cross-origin credentials"
 	// in the UI's codec settings), the same Authorization header carries the UI's
-	// forwarded access token: list the tokens to accept here.
+	// forwarded access token: verify those with JWT instead of listing them.
 	Tokens []string
+	// JWT, when set, accepts the Web UI users' forwarded access tokens that it verifies
+	// (signature by the identity provider, expiry, issuer, audience, group).
+	JWT *JWTVerifier
 	// AllowUnauthenticated serves requests without a token: the local demo only.
 	AllowUnauthenticated bool
 	// AllowedOrigins are the Web UI origins (e.g. http://localhost:8233) that may
@@ -46,6 +49,7 @@ type server struct {
 	namespaces map[string]bool
 	tokens     [][sha256.Size]byte
 	anonymous  bool
+	jwt        *JWTVerifier
 	origins    map[string]bool
 	maxBody    int64
 	log        *zap.Logger
@@ -62,10 +66,10 @@ func NewServer(o ServerOptions) (http.Handler, error) {
 	if len(o.Namespaces) == 0 {
 		problems = append(problems, "at least one namespace is required")
 	}
-	if len(o.Tokens) == 0 && !o.AllowUnauthenticated {
-		problems = append(problems, "at least one token is required (or AllowUnauthenticated, for a local demo only)")
+	if len(o.Tokens) == 0 && o.JWT == nil && !o.AllowUnauthenticated {
+		problems = append(problems, "at least one token or a JWT verifier is required (or AllowUnauthenticated, for a local demo only)")
 	}
-	s := &server{namespaces: map[string]bool{}, origins: map[string]bool{}, anonymous: o.AllowUnauthenticated, maxBody: o.MaxBodyBytes, log: o.Logger}
+	s := &server{namespaces: map[string]bool{}, origins: map[string]bool{}, anonymous: o.AllowUnauthenticated, jwt: o.JWT, maxBody: o.MaxBodyBytes, log: o.Logger}
 	for _, ns := range o.Namespaces {
 		s.namespaces[strings.TrimSpace(ns)] = true
 	}
@@ -172,7 +176,17 @@ func (s *server) authenticated(r *http.Request) bool {
 	for i := range s.tokens {
 		match |= subtle.ConstantTimeCompare(sum[:], s.tokens[i][:])
 	}
-	return match == 1
+	if match == 1 {
+		return true
+	}
+	if s.jwt == nil {
+		return false
+	}
+	if err := s.jwt.Verify(strings.TrimSpace(token)); err != nil {
+		s.log.Info("codec request: forwarded credentials refused", zap.String("reason", err.Error())) // never the token
+		return false
+	}
+	return true
 }
 
 // refuse answers an error: messages are fixed texts and the namespace, never a header.

@@ -219,7 +219,7 @@ func TestServerHealthAndMethods(t *testing.T) {
 
 func TestServerUnauthenticatedIsAnExplicitOptIn(t *testing.T) {
 	_, err := NewServer(ServerOptions{Codec: NewCodec(testRing(t)), Namespaces: []string{"default"}})
-	assert.ErrorContains(t, err, "at least one token is required")
+	assert.ErrorContains(t, err, "at least one token or a JWT verifier is required")
 	_, err = NewServer(ServerOptions{Codec: NewCodec(testRing(t)), Tokens: []string{"t"}})
 	assert.ErrorContains(t, err, "namespace")
 

@@ -50,8 +50,13 @@ type CodecServer struct {
 	Addr       string   `envconfig:"CODEC_SERVER_ADDR" default:":8089" desc:"address the codec server listens on (starter codec-server)"`
 	Tokens     []Secret `envconfig:"CODEC_SERVER_TOKENS" desc:"comma-separated bearer tokens the codec server accepts (Authorization: Bearer <token>), including the Web UI's forwarded access tokens"`
 	TokensFile string   `envconfig:"CODEC_SERVER_TOKENS_FILE" desc:"file of accepted bearer tokens instead of S1C_CODEC_SERVER_TOKENS: one per line, # comments"`
-	Origins    []string `envconfig:"CODEC_SERVER_ORIGINS" default:"http://localhost:8233" desc:"comma-separated Web UI origins allowed to call the codec server from a browser (CORS)"`
-	Namespaces []string `envconfig:"CODEC_SERVER_NAMESPACES" desc:"comma-separated Temporal namespaces the codec server answers for (X-Namespace); empty = S1C_TEMPORAL_NAMESPACE"`
+	// The Web UI's forwarded credentials (its users' OIDC access tokens), verified.
+	JWKSFile    string   `envconfig:"CODEC_SERVER_JWKS_FILE" desc:"the identity provider's JSON Web Key Set (its jwks_uri body, e.g. a mounted ConfigMap): the codec server then accepts the Web UI users' forwarded access tokens it signed (RS256/ES256)"`
+	JWTIssuer   string   `envconfig:"CODEC_SERVER_JWT_ISSUER" desc:"with S1C_CODEC_SERVER_JWKS_FILE: the iss a forwarded token must carry"`
+	JWTAudience string   `envconfig:"CODEC_SERVER_JWT_AUDIENCE" desc:"with S1C_CODEC_SERVER_JWKS_FILE: an aud a forwarded token must carry"`
+	JWTGroups   []string `envconfig:"CODEC_SERVER_JWT_GROUPS" desc:"with S1C_CODEC_SERVER_JWKS_FILE: comma-separated groups allowed to decode; the token's groups claim must name one (empty = any authenticated user of that issuer and audience)"`
+	Origins     []string `envconfig:"CODEC_SERVER_ORIGINS" default:"http://localhost:8233" desc:"comma-separated Web UI origins allowed to call the codec server from a browser (CORS)"`
+	Namespaces  []string `envconfig:"CODEC_SERVER_NAMESPACES" desc:"comma-separated Temporal namespaces the codec server answers for (X-Namespace); empty = S1C_TEMPORAL_NAMESPACE"`
 	// TemporalNamespace is the default of Namespaces.
 	TemporalNamespace string `envconfig:"TEMPORAL_NAMESPACE" default:"default" desc:"Temporal namespace"`
 	// AllowUnauthenticated exists for the local demo, where the UI has no login.
@@ -74,8 +79,11 @@ func LoadCodecServer() (CodecServer, error) {
 	tokens, err := s.AcceptedTokens()
 	if err != nil {
 		problems = append(problems, err.Error())
-	} else if len(tokens) == 0 && !s.AllowUnauthenticated {
-		problems = append(problems, Prefix+"_CODEC_SERVER_TOKENS (or "+Prefix+"_CODEC_SERVER_TOKENS_FILE) is required: the bearer tokens allowed to decode ("+Prefix+"_CODEC_SERVER_ALLOW_UNAUTHENTICATED=true only for a local demo)")
+	} else if len(tokens) == 0 && s.JWKSFile == "" && !s.AllowUnauthenticated {
+		problems = append(problems, Prefix+"_CODEC_SERVER_TOKENS (or "+Prefix+"_CODEC_SERVER_TOKENS_FILE, or "+Prefix+"_CODEC_SERVER_JWKS_FILE for the Web UI's forwarded credentials) is required: who may decode ("+Prefix+"_CODEC_SERVER_ALLOW_UNAUTHENTICATED=true only for a local demo)")
+	}
+	if _, err := s.JWTVerifier(); err != nil {
+		problems = append(problems, err.Error())
 	}
 	if _, _, err := net.SplitHostPort(s.Addr); err != nil {
 		problems = append(problems, fmt.Sprintf("%s_CODEC_SERVER_ADDR %q must be host:port", Prefix, s.Addr))
@@ -97,6 +105,25 @@ func LoadCodecServer() (CodecServer, error) {
 		return s, &Error{Problems: problems}
 	}
 	return s, nil
+}
+
+// JWTVerifier verifies the Web UI's forwarded access tokens; nil when no JWKS is set.
+func (s CodecServer) JWTVerifier() (*codec.JWTVerifier, error) {
+	if s.JWKSFile == "" {
+		return nil, nil
+	}
+	if s.JWTIssuer == "" || s.JWTAudience == "" {
+		return nil, fmt.Errorf("%s_CODEC_SERVER_JWKS_FILE needs %s_CODEC_SERVER_JWT_ISSUER and %s_CODEC_SERVER_JWT_AUDIENCE: a token from any issuer or for any audience must not decode", Prefix, Prefix, Prefix)
+	}
+	raw, err := os.ReadFile(s.JWKSFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s_CODEC_SERVER_JWKS_FILE: %w", Prefix, err)
+	}
+	v, err := codec.NewJWTVerifier(codec.JWTOptions{JWKS: raw, Issuer: s.JWTIssuer, Audience: s.JWTAudience, Groups: s.JWTGroups})
+	if err != nil {
+		return nil, fmt.Errorf("%s_CODEC_SERVER_JWKS_FILE %s: %w", Prefix, s.JWKSFile, err)
+	}
+	return v, nil
 }
 
 // AcceptedTokens are the bearer tokens from S1C_CODEC_SERVER_TOKENS or its file.

@@ -56,7 +56,7 @@ func TestLoadCodecServer(t *testing.T) {
 	_, err := LoadCodecServer()
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "S1C_CODEC_KEYS (or S1C_CODEC_KEYS_FILE) is required")
-	assert.Contains(t, err.Error(), "S1C_CODEC_SERVER_TOKENS (or S1C_CODEC_SERVER_TOKENS_FILE) is required")
+	assert.Contains(t, err.Error(), "S1C_CODEC_SERVER_TOKENS (or S1C_CODEC_SERVER_TOKENS_FILE, or S1C_CODEC_SERVER_JWKS_FILE for the Web UI's forwarded credentials) is required")
 
 	t.Setenv("S1C_CODEC_KEYS", "k1:"+codecKeyA)
 	t.Setenv("S1C_CODEC_SERVER_TOKENS", "tok-one, tok-two")
@@ -105,4 +105,17 @@ func TestCodecServerTokensFile(t *testing.T) {
 	t.Setenv("S1C_CODEC_SERVER_ALLOW_UNAUTHENTICATED", "true")
 	_, err = LoadCodecServer()
 	assert.NoError(t, err, "no token needed when the demo opts in")
+}
+
+func TestCodecServerJWTNeedsIssuerAndAudience(t *testing.T) {
+	jwks := filepath.Join(t.TempDir(), "jwks.json")
+	require.NoError(t, os.WriteFile(jwks, []byte(`{"keys":[{"kty":"EC","kid":"k","crv":"P-256","x":"AA","y":"AA"}]}`), 0o600))
+	s := CodecServer{JWKSFile: jwks}
+	_, err := s.JWTVerifier()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "S1C_CODEC_SERVER_JWT_ISSUER")
+	s.JWTIssuer, s.JWTAudience = "https://idp.example.com/", "temporal-ui"
+	_, err = s.JWTVerifier()
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "not on P-256", "a bad key set is refused at start, naming the file's problem")
 }

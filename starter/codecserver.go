@@ -52,6 +52,10 @@ func runCodecServer(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	jwt, err := cfg.JWTVerifier()
+	if err != nil {
+		return err
+	}
 	if cfg.AllowUnauthenticated {
 		z.Warn("The codec server decrypts for anyone who can reach it (S1C_CODEC_SERVER_ALLOW_UNAUTHENTICATED=true): for a local demo only.")
 	}
@@ -59,6 +63,7 @@ func runCodecServer(ctx context.Context, args []string) error {
 		Codec:                codec.NewCodec(ring),
 		Namespaces:           cfg.Namespaces,
 		Tokens:               tokens,
+		JWT:                  jwt,
 		AllowUnauthenticated: cfg.AllowUnauthenticated,
 		AllowedOrigins:       cfg.Origins,
 		Logger:               z,

@@ -114,7 +114,7 @@ func TestCodecServerNeedsItsSettings(t *testing.T) {
 	err := run(context.Background(), []string{"codec-server"})
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "S1C_CODEC_KEYS:")
-	assert.Contains(t, err.Error(), "S1C_CODEC_SERVER_TOKENS (or S1C_CODEC_SERVER_TOKENS_FILE) is required")
+	assert.Contains(t, err.Error(), "S1C_CODEC_SERVER_TOKENS (or S1C_CODEC_SERVER_TOKENS_FILE, or S1C_CODEC_SERVER_JWKS_FILE for the Web UI's forwarded credentials) is required")
 	assert.NotContains(t, err.Error(), "c2hvcnQ=")
 	assert.True(t, strings.Contains(run(context.Background(), []string{"codec-server", "extra"}).Error(), "takes no arguments"))
 }

@@ -7,6 +7,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/s1copilot/s1copilot/config"
 	enumspb "go.temporal.io/api/enums/v1"
 	historypb "go.temporal.io/api/history/v1"
 	workflowpb "go.temporal.io/api/workflow/v1"
@@ -14,9 +15,10 @@ import (
 	"go.temporal.io/sdk/client"
 )
 
-// namespaceClient shares the dev server's connection, in another namespace.
+// namespaceClient connects to the dev server in another namespace, through the dial
+// every s1copilot process uses.
 func (b *bench) namespaceClient(ns string) (client.Client, error) {
-	c, err := client.NewClientFromExisting(b.srv.Client(), client.Options{Namespace: ns, Logger: b.tlog})
+	c, err := config.Temporal{Address: b.srv.FrontendHostPort(), Namespace: ns}.Dial(context.Background(), client.Options{Logger: b.tlog})
 	if err != nil {
 		return nil, fmt.Errorf("client for namespace %s: %w", ns, err)
 	}
