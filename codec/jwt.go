@@ -13,6 +13,7 @@ import (
 	"math/big"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -23,7 +24,8 @@ import (
 // signature algorithms named here are accepted, never "none" or HMAC, whatever the
 // token's header says.
 type JWTVerifier struct {
-	keys     map[string]crypto.PublicKey // by kid
+	mu       sync.RWMutex
+	keys     map[string]crypto.PublicKey // by kid; replaced whole by SetKeys
 	issuer   string
 	audience string
 	groups   []string
@@ -45,6 +47,26 @@ type JWTOptions struct {
 
 // NewJWTVerifier reads the key set; it fails on a set with no usable key.
 func NewJWTVerifier(o JWTOptions) (*JWTVerifier, error) {
+	v := &JWTVerifier{issuer: o.Issuer, audience: o.Audience, groups: o.Groups, Leeway: time.Minute}
+	if err := v.SetKeys(o.JWKS); err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// SetKeys replaces the key set (the provider rotated its keys); on error the old set stays.
+func (v *JWTVerifier) SetKeys(jwks []byte) error {
+	keys, err := parseJWKS(jwks)
+	if err != nil {
+		return err
+	}
+	v.mu.Lock()
+	v.keys = keys
+	v.mu.Unlock()
+	return nil
+}
+
+func parseJWKS(jwks []byte) (map[string]crypto.PublicKey, error) {
 	var set struct {
 		Keys []struct {
 			Kty string `json:"kty"`
@@ -57,10 +79,10 @@ func NewJWTVerifier(o JWTOptions) (*JWTVerifier, error) {
 			Y   string `json:"y"`
 		} `json:"keys"`
 	}
-	if err := json.Unmarshal(o.JWKS, &set); err != nil {
+	if err := json.Unmarshal(jwks, &set); err != nil {
 		return nil, fmt.Errorf("JWKS is not a JSON Web Key Set: %w", err)
 	}
-	v := &JWTVerifier{keys: map[string]crypto.PublicKey{}, issuer: o.Issuer, audience: o.Audience, groups: o.Groups, Leeway: time.Minute}
+	keys := map[string]crypto.PublicKey{}
 	for i, k := range set.Keys {
 		if k.Use != "" && k.Use != "sig" {
 			continue
@@ -69,12 +91,12 @@ func NewJWTVerifier(o JWTOptions) (*JWTVerifier, error) {
 		if err != nil {
 			return nil, fmt.Errorf("JWKS key %d (kid %q): %w", i+1, k.Kid, err)
 		}
-		v.keys[k.Kid] = pub
+		keys[k.Kid] = pub
 	}
-	if len(v.keys) == 0 {
+	if len(keys) == 0 {
 		return nil, errors.New("JWKS holds no signing key (RSA or EC P-256)")
 	}
-	return v, nil
+	return keys, nil
 }
 
 func jwkPublicKey(kty, n, e, crv, x, y string) (crypto.PublicKey, error) {
@@ -118,7 +140,9 @@ func (v *JWTVerifier) Verify(token string) error {
 	if err := decodeSegment(parts[0], &header); err != nil {
 		return fmt.Errorf("JWT header: %w", err)
 	}
+	v.mu.RLock()
 	key, ok := v.keys[header.Kid]
+	v.mu.RUnlock()
 	if !ok {
 		return fmt.Errorf("JWT signed with unknown key %q", header.Kid)
 	}

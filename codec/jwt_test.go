@@ -1,6 +1,7 @@
 package codec
 
 import (
+	"context"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -12,6 +13,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -150,4 +152,30 @@ func TestServerAcceptsTheUIsForwardedCredentials(t *testing.T) {
 		assert.NotContains(t, fmt.Sprint(e.Message, e.Context), expired, "a token never reaches the log")
 	}
 	assert.NotEmpty(t, logs.FilterMessageSnippet("forwarded credentials refused").All())
+}
+
+// The provider rotates its signing key: after a refresh from its jwks_uri, tokens with
+// the new key verify and tokens with the retired one do not.
+func TestJWKSRefreshFollowsTheProvidersRotation(t *testing.T) {
+	oldIDP, newIDP := newIDP(t), newIDP(t)
+	serving := oldIDP.jwks
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { _, _ = w.Write(serving) }))
+	defer srv.Close()
+	raw, err := FetchJWKS(context.Background(), nil, srv.URL)
+	require.NoError(t, err)
+	v, err := NewJWTVerifier(JWTOptions{JWKS: raw, Issuer: testIssuer, Audience: testAudience})
+	require.NoError(t, err)
+	oldTok := oldIDP.sign(t, "RS256", "rsa-1", goodClaims(time.Now()))
+	newTok := newIDP.sign(t, "RS256", "rsa-1", goodClaims(time.Now()))
+	require.NoError(t, v.Verify(oldTok))
+	require.Error(t, v.Verify(newTok))
+
+	serving = newIDP.jwks
+	require.NoError(t, v.refresh(context.Background(), nil, srv.URL))
+	assert.NoError(t, v.Verify(newTok))
+	assert.Error(t, v.Verify(oldTok), "a retired key no longer verifies")
+
+	serving = []byte("<html>maintenance</html>")
+	assert.Error(t, v.refresh(context.Background(), nil, srv.URL))
+	assert.NoError(t, v.Verify(newTok), "a failed refresh keeps the current keys")
 }

@@ -52,6 +52,7 @@ type CodecServer struct {
 	TokensFile string   `envconfig:"CODEC_SERVER_TOKENS_FILE" desc:"file of accepted bearer tokens instead of S1C_CODEC_SERVER_TOKENS: one per line, # comments"`
 	// The Web UI's forwarded credentials (its users' OIDC access tokens), verified.
 	JWKSFile    string   `envconfig:"CODEC_SERVER_JWKS_FILE" desc:"the identity provider's JSON Web Key Set (its jwks_uri body, e.g. a mounted ConfigMap): the codec server then accepts the Web UI users' forwarded access tokens it signed (RS256/ES256)"`
+	JWKSURL     string   `envconfig:"CODEC_SERVER_JWKS_URL" desc:"the identity provider's jwks_uri, fetched at start and every 10 minutes (instead of S1C_CODEC_SERVER_JWKS_FILE); https, or http on loopback"`
 	JWTIssuer   string   `envconfig:"CODEC_SERVER_JWT_ISSUER" desc:"with S1C_CODEC_SERVER_JWKS_FILE: the iss a forwarded token must carry"`
 	JWTAudience string   `envconfig:"CODEC_SERVER_JWT_AUDIENCE" desc:"with S1C_CODEC_SERVER_JWKS_FILE: an aud a forwarded token must carry"`
 	JWTGroups   []string `envconfig:"CODEC_SERVER_JWT_GROUPS" desc:"with S1C_CODEC_SERVER_JWKS_FILE: comma-separated groups allowed to decode; the token's groups claim must name one (empty = any authenticated user of that issuer and audience)"`
@@ -79,10 +80,20 @@ func LoadCodecServer() (CodecServer, error) {
 	tokens, err := s.AcceptedTokens()
 	if err != nil {
 		problems = append(problems, err.Error())
-	} else if len(tokens) == 0 && s.JWKSFile == "" && !s.AllowUnauthenticated {
+	} else if len(tokens) == 0 && s.JWKSFile == "" && s.JWKSURL == "" && !s.AllowUnauthenticated {
 		problems = append(problems, Prefix+"_CODEC_SERVER_TOKENS (or "+Prefix+"_CODEC_SERVER_TOKENS_FILE, or "+Prefix+"_CODEC_SERVER_JWKS_FILE for the Web UI's forwarded credentials) is required: who may decode ("+Prefix+"_CODEC_SERVER_ALLOW_UNAUTHENTICATED=true only for a local demo)")
 	}
-	if _, err := s.JWTVerifier(); err != nil {
+	if s.JWKSURL != "" {
+		if s.JWKSFile != "" {
+			problems = append(problems, "set one of "+Prefix+"_CODEC_SERVER_JWKS_FILE and "+Prefix+"_CODEC_SERVER_JWKS_URL, not both")
+		}
+		if u, err := url.Parse(s.JWKSURL); err != nil || !(u.Scheme == "https" || (u.Scheme == "http" && isLoopback(u.Hostname()))) {
+			problems = append(problems, fmt.Sprintf("%s_CODEC_SERVER_JWKS_URL %q must be an https URL (http only on loopback)", Prefix, s.JWKSURL))
+		}
+		if s.JWTIssuer == "" || s.JWTAudience == "" {
+			problems = append(problems, fmt.Sprintf("%s_CODEC_SERVER_JWKS_URL needs %s_CODEC_SERVER_JWT_ISSUER and %s_CODEC_SERVER_JWT_AUDIENCE: a token from any issuer or for any audience must not decode", Prefix, Prefix, Prefix))
+		}
+	} else if _, err := s.JWTVerifier(); err != nil {
 		problems = append(problems, err.Error())
 	}
 	if _, _, err := net.SplitHostPort(s.Addr); err != nil {

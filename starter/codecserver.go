@@ -22,6 +22,9 @@ import (
 // way finish first. Point the UI at it (TEMPORAL_CODEC_ENDPOINT, or the UI's codec
 // settings) and give the UI's users a token, or have the UI forward their access
 // token (TEMPORAL_CODEC_INCLUDE_CREDENTIALS) and list the accepted tokens.
+// jwksRefresh: identity providers publish a new key well before signing with it.
+const jwksRefresh = 10 * time.Minute
+
 func runCodecServer(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("codec-server", flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
@@ -55,6 +58,16 @@ func runCodecServer(ctx context.Context, args []string) error {
 	jwt, err := cfg.JWTVerifier()
 	if err != nil {
 		return err
+	}
+	if cfg.JWKSURL != "" {
+		raw, err := codec.FetchJWKS(ctx, nil, cfg.JWKSURL)
+		if err != nil {
+			return err
+		}
+		if jwt, err = codec.NewJWTVerifier(codec.JWTOptions{JWKS: raw, Issuer: cfg.JWTIssuer, Audience: cfg.JWTAudience, Groups: cfg.JWTGroups}); err != nil {
+			return fmt.Errorf("%s: %w", cfg.JWKSURL, err)
+		}
+		go jwt.KeepKeysFresh(ctx, nil, cfg.JWKSURL, jwksRefresh, z)
 	}
 	if cfg.AllowUnauthenticated {
 		z.Warn("The codec server decrypts for anyone who can reach it (S1C_CODEC_SERVER_ALLOW_UNAUTHENTICATED=true): for a local demo only.")
