@@ -139,7 +139,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 
 `, o.uiPort, o.uiPort, url.QueryEscape(`WorkflowType = "`+workflows.InvestigateWorkflow+`"`), o.simPort, demoToken, enc.serverURL, slack.botURL, slackClickerEmail, o.logs)
 
-	w := &watcher{out: out, c: c, sc: sc, bin: o.bin, env: env, check: o.check, simURL: fmt.Sprintf("http://127.0.0.1:%d", o.simPort), procs: procs, slack: slack, raw: raw, enc: enc}
+	w := &watcher{out: out, c: c, sc: sc, bin: o.bin, env: env, check: o.check, simURL: fmt.Sprintf("http://127.0.0.1:%d", o.simPort), procs: procs, slack: slack, raw: raw, enc: enc, uiPort: o.uiPort}
 	if !o.check {
 		return w.follow(ctx)
 	}
