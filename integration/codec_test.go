@@ -44,7 +44,9 @@ func TestHistoriesAreEncrypted(t *testing.T) {
 		s.approveWaiting(threats, approved)
 		return !s.anyRunning(threats)
 	})
-	secrets := []string{"SALES-LT-042", "HR-DT-007", "jmorales", "pnguyen", "invoice_2611", "SearchBarPlusSetup", "CORP"}
+	// Hosts, users, file names and the macro's command line (maliciousProcessArguments).
+	secrets := []string{"SALES-LT-042", "HR-DT-007", "jmorales", "pnguyen", "invoice_2611", "SearchBarPlusSetup", "CORP",
+		"-Exec Bypass -enc SQBFAFgA", "WINWORD.EXE"}
 	var payloads []*commonpb.Payload
 	for _, id := range threats {
 		text := s.historyText(t, id)
