@@ -302,6 +302,10 @@ func pack(plain []byte) []byte {
 	return body
 }
 
+// MaxPayloadBytes bounds what one payload may inflate to (Temporal's own blob limit is
+// 2 MiB by default), so a crafted payload cannot exhaust memory.
+const MaxPayloadBytes = 64 << 20
+
 func unpack(body []byte) ([]byte, error) {
 	if len(body) == 0 {
 		return nil, errors.New("the decrypted payload is empty")
@@ -317,8 +321,12 @@ func unpack(body []byte) ([]byte, error) {
 		}
 		var buf bytes.Buffer
 		buf.Grow(4 * len(body)) // JSON deflates about 4:1; ReadFrom grows it if not
-		if _, err := buf.ReadFrom(r); err != nil {
+		if _, err := buf.ReadFrom(io.LimitReader(r, MaxPayloadBytes+1)); err != nil {
 			return nil, fmt.Errorf("decompressing the decrypted payload: %w", err)
+		}
+		if buf.Len() > MaxPayloadBytes {
+			// Temporal refuses payloads far smaller; only a crafted one gets here.
+			return nil, fmt.Errorf("the decrypted payload inflates beyond %d bytes", MaxPayloadBytes)
 		}
 		return buf.Bytes(), nil
 	}

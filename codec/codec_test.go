@@ -279,3 +279,15 @@ func TestGenerateKey(t *testing.T) {
 	_, err = LoadKeyring("gen:" + k1)
 	assert.NoError(t, err)
 }
+
+// A payload that inflates beyond MaxPayloadBytes (a crafted "zip bomb") is refused.
+func TestInflationIsBounded(t *testing.T) {
+	big := bytes.Repeat([]byte{'a'}, MaxPayloadBytes+1)
+	_, err := unpack(pack(big))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "inflates beyond")
+	small := bytes.Repeat([]byte{'a'}, 1<<20)
+	out, err := unpack(pack(small))
+	require.NoError(t, err)
+	assert.Equal(t, small, out)
+}
