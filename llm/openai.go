@@ -435,16 +435,28 @@ func (o *OpenAI) guard(ctx context.Context, ev investigation.Evidence, a investi
 // A refused, cut-off, filtered or empty answer is an ErrInvalidOutput that is not
 // worth a correction: there is nothing to correct.
 func (o *OpenAI) complete(ctx context.Context, messages []openai.ChatCompletionMessageParamUnion, usage *investigation.ModelUsage) (string, error) {
+	return o.completeWith(ctx, jsonSchema{"threat_analysis", "Triage of one SentinelOne threat", responseSchema()}, messages, usage)
+}
+
+// jsonSchema names a strict structured-output schema.
+type jsonSchema struct {
+	name, description string
+	schema            map[string]any
+}
+
+// completeWith is complete with another structured-output schema (the hunting
+// assistant's, hunt.go).
+func (o *OpenAI) completeWith(ctx context.Context, js jsonSchema, messages []openai.ChatCompletionMessageParamUnion, usage *investigation.ModelUsage) (string, error) {
 	params := openai.ChatCompletionNewParams{
 		Model:    shared.ChatModel(o.model),
 		Messages: messages,
 		ResponseFormat: openai.ChatCompletionNewParamsResponseFormatUnion{
 			OfJSONSchema: &shared.ResponseFormatJSONSchemaParam{
 				JSONSchema: shared.ResponseFormatJSONSchemaJSONSchemaParam{
-					Name:        "threat_analysis",
-					Description: openai.String("Triage of one SentinelOne threat"),
+					Name:        js.name,
+					Description: openai.String(js.description),
 					Strict:      openai.Bool(true),
-					Schema:      responseSchema(),
+					Schema:      js.schema,
 				},
 			},
 		},
