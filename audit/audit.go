@@ -61,13 +61,19 @@ const (
 	// when the request concerns one, else "slackbot"; ThreatID is empty when it
 	// concerns no threat.
 	KindSlackRequest Kind = "slack_request"
+	// KindHunt records a hunt (a Deep Visibility query asked in words): Actor is who
+	// asked, Channel where (cli | slack), Action the question, Reason the query,
+	// Analyzer the translator, Decision the outcome (finished | refused |
+	// not_confirmed | failed…) and HuntEvents the events found. InvestigationID is the
+	// hunt's workflow ID; ThreatID is empty (a hunt concerns no one threat).
+	KindHunt Kind = "hunt"
 )
 
 // Kinds lists every known Kind.
 var Kinds = []Kind{
 	KindTriage, KindDecision, KindApprovalRequested, KindApproval, KindApprovalRefused,
 	KindActionRequested, KindActionVerified, KindWriteback, KindNote, KindKillSwitch,
-	KindAnalystFeedback, KindSlackRequest,
+	KindAnalystFeedback, KindSlackRequest, KindHunt,
 }
 
 // Valid reports whether k is a known Kind.
@@ -119,6 +125,8 @@ type Record struct {
 	// ModelUsage is what the model analysis cost (triage records; absent when no
 	// model was asked, or the analysis was reused from the cache).
 	ModelUsage *investigation.ModelUsage `json:"modelUsage,omitempty"`
+	// HuntEvents is how many events a hunt found (hunt records only).
+	HuntEvents *int `json:"huntEvents,omitempty"`
 }
 
 // RecordID builds the deterministic record ID for a step of an investigation.
@@ -127,7 +135,7 @@ func RecordID(investigationID, step string) string {
 }
 
 // Validate checks that the required fields (id, kind, investigationId, threatId — but
-// on slack_request records —, actor, time) are set, that the kind is known, that the ID belongs to the investigation, and
+// on slack_request and hunt records —, actor, time) are set, that the kind is known, that the ID belongs to the investigation, and
 // that a confidence, if any, lies in [0, 1]. The error lists every problem at once.
 func (r Record) Validate() error {
 	var missing []string
@@ -140,7 +148,7 @@ func (r Record) Validate() error {
 	if r.InvestigationID == "" {
 		missing = append(missing, "investigationId")
 	}
-	if r.ThreatID == "" && r.Kind != KindSlackRequest { // a slash command or a refused request concerns no threat
+	if r.ThreatID == "" && r.Kind != KindSlackRequest && r.Kind != KindHunt { // a slash command, a refused request or a hunt concerns no threat
 		missing = append(missing, "threatId")
 	}
 	if r.Actor == "" {

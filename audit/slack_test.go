@@ -18,3 +18,12 @@ func TestSlackRequestMayConcernNoThreat(t *testing.T) {
 	r.Kind = audit.KindApproval
 	assert.ErrorContains(t, r.Validate(), "missing threatId")
 }
+
+// A hunt concerns no one threat either, and records how many events it found.
+func TestHuntRecordsNeedNoThreat(t *testing.T) {
+	r := rec("s1-hunt/h1")
+	n := 3
+	r.Kind, r.ThreatID, r.HuntEvents = audit.KindHunt, "", &n
+	assert.NoError(t, r.Validate())
+	assert.Contains(t, audit.Kinds, audit.KindHunt)
+}
