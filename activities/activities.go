@@ -50,6 +50,8 @@ type Activities struct {
 	ControlWorkflowID string
 	// Slack posts the investigations' messages; nil when no bot token is configured.
 	Slack *messages.Poster
+	// Hunter is the hunting assistant's translators and results directory (hunt.go).
+	Hunter Hunter
 	// Now is the clock of this worker's short-lived caches (the control state, shared
 	// verification reads); nil means time.Now.
 	Now func() time.Time

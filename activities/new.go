@@ -50,7 +50,19 @@ func New(cfg config.Config, opts ...s1client.Option) (*Activities, error) {
 		acts.Policies = store
 		acts.Settings.Policy, _ = store.Current()
 	}
+	acts.Hunter = Hunter{
+		Library: NewHuntLibrary(), Check: HuntCheck, Dir: cfg.HuntDir,
+		Settings: HuntSettings{
+			S1TaskQueue: cfg.Temporal.S1TaskQueue, GateWorkflowID: cfg.Temporal.DVGateWorkflowID(), GateTaskQueue: cfg.Temporal.TaskQueue,
+			GateSpacing: DefaultHuntSpacing, MaxEvents: DefaultHuntMaxEvents,
+		},
+	}
 	if cfg.LLMConfigured() {
+		ht, err := llm.NewHuntTranslator(llm.OpenAIConfig{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey.Reveal(), Model: cfg.LLMModel, Timeout: cfg.LLMTimeout}, HuntCheck)
+		if err != nil {
+			return nil, fmt.Errorf("LLM client: %w", err)
+		}
+		acts.Hunter.Model = ht
 		m, err := llm.NewOpenAI(llm.OpenAIConfig{BaseURL: cfg.LLMBaseURL, APIKey: cfg.LLMAPIKey.Reveal(), Model: cfg.LLMModel, Timeout: cfg.LLMTimeout,
 			PromptTokens: cfg.LLMPromptTokens, Pseudonymize: cfg.LLMPseudonymize})
 		if err != nil {

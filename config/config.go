@@ -65,6 +65,7 @@ type Config struct {
 	PolicyFile string `envconfig:"POLICY_FILE" desc:"policy file (YAML, see policy/examples/policy.yaml); empty = the built-in policy from S1C_POLICY_MODE and S1C_MIN_CONFIDENCE; reloaded when it changes"`
 	KillSwitch bool   `envconfig:"KILL_SWITCH" default:"false" desc:"true turns every automatic action into an approval (also: starter kill-switch on)"`
 	AuditFile  string `envconfig:"AUDIT_FILE" desc:"append-only JSON-lines audit log; empty = standard output"`
+	HuntDir    string `envconfig:"HUNT_DIR" default:"hunts" desc:"directory where the SentinelOne worker writes each hunt's events (<hunt id>.json and .csv)"`
 
 	ApprovalTimeout   time.Duration `envconfig:"APPROVAL_TIMEOUT" default:"24h" desc:"how long an investigation waits for a human; then it takes no action"`
 	MitigationTimeout time.Duration `envconfig:"MITIGATION_TIMEOUT" default:"15m" desc:"how long to wait for a mitigation to settle before reporting it as timed out"`

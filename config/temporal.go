@@ -60,6 +60,10 @@ func (t Temporal) ControlTaskQueue() string { return t.TaskQueue + "-control" }
 // ControlWorkflowID is the ID of the deployment's control workflow (kill switch, caps).
 func (t Temporal) ControlWorkflowID() string { return t.TaskQueue + "-control" }
 
+// DVGateWorkflowID is the ID of the deployment's Deep Visibility query gate: one per
+// SentinelOne token, as the S1 task queue is (init-query is limited per token).
+func (t Temporal) DVGateWorkflowID() string { return t.S1TaskQueue + "-dv-gate" }
+
 // PollerTaskQueue carries the poller workflow and its activity.
 func (t Temporal) PollerTaskQueue() string { return t.TaskQueue + "-poller" }
 
