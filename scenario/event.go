@@ -1,14 +1,20 @@
 package scenario
 
-// Event is one explore/Deep Visibility event of a threat in compact
-// form; the simulator fills in the agent and storyline fields. Field names
-// follow the legacy DV event schema (reference §2.5).
+import "time"
+
+// Event is one explore/Deep Visibility event in compact form; the simulator
+// fills in the agent and storyline fields. Field names follow the legacy DV
+// event schema (reference §2.5, §4.3). The process fields describe the process
+// the event is about: for "Process Creation" the process created, for other
+// events the process that acted.
 type Event struct {
 	// EventType is a DV event type, e.g. "Process Creation", "File Creation",
 	// "IP Connect", "DNS Resolved", "Registry Value Modified",
 	// "Behavioral Indicators". Required.
 	EventType string `json:"eventType"`
-	// Before (Go duration) places the event before the threat's createdAt.
+	// Before (Go duration) places a threat's event before the threat's
+	// createdAt, and a scenario's top-level event (AgentEvent) before the
+	// scenario is loaded.
 	Before               string `json:"before,omitempty"`
 	ProcessName          string `json:"processName,omitempty"`
 	ProcessCmd           string `json:"processCmd,omitempty"`
@@ -28,6 +34,18 @@ type Event struct {
 	IndicatorCategory    string `json:"indicatorCategory,omitempty"`
 	IndicatorName        string `json:"indicatorName,omitempty"`
 	IndicatorDescription string `json:"indicatorDescription,omitempty"`
+	// CmdScript is the script content of a "Command Script" event.
+	CmdScript string `json:"cmdScript,omitempty"`
+	// TgtProc* describe the process acted upon when it is not the event's
+	// own, e.g. lsass.exe for "Open Remote Process Handle".
+	TgtProcName      string `json:"tgtProcName,omitempty"`
+	TgtProcCmdLine   string `json:"tgtProcCmdLine,omitempty"`
+	TgtProcImagePath string `json:"tgtProcImagePath,omitempty"`
+	DNSResponse      string `json:"dnsResponse,omitempty"`
+	NetworkURL       string `json:"networkUrl,omitempty"`
+	TaskName         string `json:"taskName,omitempty"`
+	TaskPath         string `json:"taskPath,omitempty"`
+	LoginsUserName   string `json:"loginsUserName,omitempty"`
 	// RelatedToThreat defaults to true.
 	RelatedToThreat *bool `json:"relatedToThreat,omitempty"`
 }
@@ -75,4 +93,33 @@ func validateEvent(p *problems, loc string, e *Event) {
 			p.addf("%s.%s: must be 0–65535", loc, name)
 		}
 	}
+}
+
+// AgentEvent is a Deep Visibility event of an agent that belongs to no threat:
+// ordinary activity, and the suspicious activity hunts look for before anything
+// was detected. The simulator serves it to DV queries only, never in a threat's
+// explore events or timeline.
+type AgentEvent struct {
+	// AgentID is the agent the event happened on. Required.
+	AgentID string `json:"agentId"`
+	// At (RFC 3339) places the event at an absolute time; otherwise Before
+	// places it before the scenario is loaded (empty: at load). Not both.
+	At string `json:"at,omitempty"`
+	Event
+}
+
+func validateAgentEvent(p *problems, loc string, e *AgentEvent, agentExists func(string) bool) {
+	requireID(p, loc+".agentId", e.AgentID)
+	if e.AgentID != "" && !agentExists(e.AgentID) {
+		p.addf("%s.agentId: no agent with id %q", loc, e.AgentID)
+	}
+	if e.At != "" {
+		if e.Before != "" {
+			p.addf("%s: at and before are mutually exclusive", loc)
+		}
+		if _, err := time.Parse(time.RFC3339Nano, e.At); err != nil {
+			p.addf("%s.at: not an RFC 3339 timestamp: %v", loc, err)
+		}
+	}
+	validateEvent(p, loc, &e.Event)
 }

@@ -1,5 +1,6 @@
 // Package scenario is the scenario file format: the JSON description of a SentinelOne
-// tenant — its agents, the threats detected on them and their timelines — with an
+// tenant — its agents, the threats detected on them and their timelines, and Deep
+// Visibility events of no threat to hunt in — with an
 // optional label per threat ("expect") kept as raw JSON.
 //
 // The s1sim simulator serves scenarios; the eval set, `starter export-case`, the load
@@ -29,12 +30,15 @@ import (
 )
 
 // Scenario is the JSON document that seeds a simulator: the agents of a
-// console and the threats detected on them.
+// console, the threats detected on them and Deep Visibility events tied to no
+// threat (for hunting).
 type Scenario struct {
 	Name        string   `json:"name"`
 	Description string   `json:"description"`
 	Agents      []Agent  `json:"agents"`
 	Threats     []Threat `json:"threats"`
+	// Events are DV events tied to no threat (AgentEvent), for hunting.
+	Events []AgentEvent `json:"events,omitempty"`
 	// Generate is expanded into Agents and Threats by Parse (and by Expand,
 	// which the simulator's New calls for scenarios built in Go), so large
 	// scenarios stay small files.
@@ -353,7 +357,7 @@ func (p *problems) err() error {
 }
 
 // Validate checks required fields, enums, ID syntax, uniqueness and that
-// every threat's agent exists.
+// every threat's and event's agent exists.
 func (sc *Scenario) Validate() error {
 	var p problems
 	agents := map[string]bool{}
@@ -379,6 +383,9 @@ func (sc *Scenario) Validate() error {
 			}
 			threats[t.ID] = true
 		}
+	}
+	for i := range sc.Events {
+		validateAgentEvent(&p, fmt.Sprintf("events[%d]", i), &sc.Events[i], func(id string) bool { return agents[id] })
 	}
 	return p.err()
 }

@@ -149,3 +149,55 @@ func TestEventObjectType(t *testing.T) {
 		}
 	}
 }
+
+func TestAgentEvents(t *testing.T) {
+	sc := fixture(t)
+	agent := sc.Agents[0].ID
+	sc.Events = []scenario.AgentEvent{
+		{AgentID: agent, Event: scenario.Event{EventType: "DNS Resolved", Before: "2h", DNSRequest: "example.com"}},
+		{AgentID: agent, At: "2026-01-01T00:00:00Z", Event: scenario.Event{EventType: "Open Remote Process Handle", TgtProcName: "lsass.exe"}},
+		{AgentID: agent, Event: scenario.Event{EventType: "Login", LoginsUserName: "root"}},
+	}
+	raw, err := json.Marshal(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := scenario.Parse(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got.Events) != 3 || got.Events[1].TgtProcName != "lsass.exe" || got.Events[0].Before != "2h" {
+		t.Fatalf("events not decoded: %+v", got.Events)
+	}
+	// The event fields are inline: {"agentId":…,"eventType":…,"before":…}.
+	if !strings.Contains(string(raw), `{"agentId":"`+agent+`","eventType":"DNS Resolved","before":"2h"`) {
+		t.Errorf("events are not flat objects: %s", raw)
+	}
+
+	sc.Events = []scenario.AgentEvent{
+		{AgentID: "1900000000000000099", Event: scenario.Event{EventType: "Login"}},
+		{AgentID: agent, At: "2026-01-01T00:00:00Z", Event: scenario.Event{EventType: "Login", Before: "1h"}},
+		{AgentID: agent, At: "tomorrow", Event: scenario.Event{EventType: "Process Launch"}},
+		{Event: scenario.Event{EventType: "IP Connect", DstPort: 70000}},
+	}
+	raw, err = json.Marshal(sc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = scenario.Parse(raw)
+	if err == nil {
+		t.Fatal("expected an error")
+	}
+	for _, want := range []string{
+		`events[0].agentId: no agent with id "1900000000000000099"`,
+		`events[1]: at and before are mutually exclusive`,
+		`events[2].at: not an RFC 3339 timestamp`,
+		`events[2].eventType: "Process Launch" is not a Deep Visibility event type`,
+		`events[3].agentId: required`,
+		`events[3].dstPort: must be 0–65535`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error lacks %q:\n%v", want, err)
+		}
+	}
+}
