@@ -2,10 +2,8 @@ package llm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -18,18 +16,12 @@ import (
 
 var huntNow = time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)
 
-// onlyKnownFields stands in for Translation.Check: it refuses a query naming a
-// field outside HuntFields.
-func onlyKnownFields(t hunt.Translation, _ time.Time) error {
-	if strings.Contains(t.Query, "CmdLine2") {
-		return errors.New(`unknown field "CmdLine2"; use SrcProcCmdLine`)
-	}
-	return nil
-}
+// check is the production validator.
+func check(t hunt.Translation, now time.Time) error { return t.Check(now) }
 
 func huntTranslator(t *testing.T, fp *fakeProvider) *HuntTranslator {
 	t.Helper()
-	h, err := NewHuntTranslator(OpenAIConfig{BaseURL: fp.srv.URL + "/v1", APIKey: testKey, Model: "gpt-test", Timeout: 5 * time.Second}, onlyKnownFields)
+	h, err := NewHuntTranslator(OpenAIConfig{BaseURL: fp.srv.URL + "/v1", APIKey: testKey, Model: "gpt-test", Timeout: 5 * time.Second}, check)
 	require.NoError(t, err)
 	return h
 }
@@ -81,7 +73,7 @@ func TestHuntTranslatorCorrectsOnceWhenTheCheckFails(t *testing.T) {
 	assert.Contains(t, got.Notice, "corrected")
 	reqs := fp.requests()
 	require.Len(t, reqs, 2)
-	assert.Contains(t, reqs[1].Raw, "use SrcProcCmdLine", "the problem is sent back")
+	assert.Contains(t, reqs[1].Raw, "SrcProcCmdLine2", "the problem is sent back")
 
 	// Failing twice is an error, after exactly one correction.
 	fp2 := newFakeProvider(t, completion(bad))
