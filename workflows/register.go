@@ -15,7 +15,15 @@ import (
 // RegisterInvestigation registers the investigation workflow and its activities.
 func RegisterInvestigation(r worker.Registry, acts *activities.Activities) {
 	r.RegisterWorkflowWithOptions(InvestigateThreat, workflow.RegisterOptions{Name: InvestigateWorkflow})
+	RegisterHunting(r)
 	r.RegisterActivity(acts)
+}
+
+// RegisterHunting registers the hunt workflow and the DV query gate (their
+// activities are the investigation's Activities).
+func RegisterHunting(r worker.WorkflowRegistry) {
+	r.RegisterWorkflowWithOptions(Hunt, workflow.RegisterOptions{Name: HuntWorkflow})
+	r.RegisterWorkflowWithOptions(DVQueryGate, workflow.RegisterOptions{Name: DVGateWorkflow})
 }
 
 // RegisterControl registers the control workflow (kill switch and caps).
@@ -70,4 +78,5 @@ func RegisterS1Activities(r worker.Registry, acts *activities.Activities) {
 func RegisterReplay(r worker.WorkflowReplayer) {
 	r.RegisterWorkflowWithOptions(InvestigateThreat, workflow.RegisterOptions{Name: InvestigateWorkflow})
 	r.RegisterWorkflowWithOptions(control.Workflow, workflow.RegisterOptions{Name: control.WorkflowName})
+	RegisterHunting(r)
 }
