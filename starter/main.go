@@ -13,6 +13,7 @@
 //	starter feedback [--all]                       list analysts' disagreements from the audit log
 //	starter slackbot                               run the Slack bot: approvals from Slack, /s1copilot
 //	starter codec-server [--addr ADDR]             serve the Web UI's codec endpoint (decrypts payloads for authorised users)
+//	starter hunt "QUESTION" [--as NAME] [--yes]     hunt with Deep Visibility: the question becomes a query, confirmed, queued, run and summarised
 //
 // Settings come from S1C_* environment variables (see the README).
 package main
@@ -43,7 +44,8 @@ const usage = `usage:
   starter export-case --threat THREAT_ID [--out FILE] [--verdict VERDICT] [--actions A,B|none]
   starter feedback [--file AUDIT_FILE] [--all]
   starter slackbot
-  starter codec-server [--addr HOST:PORT]`
+  starter codec-server [--addr HOST:PORT]
+  starter hunt "QUESTION" [--as NAME] [--yes] [--since 24h]`
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -96,6 +98,8 @@ func run(ctx context.Context, args []string) error {
 		return runSlackBot(ctx)
 	case "codec-server":
 		return runCodecServer(ctx, rest)
+	case "hunt":
+		return huntCmd(ctx, rest)
 	case "-h", "--help", "help":
 		return flag.ErrHelp
 	default:
