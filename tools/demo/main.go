@@ -113,6 +113,8 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	defer slack.close()
 	env = append(env, slackEnv...)
+	// The hunt's results go beside the logs, not into the working directory.
+	env = append(env, "S1C_HUNT_DIR="+filepath.Join(o.logs, "hunts"))
 	if err := procs.Start(devstack.Proc{Name: "slackbot", Path: filepath.Join(o.bin, "starter"), Args: []string{"slackbot"}, Env: append(slices.Clone(env), botEnv...)}); err != nil {
 		return err
 	}

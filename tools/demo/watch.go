@@ -205,6 +205,7 @@ func (w *watcher) follow(ctx context.Context) error {
 		}
 		if done && !announced {
 			announced = true
+			w.hunt(ctx)
 			fmt.Fprintln(w.out, "\nEvery investigation has finished. The Web UI stays up until you press Ctrl-C.")
 		}
 		select {
@@ -255,6 +256,7 @@ func (w *watcher) runCheck(ctx context.Context) error {
 		}
 	}
 	problems = append(problems, w.checkCounters(ctx)...)
+	problems = append(problems, w.hunt(ctx)...)
 	problems = append(problems, w.slack.check(w.slackThreat)...)
 	problems = append(problems, w.enc.check(ctx, w.raw, w.sc)...)
 	if len(w.sc) > 0 {
