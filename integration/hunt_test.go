@@ -1,6 +1,10 @@
 package integration
 
 import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -54,4 +58,45 @@ func TestHuntFromQuestionToFiles(t *testing.T) {
 	assert.NotEmpty(t, res.FollowUps)
 	assert.Contains(t, s.audit.String(), `"id":"s1-hunt/`+id+`/outcome"`)
 	assert.Contains(t, s.audit.String(), `"kind":"hunt"`)
+}
+
+// huntModel answers the hunting schemas: a query, then follow-ups.
+func huntModel(t *testing.T) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		content := `{"query":"EventType = \"Process Creation\" AND SrcProcName ContainsCIS \"powershell\"","language":"s1ql","lookback":"24h","from":"","to":"","explanation":"PowerShell processes started in the last day."}`
+		if strings.Contains(string(body), "hunt_follow_ups") {
+			content = `{"follow_ups":["what did PowerShell connect to in the last 24 hours","which parents started PowerShell","encoded PowerShell in the last 7 days"]}`
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"id": "chatcmpl-1", "object": "chat.completion", "created": time.Now().Unix(), "model": "gpt-test",
+			"choices": []any{map[string]any{"index": 0, "finish_reason": "stop", "message": map[string]any{"role": "assistant", "content": content}}},
+		})
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+// With a model, the model writes the query and the follow-ups; --yes skips the
+// confirmation; the key appears nowhere in the audit log.
+func TestHuntWithAModel(t *testing.T) {
+	ms := huntModel(t)
+	dir := t.TempDir()
+	s := newStack(t, stackOptions{config: func(c *config.Config) {
+		c.HuntDir = dir
+		c.LLMBaseURL, c.LLMAPIKey, c.LLMModel = ms.URL+"/v1", modelKey, "gpt-test"
+	}})
+	hunts := workflows.Hunts{Client: s.c, TaskQueue: s.cfg.Temporal.TaskQueue}
+	id := workflows.NewHuntID(time.Now())
+	require.NoError(t, hunts.Start(s.ctx, workflows.HuntInput{ID: id, Question: "PowerShell in the last day", Actor: "it-analyst", Confirmed: true}))
+	res, err := hunts.Result(s.ctx, id)
+	require.NoError(t, err)
+	require.Equal(t, workflows.HuntFinished, res.Outcome, res.Reason)
+	assert.Equal(t, "openai:gpt-test", res.Translation.Translator)
+	assert.Equal(t, []string{"what did PowerShell connect to in the last 24 hours", "which parents started PowerShell", "encoded PowerShell in the last 7 days"}, res.FollowUps)
+	require.NotNil(t, res.Summary)
+	assert.FileExists(t, res.Summary.CSVPath)
+	assert.Contains(t, s.audit.String(), `"analyzer":"openai:gpt-test"`)
+	assert.NotContains(t, s.audit.String(), modelKey)
 }
