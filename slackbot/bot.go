@@ -75,6 +75,8 @@ type Options struct {
 	// Slack calls the Web API (users.info, views.open, chat.postEphemeral) with the bot token.
 	Slack          *slack.Client
 	Investigations Investigations
+	// Hunts may be nil: /s1copilot hunt then says it is not available.
+	Hunts Hunts
 	// KillSwitch may be nil: /s1copilot kill-switch then says it is not available.
 	KillSwitch KillSwitch
 	Policy     PolicySource

@@ -23,6 +23,7 @@ const CommandUsage = "Usage:\n" +
 	"• `/s1copilot pending`: what waits for a decision\n" +
 	"• `/s1copilot status THREAT_ID`: where an investigation stands\n" +
 	"• `/s1copilot kill-switch on|off REASON`: every automatic action waits for a human (or not again); the policy's killSwitchRoles only\n" +
+	"• `/s1copilot hunt QUESTION`: hunt with Deep Visibility, e.g. `/s1copilot hunt suspicious PowerShell in the last 24 hours`\n" +
 	"• `/s1copilot help`: this"
 
 // maxPendingListed bounds the pending list in one message.
@@ -57,6 +58,13 @@ func (b *Bot) HandleCommand(ctx context.Context, cmd slack.SlashCommand) any {
 		}
 		e.threatID = args[1]
 		b.spawn(ctx, "status", func(ctx context.Context) { b.status(ctx, cmd, e) })
+		return nil
+	case "hunt":
+		question := strings.TrimSpace(strings.Join(args[1:], " "))
+		if question == "" {
+			return refuse("Say what to hunt for: `/s1copilot hunt suspicious PowerShell in the last 24 hours`.", "no question")
+		}
+		b.spawn(ctx, "hunt", func(ctx context.Context) { b.hunt(ctx, cmd, e, question) })
 		return nil
 	case "kill-switch":
 		if len(args) < 3 || (args[1] != "on" && args[1] != "off") {

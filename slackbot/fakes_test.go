@@ -245,6 +245,7 @@ type harness struct {
 	api   *httptest.Server
 	inv   *fakeInvestigations
 	ks    *fakeKillSwitch
+	hunts *fakeHunts
 	audit *auditLog
 	key   ed25519.PrivateKey
 	logs  *observer.ObservedLogs
@@ -253,7 +254,7 @@ type harness struct {
 
 func newHarness(t *testing.T) *harness {
 	t.Helper()
-	h := &harness{t: t, pol: testPolicy(), ks: &fakeKillSwitch{}}
+	h := &harness{t: t, pol: testPolicy(), ks: &fakeKillSwitch{}, hunts: &fakeHunts{}}
 	h.slack = fakeslack.New(botToken,
 		fakeslack.User{ID: alice, Name: "alice", Email: "alice@example.com"},
 		fakeslack.User{ID: bob, Name: "bob", Email: "bob@example.com"},
@@ -272,7 +273,7 @@ func newHarness(t *testing.T) *harness {
 	apiURL, _ := url.Parse(h.api.URL)
 	h.bot, err = slackbot.New(slackbot.Options{
 		Slack:          slack.New(botToken, slack.OptionAPIURL(h.api.URL+"/api/")),
-		Investigations: h.inv, KillSwitch: h.ks, Policy: slackbot.StaticPolicy{Policy: h.pol}, Audit: h.audit,
+		Investigations: h.inv, KillSwitch: h.ks, Hunts: h.hunts, Policy: slackbot.StaticPolicy{Policy: h.pol}, Audit: h.audit,
 		Key: key, SigningSecret: config.Secret(signingSecret), Logger: zap.New(core),
 		ResponseHosts: []string{apiURL.Host},
 	})

@@ -75,6 +75,7 @@ func runSlackBot(ctx context.Context) error {
 	bot, err := slackbot.New(slackbot.Options{
 		Slack:          api,
 		Investigations: workflows.Investigations{Client: c, TaskQueue: cfg.Temporal.TaskQueue},
+		Hunts:          workflows.Hunts{Client: c, TaskQueue: cfg.Temporal.TaskQueue},
 		KillSwitch:     control.Client{C: c, WorkflowID: cfg.Temporal.ControlWorkflowID(), TaskQueue: cfg.Temporal.ControlTaskQueue()},
 		Policy:         policies, Audit: sink, Key: key, SigningSecret: cfg.Slack.SigningSecret, Logger: z,
 		ResponseHosts: responseHosts,
