@@ -49,7 +49,13 @@ func (s *stack) historyText(t *testing.T, threatID string) string {
 
 func (s *stack) history(t *testing.T, threatID string) *historypb.History {
 	t.Helper()
-	it := s.c.GetWorkflowHistory(s.ctx, workflows.WorkflowID(threatID), "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	return s.historyOf(t, workflows.WorkflowID(threatID))
+}
+
+// historyOf is the history of any workflow of the stack (a hunt, the DV gate).
+func (s *stack) historyOf(t *testing.T, workflowID string) *historypb.History {
+	t.Helper()
+	it := s.c.GetWorkflowHistory(s.ctx, workflowID, "", false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 	h := &historypb.History{}
 	for it.HasNext() {
 		ev, err := it.Next()
@@ -61,10 +67,16 @@ func (s *stack) history(t *testing.T, threatID string) *historypb.History {
 
 func (s *stack) replayAndMaybeSave(t *testing.T, threatID, fixture string) {
 	t.Helper()
-	h := s.history(t, threatID)
+	s.replayWorkflowAndMaybeSave(t, workflows.WorkflowID(threatID), fixture)
+}
+
+// replayWorkflowAndMaybeSave is replayAndMaybeSave for any workflow ID.
+func (s *stack) replayWorkflowAndMaybeSave(t *testing.T, workflowID, fixture string) {
+	t.Helper()
+	h := s.historyOf(t, workflowID)
 	r := worker.NewWorkflowReplayer()
 	workflows.RegisterReplay(r)
-	require.NoError(t, workflows.ReplayHistory(r, h), "replaying %s", threatID)
+	require.NoError(t, workflows.ReplayHistory(r, h), "replaying %s", workflowID)
 
 	if fixture == "" || os.Getenv("S1C_UPDATE_HISTORIES") == "" {
 		return

@@ -58,6 +58,9 @@ func TestHuntFromQuestionToFiles(t *testing.T) {
 	assert.NotEmpty(t, res.FollowUps)
 	assert.Contains(t, s.audit.String(), `"id":"s1-hunt/`+id+`/outcome"`)
 	assert.Contains(t, s.audit.String(), `"kind":"hunt"`)
+	// Replay fixtures for workflows/replay_test.go (make histories).
+	s.replayWorkflowAndMaybeSave(t, workflows.HuntWorkflowID(id), "hunt-library.json")
+	s.replayWorkflowAndMaybeSave(t, s.cfg.Temporal.DVGateWorkflowID(), "dv-gate.json")
 }
 
 // huntModel answers the hunting schemas: a query, then follow-ups.
