@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -22,6 +23,45 @@ type event struct {
 	sc        scenario.Event
 	threat    *threat
 	agent     *agent
+}
+
+// AddEvents adds events tied to no threat at runtime, for hunting: Deep
+// Visibility queries initiated afterwards find them. before is relative to
+// now. Nothing is added unless every event is valid.
+func (s *Simulator) AddEvents(evs []scenario.AgentEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var problems []string
+	for i := range evs {
+		if err := evs[i].Validate(func(id string) bool { return s.agents[id] != nil }); err != nil {
+			problems = append(problems, fmt.Sprintf("events[%d]: %v", i, err))
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	s.addAgentEvents(evs, s.clock())
+	return nil
+}
+
+// adminAddEvents serves POST /sim/events: {"events":[…scenario top-level events…]}.
+func (s *Simulator) adminAddEvents(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Events []scenario.AgentEvent `json:"events"`
+	}
+	if err := decodeStrict(http.MaxBytesReader(w, r.Body, maxRequestBodyKB<<10), &body); err != nil {
+		writeErrors(w, http.StatusBadRequest, validationError("body: Invalid JSON: %v", err))
+		return
+	}
+	if len(body.Events) == 0 {
+		writeErrors(w, http.StatusBadRequest, validationError("events: Missing data for required field."))
+		return
+	}
+	if err := s.AddEvents(body.Events); err != nil {
+		writeErrors(w, http.StatusBadRequest, validationError("%v", err))
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"data": map[string]any{"affected": len(body.Events)}})
 }
 
 // addAgentEvents stores events tied to no threat. before is relative to now

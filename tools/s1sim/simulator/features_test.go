@@ -643,3 +643,29 @@ func TestScenarioMitigationsAreServed(t *testing.T) {
 		}
 	}
 }
+
+func TestAddEventsAtRuntime(t *testing.T) {
+	e := newEnv(t, fixture())
+	query := `EventType = "Task Register" AND TaskName ContainsCIS "updater"`
+	now := e.clock.Now()
+	equal(t, len(dvRun(t, e, query, now.Add(-time.Hour), now, "")), 0, "nothing yet")
+
+	bad := obj{"events": []obj{
+		{"agentId": winAgent, "eventType": "Task Register", "before": "5m", "taskName": `\Updater`},
+		{"agentId": "1900000000000000099", "eventType": "Task Register"},
+	}}
+	status, raw := e.do("POST", "/sim/events", bad)
+	if status != 400 || !strings.Contains(string(raw), `events[1]: invalid scenario: event.agentId: no agent with id`) {
+		t.Fatalf("invalid events: %d %s", status, raw)
+	}
+	now = e.clock.Now()
+	equal(t, len(dvRun(t, e, query, now.Add(-time.Hour), now, "")), 0, "an invalid batch adds nothing")
+
+	good := obj{"events": []obj{{"agentId": winAgent, "eventType": "Task Register", "before": "5m", "taskName": `\Updater`}}}
+	e.json("POST", "/sim/events", good, 201)
+	now = e.clock.Now()
+	got := dvRun(t, e, query, now.Add(-time.Hour), now, "")
+	equal(t, len(got), 1, "added event found")
+	equal(t, got[0]["taskName"].(string), `\Updater`, "rendered")
+	e.json("POST", "/sim/events", obj{"events": []obj{}}, 400)
+}
