@@ -37,7 +37,7 @@ helm:
 		go install helm.sh/helm/v4/cmd/helm@$(HELM_VERSION); \
 	fi
 
-## eval: run the labeled scenario set through the analyzers (rules offline; the model too with OPENAI_BASE_URL)
+## eval: run the labeled scenario set through the analyzers (rules offline; the model too with OPENAI_BASE_URL), then the hunting questions through the named-hunt library
 eval:
 	go run ./tools/eval
 

@@ -49,7 +49,7 @@ var libraryHunts = []NamedHunt{
 		Name: "lsass-access", Title: "LSASS memory access",
 		Keywords: []string{"lsass", "lsass access", "lsass memory", "process handle", "credential access", "memory of lsass"},
 		Query:    `EventType In ("Open Remote Process Handle", "Duplicate Process Handle") AND TgtProcName In Anycase ("lsass.exe")`,
-		Lookback: day, Explanation: "processes that opened a handle to lsass.exe, the first step of dumping Windows credentials from memory",
+		Lookback: week, Explanation: "processes that opened a handle to lsass.exe, the first step of dumping Windows credentials from memory",
 		FollowUps: []string{"credential-dumping-tools", "new-services", "wmi-execution"},
 	},
 	{

@@ -108,6 +108,15 @@ type AgentEvent struct {
 	Event
 }
 
+// Validate checks an event on its own, as Validate checks a scenario's events,
+// for an event added to a console whose agents are those agentExists knows.
+// Problems are located at "event"; the error is a ValidationErrors.
+func (e *AgentEvent) Validate(agentExists func(id string) bool) error {
+	var p problems
+	validateAgentEvent(&p, "event", e, agentExists)
+	return p.err()
+}
+
 func validateAgentEvent(p *problems, loc string, e *AgentEvent, agentExists func(string) bool) {
 	requireID(p, loc+".agentId", e.AgentID)
 	if e.AgentID != "" && !agentExists(e.AgentID) {

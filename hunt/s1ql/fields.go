@@ -1,6 +1,7 @@
 package s1ql
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 )
@@ -178,4 +179,23 @@ func fieldNames() []string {
 		out[i] = f.Name
 	}
 	return out
+}
+
+// Describe renders the subset for a model's prompt: syntax, operators, bounds, and
+// every field with its type and meaning (EventType with its values).
+func Describe() string {
+	var b strings.Builder
+	b.WriteString("S1QL v1 (Deep Visibility): conditions `Field Operator \"Value\"` joined with AND, OR, NOT and parentheses. " +
+		"Values are double-quoted, without escapes (a backslash is literal). Keywords are case-insensitive.\n")
+	b.WriteString("Operators: " + Operators + ".\n")
+	fmt.Fprintf(&b, "At most %d characters and %d conditions.\n", MaxLength, MaxConditions)
+	b.WriteString("Fields:\n")
+	for _, f := range fields {
+		fmt.Fprintf(&b, "- %s (%s): %s", f.Name, f.Type, f.Description)
+		if len(f.Values) > 0 {
+			fmt.Fprintf(&b, "; values: %s", strings.Join(f.Values, ", "))
+		}
+		b.WriteByte('\n')
+	}
+	return b.String()
 }

@@ -189,3 +189,21 @@ func TestNoWorkflowImports(t *testing.T) {
 		}
 	}
 }
+
+func TestHuntingSection(t *testing.T) {
+	code, out, stderr := runEval(t, env(nil), "-analyzer", "rules")
+	require.Equal(t, 0, code, stderr)
+	assert.Contains(t, out, "HUNTING (")
+	assert.Contains(t, out, "model translator not evaluated (no OPENAI_BASE_URL)")
+	assert.Regexp(t, `(?m)^  library\s+[\d.]+\s+[\d.]+\s+\d+/\d+\s+\d+\s*$`, out, "library totals")
+	// The existing analyzer report comes first, intact.
+	assert.Less(t, strings.Index(out, "CONFUSION rules"), strings.Index(out, "HUNTING ("))
+
+	code, out, _ = runEval(t, env(map[string]string{"OPENAI_BASE_URL": "http://127.0.0.1:1/v1"}), "-analyzer", "rules")
+	require.Equal(t, 0, code)
+	assert.Contains(t, out, "model translator not evaluated (llm.HuntTranslator is not wired")
+
+	code, out, _ = runEval(t, env(nil), "-analyzer", "rules", "-hunting=false")
+	require.Equal(t, 0, code)
+	assert.NotContains(t, out, "HUNTING")
+}

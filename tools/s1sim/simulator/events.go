@@ -1,6 +1,7 @@
 package simulator
 
 import (
+	"errors"
 	"fmt"
 	"net/http"
 	"regexp"
@@ -9,16 +10,74 @@ import (
 	"strings"
 	"time"
 
+	"github.com/s1copilot/s1copilot/hunt/s1ql"
 	"github.com/s1copilot/s1copilot/scenario"
 )
 
-// event is a stored explore/DV event.
+// event is a stored explore/DV event: a threat's, or an agent's own (a
+// scenario's top-level events, threat nil), which only DV queries find.
 type event struct {
 	id        string
 	seq       uint64
 	createdAt time.Time
 	sc        scenario.Event
 	threat    *threat
+	agent     *agent
+}
+
+// AddEvents adds events tied to no threat at runtime, for hunting: Deep
+// Visibility queries initiated afterwards find them. before is relative to
+// now. Nothing is added unless every event is valid.
+func (s *Simulator) AddEvents(evs []scenario.AgentEvent) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var problems []string
+	for i := range evs {
+		if err := evs[i].Validate(func(id string) bool { return s.agents[id] != nil }); err != nil {
+			problems = append(problems, fmt.Sprintf("events[%d]: %v", i, err))
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "; "))
+	}
+	s.addAgentEvents(evs, s.clock())
+	return nil
+}
+
+// adminAddEvents serves POST /sim/events: {"events":[…scenario top-level events…]}.
+func (s *Simulator) adminAddEvents(w http.ResponseWriter, r *http.Request) {
+	var body struct {
+		Events []scenario.AgentEvent `json:"events"`
+	}
+	if err := decodeStrict(http.MaxBytesReader(w, r.Body, maxRequestBodyKB<<10), &body); err != nil {
+		writeErrors(w, http.StatusBadRequest, validationError("body: Invalid JSON: %v", err))
+		return
+	}
+	if len(body.Events) == 0 {
+		writeErrors(w, http.StatusBadRequest, validationError("events: Missing data for required field."))
+		return
+	}
+	if err := s.AddEvents(body.Events); err != nil {
+		writeErrors(w, http.StatusBadRequest, validationError("%v", err))
+		return
+	}
+	writeJSON(w, http.StatusCreated, map[string]any{"data": map[string]any{"affected": len(body.Events)}})
+}
+
+// addAgentEvents stores events tied to no threat. before is relative to now
+// (the scenario's load). Callers hold mu; evs were validated.
+func (s *Simulator) addAgentEvents(evs []scenario.AgentEvent, now time.Time) {
+	for _, ae := range evs {
+		at := now
+		if ae.At != "" {
+			at, _ = time.Parse(time.RFC3339Nano, ae.At)
+			at = at.UTC().Truncate(time.Microsecond)
+		} else {
+			d, _ := time.ParseDuration(or(ae.Before, "0s"))
+			at = now.Add(-d)
+		}
+		s.agentEvents = append(s.agentEvents, &event{id: s.allocID(), seq: s.nextSeq(), createdAt: at, sc: ae.Event, agent: s.agents[ae.AgentID]})
+	}
 }
 
 // addEvents stores the threat's events, deriving a default process chain
@@ -30,7 +89,7 @@ func (s *Simulator) addEvents(t *threat) {
 	}
 	for _, e := range evs {
 		d, _ := time.ParseDuration(or(e.Before, "0s")) // validated
-		t.events = append(t.events, &event{id: s.allocID(), seq: s.nextSeq(), createdAt: t.createdAt.Add(-d), sc: e, threat: t})
+		t.events = append(t.events, &event{id: s.allocID(), seq: s.nextSeq(), createdAt: t.createdAt.Add(-d), sc: e, threat: t, agent: s.agents[t.sc.AgentID]})
 	}
 }
 
@@ -109,12 +168,14 @@ func nilIfZero(n int) any {
 // renderEvent renders an event with the legacy DV names plus the newer flat
 // fields real responses carry; like the console, most values are strings.
 func (s *Simulator) renderEvent(e *event) map[string]any {
-	t := e.threat
-	a := s.agents[t.sc.AgentID]
+	a := e.agent
 	ag := a.sc
 	sc := e.sc
-	related := sc.RelatedToThreat == nil || *sc.RelatedToThreat
-	procKey := strings.ToUpper(scenario.FakeHex(t.sc.ID+sc.ProcessName+strconv.Itoa(sc.PID), 16))
+	related, storyline, owner := e.relatedToThreat(), e.storyline(), e.id
+	if e.threat != nil {
+		owner = e.threat.sc.ID
+	}
+	procKey := strings.ToUpper(scenario.FakeHex(owner+sc.ProcessName+strconv.Itoa(sc.PID), 16))
 	return map[string]any{
 		"id": e.id, "objectType": sc.ObjectType(), "eventType": sc.EventType,
 		"createdAt": dvTime(e.createdAt), "eventTime": dvTime(e.createdAt), "agentTimestamp": dvTime(e.createdAt),
@@ -130,7 +191,7 @@ func (s *Simulator) renderEvent(e *event) map[string]any {
 		"indicatorCategory": nilIfEmpty(sc.IndicatorCategory), "indicatorName": nilIfEmpty(sc.IndicatorName),
 		"indicatorDescription": nilIfEmpty(sc.IndicatorDescription),
 		"relatedToThreat":      map[bool]string{true: "True", false: "False"}[related], "threatStatus": nil,
-		"storyline": t.sc.Storyline, "trueContext": t.sc.Storyline,
+		"storyline": storyline, "trueContext": storyline,
 		"agentName": ag.ComputerName, "agentId": ag.ID, "agentUuid": ag.UUID, "agentOs": ag.OSType, "agentMachineType": ag.MachineType,
 		"agentDomain": ag.Domain, "agentGroupId": ag.GroupID, "agentIp": nilIfEmpty(ag.LastIPToMgmt), "agentVersion": ag.AgentVersion,
 		"agentIsActive": a.isActive && a.online, "agentIsDecommissioned": false, "agentInfected": s.activeThreats(a) > 0,
@@ -139,10 +200,146 @@ func (s *Simulator) renderEvent(e *event) map[string]any {
 		"endpointName": ag.ComputerName, "endpointOs": ag.OSType, "endpointMachineType": ag.MachineType,
 		"srcProcName": nilIfEmpty(sc.ProcessName), "srcProcCmdLine": nilIfEmpty(sc.ProcessCmd), "srcProcImagePath": nilIfEmpty(sc.ProcessImagePath),
 		"srcProcPid": nilIfZero(sc.PID), "srcProcUser": nilIfEmpty(sc.ProcessUserName), "srcProcParentName": nilIfEmpty(sc.ParentProcessName),
-		"srcProcParentPid": nilIfZero(sc.ParentPID), "srcProcStorylineId": t.sc.Storyline,
+		"srcProcParentPid": nilIfZero(sc.ParentPID), "srcProcStorylineId": storyline,
 		"srcProcRelatedToThreat": map[bool]string{true: "True", false: "False"}[related],
+		"srcProcCmdScript":       nilIfEmpty(sc.CmdScript),
 		"tgtFilePath":            nilIfEmpty(sc.FileFullName),
+		"tgtProcName":            nilIfEmpty(e.field("TgtProcName")), "tgtProcCmdLine": nilIfEmpty(e.field("TgtProcCmdLine")),
+		"tgtProcImagePath": nilIfEmpty(e.field("TgtProcImagePath")),
+		"dnsResponse":      nilIfEmpty(sc.DNSResponse), "networkUrl": nilIfEmpty(sc.NetworkURL),
+		"taskName": nilIfEmpty(sc.TaskName), "taskPath": nilIfEmpty(sc.TaskPath), "loginsUserName": nilIfEmpty(sc.LoginsUserName),
 	}
+}
+
+// relatedToThreat: a threat's events default to true, an agent's own to false.
+func (e *event) relatedToThreat() bool {
+	if e.sc.RelatedToThreat != nil {
+		return *e.sc.RelatedToThreat
+	}
+	return e.threat != nil
+}
+
+// storyline is the threat's, or one derived from the event's process for an
+// agent's own event (events of one process share it).
+func (e *event) storyline() string {
+	if e.threat != nil {
+		return e.threat.sc.Storyline
+	}
+	return strings.ToUpper(scenario.FakeHex(e.agent.sc.ID+e.sc.ProcessName+strconv.Itoa(e.sc.PID), 16))
+}
+
+// field is the event's value of an S1QL field (hunt/s1ql's names), "" when it
+// has none. The compact event describes one process, hence the mapping:
+//
+//   - SrcProc* and the legacy Process* are the event's process (processName,
+//     processCmd, processImagePath, processUserName, pid); SrcProcParent* its
+//     parent; SrcProcImageSha1 is fileSha1 on a "Process Creation" event.
+//   - TgtProc* are tgtProc* when given; otherwise, on a "Process Creation"
+//     event, the process created (the event's process, so both a SrcProc* and
+//     a TgtProc* query find a process start); empty on other events.
+//   - TgtFilePath and FileFullName are fileFullName; TgtFileSha1 and FileSha1
+//     are fileSha1.
+//   - RegistryKeyPath and RegistryPath are registryPath.
+//   - AgentName and EndpointName are the agent's computerName, EndpointOs its
+//     osType, AgentUuid and SiteName the agent's.
+//   - The rest map to the field of the same name (dstIp, dnsRequest, taskName…).
+func (e *event) field(name string) string {
+	sc, ag := &e.sc, &e.agent.sc
+	created := sc.EventType == "Process Creation"
+	itoa := func(n int) string {
+		if n == 0 {
+			return ""
+		}
+		return strconv.Itoa(n)
+	}
+	switch name {
+	case "EventType":
+		return sc.EventType
+	case "ObjectType":
+		return sc.ObjectType()
+	case "AgentName", "EndpointName":
+		return ag.ComputerName
+	case "EndpointOs":
+		return ag.OSType
+	case "AgentUuid":
+		return ag.UUID
+	case "SiteName":
+		return ag.SiteName
+	case "SrcProcName", "ProcessName":
+		return sc.ProcessName
+	case "SrcProcCmdLine", "ProcessCmd":
+		return sc.ProcessCmd
+	case "SrcProcCmdScript":
+		return sc.CmdScript
+	case "SrcProcImagePath":
+		return sc.ProcessImagePath
+	case "SrcProcImageSha1":
+		if created {
+			return sc.FileSHA1
+		}
+	case "SrcProcUser", "ProcessUserName":
+		return sc.ProcessUserName
+	case "SrcProcPid":
+		return itoa(sc.PID)
+	case "SrcProcParentName":
+		return sc.ParentProcessName
+	case "SrcProcParentPid":
+		return itoa(sc.ParentPID)
+	case "SrcProcStorylineId":
+		return e.storyline()
+	case "TgtProcName":
+		if sc.TgtProcName != "" || !created {
+			return sc.TgtProcName
+		}
+		return sc.ProcessName
+	case "TgtProcCmdLine":
+		if sc.TgtProcCmdLine != "" || !created {
+			return sc.TgtProcCmdLine
+		}
+		return sc.ProcessCmd
+	case "TgtProcImagePath":
+		if sc.TgtProcImagePath != "" || !created {
+			return sc.TgtProcImagePath
+		}
+		return sc.ProcessImagePath
+	case "TgtProcPid":
+		if created && sc.TgtProcName == "" {
+			return itoa(sc.PID)
+		}
+	case "TgtFilePath", "FileFullName":
+		return sc.FileFullName
+	case "TgtFileSha1", "FileSha1":
+		return sc.FileSHA1
+	case "RegistryKeyPath", "RegistryPath":
+		return sc.RegistryPath
+	case "IndicatorName":
+		return sc.IndicatorName
+	case "IndicatorCategory":
+		return sc.IndicatorCategory
+	case "IndicatorDescription":
+		return sc.IndicatorDescription
+	case "DstIp":
+		return sc.DstIP
+	case "DstPort":
+		return itoa(sc.DstPort)
+	case "SrcIp":
+		return sc.SrcIP
+	case "SrcPort":
+		return itoa(sc.SrcPort)
+	case "DnsRequest":
+		return sc.DNSRequest
+	case "DnsResponse":
+		return sc.DNSResponse
+	case "NetworkUrl":
+		return sc.NetworkURL
+	case "TaskName":
+		return sc.TaskName
+	case "TaskPath":
+		return sc.TaskPath
+	case "LoginsUserName":
+		return sc.LoginsUserName
+	}
+	return ""
 }
 
 // trueFalse renders booleans the way DV does: as "True"/"False" strings.
@@ -187,12 +384,18 @@ func (s *Simulator) listExploreEvents(w http.ResponseWriter, r *http.Request, pa
 
 // --- Deep Visibility -------------------------------------------------------
 
-// dvQuery is one DV query. The simulator does not evaluate S1QL: a query
-// matches every stored event whose createdAt is within [fromDate, toDate]
-// (and siteIds/accountIds when given), as of init time.
+// dvQuery is one DV query. Its results are the stored events (threats' and
+// agents' own) whose createdAt is within [from, to], whose agent is in
+// siteIDs/accountIDs when given, that existed at init time (snap) and that
+// match the S1QL query (hunt/s1ql's subset, fields mapped by event.field).
+// A query with no results still ends FINISHED with no events, not
+// EMPTY_RESULTS: the spec's responseState enum lacks EMPTY_RESULTS (only the
+// endpoint's prose lists it) and a client reading FINISHED then events works
+// for both.
 type dvQuery struct {
 	id         string
 	query      string
+	parsed     *s1ql.Query
 	from, to   time.Time
 	createdAt  time.Time
 	snap       uint64
@@ -245,8 +448,15 @@ func (s *Simulator) postDVInitQuery(w http.ResponseWriter, r *http.Request, _ ma
 		return
 	}
 	var errs []apiError
+	var parsed *s1ql.Query
 	if strings.TrimSpace(body.Query) == "" {
 		errs = append(errs, validationError("query: Missing data for required field."))
+	} else if q, err := s1ql.Parse(body.Query); err != nil {
+		// The console answers a query it cannot parse with a validation error
+		// naming the problem; so does the simulator for anything outside the subset.
+		errs = append(errs, validationError("query: %s", strings.TrimPrefix(err.Error(), "s1ql: ")))
+	} else {
+		parsed = q
 	}
 	parse := func(name, v string) time.Time {
 		if v == "" {
@@ -295,7 +505,7 @@ func (s *Simulator) postDVInitQuery(w http.ResponseWriter, r *http.Request, _ ma
 	s.advance(now)
 	id := "q" + scenario.FakeHex(fmt.Sprintf("dv%d-%s", s.nextSeq(), body.Query), 32)
 	s.dvQueries[id] = &dvQuery{
-		id: id, query: body.Query, from: from, to: to, createdAt: now, snap: s.seq,
+		id: id, query: body.Query, parsed: parsed, from: from, to: to, createdAt: now, snap: s.seq,
 		siteIDs: sites, accountIDs: accounts,
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"data": map[string]any{"queryId": id, "queryModeInfo": queryModeInfo(now)}})
@@ -366,12 +576,19 @@ func (s *Simulator) postDVCancelQuery(w http.ResponseWriter, r *http.Request, _ 
 }
 
 // getDVEvents pages over the query's events; the query must be FINISHED
-// (400 otherwise). subQuery is accepted and ignored (no S1QL).
+// (400 otherwise). subQuery, S1QL too, narrows the query's results further.
 func (s *Simulator) getDVEvents(w http.ResponseWriter, r *http.Request, _ map[string]string) {
 	q := newQuery(r.URL.Query())
 	id := dvQueryID(q)
 	lp := parseListParams(q, "dv:"+id, []string{"createdAt", "id"}, "createdAt")
-	q.str("subQuery")
+	var sub *s1ql.Query
+	if v, ok := q.str("subQuery"); ok && strings.TrimSpace(v) != "" {
+		parsed, err := s1ql.Parse(v)
+		if err != nil {
+			q.errs = append(q.errs, validationError("subQuery: %s", strings.TrimPrefix(err.Error(), "s1ql: ")))
+		}
+		sub = parsed
+	}
 	if errs := q.finish(); len(errs) > 0 {
 		writeErrors(w, http.StatusBadRequest, errs...)
 		return
@@ -390,16 +607,24 @@ func (s *Simulator) getDVEvents(w http.ResponseWriter, r *http.Request, _ map[st
 		return
 	}
 	var rows []row
+	consider := func(e *event) {
+		a := e.agent.sc
+		if e.seq > dq.snap || e.createdAt.Before(dq.from) || e.createdAt.After(dq.to) ||
+			!in(dq.siteIDs, a.SiteID) || !in(dq.accountIDs, a.AccountID) {
+			return
+		}
+		if !dq.parsed.Match(e.field) || sub != nil && !sub.Match(e.field) {
+			return
+		}
+		rows = append(rows, eventRow(e, lp.sortBy))
+	}
 	for _, t := range s.threats {
-		a := s.agents[t.sc.AgentID].sc
-		if !in(dq.siteIDs, a.SiteID) || !in(dq.accountIDs, a.AccountID) {
-			continue
-		}
 		for _, e := range t.events {
-			if e.seq <= dq.snap && !e.createdAt.Before(dq.from) && !e.createdAt.After(dq.to) {
-				rows = append(rows, eventRow(e, lp.sortBy))
-			}
+			consider(e)
 		}
+	}
+	for _, e := range s.agentEvents {
+		consider(e)
 	}
 	s.writePage(w, rows, lp, func(o any) any { return s.renderEvent(o.(*event)) })
 }

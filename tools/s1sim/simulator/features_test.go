@@ -3,7 +3,9 @@ package simulator_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"github.com/s1copilot/s1copilot/tools/s1sim/fakeclock"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -272,7 +274,7 @@ func TestDeepVisibility(t *testing.T) {
 	}
 	e.clock.Advance(time.Minute)
 	now = e.clock.Now()
-	body = obj{"query": `EventType = "Process Creation"`, "fromDate": tsOf(now.Add(-2 * time.Hour)), "toDate": tsOf(now)}
+	body = obj{"query": `AgentName Is Not Empty`, "fromDate": tsOf(now.Add(-2 * time.Hour)), "toDate": tsOf(now)}
 	created := e.json("POST", apiURL+"/dv/init-query", body, 200)
 	id := get(created, "data.queryId").(string)
 	if !strings.HasPrefix(id, "q") || len(id) != 33 {
@@ -317,6 +319,135 @@ func TestDeepVisibility(t *testing.T) {
 	st, _ = statusOf(id2)
 	equal(t, st, "QUERY_CANCELLED", "cancelled stays cancelled")
 	e.json("GET", apiURL+"/dv/events?queryId="+id2, nil, 400)
+}
+
+// dvRun runs a DV query to the end (init, poll, page) and returns the events.
+func dvRun(t *testing.T, e *env, query string, from, to time.Time, extra string) []obj {
+	t.Helper()
+	e.clock.Advance(time.Minute) // init-query: 1 per minute
+	id := get(e.json("POST", apiURL+"/dv/init-query", obj{"query": query, "fromDate": tsOf(from), "toDate": tsOf(to)}, 200), "data.queryId").(string)
+	e.clock.Advance(time.Second)
+	equal(t, get(e.json("GET", apiURL+"/dv/query-status?queryId="+id, nil, 200), "data.responseState").(string), "FINISHED", "state")
+	var out []obj
+	path := apiURL + "/dv/events?limit=3&queryId=" + id + extra
+	for page := 0; ; page++ {
+		resp := e.json("GET", path, nil, 200)
+		for _, it := range resp["data"].([]any) {
+			out = append(out, it.(obj))
+		}
+		next, _ := get(resp, "pagination.nextCursor").(string)
+		if next == "" || page > 50 {
+			return out
+		}
+		path = apiURL + "/dv/events?limit=3&queryId=" + id + extra + "&cursor=" + next
+	}
+}
+
+func huntingFixture() *scenario.Scenario {
+	sc := fixture()
+	sc.Events = []scenario.AgentEvent{
+		{AgentID: winAgent, Event: scenario.Event{EventType: "Process Creation", Before: "3h", ProcessName: "powershell.exe",
+			ProcessCmd: "powershell.exe -NoP -enc SQBFAFgA", ParentProcessName: "WINWORD.EXE", PID: 4242}},
+		{AgentID: winAgent, Event: scenario.Event{EventType: "Open Remote Process Handle", Before: "2h", ProcessName: "procdump64.exe",
+			TgtProcName: "lsass.exe"}},
+		{AgentID: linuxAgent, Event: scenario.Event{EventType: "IP Connect", Before: "90m", ProcessName: "bash", DstIP: "198.51.100.7", DstPort: 4444}},
+		{AgentID: linuxAgent, Event: scenario.Event{EventType: "IP Connect", Before: "80m", ProcessName: "curl", DstIP: "93.184.216.34", DstPort: 443}},
+		{AgentID: macAgent, Event: scenario.Event{EventType: "DNS Resolved", Before: "30h", ProcessName: "Safari", DNSRequest: "update.example.xyz"}},
+		{AgentID: macAgent, At: "2026-11-20T00:00:00Z", Event: scenario.Event{EventType: "Login", LoginsUserName: "admin"}},
+	}
+	return sc
+}
+
+func TestDeepVisibilityEvaluatesS1QL(t *testing.T) {
+	e := newEnv(t, huntingFixture())
+	now := e.clock.Now()
+	from := now.Add(-48 * time.Hour)
+	names := func(evs []obj) string {
+		var out []string
+		for _, ev := range evs {
+			out = append(out, fmt.Sprintf("%s/%v", ev["eventType"], ev["srcProcName"]))
+		}
+		return strings.Join(out, ",")
+	}
+	cases := []struct{ query, want string }{
+		{`SrcProcName = "powershell.exe" AND SrcProcCmdLine ContainsCIS "-ENC"`, "Process Creation/powershell.exe"},
+		{`SrcProcParentName In Contains Anycase ("winword") AND EventType = "Process Creation"`, "Process Creation/powershell.exe"},
+		{`TgtProcName = "powershell.exe"`, "Process Creation/powershell.exe"}, // a process start is its target too
+		{`EventType = "Open Remote Process Handle" AND TgtProcName In Anycase ("LSASS.EXE")`, "Open Remote Process Handle/procdump64.exe"},
+		{`EventType = "IP Connect" AND DstPort > 1024`, "IP Connect/bash"},
+		{`EventType = "IP Connect" AND EndpointOs = "linux" AND NOT DstPort In ("443")`, "IP Connect/bash"},
+		{`DnsRequest EndsWith ".xyz"`, "DNS Resolved/Safari"},
+		{`AgentName = "lnx-web" AND DstIp Is Not Empty`, "IP Connect/bash,IP Connect/curl"},
+		{`SrcProcName = "nothing.exe"`, ""},
+	}
+	for _, c := range cases {
+		got := dvRun(t, e, c.query, from, now, "")
+		// Compared as sets: the page order is createdAt.
+		gotSet := strings.Split(names(got), ",")
+		wantSet := strings.Split(c.want, ",")
+		slices.Sort(gotSet)
+		slices.Sort(wantSet)
+		equal(t, strings.Join(gotSet, ","), strings.Join(wantSet, ","), c.query)
+	}
+	// The time range bounds the events: the login at an absolute date is outside 48 h, inside 10 days.
+	equal(t, len(dvRun(t, e, `EventType = "Login"`, from, now, "")), 0, "login outside the range")
+	logins := dvRun(t, e, `EventType = "Login"`, now.Add(-10*24*time.Hour), now, "")
+	equal(t, len(logins), 1, "login inside the range")
+	equal(t, logins[0]["loginsUserName"].(string), "admin", "login rendered")
+	equal(t, logins[0]["agentName"].(string), "mac-lt", "agent rendered")
+	equal(t, logins[0]["relatedToThreat"].(string), "False", "an agent's own event is related to no threat")
+	// Threat events and agent events together; subQuery narrows further.
+	all := dvRun(t, e, `AgentName = "WIN-SRV"`, from, now, "")
+	equal(t, len(all), 8, "two threats' three derived events and two agent events")
+	sub := dvRun(t, e, `AgentName = "WIN-SRV"`, from, now, "&"+strings.TrimPrefix(q("subQuery", `TgtProcName = "lsass.exe"`), "?"))
+	equal(t, len(sub), 1, "subQuery")
+	equal(t, sub[0]["tgtProcName"].(string), "lsass.exe", "target rendered")
+
+	// Agent events are not a threat's explore events.
+	for _, tid := range []string{tWin, tWin2} {
+		resp := e.json("GET", apiURL+"/threats/"+tid+"/explore/events?limit=100", nil, 200)
+		for _, it := range resp["data"].([]any) {
+			if n := it.(obj)["srcProcName"]; n == "powershell.exe" || n == "procdump64.exe" {
+				t.Errorf("threat %s explore shows agent event %v", tid, n)
+			}
+		}
+	}
+}
+
+func TestDeepVisibilityRefusesQueriesOutsideTheSubset(t *testing.T) {
+	e := newEnv(t, huntingFixture())
+	now := e.clock.Now()
+	for q, want := range map[string]string{
+		`SrcProcNam = "x"`:                 "did you mean SrcProcName?",
+		`SrcProcName Like "x"`:             "unknown operator",
+		`SrcProcName = "x`:                 "unterminated string",
+		`EventType = "Process Launch"`:     "not a valid EventType value",
+		`SrcProcName = "a" | columns name`: "unexpected character",
+	} {
+		e.clock.Advance(time.Minute)
+		status, raw := e.do("POST", apiURL+"/dv/init-query", obj{"query": q, "fromDate": tsOf(now.Add(-time.Hour)), "toDate": tsOf(now)})
+		if status != 400 || !strings.Contains(string(raw), "4000010") || !strings.Contains(string(raw), "Validation Error") || !strings.Contains(string(raw), want) {
+			t.Errorf("%s: %d %s", q, status, raw)
+		}
+	}
+	e.clock.Advance(time.Minute)
+	id := get(e.json("POST", apiURL+"/dv/init-query", obj{"query": `AgentName Is Not Empty`, "fromDate": tsOf(now.Add(-time.Hour)), "toDate": tsOf(now)}, 200), "data.queryId").(string)
+	status, raw := e.do("GET", apiURL+"/dv/events"+q("queryId", id, "subQuery", `Nope = "x"`), nil)
+	if status != 400 || !strings.Contains(string(raw), "subQuery: ") {
+		t.Errorf("bad subQuery: %d %s", status, raw)
+	}
+}
+
+// The eval relaxes init-query's limit through RateLimits; the default stays 1/min.
+func TestDVInitQueryLimitCanBeRelaxed(t *testing.T) {
+	e := newEnvWith(t, huntingFixture(), func(o *simulator.Options) {
+		o.RateLimits = map[string]simulator.Limit{simulator.ClassDVInitQuery: {RPS: 100, Burst: 100}}
+	})
+	now := e.clock.Now()
+	for i := range 20 {
+		status, raw := e.do("POST", apiURL+"/dv/init-query", obj{"query": `AgentName Is Not Empty`, "fromDate": tsOf(now.Add(-time.Hour)), "toDate": tsOf(now)})
+		equal(t, status, 200, fmt.Sprintf("query %d: %s", i, raw))
+	}
 }
 
 func TestVisibleAfter(t *testing.T) {
@@ -511,4 +642,30 @@ func TestScenarioMitigationsAreServed(t *testing.T) {
 			t.Errorf("missing %q in %v", want, err)
 		}
 	}
+}
+
+func TestAddEventsAtRuntime(t *testing.T) {
+	e := newEnv(t, fixture())
+	query := `EventType = "Task Register" AND TaskName ContainsCIS "updater"`
+	now := e.clock.Now()
+	equal(t, len(dvRun(t, e, query, now.Add(-time.Hour), now, "")), 0, "nothing yet")
+
+	bad := obj{"events": []obj{
+		{"agentId": winAgent, "eventType": "Task Register", "before": "5m", "taskName": `\Updater`},
+		{"agentId": "1900000000000000099", "eventType": "Task Register"},
+	}}
+	status, raw := e.do("POST", "/sim/events", bad)
+	if status != 400 || !strings.Contains(string(raw), `events[1]: invalid scenario: event.agentId: no agent with id`) {
+		t.Fatalf("invalid events: %d %s", status, raw)
+	}
+	now = e.clock.Now()
+	equal(t, len(dvRun(t, e, query, now.Add(-time.Hour), now, "")), 0, "an invalid batch adds nothing")
+
+	good := obj{"events": []obj{{"agentId": winAgent, "eventType": "Task Register", "before": "5m", "taskName": `\Updater`}}}
+	e.json("POST", "/sim/events", good, 201)
+	now = e.clock.Now()
+	got := dvRun(t, e, query, now.Add(-time.Hour), now, "")
+	equal(t, len(got), 1, "added event found")
+	equal(t, got[0]["taskName"].(string), `\Updater`, "rendered")
+	e.json("POST", "/sim/events", obj{"events": []obj{}}, 400)
 }

@@ -683,6 +683,10 @@ func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		if requireMethod(w, r, "POST") {
 			s.adminAddThreat(w, r)
 		}
+	case path == "/sim/events":
+		if requireMethod(w, r, "POST") {
+			s.adminAddEvents(w, r)
+		}
 	case strings.HasPrefix(path, "/sim/threats/") && strings.HasSuffix(path, "/update"):
 		if requireMethod(w, r, "POST") {
 			s.adminUpdateThreat(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/sim/threats/"), "/update"))

@@ -1,8 +1,10 @@
 // Package simulator is an in-memory double of the SentinelOne Management API
 // v2.1 (threats, timelines, notes, mitigation, verdicts, agents, network
-// isolation). It is deliberately independent of the product's packages so a
-// client bug cannot be mirrored here: of this module it imports only the
-// scenario file format (package scenario, which imports nothing of the product).
+// isolation, Deep Visibility). It is deliberately independent of the product's
+// packages so a client bug cannot be mirrored here: of this module it imports
+// only the scenario file format (package scenario) and the S1QL evaluator
+// (package hunt/s1ql, the definition of the query subset s1copilot speaks);
+// both import only the standard library.
 //
 // Asynchronous effects (mitigation results, isolation) are computed lazily:
 // every request first settles whatever became due according to Options.Now.
@@ -142,8 +144,11 @@ type Simulator struct {
 	activities []*activity            // every activity, in creation order (timelines index into it)
 	blocklist  map[string]*blockEntry // sha1 -> entry
 	dvQueries  map[string]*dvQuery
-	limiter    *limiter
-	faults     *faultInjector
+	// agentEvents are the scenario's events of no threat: DV finds them, no
+	// threat's explore events or timeline shows them.
+	agentEvents []*event
+	limiter     *limiter
+	faults      *faultInjector
 }
 
 // blockEntry is one hash on the user-defined blocklist.
@@ -304,6 +309,7 @@ func New(sc *scenario.Scenario, opts Options) (*Simulator, error) {
 	for _, t := range sc.Threats {
 		s.addThreatLocked(t, now, 0)
 	}
+	s.addAgentEvents(sc.Events, now)
 	return s, nil
 }
 
