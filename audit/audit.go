@@ -119,6 +119,10 @@ type Record struct {
 	// ModelUsage is what the model analysis cost (triage records; absent when no
 	// model was asked, or the analysis was reused from the cache).
 	ModelUsage *investigation.ModelUsage `json:"modelUsage,omitempty"`
+	// ThreatCreatedAt is when SentinelOne created the threat (triage records; absent in
+	// records written before it existed): the start of the time to triage and to
+	// respond that the weekly report measures (package report).
+	ThreatCreatedAt time.Time `json:"threatCreatedAt,omitzero"`
 }
 
 // RecordID builds the deterministic record ID for a step of an investigation.
