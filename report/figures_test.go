@@ -161,7 +161,6 @@ func TestComputeGivesTheScenariosKnownFigures(t *testing.T) {
 	assert.Len(t, f.Notes, 1, "t6 has no SentinelOne details")
 }
 
-
 func TestCostIsInTokensOnlyWithoutAPrice(t *testing.T) {
 	in := scenario()
 	in.Pricing = nil
