@@ -194,7 +194,7 @@ const TopN = 10
 type Inputs struct {
 	Window         Window
 	Investigations []Investigation
-	// Trails are the investigations' audit trails (Summarize); an investigation
+	// Trails are the investigations' audit trails (Trails); an investigation
 	// without one still counts, from its search attributes.
 	Trails  []Trail
 	Threats []Threat

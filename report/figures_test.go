@@ -96,7 +96,7 @@ func scenario() Inputs {
 			inv("t5", "false_positive", "Low", "recommended", at(12, 1), false),
 			inv("t6", "true_positive", "High", "", at(12, 53), true),
 		},
-		Trails: Summarize(records, roles),
+		Trails: Trails(records, roles),
 		Threats: []Threat{
 			{ID: "t1", Name: "invoice.docm", AgentName: "SALES-LT-042", SHA1: "aaaa"},
 			{ID: "t2", Name: "invoice.docm", AgentName: "SALES-LT-042", SHA1: "aaaa"},

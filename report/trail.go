@@ -83,11 +83,11 @@ func RulesReasonOf(analyzer, reason string) string {
 	return RulesOther
 }
 
-// Summarize reduces audit records to one Trail per investigation, in investigation
+// Trails reduces audit records to one Trail per investigation, in investigation
 // ID order. roles maps a policy role to its members (approver identities); an
 // approver is in every role naming them (case-insensitively). Records written twice
 // by a retried activity (same ID) count once.
-func Summarize(records []audit.Record, roles map[string][]string) []Trail {
+func Trails(records []audit.Record, roles map[string][]string) []Trail {
 	seen := map[string]bool{}
 	byInv := map[string]*Trail{}
 	for _, r := range records {
