@@ -66,6 +66,8 @@ type Config struct {
 	KillSwitch bool   `envconfig:"KILL_SWITCH" default:"false" desc:"true turns every automatic action into an approval (also: starter kill-switch on)"`
 	AuditFile  string `envconfig:"AUDIT_FILE" desc:"append-only JSON-lines audit log; empty = standard output"`
 
+	Report Report
+
 	ApprovalTimeout   time.Duration `envconfig:"APPROVAL_TIMEOUT" default:"24h" desc:"how long an investigation waits for a human; then it takes no action"`
 	MitigationTimeout time.Duration `envconfig:"MITIGATION_TIMEOUT" default:"15m" desc:"how long to wait for a mitigation to settle before reporting it as timed out"`
 	MitigationPoll    time.Duration `envconfig:"MITIGATION_POLL" default:"10s" desc:"interval between mitigation status checks"`
@@ -189,6 +191,7 @@ func (c Config) Validate() error {
 	if c.MitigationPoll <= 0 || c.MitigationPoll > c.MitigationTimeout {
 		p = append(p, Prefix+"_MITIGATION_POLL must be positive and below "+Prefix+"_MITIGATION_TIMEOUT")
 	}
+	p = append(p, c.Report.validate()...)
 	if c.TemporalUnavailableExit < 0 {
 		p = append(p, Prefix+"_TEMPORAL_UNAVAILABLE_EXIT must not be negative (0 = never exit)")
 	}
