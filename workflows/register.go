@@ -10,6 +10,8 @@ import (
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/control"
+	"github.com/s1copilot/s1copilot/policy"
+	"github.com/s1copilot/s1copilot/report"
 )
 
 // RegisterInvestigation registers the investigation workflow and its activities.
@@ -21,6 +23,33 @@ func RegisterInvestigation(r worker.Registry, acts *activities.Activities) {
 // RegisterControl registers the control workflow (kill switch and caps).
 func RegisterControl(r worker.Registry) {
 	r.RegisterWorkflowWithOptions(control.Workflow, workflow.RegisterOptions{Name: control.WorkflowName})
+}
+
+// RegisterReport registers the SOC report's workflow and activities.
+func RegisterReport(r worker.Registry, acts *report.Activities) {
+	r.RegisterWorkflowWithOptions(SOCReport, workflow.RegisterOptions{Name: SOCReportWorkflow})
+	r.RegisterActivity(acts)
+}
+
+// NewReportActivities wires the SOC report's activities to the investigation's
+// SentinelOne client and policy (its roles are the approver groups).
+func NewReportActivities(cfg config.Config, acts *activities.Activities) *report.Activities {
+	return report.New(cfg, acts.S1, func() map[string][]string {
+		p := acts.Settings.Policy
+		if acts.Policies != nil {
+			if cur, err := acts.Policies.Current(); err == nil {
+				p = cur
+			}
+		}
+		return rolesOf(p)
+	})
+}
+
+func rolesOf(p *policy.Policy) map[string][]string {
+	if p == nil {
+		return nil
+	}
+	return p.Roles
 }
 
 // InvestigationActivitySlots bounds the activities one worker runs at once on the
@@ -42,6 +71,8 @@ func NewWorkers(c client.Client, cfg config.Config, acts *activities.Activities,
 		OnFatalError:                       onFatal,
 	})
 	RegisterInvestigation(inv, acts)
+	rep := NewReportActivities(cfg, acts)
+	RegisterReport(inv, rep)
 	ctl := worker.New(c, cfg.Temporal.ControlTaskQueue(), worker.Options{
 		WorkerStopTimeout: 20 * time.Second,
 		OnFatalError:      onFatal,
@@ -57,6 +88,7 @@ func NewWorkers(c client.Client, cfg config.Config, acts *activities.Activities,
 		OnFatalError:                       onFatal,
 	})
 	RegisterS1Activities(s1, acts)
+	s1.RegisterActivity(rep) // the report's SentinelOne reads
 	return []worker.Worker{inv, ctl, s1}
 }
 
@@ -70,4 +102,5 @@ func RegisterS1Activities(r worker.Registry, acts *activities.Activities) {
 func RegisterReplay(r worker.WorkflowReplayer) {
 	r.RegisterWorkflowWithOptions(InvestigateThreat, workflow.RegisterOptions{Name: InvestigateWorkflow})
 	r.RegisterWorkflowWithOptions(control.Workflow, workflow.RegisterOptions{Name: control.WorkflowName})
+	r.RegisterWorkflowWithOptions(SOCReport, workflow.RegisterOptions{Name: SOCReportWorkflow})
 }
