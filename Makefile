@@ -87,4 +87,4 @@ clean:
 
 ## histories: re-record the replay fixtures in workflows/testdata from a real run (after an intended workflow change)
 histories: temporal-cli
-	S1C_UPDATE_HISTORIES=1 S1C_REQUIRE_INTEGRATION=1 go test -count=1 -run 'TestBaselineHistories|TestEndToEndWithAModel|TestAnAdversarialModel|TestApproveFromSlackEndToEnd' ./integration/
+	S1C_UPDATE_HISTORIES=1 S1C_REQUIRE_INTEGRATION=1 go test -count=1 -run 'TestBaselineHistories|TestEndToEndWithAModel|TestAnAdversarialModel|TestApproveFromSlackEndToEnd|TestSOCReportEndToEnd' ./integration/
