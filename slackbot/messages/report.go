@@ -31,6 +31,7 @@ func (p *Poster) PostReport(ctx context.Context, channel, reportID, headline, ma
 			return "", 0, fmt.Errorf("waiting to post the report: %w", err)
 		}
 		_, ts, err = p.api.PostMessageContext(ctx, channel, slack.MsgOptionText(escape(headline), false),
+			slack.MsgOptionBlocks(slack.NewSectionBlock(slack.NewTextBlockObject(slack.MarkdownType, escape(headline), false, false), nil, nil)),
 			slack.MsgOptionMetadata(slack.SlackMetadata{EventType: ReportEvent, EventPayload: map[string]any{"report_id": reportID}}))
 		if err != nil {
 			return "", 0, fmt.Errorf("posting the report %s: %w", reportID, err)
