@@ -6,7 +6,7 @@ TEMPORAL_VERSION := v1.5.1
 TEMPORAL ?= $(shell command -v temporal 2>/dev/null || echo $(GOBIN)/temporal)
 export TEMPORAL_CLI_PATH := $(TEMPORAL)
 
-.PHONY: demo demo-check test test-unit bench bench-rss build temporal-cli lint clean histories eval chart helm
+.PHONY: report-png demo demo-check test test-unit bench bench-rss build temporal-cli lint clean histories eval chart helm
 HELM_VERSION := v4.3.2
 HELM ?= $(shell command -v helm 2>/dev/null || echo $(GOBIN)/helm)
 
@@ -87,4 +87,8 @@ clean:
 
 ## histories: re-record the replay fixtures in workflows/testdata from a real run (after an intended workflow change)
 histories: temporal-cli
-	S1C_UPDATE_HISTORIES=1 S1C_REQUIRE_INTEGRATION=1 go test -count=1 -run 'TestBaselineHistories|TestEndToEndWithAModel|TestAnAdversarialModel|TestApproveFromSlackEndToEnd|TestHuntFromQuestionToFiles' ./integration/
+	S1C_UPDATE_HISTORIES=1 S1C_REQUIRE_INTEGRATION=1 go test -count=1 -run 'TestBaselineHistories|TestEndToEndWithAModel|TestAnAdversarialModel|TestApproveFromSlackEndToEnd|TestHuntFromQuestionToFiles|TestSOCReportEndToEnd' ./integration/
+
+## report-png: regenerate docs/report.png, the README's screenshot of a demo-like SOC report (needs chromium)
+report-png:
+	go run ./tools/reportshot -out docs/report.png

@@ -127,6 +127,10 @@ type Record struct {
 	ModelUsage *investigation.ModelUsage `json:"modelUsage,omitempty"`
 	// HuntEvents is how many events a hunt found (hunt records only).
 	HuntEvents *int `json:"huntEvents,omitempty"`
+	// ThreatCreatedAt is when SentinelOne created the threat (triage records; absent in
+	// records written before it existed): the start of the time to triage and to
+	// respond that the weekly report measures (package report).
+	ThreatCreatedAt time.Time `json:"threatCreatedAt,omitzero"`
 }
 
 // RecordID builds the deterministic record ID for a step of an investigation.

@@ -51,6 +51,9 @@ func (w *Writer) Write(ctx context.Context, r Record) error {
 		return fmt.Errorf("audit: record %s not written: %w", r.ID, err)
 	}
 	r.Time = r.Time.UTC()
+	if !r.ThreatCreatedAt.IsZero() {
+		r.ThreatCreatedAt = r.ThreatCreatedAt.UTC()
+	}
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
 	enc.SetEscapeHTML(false)              // keep "<", ">" and "&" readable in the SIEM

@@ -67,6 +67,8 @@ type Config struct {
 	AuditFile  string `envconfig:"AUDIT_FILE" desc:"append-only JSON-lines audit log; empty = standard output"`
 	HuntDir    string `envconfig:"HUNT_DIR" default:"hunts" desc:"directory where the SentinelOne worker writes each hunt's events (<hunt id>.json and .csv)"`
 
+	Report Report
+
 	ApprovalTimeout   time.Duration `envconfig:"APPROVAL_TIMEOUT" default:"24h" desc:"how long an investigation waits for a human; then it takes no action"`
 	MitigationTimeout time.Duration `envconfig:"MITIGATION_TIMEOUT" default:"15m" desc:"how long to wait for a mitigation to settle before reporting it as timed out"`
 	MitigationPoll    time.Duration `envconfig:"MITIGATION_POLL" default:"10s" desc:"interval between mitigation status checks"`
@@ -190,6 +192,7 @@ func (c Config) Validate() error {
 	if c.MitigationPoll <= 0 || c.MitigationPoll > c.MitigationTimeout {
 		p = append(p, Prefix+"_MITIGATION_POLL must be positive and below "+Prefix+"_MITIGATION_TIMEOUT")
 	}
+	p = append(p, c.Report.validate()...)
 	if c.TemporalUnavailableExit < 0 {
 		p = append(p, Prefix+"_TEMPORAL_UNAVAILABLE_EXIT must not be negative (0 = never exit)")
 	}

@@ -130,3 +130,17 @@ func TestDefaultsApplyEveryDefaultTag(t *testing.T) {
 	d.S1URL, d.S1Token = "https://tenant.sentinelone.net", "tok"
 	require.NoError(t, d.Validate(), "the defaults plus the required settings are a valid configuration")
 }
+
+func TestReportSchedule(t *testing.T) {
+	for in, want := range map[string]ReportSchedule{
+		"0 8 * * 1": {Cron: "0 8 * * 1"}, " 0  8 * * 1 ": {Cron: "0 8 * * 1"}, "24h": {Every: 24 * time.Hour}, "off": {Off: true}, "OFF": {Off: true},
+	} {
+		got, err := ParseReportSchedule(in)
+		require.NoError(t, err, in)
+		assert.Equal(t, want, got, in)
+	}
+	for _, bad := range []string{"weekly", "0 8 * *", "10s"} {
+		_, err := ParseReportSchedule(bad)
+		assert.ErrorContains(t, err, "S1C_REPORT_SCHEDULE", bad)
+	}
+}

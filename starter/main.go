@@ -11,6 +11,7 @@
 //	starter control                                print the kill switch and the counted actions
 //	starter export-case --threat ID [--out F]      write an analyst-judged threat as a labeled eval scenario
 //	starter feedback [--all]                       list analysts' disagreements from the audit log
+//	starter report [--since 7d] [--out DIR]        make the SOC report now and print where it is
 //	starter slackbot                               run the Slack bot: approvals from Slack, /s1copilot
 //	starter codec-server [--addr ADDR]             serve the Web UI's codec endpoint (decrypts payloads for authorised users)
 //	starter hunt "QUESTION" [--as NAME] [--yes]     hunt with Deep Visibility: the question becomes a query, confirmed, queued, run and summarised
@@ -43,6 +44,7 @@ const usage = `usage:
   starter control
   starter export-case --threat THREAT_ID [--out FILE] [--verdict VERDICT] [--actions A,B|none]
   starter feedback [--file AUDIT_FILE] [--all]
+  starter report [--since 7d] [--out DIR]
   starter slackbot
   starter codec-server [--addr HOST:PORT]
   starter hunt "QUESTION" [--as NAME] [--yes] [--since 24h]`
@@ -91,6 +93,8 @@ func run(ctx context.Context, args []string) error {
 		return exportCase(ctx, rest, s1FromEnv, os.Stdout)
 	case "feedback":
 		return listFeedback(rest, os.Getenv, os.Stdout)
+	case "report":
+		return runReport(ctx, rest, os.Stdout)
 	case "slackbot":
 		if len(rest) > 0 {
 			return fmt.Errorf("slackbot takes no arguments (its settings are S1C_SLACK_* variables)\n%s", usage)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"flag"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -32,4 +33,18 @@ func TestDecideNeedsIdentityAndReason(t *testing.T) {
 	assert.ErrorContains(t, run(context.Background(), []string{"reject", "42", "--as", "a", "--reason", "r", "--only", "kill"}), "--only goes with approve")
 	assert.ErrorIs(t, run(context.Background(), nil), flag.ErrHelp)
 	assert.ErrorContains(t, run(context.Background(), []string{"frobnicate"}), `unknown command "frobnicate"`)
+}
+
+func TestReportPeriod(t *testing.T) {
+	for in, want := range map[string]time.Duration{"7d": 7 * 24 * time.Hour, "24h": 24 * time.Hour, "30m": 30 * time.Minute} {
+		got, err := parsePeriod(in)
+		if err != nil || got != want {
+			t.Errorf("parsePeriod(%q) = %v, %v; want %v", in, got, err, want)
+		}
+	}
+	for _, bad := range []string{"", "0d", "-1h", "week"} {
+		if _, err := parsePeriod(bad); err == nil {
+			t.Errorf("parsePeriod(%q) accepted", bad)
+		}
+	}
 }

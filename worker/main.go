@@ -110,6 +110,11 @@ func run() error {
 	if err := (control.Client{C: c, WorkflowID: cfg.Temporal.ControlWorkflowID(), TaskQueue: cfg.Temporal.ControlTaskQueue()}).Ensure(ctx); err != nil {
 		return err
 	}
+	said, err := workflows.EnsureReportSchedule(ctx, c, cfg)
+	if err != nil {
+		return err
+	}
+	z.Info("SOC report schedule.", zap.String("schedule", said), zap.String("dir", cfg.Report.Dir))
 	if err := life.Start(ctx, workers...); err != nil {
 		return err
 	}

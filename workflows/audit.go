@@ -47,7 +47,7 @@ func (inv *investigator) auditDecision(ev investigation.Evidence, an investigati
 	recs := []audit.Record{{
 		ID: "triage", Kind: audit.KindTriage, AgentID: ev.Facts.AgentID, Analyzer: an.Analyzer,
 		Verdict: string(an.Verdict), Confidence: &conf, InputsDigest: digest, Reason: triageReason(an),
-		ModelUsage: an.Usage,
+		ModelUsage: an.Usage, ThreatCreatedAt: ev.Facts.CreatedAt,
 	}}
 	for _, st := range plan.Steps {
 		recs = append(recs, audit.Record{

@@ -157,7 +157,9 @@ func (s *investigateSuite) noteText(step string) string {
 }
 
 func (s *investigateSuite) TestAutoPathContainsWithoutApproval() {
-	s.expectEvidence(laptopEvidence(), analysis(investigation.ActionKill, investigation.ActionQuarantine))
+	ev := laptopEvidence()
+	ev.Facts.CreatedAt = time.Date(2026, 11, 30, 8, 0, 0, 0, time.UTC)
+	s.expectEvidence(ev, analysis(investigation.ActionKill, investigation.ActionQuarantine))
 	s.verifyAll("success")
 	s.env.ExecuteWorkflow(InvestigateThreat, Input{ThreatID: "t1"})
 
@@ -169,6 +171,9 @@ func (s *investigateSuite) TestAutoPathContainsWithoutApproval() {
 	s.Contains(s.noteText("triage"), "true_positive")
 	s.Contains(s.noteText("outcome"), "kill (auto): success")
 	s.Equal("s1-threat/t1", strings.Fields(s.notes[0].Marker)[1])
+	triage := s.auditKinds(audit.KindTriage)
+	s.Require().Len(triage, 1)
+	s.Equal(ev.Facts.CreatedAt, triage[0].ThreatCreatedAt, "the weekly report measures time to triage from the threat's creation")
 	s.Equal([]activities.WriteBackInput{
 		{ThreatID: "t1", IncidentStatus: "resolved", AnalystVerdict: "true_positive"},
 	}, s.writebacks, "nothing waits for a human: resolved with the verdict once verified, no in_progress on the way")

@@ -10,6 +10,8 @@ import (
 	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/config"
 	"github.com/s1copilot/s1copilot/control"
+	"github.com/s1copilot/s1copilot/policy"
+	"github.com/s1copilot/s1copilot/report"
 )
 
 // RegisterInvestigation registers the investigation workflow and its activities.
@@ -31,6 +33,33 @@ func RegisterControl(r worker.Registry) {
 	r.RegisterWorkflowWithOptions(control.Workflow, workflow.RegisterOptions{Name: control.WorkflowName})
 }
 
+// RegisterReport registers the SOC report's workflow and activities.
+func RegisterReport(r worker.Registry, acts *report.Activities) {
+	r.RegisterWorkflowWithOptions(SOCReport, workflow.RegisterOptions{Name: SOCReportWorkflow})
+	r.RegisterActivity(acts)
+}
+
+// NewReportActivities wires the SOC report's activities to the investigation's
+// SentinelOne client and policy (its roles are the approver groups).
+func NewReportActivities(cfg config.Config, acts *activities.Activities) *report.Activities {
+	return report.New(cfg, acts.S1, func() map[string][]string {
+		p := acts.Settings.Policy
+		if acts.Policies != nil {
+			if cur, err := acts.Policies.Current(); err == nil {
+				p = cur
+			}
+		}
+		return rolesOf(p)
+	})
+}
+
+func rolesOf(p *policy.Policy) map[string][]string {
+	if p == nil {
+		return nil
+	}
+	return p.Roles
+}
+
 // InvestigationActivitySlots bounds the activities one worker runs at once on the
 // investigation task queue. A model call holds its slot for the model's whole latency:
 // at 50 slots, 300 threats arriving together queued behind each other's 800 ms calls,
@@ -50,6 +79,8 @@ func NewWorkers(c client.Client, cfg config.Config, acts *activities.Activities,
 		OnFatalError:                       onFatal,
 	})
 	RegisterInvestigation(inv, acts)
+	rep := NewReportActivities(cfg, acts)
+	RegisterReport(inv, rep)
 	ctl := worker.New(c, cfg.Temporal.ControlTaskQueue(), worker.Options{
 		WorkerStopTimeout: 20 * time.Second,
 		OnFatalError:      onFatal,
@@ -65,6 +96,7 @@ func NewWorkers(c client.Client, cfg config.Config, acts *activities.Activities,
 		OnFatalError:                       onFatal,
 	})
 	RegisterS1Activities(s1, acts)
+	s1.RegisterActivity(rep) // the report's SentinelOne reads
 	return []worker.Worker{inv, ctl, s1}
 }
 
@@ -79,4 +111,5 @@ func RegisterReplay(r worker.WorkflowReplayer) {
 	r.RegisterWorkflowWithOptions(InvestigateThreat, workflow.RegisterOptions{Name: InvestigateWorkflow})
 	r.RegisterWorkflowWithOptions(control.Workflow, workflow.RegisterOptions{Name: control.WorkflowName})
 	RegisterHunting(r)
+	r.RegisterWorkflowWithOptions(SOCReport, workflow.RegisterOptions{Name: SOCReportWorkflow})
 }

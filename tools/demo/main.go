@@ -82,7 +82,7 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	env := append(demoEnv(o), enc.env()...)
+	env := append(append(demoEnv(o), enc.env()...), reportEnv(o)...)
 	fmt.Fprintf(out, "Starting the Temporal dev server (%s)…\n", temporalPath)
 	if err := procs.Start(devstack.Proc{Name: "temporal", Path: temporalPath, Args: append(devstack.DevServerArgs(o.port, o.uiPort, ""), enc.devServerArgs()...)}); err != nil {
 		return err

@@ -92,7 +92,11 @@ func (s *demoSlack) print(kind string, m fakeslack.Message) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if m.ThreadTS != "" {
-		fmt.Fprintf(s.out, "          [slack] ↳ in the thread: %s\n", m.Text)
+		text := m.Text
+		if lines := strings.Split(text, "\n"); len(lines) > 4 { // the SOC report's Markdown
+			text = strings.Join(lines[:4], " ") + fmt.Sprintf(" … (%d more lines)", len(lines)-4)
+		}
+		fmt.Fprintf(s.out, "          [slack] ↳ in the thread: %s\n", text)
 		return
 	}
 	text := fakeslack.Render(m.Blocks)

@@ -206,6 +206,9 @@ func (w *watcher) follow(ctx context.Context) error {
 		if done && !announced {
 			announced = true
 			w.hunt(ctx)
+			for _, p := range w.report(ctx) {
+				fmt.Fprintln(os.Stderr, "demo: SOC report:", p)
+			}
 			fmt.Fprintln(w.out, "\nEvery investigation has finished. The Web UI stays up until you press Ctrl-C.")
 		}
 		select {
@@ -270,6 +273,7 @@ func (w *watcher) runCheck(ctx context.Context) error {
 		}
 		problems = append(problems, w.enc.checkWebUI(ctx, w.out, w.c, w.uiPort, t)...)
 	}
+	problems = append(problems, w.report(ctx)...)
 	if len(problems) > 0 {
 		return fmt.Errorf("demo check failed:\n  - %s", strings.Join(problems, "\n  - "))
 	}

@@ -102,7 +102,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return 2
 	}
 	if *hunting {
-		if err := runHunting(ctx, getenv, stdout); err != nil {
+		if err := runHunting(ctx, getenv, *timeout, stdout); err != nil {
 			fmt.Fprintf(stderr, "eval: hunting: %v\n", err)
 			return 2
 		}
@@ -121,21 +121,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	return 0
 }
 
-// modelFromEnv builds the model analyzer from OPENAI_BASE_URL, OPENAI_API_KEY
-// and S1C_LLM_MODEL (or OPENAI_MODEL); nil and the reason when it cannot.
-func modelFromEnv(getenv func(string) string, timeout time.Duration) (*llm.OpenAI, string) {
+// modelConfigFromEnv reads the model settings from OPENAI_BASE_URL, OPENAI_API_KEY
+// and S1C_LLM_MODEL (or OPENAI_MODEL); the reason when there is no model to evaluate.
+func modelConfigFromEnv(getenv func(string) string, timeout time.Duration) (llm.OpenAIConfig, string) {
 	base := getenv("OPENAI_BASE_URL")
 	if base == "" {
-		return nil, "no OPENAI_BASE_URL"
+		return llm.OpenAIConfig{}, "no OPENAI_BASE_URL"
 	}
 	model := getenv("S1C_LLM_MODEL")
 	if model == "" {
 		model = getenv("OPENAI_MODEL")
 	}
 	if model == "" {
-		return nil, "OPENAI_BASE_URL is set but neither S1C_LLM_MODEL nor OPENAI_MODEL names a model"
+		return llm.OpenAIConfig{}, "OPENAI_BASE_URL is set but neither S1C_LLM_MODEL nor OPENAI_MODEL names a model"
 	}
-	m, err := llm.NewOpenAI(llm.OpenAIConfig{BaseURL: base, APIKey: getenv("OPENAI_API_KEY"), Model: model, Timeout: timeout})
+	return llm.OpenAIConfig{BaseURL: base, APIKey: getenv("OPENAI_API_KEY"), Model: model, Timeout: timeout}, ""
+}
+
+// modelFromEnv builds the model analyzer (see modelConfigFromEnv); nil and the
+// reason when it cannot.
+func modelFromEnv(getenv func(string) string, timeout time.Duration) (*llm.OpenAI, string) {
+	cfg, why := modelConfigFromEnv(getenv, timeout)
+	if why != "" {
+		return nil, why
+	}
+	m, err := llm.NewOpenAI(cfg)
 	if err != nil {
 		return nil, err.Error()
 	}
@@ -143,27 +153,27 @@ func modelFromEnv(getenv func(string) string, timeout time.Duration) (*llm.OpenA
 }
 
 // huntTranslators are the translators the hunting section scores: the library always
-// (offline, no model), and the model when OPENAI_BASE_URL is set.
-func huntTranslators(getenv func(string) string) ([]hunts.Named, []string) {
+// (offline, no model), and the model (llm.HuntTranslator, with the validator
+// production uses) when OPENAI_BASE_URL is set.
+func huntTranslators(getenv func(string) string, timeout time.Duration) ([]hunts.Named, []string) {
 	translators := []hunts.Named{{Name: hunt.LibraryTranslator, Translator: hunt.NewLibrary()}}
-	var notes []string
-	if getenv("OPENAI_BASE_URL") == "" {
-		notes = append(notes, "model translator not evaluated (no OPENAI_BASE_URL)")
-		return translators, notes
+	cfg, why := modelConfigFromEnv(getenv, timeout)
+	if why != "" {
+		return translators, []string{"model translator not evaluated (" + why + ")"}
 	}
-	// MODEL TRANSLATOR GOES HERE: llm.HuntTranslator (another engineer's) implements
-	// hunt.Translator; wiring it is one line, e.g.
-	//	translators = append(translators, hunts.Named{Name: "openai:" + model, Translator: llm.NewHuntTranslator(…)})
-	notes = append(notes, "model translator not evaluated (llm.HuntTranslator is not wired into tools/eval yet)")
-	return translators, notes
+	ht, err := llm.NewHuntTranslator(cfg, func(t hunt.Translation, now time.Time) error { return t.Check(now) })
+	if err != nil {
+		return translators, []string{"model translator not evaluated (" + err.Error() + ")"}
+	}
+	return append(translators, hunts.Named{Name: ht.Name(), Translator: ht}), nil
 }
 
-func runHunting(ctx context.Context, getenv func(string) string, stdout io.Writer) error {
+func runHunting(ctx context.Context, getenv func(string) string, timeout time.Duration, stdout io.Writer) error {
 	qs, err := hunts.Questions()
 	if err != nil {
 		return err
 	}
-	translators, notes := huntTranslators(getenv)
+	translators, notes := huntTranslators(getenv, timeout)
 	rep, err := hunts.Run(ctx, qs, translators)
 	if err != nil {
 		return err

@@ -201,9 +201,53 @@ func TestHuntingSection(t *testing.T) {
 
 	code, out, _ = runEval(t, env(map[string]string{"OPENAI_BASE_URL": "http://127.0.0.1:1/v1"}), "-analyzer", "rules")
 	require.Equal(t, 0, code)
-	assert.Contains(t, out, "model translator not evaluated (llm.HuntTranslator is not wired")
+	assert.Contains(t, out, "model translator not evaluated (OPENAI_BASE_URL is set but neither")
 
 	code, out, _ = runEval(t, env(nil), "-analyzer", "rules", "-hunting=false")
 	require.Equal(t, 0, code)
 	assert.NotContains(t, out, "HUNTING")
+}
+
+// The model translator is scored beside the library: its queries run through the
+// simulator like the library's, so a fixed encoded-PowerShell query is exact on that
+// question and wrong on most others.
+func TestHuntingScoresTheModelTranslator(t *testing.T) {
+	var calls atomic.Int64
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			ResponseFormat struct {
+				JSONSchema struct {
+					Name string `json:"name"`
+				} `json:"json_schema"`
+			} `json:"response_format"`
+		}
+		if err := json.NewDecoder(r.Body).Decode(&req); err != nil || req.ResponseFormat.JSONSchema.Name != "hunt_query" {
+			http.Error(w, `{"error":{"message":"not a hunt request"}}`, http.StatusBadRequest)
+			return
+		}
+		calls.Add(1)
+		// The label of the encoded-PowerShell question, whatever was asked.
+		answer := `{"query":"EventType = \"Process Creation\" AND SrcProcName In Anycase (\"powershell.exe\", \"pwsh.exe\") AND SrcProcCmdLine RegExp \"(?i)\\s-(e|ec|enc|encodedcommand)\\s\"","language":"s1ql","lookback":"7d","from":"","to":"","explanation":"Encoded PowerShell."}`
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{
+			"id": "chatcmpl-1", "object": "chat.completion", "created": 1767225600, "model": "gpt-test",
+			"choices": []any{map[string]any{"index": 0, "finish_reason": "stop", "logprobs": nil,
+				"message": map[string]any{"role": "assistant", "content": answer, "refusal": nil}}},
+		})
+	}))
+	t.Cleanup(srv.Close)
+
+	code, out, stderr := runEval(t, env(map[string]string{
+		"OPENAI_BASE_URL": srv.URL + "/v1", "OPENAI_API_KEY": "sk-test", "OPENAI_MODEL": "gpt-test",
+	}), "-analyzer", "rules")
+	require.Equal(t, 0, code, stderr)
+	assert.NotContains(t, out, "model translator not evaluated")
+	assert.NotContains(t, out, "sk-test")
+	m := regexp.MustCompile(`(?m)^  openai:gpt-test\s+([\d.]+)\s+([\d.]+)\s+(\d+)/(\d+)\s+(\d+)\s*$`).FindStringSubmatch(out)
+	require.NotNil(t, m, "model totals row in:\n%s", out)
+	exact, _ := strconv.Atoi(m[3])
+	n, _ := strconv.Atoi(m[4])
+	assert.Equal(t, int(calls.Load()), n, "one translation per question")
+	assert.Greater(t, exact, 0, "the encoded-PowerShell question is answered exactly")
+	assert.Less(t, exact, n, "one fixed query cannot answer every question")
 }
