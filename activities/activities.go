@@ -55,11 +55,16 @@ type Activities struct {
 	// Now is the clock of this worker's short-lived caches (the control state, shared
 	// verification reads); nil means time.Now.
 	Now func() time.Time
+	// CoalesceWindow is how long a SentinelOne read or write waits to share one request
+	// with others of its kind (coalesced.go); 0 sends each alone.
+	CoalesceWindow time.Duration
 
 	// control caches the control workflow's state for this worker's activities.
 	control controlCache
 	// verifyReads lets parallel verifications of one threat share their reads.
 	verifyReads sharedReads
+	// console coalesces the SentinelOne calls of concurrent activities.
+	console consoleBatches
 }
 
 // ControlStateTTL is how long a worker reuses the control workflow's state (the kill
@@ -179,7 +184,7 @@ func (a *Activities) ReserveActions(ctx context.Context, in ReserveInput) (contr
 // EnrichThreat reads the threat, its agent and its timeline and returns the compact
 // evidence the rest of the investigation works from.
 func (a *Activities) EnrichThreat(ctx context.Context, threatID string) (investigation.Evidence, error) {
-	t, err := a.S1.GetThreat(ctx, threatID)
+	t, err := a.getThreat(ctx, threatID)
 	if err != nil {
 		return investigation.Evidence{}, S1Error("get threat "+threatID, err)
 	}
@@ -187,7 +192,7 @@ func (a *Activities) EnrichThreat(ctx context.Context, threatID string) (investi
 	// The agent record is fresher than agentRealtimeInfo for tags and network status;
 	// without it the threat's own copy is good enough, so a missing agent is not fatal.
 	if agentID := string(t.AgentRealtimeInfo.AgentID); agentID != "" {
-		ag, err := a.S1.GetAgent(ctx, agentID)
+		ag, err := a.getAgent(ctx, agentID)
 		switch {
 		case err == nil:
 			MergeAgent(&ev.Facts, ag)
@@ -459,7 +464,7 @@ func (a *Activities) Mitigate(ctx context.Context, in MitigateInput) (MitigateRe
 		return MitigateResult{}, err
 	}
 	if mayBeSent(ctx, in.FirstRequest) {
-		t, err := a.S1.GetThreat(ctx, in.ThreatID)
+		t, err := a.getThreat(ctx, in.ThreatID)
 		if err != nil {
 			return MitigateResult{}, S1Error("get threat "+in.ThreatID, err)
 		}
@@ -468,46 +473,37 @@ func (a *Activities) Mitigate(ctx context.Context, in MitigateInput) (MitigateRe
 			return MitigateResult{AlreadyRequested: true}, nil
 		}
 	}
-	res, err := a.S1.Mitigate(ctx, action, []string{in.ThreatID})
+	// Sent with the concurrent requests of the same action (one POST for an outbreak);
+	// refused says why the console did not act on this threat.
+	refused, batch, err := a.batches().mitigate.Do(ctx, action, in.ThreatID)
 	if err != nil {
 		return MitigateResult{}, S1Error(string(action)+" "+in.ThreatID, err)
 	}
-	for _, d := range res.Details {
-		for _, s := range d.Skipped {
-			return MitigateResult{Refused: fmt.Sprintf("SentinelOne skipped %s: %s %s", s.Action, s.Reason, s.Description)}, nil
-		}
-	}
-	if res.Affected == 0 {
-		return MitigateResult{Refused: "SentinelOne applied " + string(action) + " to no threat (not permitted for this token, or the threat is gone)"}, nil
-	}
-	return MitigateResult{}, nil
+	return MitigateResult{Refused: refused, Batch: batch}, nil
 }
 
 func (a *Activities) isolate(ctx context.Context, in MitigateInput) (MitigateResult, error) {
 	if in.AgentID == "" {
 		return MitigateResult{}, temporal.NewNonRetryableApplicationError("isolation needs the agent ID", ErrTypeBadInput, nil)
 	}
-	ag, err := a.S1.GetAgent(ctx, in.AgentID)
+	ag, err := a.getAgent(ctx, in.AgentID)
 	if err != nil {
 		return MitigateResult{}, S1Error("get agent "+in.AgentID, err)
 	}
 	if ag.NetworkStatus == "disconnecting" || ag.NetworkStatus == "disconnected" {
 		return MitigateResult{AlreadyRequested: true}, nil
 	}
-	n, err := a.S1.DisconnectAgents(ctx, []string{in.AgentID})
+	refused, batch, err := a.batches().disconnect.Do(ctx, struct{}{}, in.AgentID)
 	if err != nil {
 		return MitigateResult{}, S1Error("disconnect agent "+in.AgentID, err)
 	}
-	if n == 0 {
-		return MitigateResult{Refused: "SentinelOne disconnected no agent (not permitted for this token, or the agent is gone)"}, nil
-	}
-	return MitigateResult{}, nil
+	return MitigateResult{Refused: refused, Batch: batch}, nil
 }
 
 // WriteBack sets the threat's incident status (and analyst verdict) in the console. Setting
 // a value that is already there changes nothing, so a retry is harmless.
 func (a *Activities) WriteBack(ctx context.Context, in WriteBackInput) error {
-	if _, err := a.S1.SetIncidentStatus(ctx, []string{in.ThreatID}, in.IncidentStatus, in.AnalystVerdict); err != nil {
+	if _, _, err := a.batches().incident.Do(ctx, incidentWrite{in.IncidentStatus, in.AnalystVerdict}, in.ThreatID); err != nil {
 		return S1Error("write back to "+in.ThreatID, err)
 	}
 	return nil
@@ -518,7 +514,7 @@ func (a *Activities) WriteBack(ctx context.Context, in WriteBackInput) error {
 // schedule-to-close timeout the deadline.
 func (a *Activities) VerifyMitigation(ctx context.Context, in VerifyInput) (VerifyResult, error) {
 	if in.Action == investigation.ActionIsolate {
-		ag, err := a.S1.GetAgent(ctx, in.AgentID)
+		ag, err := a.getAgent(ctx, in.AgentID)
 		if err != nil {
 			return VerifyResult{}, S1Error("get agent "+in.AgentID, err)
 		}
@@ -531,7 +527,7 @@ func (a *Activities) VerifyMitigation(ctx context.Context, in VerifyInput) (Veri
 	if err != nil {
 		return VerifyResult{}, err
 	}
-	t, err := a.verifyReads.threat(ctx, a.now, in.ThreatID, a.S1.GetThreat)
+	t, err := a.verifyReads.threat(ctx, a.now, in.ThreatID, a.getThreat)
 	if err != nil {
 		return VerifyResult{}, S1Error("get threat "+in.ThreatID, err)
 	}

@@ -81,7 +81,9 @@ func TestFirstRequestPostsWithoutReading(t *testing.T) {
 	in := activities.MitigateInput{ThreatID: simtest.ThreatMacro, AgentID: "1900000000000000002", Action: investigation.ActionKill, FirstRequest: true}
 	res, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
-	assert.Equal(t, activities.MitigateResult{}, res)
+	assert.False(t, res.AlreadyRequested)
+	assert.Empty(t, res.Refused)
+	assert.Equal(t, 1, res.Batch.Size, "sent alone")
 	c := f.sim.Counters()
 	assert.Equal(t, 1, c.Mitigations[simtest.ThreatMacro]["kill"])
 	assert.Zero(t, c.Requests[getThreats], "nothing to find on a first request's first attempt")

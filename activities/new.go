@@ -28,6 +28,7 @@ func New(cfg config.Config, opts ...s1client.Option) (*Activities, error) {
 		S1:                s1,
 		Rules:             rules.New(),
 		verifyReads:       sharedReads{window: VerifyReadShare},
+		CoalesceWindow:    cfg.S1CoalesceWindow,
 		ControlWorkflowID: cfg.Temporal.ControlWorkflowID(),
 		Settings: Settings{
 			Policy:            policy.Default(cfg.PolicyMode, cfg.MinConfidence),

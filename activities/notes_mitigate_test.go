@@ -91,7 +91,10 @@ func TestMitigateKillIsIdempotent(t *testing.T) {
 
 	first, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
-	assert.Equal(t, activities.MitigateResult{}, first, "the first call requests the kill")
+	assert.False(t, first.AlreadyRequested, "the first call requests the kill")
+	assert.Empty(t, first.Refused)
+	assert.Equal(t, 1, first.Batch.Size)
+	assert.True(t, strings.HasPrefix(first.Batch.ID, "mitigate/"), "the request is named for the audit record: %q", first.Batch.ID)
 
 	second, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
@@ -115,7 +118,9 @@ func TestMitigateIsolateIsIdempotent(t *testing.T) {
 
 	first, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)
 	require.NoError(t, err)
-	assert.Equal(t, activities.MitigateResult{}, first)
+	assert.False(t, first.AlreadyRequested)
+	assert.Empty(t, first.Refused)
+	assert.True(t, strings.HasPrefix(first.Batch.ID, "disconnect/"), first.Batch.ID)
 
 	// While disconnecting, and again once disconnected.
 	second, err := activitytest.Run[activities.MitigateResult](t, f.env, f.acts.Mitigate, in)

@@ -1,6 +1,7 @@
 package activities
 
 import (
+	"github.com/s1copilot/s1copilot/coalesce"
 	"time"
 
 	"github.com/s1copilot/s1copilot/investigation"
@@ -81,6 +82,9 @@ type MitigateResult struct {
 	AlreadyRequested bool `json:"alreadyRequested,omitempty"`
 	// Refused: SentinelOne accepted nothing (skipped, not affected); the reason says why.
 	Refused string `json:"refused,omitempty"`
+	// Batch is the request the action went out in, with how many threats (or agents)
+	// it carried; absent when nothing was sent.
+	Batch coalesce.Batch `json:"batch,omitzero"`
 }
 
 // VerifyInput asks for the settled state of one action.

@@ -125,6 +125,11 @@ type Record struct {
 	// ModelUsage is what the model analysis cost (triage records; absent when no
 	// model was asked, or the analysis was reused from the cache).
 	ModelUsage *investigation.ModelUsage `json:"modelUsage,omitempty"`
+	// Batch is the SentinelOne request an action went out in (action records), shared
+	// with BatchSize-1 other threats' actions when the worker coalesced them; absent
+	// when nothing was sent.
+	Batch     string `json:"batch,omitempty"`
+	BatchSize int    `json:"batchSize,omitempty"`
 	// HuntEvents is how many events a hunt found (hunt records only).
 	HuntEvents *int `json:"huntEvents,omitempty"`
 	// ThreatCreatedAt is when SentinelOne created the threat (triage records; absent in

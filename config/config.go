@@ -52,7 +52,10 @@ type Config struct {
 	// makes every call keeps that spacing.
 	WorkerS1Activities bool `envconfig:"WORKER_S1_ACTIVITIES" default:"true" desc:"whether this worker runs the activities that call SentinelOne (S1C_S1_TASK_QUEUE); with several workers, keep it true on exactly one and set false on the others (README, Scaling)"`
 
-	S1ActivitiesPerSecond float64 `envconfig:"S1_ACTIVITIES_PER_SECOND" default:"20" desc:"fleet-wide rate of SentinelOne activities (Temporal task-queue limit): a backstop; the exact limits are the per-class ones of the one worker that runs them"`
+	S1ActivitiesPerSecond float64 `envconfig:"S1_ACTIVITIES_PER_SECOND" default:"100" desc:"fleet-wide rate of SentinelOne activities (Temporal task-queue limit): a backstop; the exact limits are the per-class ones of the one worker that runs them, which also coalesces concurrent calls into shared requests"`
+	// S1CoalesceWindow is how long a SentinelOne call waits for concurrent calls of its
+	// kind to share one request (package coalesce); 0 sends each alone.
+	S1CoalesceWindow time.Duration `envconfig:"S1_COALESCE_WINDOW" default:"25ms" desc:"how long a SentinelOne read or write waits for concurrent ones of its kind to share one request (0 sends each alone; at most 1s)"`
 	// S1RateScale multiplies the documented SentinelOne limits the client paces itself by,
 	// for a tenant whose limits SentinelOne raised (raise S1ActivitiesPerSecond with it).
 	S1RateScale float64 `envconfig:"S1_RATE_SCALE" default:"1" desc:"multiplier of the documented SentinelOne API rate limits the client keeps under, for a tenant whose limits SentinelOne has raised; raise S1C_S1_ACTIVITIES_PER_SECOND in proportion"`
@@ -87,6 +90,10 @@ const MinLLMPromptTokens = 2000
 // MaxLLMTimeout bounds one model call: an analysis may make two (the answer and one
 // correction) within the analysis activity's 3-minute timeout.
 const MaxLLMTimeout = 80 * time.Second
+
+// MaxCoalesceWindow bounds S1C_S1_COALESCE_WINDOW: the wait is paid by every
+// SentinelOne call, a lone threat's included.
+const MaxCoalesceWindow = time.Second
 
 // Secret is a string that never prints itself, so it cannot leak through logs or errors.
 type Secret string
@@ -170,6 +177,9 @@ func (c Config) Validate() error {
 	}
 	if c.PollLookback <= 0 {
 		p = append(p, Prefix+"_POLL_LOOKBACK must be positive")
+	}
+	if c.S1CoalesceWindow < 0 || c.S1CoalesceWindow > MaxCoalesceWindow {
+		p = append(p, fmt.Sprintf("%s_S1_COALESCE_WINDOW %s must be between 0 (off) and %s: every SentinelOne call may wait this long", Prefix, c.S1CoalesceWindow, MaxCoalesceWindow))
 	}
 	if c.S1ActivitiesPerSecond <= 0 {
 		p = append(p, Prefix+"_S1_ACTIVITIES_PER_SECOND must be positive")

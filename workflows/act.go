@@ -57,7 +57,7 @@ func (inv *investigator) act(f investigation.ThreatFacts, actions []investigatio
 			FirstRequest: d == policy.Auto && inv.firstRun() && inv.consoleSignals == 0 && len(f.Mitigations) == 0}
 		var mr activities.MitigateResult
 		err := workflow.ExecuteActivity(inv.s1("request "+string(act)), a.Mitigate, in).Get(inv.ctx, &mr)
-		r := ActionResult{Action: act, Disposition: d}
+		r := ActionResult{Action: act, Disposition: d, Batch: mr.Batch}
 		switch {
 		case err != nil:
 			r.State, r.Detail = ActionRefused, "SentinelOne refused the request: "+rootMessage(err)

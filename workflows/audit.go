@@ -75,6 +75,7 @@ func (inv *investigator) auditActions(step string, results []ActionResult) {
 		recs = append(recs, audit.Record{
 			ID: fmt.Sprintf("%s/%s", step, r.Action), Kind: audit.KindActionVerified,
 			Action: string(r.Action), Decision: string(r.State), Reason: r.Detail,
+			Batch: r.Batch.ID, BatchSize: r.Batch.Size,
 		})
 	}
 	inv.audit(recs...)

@@ -91,13 +91,24 @@ func NewWorkers(c client.Client, cfg config.Config, acts *activities.Activities,
 	}
 	s1 := worker.New(c, cfg.Temporal.S1TaskQueue, worker.Options{
 		TaskQueueActivitiesPerSecond:       cfg.S1ActivitiesPerSecond,
-		MaxConcurrentActivityExecutionSize: 20,
+		MaxConcurrentActivityExecutionSize: S1ActivitySlots(cfg),
 		WorkerStopTimeout:                  20 * time.Second,
 		OnFatalError:                       onFatal,
 	})
 	RegisterS1Activities(s1, acts)
 	s1.RegisterActivity(rep) // the report's SentinelOne reads
 	return []worker.Worker{inv, ctl, s1}
+}
+
+// S1ActivitySlots is how many SentinelOne activities the worker runs at once. Without
+// coalescing, 20 keep the console's per-class buckets fed; with it, an outbreak's calls
+// must be in flight together to share requests, and a call waiting for its batch costs
+// a goroutine, not a request.
+func S1ActivitySlots(cfg config.Config) int {
+	if cfg.S1CoalesceWindow > 0 {
+		return 1000
+	}
+	return 20
 }
 
 // RegisterS1Activities registers the activities for the S1 task queue. (All of them:

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"github.com/s1copilot/s1copilot/coalesce"
 	"time"
 
 	"github.com/s1copilot/s1copilot/feedback"
@@ -112,6 +113,8 @@ type ActionResult struct {
 	Disposition policy.Disposition   `json:"disposition"`
 	State       ActionState          `json:"state"`
 	Detail      string               `json:"detail,omitempty"`
+	// Batch is the SentinelOne request that carried the action (activities.MitigateResult).
+	Batch coalesce.Batch `json:"batch,omitzero"`
 }
 
 // ConsoleState is the triage state of the threat in the SentinelOne console.
