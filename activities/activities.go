@@ -188,10 +188,27 @@ func (a *Activities) EnrichThreat(ctx context.Context, threatID string) (investi
 	if err != nil {
 		return investigation.Evidence{}, S1Error("get threat "+threatID, err)
 	}
-	ev := investigation.Evidence{Facts: ThreatFacts(t)}
+	return a.enrich(ctx, ThreatFacts(t))
+}
+
+// EnrichFromSnapshot is EnrichThreat from the threat the poller had just listed when it
+// started the investigation: the threat is not read again. A retried attempt reads it
+// afresh (the snapshot may be what made the first attempt fail), and so does a reset
+// investigation (ReadAgain).
+func (a *Activities) EnrichFromSnapshot(ctx context.Context, in EnrichInput) (investigation.Evidence, error) {
+	if in.Snapshot == nil || in.ReadAgain || in.Snapshot.ThreatID != in.ThreatID || activity.GetInfo(ctx).Attempt > 1 {
+		return a.EnrichThreat(ctx, in.ThreatID)
+	}
+	return a.enrich(ctx, *in.Snapshot)
+}
+
+// enrich adds the threat's agent and timeline to its facts.
+func (a *Activities) enrich(ctx context.Context, facts investigation.ThreatFacts) (investigation.Evidence, error) {
+	ev := investigation.Evidence{Facts: facts}
+	threatID := facts.ThreatID
 	// The agent record is fresher than agentRealtimeInfo for tags and network status;
 	// without it the threat's own copy is good enough, so a missing agent is not fatal.
-	if agentID := string(t.AgentRealtimeInfo.AgentID); agentID != "" {
+	if agentID := facts.AgentID; agentID != "" {
 		ag, err := a.getAgent(ctx, agentID)
 		switch {
 		case err == nil:

@@ -47,6 +47,15 @@ type ReserveInput struct {
 	Caps            policy.Caps            `json:"caps"`
 }
 
+// EnrichInput is a threat to enrich and, when the poller started the investigation,
+// the facts of the threat as it had just listed it.
+type EnrichInput struct {
+	ThreatID string                     `json:"threatId"`
+	Snapshot *investigation.ThreatFacts `json:"snapshot,omitempty"`
+	// ReadAgain ignores the snapshot: a reset investigation reads the threat afresh.
+	ReadAgain bool `json:"readAgain,omitempty"`
+}
+
 // NoteInput asks for one note on a threat. Marker makes the note idempotent: a note
 // carrying it is posted at most once, however often the activity is retried.
 type NoteInput struct {

@@ -8,6 +8,7 @@ package ingest
 
 import (
 	"context"
+	"github.com/s1copilot/s1copilot/activities"
 
 	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/workflows"
@@ -63,10 +64,13 @@ type OnTemporal struct {
 }
 
 // Start starts the threat's one investigation, with what the list already says about
-// it for the Web UI.
+// it: for the Web UI, and as the investigation's first look at the threat.
 func (o OnTemporal) Start(ctx context.Context, t s1client.Threat) (bool, error) {
+	facts := activities.ThreatFacts(t)
 	return o.Investigations.Start(ctx, string(t.ID), workflows.StartHint{
 		ThreatName: t.ThreatInfo.ThreatName, AgentName: t.AgentRealtimeInfo.AgentComputerName, SiteID: string(t.AgentRealtimeInfo.SiteID),
+		// The investigation need not read again what the poller has just read.
+		Snapshot: &facts,
 	})
 }
 

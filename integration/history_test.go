@@ -2,6 +2,8 @@ package integration
 
 import (
 	"context"
+	"github.com/s1copilot/s1copilot/activities"
+	"go.temporal.io/sdk/converter"
 	"os"
 	"path/filepath"
 	"strings"
@@ -94,23 +96,30 @@ func (s *stack) replayWorkflowAndMaybeSave(t *testing.T, workflowID, fixture str
 func TestBaselineHistories(t *testing.T) {
 	s := newStack(t, stackOptions{config: func(c *config.Config) { c.ApprovalTimeout = 20 * time.Second }})
 	const laptop = "1900000000000000002"
-	auto := "1940000000000000001"
+	auto, polled := "1940000000000000001", "1940000000000000002"
 	require.NoError(t, s.sim.AddThreat(newThreat(auto, laptop))) // malicious on a laptop: kill and quarantine, alone
+	require.NoError(t, s.sim.AddThreat(newThreat(polled, laptop)))
+	// As the poller starts it: with its snapshot of the threat.
+	th, err := s.acts.S1.GetThreat(s.ctx, polled)
+	require.NoError(t, err)
+	snapshot := activities.ThreatFacts(th)
 	roads := []struct {
 		threat, fixture string
 		decide          func(threatID string)
 		outcome         workflows.Outcome
+		hint            workflows.StartHint
 	}{
-		{auto, "auto.json", nil, workflows.OutcomeMitigated},
-		{"1910000000000000002", "approved.json", s.approve, workflows.OutcomeMitigated},          // macro dropper: isolation approved
-		{"1910000000000000004", "rejected.json", s.reject, workflows.OutcomeRejected},            // miner on a server
-		{"1910000000000000001", "approval-timeout.json", nil, workflows.OutcomeApprovalTimedOut}, // ransomware on a server: nobody decides
-		{"1910000000000000005", "rollback-never-settles.json", s.approve, workflows.OutcomePartiallyMitigated},
-		{"1910000000000000003", "recommend-only.json", nil, workflows.OutcomeRecommended}, // signed adware
+		{auto, "auto.json", nil, workflows.OutcomeMitigated, workflows.StartHint{}},
+		{polled, "auto-from-snapshot.json", nil, workflows.OutcomeMitigated, workflows.StartHint{Snapshot: &snapshot}},
+		{"1910000000000000002", "approved.json", s.approve, workflows.OutcomeMitigated, workflows.StartHint{}},          // macro dropper: isolation approved
+		{"1910000000000000004", "rejected.json", s.reject, workflows.OutcomeRejected, workflows.StartHint{}},            // miner on a server
+		{"1910000000000000001", "approval-timeout.json", nil, workflows.OutcomeApprovalTimedOut, workflows.StartHint{}}, // ransomware on a server: nobody decides
+		{"1910000000000000005", "rollback-never-settles.json", s.approve, workflows.OutcomePartiallyMitigated, workflows.StartHint{}},
+		{"1910000000000000003", "recommend-only.json", nil, workflows.OutcomeRecommended, workflows.StartHint{}}, // signed adware
 	}
 	var ids []string
 	for _, r := range roads {
-		started, err := s.inv.Start(s.ctx, r.threat, workflows.StartHint{})
+		started, err := s.inv.Start(s.ctx, r.threat, r.hint)
 		require.NoError(t, err)
 		require.True(t, started)
 		ids = append(ids, r.threat)
@@ -129,6 +138,16 @@ func TestBaselineHistories(t *testing.T) {
 		assert.Equal(t, r.outcome, s.result(r.threat).Outcome, "outcome of %s", r.fixture)
 		s.replayAndMaybeSave(t, r.threat, r.fixture)
 	}
+	// The polled road's first run enriched from the snapshot: the activity was told
+	// not to read the threat again.
+	var in activities.EnrichInput
+	for _, ev := range s.historyOf(t, workflows.WorkflowID(polled)).Events {
+		if at := ev.GetActivityTaskScheduledEventAttributes(); at != nil && at.GetActivityType().GetName() == "EnrichFromSnapshot" {
+			require.NoError(t, converter.GetDefaultDataConverter().FromPayloads(at.GetInput(), &in))
+		}
+	}
+	require.NotNil(t, in.Snapshot, "the polled investigation enriched from its snapshot")
+	assert.False(t, in.ReadAgain, "its first run trusts the poller's read")
 }
 
 // approve approves every pending action through the client API, as an analyst would.

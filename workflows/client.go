@@ -46,6 +46,9 @@ type StartHint struct {
 	ThreatName string
 	AgentName  string
 	SiteID     string
+	// Snapshot is the threat as the caller just read it (the poller's list): the
+	// investigation's first enrichment uses it instead of reading the threat again.
+	Snapshot *investigation.ThreatFacts
 }
 
 // Start starts the one investigation of a threat. It returns started=false and no
@@ -74,7 +77,7 @@ func (i Investigations) Start(ctx context.Context, threatID string, hint StartHi
 		TypedSearchAttributes:                    temporal.NewSearchAttributes(sa...),
 		StaticSummary:                            summary,
 		StaticDetails:                            fmt.Sprintf("**SentinelOne threat:** %s\n\n**Agent:** %s", threatID, hint.AgentName),
-	}, InvestigateWorkflow, Input{ThreatID: threatID})
+	}, InvestigateWorkflow, Input{ThreatID: threatID, Snapshot: hint.Snapshot})
 	switch {
 	case temporal.IsWorkflowExecutionAlreadyStartedError(err):
 		return false, nil

@@ -25,10 +25,11 @@ func InvestigateThreat(ctx workflow.Context, in Input) (Result, error) {
 		return Result{}, temporal.NewNonRetryableApplicationError("threat ID is required", activities.ErrTypeBadInput, nil)
 	}
 	inv := &investigator{
-		ctx:    ctx,
-		log:    log.With(workflow.GetLogger(ctx), "ThreatID", in.ThreatID),
-		status: Status{ThreatID: in.ThreatID, Stage: StageEnriching},
-		result: Result{ThreatID: in.ThreatID},
+		ctx:      ctx,
+		log:      log.With(workflow.GetLogger(ctx), "ThreatID", in.ThreatID),
+		status:   Status{ThreatID: in.ThreatID, Stage: StageEnriching},
+		result:   Result{ThreatID: in.ThreatID},
+		snapshot: in.Snapshot,
 	}
 	if err := inv.registerHandlers(); err != nil {
 		return Result{}, err
@@ -67,6 +68,8 @@ type investigator struct {
 	settings activities.Settings
 	status   Status
 	result   Result
+	// snapshot is the threat as the poller listed it, for the first enrichment.
+	snapshot *investigation.ThreatFacts
 	// seen is the console's state as the investigation last read it or the poller
 	// reported it: an analyst's, or the echo of s1copilot's own write-back.
 	seen *ConsoleState
@@ -111,7 +114,7 @@ func (inv *investigator) loadSettings() error {
 // around it.
 func (inv *investigator) enrich() (investigation.Evidence, error) {
 	var ev investigation.Evidence
-	if err := workflow.ExecuteActivity(inv.s1("fetch threat, agent and timeline"), a.EnrichThreat, inv.status.ThreatID).Get(inv.ctx, &ev); err != nil {
+	if err := inv.fetchEvidence().Get(inv.ctx, &ev); err != nil {
 		return ev, err
 	}
 	if inv.settings.EncryptedPayloads {
@@ -125,6 +128,19 @@ func (inv *investigator) enrich() (investigation.Evidence, error) {
 		ev.Context = inv.gatherContext(ev)
 	}
 	return ev, nil
+}
+
+// fetchEvidence reads the threat, its agent and its timeline; the first run of an
+// investigation the poller started takes the threat from the poller's snapshot, while a
+// reset (not the first run) reads it again. (Which run it is only changes the
+// activity's input: a reset replays the same commands.)
+func (inv *investigator) fetchEvidence() workflow.Future {
+	ctx := inv.s1("fetch threat, agent and timeline")
+	if inv.snapshot != nil && workflow.GetVersion(inv.ctx, "enrich-from-snapshot", workflow.DefaultVersion, 1) == 1 {
+		in := activities.EnrichInput{ThreatID: inv.status.ThreatID, Snapshot: inv.snapshot, ReadAgain: !inv.firstRun()}
+		return workflow.ExecuteActivity(ctx, a.EnrichFromSnapshot, in)
+	}
+	return workflow.ExecuteActivity(ctx, a.EnrichThreat, inv.status.ThreatID)
 }
 
 // analyse asks the model, or the rules engine when there is none or it fails.

@@ -485,3 +485,27 @@ func (s *investigateSuite) TestStatusLabelsTheConsoleState() {
 	s.Require().NotNil(end)
 	s.Equal(ConsoleState{UpdatedAt: end.UpdatedAt, IncidentStatus: "resolved", AnalystVerdict: "true_positive", Source: ConsoleWritten}, *end)
 }
+
+// An investigation the poller started enriches from the poller's snapshot of the
+// threat (the activity then reads only the agent and the timeline).
+func (s *investigateSuite) TestThePollersSnapshotIsTheFirstLookAtTheThreat() {
+	ev := laptopEvidence()
+	snap := ev.Facts
+	var got []activities.EnrichInput
+	s.env.OnActivity(a.EnrichFromSnapshot, mock.Anything, mock.Anything).Return(func(_ context.Context, in activities.EnrichInput) (investigation.Evidence, error) {
+		got = append(got, in)
+		return ev, nil
+	}).Once()
+	s.env.OnActivity(a.AnalyzeThreat, mock.Anything, mock.Anything).Return(analysis(investigation.ActionKill), nil).Once()
+	s.verifyAll("success")
+	s.env.ExecuteWorkflow(InvestigateThreat, Input{ThreatID: "t1", Snapshot: &snap})
+
+	s.Equal(OutcomeMitigated, s.result().Outcome)
+	s.Require().Len(got, 1, "EnrichThreat is not called (AfterTest fails on an unexpected activity)")
+	s.Equal("t1", got[0].ThreatID)
+	s.Equal(&snap, got[0].Snapshot)
+	// The test environment gives no first run ID; a run that cannot tell it is the
+	// first reads the threat again (on the dev server the first run uses the snapshot:
+	// integration's TestPollerSnapshotSparesTheRead).
+	s.True(got[0].ReadAgain, "unknown run: read again")
+}

@@ -14,6 +14,9 @@ import (
 // Input starts an investigation. It is deliberately tiny: everything else is fetched.
 type Input struct {
 	ThreatID string `json:"threatId"`
+	// Snapshot is the threat as the poller listed it when it started the investigation
+	// (absent when started otherwise, and in histories from before it existed).
+	Snapshot *investigation.ThreatFacts `json:"snapshot,omitempty"`
 }
 
 // Stage is where an investigation stands; shown as the S1Stage search attribute.
