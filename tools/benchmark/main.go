@@ -36,6 +36,8 @@ type options struct {
 	modelDelays     []time.Duration
 	outbreak        int
 	outbreakDelay   time.Duration
+	containment     int
+	quiet           int
 	rssWaiting      int
 	workerBin       string
 	pollInterval    time.Duration
@@ -87,7 +89,9 @@ func parseFlags(args []string) (options, error) {
 	fl.IntVar(&o.n, "n", 1000, "auto-path threats per throughput run (0 skips throughput, latency and the floor)")
 	delays := fl.String("model-delays", "0ms,800ms", "simulated model latencies, one throughput run each (comma-separated)")
 	fl.IntVar(&o.outbreak, "outbreak", 1000, "outbreak size: detections of one sha256 (0 skips)")
-	fl.DurationVar(&o.outbreakDelay, "outbreak-model-delay", 800*time.Millisecond, "simulated model latency in the outbreak run")
+	fl.DurationVar(&o.outbreakDelay, "outbreak-model-delay", 800*time.Millisecond, "simulated model latency in the outbreak and containment runs")
+	fl.IntVar(&o.containment, "containment", 1000, "containment run: detections of one file on as many endpoints at SentinelOne's real limits, enforced by the simulator, coalescing off and on (0 skips)")
+	fl.IntVar(&o.quiet, "quiet", 5, "lone threats in a quiet hour, one at a time, coalescing off and on (0 skips)")
 	fl.IntVar(&o.rssWaiting, "rss-waiting", 0, "investigations waiting for approval when the worker's memory is read (0 skips; needs -worker-bin)")
 	fl.StringVar(&o.workerBin, "worker-bin", "", "worker binary for the memory run (make build: bin/worker)")
 	fl.DurationVar(&o.pollInterval, "poll-interval", 2*time.Second, "S1C_POLL_INTERVAL of the poller")
@@ -112,11 +116,11 @@ func parseFlags(args []string) (options, error) {
 		o.modelDelays = append(o.modelDelays, d)
 	}
 	var problems []string
-	if o.n < 0 || o.outbreak < 0 || o.rssWaiting < 0 {
-		problems = append(problems, "-n, -outbreak and -rss-waiting must not be negative")
+	if o.n < 0 || o.outbreak < 0 || o.rssWaiting < 0 || o.containment < 0 || o.quiet < 0 {
+		problems = append(problems, "-n, -outbreak, -rss-waiting, -containment and -quiet must not be negative")
 	}
-	if o.outbreak > 10000 || o.rssWaiting > 10000 {
-		problems = append(problems, "-outbreak and -rss-waiting are at most 10000 (the simulator's generator limit)")
+	if o.outbreak > 10000 || o.rssWaiting > 10000 || o.containment > 10000 {
+		problems = append(problems, "-outbreak, -rss-waiting and -containment are at most 10000 (the simulator's generator limit)")
 	}
 	if o.n > 0 && len(o.modelDelays) == 0 {
 		problems = append(problems, "-model-delays: at least one delay is needed when -n > 0")
@@ -181,6 +185,39 @@ func run(args []string) error {
 			return fmt.Errorf("auto path, model %s: %w", d, err)
 		}
 		r.Auto = append(r.Auto, a)
+	}
+	if opts.containment > 0 || opts.quiet > 0 {
+		var nss []string
+		for _, w := range containWindows() {
+			nss = append(nss, containNamespace("contain", w), containNamespace("quiet", w))
+		}
+		stopServer, err := b.startServer(ctx, nss...)
+		if err != nil {
+			return err
+		}
+		for _, w := range containWindows() {
+			if opts.containment == 0 {
+				break
+			}
+			c, err := b.runContainment(ctx, opts.containment, w)
+			if err != nil {
+				stopServer()
+				return fmt.Errorf("containment, window %s: %w", w, err)
+			}
+			r.Containment = append(r.Containment, c)
+		}
+		for _, w := range containWindows() {
+			if opts.quiet == 0 {
+				break
+			}
+			q, err := b.runQuiet(ctx, opts.quiet, w)
+			if err != nil {
+				stopServer()
+				return fmt.Errorf("quiet hour, window %s: %w", w, err)
+			}
+			r.Quiet = append(r.Quiet, q)
+		}
+		stopServer()
 	}
 	if opts.outbreak > 0 || opts.rssWaiting > 0 {
 		stopServer, err := b.startServer(ctx, "bench-outbreak", "bench-rss")

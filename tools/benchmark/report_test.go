@@ -179,7 +179,32 @@ func TestRenderReportsTargetsAndBounds(t *testing.T) {
 	assert.Contains(t, got, "| workflow started ≤ poll interval + 1 s (3s) at p95 (model 0s) | 4s | MISSED |")
 	assert.Contains(t, got, "| outbreak ≤ 3 model calls | 4 | MISSED |")
 	assert.Contains(t, got, "| worker RSS ≤ 250 MB at 10,000 waiting (make bench-rss) | — | not measured |")
-	// 8 S1 activities at the default 20/s: 2.5 investigations per second; 5 GET /threats at 10 rps: 2/s.
-	assert.Contains(t, got, "at the default 20 activities/s fleet-wide allow at most 2.50 investigations/s")
+	// 8 S1 activities at the default 100/s: 12.5 investigations per second; 5 GET /threats at 10 rps: 2/s.
+	assert.Contains(t, got, "at the default 100 activities/s fleet-wide allow at most 12.50 investigations/s")
 	assert.Contains(t, got, "5.00 per investigation allow at most 2.00 investigations/s")
+}
+
+// The containment before/after: per-investigation requests from the counts, the
+// targets judged on the coalesced run, and the quiet hour against the window.
+func TestRenderContainment(t *testing.T) {
+	r := results{Containment: []containmentResult{
+		{N: 4, Window: 0, Completed: 4, Outcomes: map[string]int{"mitigated": 4}, VisibleToLastVerified: 9 * time.Minute,
+			Requests: map[string]int{"GET /threats": 20, "POST /threats/notes": 8}, ModelCalls: 1, MaxBatch: 1},
+		{N: 4, Window: 25 * time.Millisecond, Completed: 4, Outcomes: map[string]int{"mitigated": 4}, VisibleToLastVerified: 90 * time.Second,
+			Requests: map[string]int{"GET /threats": 2, "POST /threats/notes": 8, "GET /threats/{id}/timeline": 4}, Violations: map[string]int{"/agents": 1},
+			ModelCalls: 1, MaxBatch: 4},
+	}, Quiet: []quietResult{
+		{Window: 0, Triage: []time.Duration{2 * time.Second}, Verified: []time.Duration{3 * time.Second}},
+		{Window: 25 * time.Millisecond, Triage: []time.Duration{2010 * time.Millisecond}, Verified: []time.Duration{3100 * time.Millisecond}},
+	}}
+	got, err := r.render(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	require.NoError(t, err)
+	assert.Contains(t, got, "| before: coalescing off (window 0) | 4/4 | 9m0s |")
+	assert.Contains(t, got, "| 7.00 | 0 | 1 | 1 | mitigated 4 |", "28 requests for 4 investigations")
+	assert.Contains(t, got, "| 3.50 | 1 | 1 | 4 | mitigated 4 |")
+	assert.Contains(t, got, "| outbreak contained and verified ≤ 2 min (4 threats, window 25ms) | 1m30s | met |")
+	assert.Contains(t, got, "| ≤ 3 S1 requests per investigation (4 threats, window 25ms) | 3.50 | MISSED |")
+	assert.Contains(t, got, "| 0 rate-limit violations (4 threats, window 25ms) | 1 | MISSED |")
+	assert.Contains(t, got, "visible → triage note (median) not worse by more than the window (25ms) | 2s → 2.01s | met |")
+	assert.Contains(t, got, "visible → verified (median) not worse by more than the window (25ms) | 3s → 3.1s | MISSED |")
 }

@@ -20,6 +20,9 @@ type results struct {
 	Auto     []autoResult
 	Outbreak *outbreakResult
 	RSS      *rssResult
+	// Containment and Quiet are issue 16's before/after runs at SentinelOne's real limits.
+	Containment []containmentResult
+	Quiet       []quietResult
 }
 
 // Targets of issue 6 (reported, never asserted).
@@ -110,6 +113,10 @@ func (r results) render(now time.Time) (string, error) {
 			a.FloorActivities, mode(a.S1Activities), float64(a.ModelCalls)/n, a.RulesFallbacks, len(a.Triage))
 	}
 
+	if err := renderContainment(&b, r.Containment, r.Quiet); err != nil {
+		return "", err
+	}
+
 	econ := [][]string{}
 	if r.Outbreak != nil {
 		o := r.Outbreak
@@ -190,6 +197,7 @@ func (r results) targets() [][]string {
 	} else {
 		ts = append(ts, target{Name: fmt.Sprintf("outbreak ≤ %d model calls", targetOutbreakCalls)})
 	}
+	ts = append(ts, r.containmentTargets()...)
 	if m := r.RSS; m != nil {
 		ts = append(ts, target{Name: fmt.Sprintf("worker RSS ≤ 250 MB at %d waiting", m.Waiting), Value: fmt.Sprintf("%.0f MB", mb(m.VmRSS)), Met: boolp(m.VmRSS <= targetRSSBytes)})
 	} else {

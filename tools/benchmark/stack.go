@@ -41,6 +41,11 @@ type stackOptions struct {
 	policyMode policy.Mode
 	// externalWorker: start no investigation workers here (the RSS phase runs bin/worker).
 	externalWorker bool
+	// realLimits keeps the product's SentinelOne limits whatever -real-limits says, and
+	// has the simulator enforce the console's (the containment runs).
+	realLimits bool
+	// coalesceWindow, when set, is S1C_S1_COALESCE_WINDOW.
+	coalesceWindow *time.Duration
 }
 
 func (s *stack) close() {
@@ -61,7 +66,9 @@ func (b *bench) newStack(ctx context.Context, o stackOptions) (_ *stack, err err
 		return nil, err
 	}
 	s.closes = append(s.closes, s.c.Close)
-	s.sim, err = simulator.New(o.scenario, simulator.Options{Token: simToken, MitigationDelay: b.opts.mitigationDelay, IsolationDelay: b.opts.mitigationDelay})
+	realLimits := b.opts.realLimits || o.realLimits
+	s.sim, err = simulator.New(o.scenario, simulator.Options{Token: simToken, MitigationDelay: b.opts.mitigationDelay, IsolationDelay: b.opts.mitigationDelay,
+		EnforceRateLimits: o.realLimits})
 	if err != nil {
 		return nil, fmt.Errorf("simulator: %w", err)
 	}
@@ -77,8 +84,11 @@ func (b *bench) newStack(ctx context.Context, o stackOptions) (_ *stack, err err
 	s.cfg.ApprovalTimeout = 24 * time.Hour
 	s.cfg.MitigationTimeout, s.cfg.MitigationPoll = 5*time.Minute, b.opts.mitigationPoll
 	s.cfg.LogLevel = "error"
+	if o.coalesceWindow != nil {
+		s.cfg.S1CoalesceWindow = *o.coalesceWindow
+	}
 	var s1opts []s1client.Option
-	if !b.opts.realLimits {
+	if !realLimits {
 		// The S1 budget (the per-class client buckets, and the task-queue backstop)
 		// would bound the run long before Temporal does; it is reported as a bound instead.
 		s.cfg.S1ActivitiesPerSecond = 100000
@@ -112,7 +122,7 @@ func (b *bench) newStack(ctx context.Context, o stackOptions) (_ *stack, err err
 
 	// The poller, as `starter poll` wires it.
 	var ps1 *s1client.Client
-	if b.opts.realLimits {
+	if realLimits {
 		ps1, err = ingest.S1Client(s.cfg)
 	} else {
 		ps1, err = s1client.New(s.cfg.S1URL, s.cfg.S1Token.Reveal(), s1client.WithoutRateLimits())

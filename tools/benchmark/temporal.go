@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/s1copilot/s1copilot/activities"
+	"go.temporal.io/sdk/converter"
 	"sync"
 	"time"
 
@@ -143,6 +145,7 @@ type historyFacts struct {
 	Activities   int       // activities scheduled
 	S1Activities int       // of which on the S1 task queue
 	LastVerified time.Time // completion of the last VerifyMitigation, zero if none
+	MaxBatch     int       // the most actions a Mitigate's request carried
 }
 
 // readHistory scans a workflow's history for its activities.
@@ -163,8 +166,14 @@ func readHistory(ctx context.Context, c client.Client, workflowID, s1Queue strin
 			}
 			scheduled[ev.GetEventId()] = a.ActivityTaskScheduledEventAttributes.GetActivityType().GetName()
 		case *historypb.HistoryEvent_ActivityTaskCompletedEventAttributes:
-			if scheduled[a.ActivityTaskCompletedEventAttributes.GetScheduledEventId()] == "VerifyMitigation" {
+			switch scheduled[a.ActivityTaskCompletedEventAttributes.GetScheduledEventId()] {
+			case "VerifyMitigation":
 				f.LastVerified = ev.GetEventTime().AsTime()
+			case "Mitigate":
+				var mr activities.MitigateResult
+				if converter.GetDefaultDataConverter().FromPayloads(a.ActivityTaskCompletedEventAttributes.GetResult(), &mr) == nil {
+					f.MaxBatch = max(f.MaxBatch, mr.Batch.Size)
+				}
 			}
 		}
 	}
