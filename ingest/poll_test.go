@@ -97,7 +97,7 @@ func (s *starter) takeCalls() []string {
 }
 
 func newPollerEnv(f *fixture, st *starter, pageSize int) (*ingest.Poller, *testsuite.TestActivityEnvironment) {
-	p := &ingest.Poller{S1: f.s1, Investigations: st, PageSize: pageSize}
+	p := &ingest.Poller{S1: f.s1, Investigations: st, PageSize: pageSize, Now: f.clock.Now}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(p)
@@ -123,11 +123,16 @@ func TestPollerStartsEachThreatOnce(t *testing.T) {
 	assert.True(t, res.State.Created.Since.Equal(newest), "Since = newest createdAt: got %v, want %v", res.State.Created.Since, newest)
 	assert.Len(t, res.State.Created.Seen, 5, "all five are inside the overlap window")
 
-	// Second poll: the overlap re-reads all five; the Seen set keeps them from being started again.
+	// Second poll: one page a stream, newest first: the threat at the cursor (the Seen set
+	// keeps it from being started again) and the window's newest; the page's count of the
+	// window matches the Seen set, so the rest of the window is not read again.
 	f.clock.Advance(time.Minute)
 	res2, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res.State, Overlap: time.Hour})
 	require.NoError(t, err)
-	assert.Equal(t, 10, res2.Listed, "both streams re-read the five")
+	assert.Equal(t, 2, res2.Requests, "one page a stream")
+	assert.Equal(t, 4, res2.Listed, "two threats a page")
+	assert.Equal(t, 2, res2.WindowChecks)
+	assert.Zero(t, res2.WindowRelists+res2.Sweeps+res2.Late)
 	assert.Zero(t, res2.Started)
 	assert.Zero(t, res2.AlreadyStarted)
 	assert.Empty(t, st.takeCalls(), "no start attempted for threats already seen")
@@ -138,7 +143,8 @@ func TestPollerStartsEachThreatOnce(t *testing.T) {
 	require.NoError(t, f.sim.AddThreat(simtest.NewThreat(newID, simtest.AgentHR, "10s")))
 	res3, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res2.State, Overlap: time.Hour})
 	require.NoError(t, err)
-	assert.Equal(t, 12, res3.Listed)
+	assert.Equal(t, 4, res3.Requests, "the tail (the new threat, the one at the cursor) fills a page of 2, so each stream reads one more to reach the window")
+	assert.Equal(t, 2, res3.WindowChecks)
 	assert.Equal(t, 1, res3.Started)
 	assert.Zero(t, res3.AlreadyStarted)
 	assert.Equal(t, []string{newID}, st.takeCalls())
@@ -163,7 +169,9 @@ func TestPollerForgetsThreatsOutsideTheOverlap(t *testing.T) {
 
 	res2, err := activitytest.Run[ingest.PollResult](t, env, p.ListAndStartThreats, ingest.PollInput{State: res.State, Overlap: 3 * time.Minute})
 	require.NoError(t, err)
-	assert.Equal(t, 6, res2.Listed, "only the overlap window is re-read, by both streams")
+	assert.Equal(t, 2, res2.Requests, "one page a stream, as before")
+	assert.Equal(t, 6, res2.Listed, "the window and the threat at each cursor fit in one page")
+	assert.Equal(t, 2, res2.WindowChecks)
 	assert.Zero(t, res2.Started+res2.AlreadyStarted)
 	assert.Len(t, st.takeCalls(), 5, "only the first poll tried to start anything")
 }

@@ -71,6 +71,15 @@ type Totals struct {
 	Notified       int `json:"notified"`
 	Closed         int `json:"closed"`
 	Feedback       int `json:"feedback"`
+	// Requests: GET /threats requests of the polls. The overlap windows (PollResult): how
+	// often the console's count showed nothing late, how often it differed and the
+	// window was read on, the scheduled sweeps, and the threats and changes found there,
+	// visible only after the cursor had passed them.
+	Requests      int `json:"requests,omitempty"`
+	WindowChecks  int `json:"windowChecks,omitempty"`
+	WindowRelists int `json:"windowRelists,omitempty"`
+	Sweeps        int `json:"sweeps,omitempty"`
+	Late          int `json:"late,omitempty"`
 }
 
 func (t *Totals) add(r PollResult) {
@@ -81,6 +90,11 @@ func (t *Totals) add(r PollResult) {
 	t.Notified += r.Notified
 	t.Closed += r.Closed
 	t.Feedback += r.Feedback
+	t.Requests += r.Requests
+	t.WindowChecks += r.WindowChecks
+	t.WindowRelists += r.WindowRelists
+	t.Sweeps += r.Sweeps
+	t.Late += r.Late
 }
 
 // PollerStatus answers StatusQuery.

@@ -217,7 +217,7 @@ type envelope[T any] struct {
 	Data       T `json:"data"`
 	Pagination struct {
 		NextCursor FlexString `json:"nextCursor"`
-		TotalItems FlexInt    `json:"totalItems"`
+		TotalItems *FlexInt   `json:"totalItems"` // nil: absent or null
 	} `json:"pagination"`
 }
 

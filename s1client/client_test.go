@@ -532,3 +532,43 @@ func TestContextCancelled(t *testing.T) {
 	assert.NotContains(t, err.Error(), "region-specific", "a cancelled call says nothing about the URL")
 	assert.Empty(t, rec.all())
 }
+
+// countOnly and the exclusive __lt bounds reach the console; a page says whether the
+// console counted, since a missing or null totalItems is not a count of zero.
+func TestListThreatsCountOnlyAndLt(t *testing.T) {
+	body := `{"data":[],"pagination":{"nextCursor":null,"totalItems":42}}`
+	c, rec := newServer(t, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, body) })
+	page, err := c.ListThreats(context.Background(), ListThreatsParams{
+		SiteIDs:      []string{"7"},
+		CreatedAtGte: time.Date(2024, 5, 1, 12, 0, 0, 0, time.UTC),
+		CreatedAtLt:  time.Date(2024, 5, 1, 12, 5, 0, 1500, time.UTC),
+		UpdatedAtLt:  time.Date(2024, 5, 2, 0, 0, 0, 0, time.FixedZone("CEST", 2*3600)),
+		CountOnly:    true,
+		Limit:        1,
+	})
+	require.NoError(t, err)
+	assert.Equal(t, 42, page.TotalItems)
+	assert.True(t, page.Counted)
+	assert.Empty(t, page.Items)
+	assert.Equal(t, map[string][]string{
+		"siteIds":        {"7"},
+		"createdAt__gte": {"2024-05-01T12:00:00.000000Z"},
+		"createdAt__lt":  {"2024-05-01T12:05:00.000001Z"},
+		"updatedAt__lt":  {"2024-05-01T22:00:00.000000Z"},
+		"countOnly":      {"true"},
+		"limit":          {"1"},
+	}, rec.all()[0].Query)
+
+	for b, counted := range map[string]bool{
+		`{"data":[],"pagination":{"nextCursor":null,"totalItems":0}}`:    true,
+		`{"data":[],"pagination":{"nextCursor":null,"totalItems":null}}`: false,
+		`{"data":[],"pagination":{"nextCursor":null}}`:                   false,
+		`{"data":[]}`: false,
+	} {
+		body = b
+		page, err := c.ListThreats(context.Background(), ListThreatsParams{})
+		require.NoError(t, err, b)
+		assert.Equal(t, counted, page.Counted, b)
+		assert.Zero(t, page.TotalItems, b)
+	}
+}

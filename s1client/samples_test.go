@@ -87,7 +87,8 @@ func TestSamplesDecode(t *testing.T) {
 			require.Len(t, a.Locations, 1)
 			assert.Equal(t, "Fallback", a.Locations[0].Name)
 			env := decodeEnvelope[[]Agent](t, raw)
-			assert.Equal(t, FlexInt(1), env.Pagination.TotalItems)
+			require.NotNil(t, env.Pagination.TotalItems)
+			assert.Equal(t, FlexInt(1), *env.Pagination.TotalItems)
 			assert.Empty(t, env.Pagination.NextCursor)
 		},
 		"rapid7_activities_list.json": func(t *testing.T, raw []byte) {
@@ -239,7 +240,8 @@ func TestThreatFixtureDecodes(t *testing.T) {
 	require.NoError(t, err)
 	env := decodeEnvelope[[]Threat](t, raw)
 	require.Len(t, env.Data, 1)
-	assert.Equal(t, FlexInt(3), env.Pagination.TotalItems, `"3" as a string`)
+	require.NotNil(t, env.Pagination.TotalItems)
+	assert.Equal(t, FlexInt(3), *env.Pagination.TotalItems, `"3" as a string`)
 	th := env.Data[0]
 	ti := th.ThreatInfo
 	assert.Equal(t, FlexString("1048709918179231544"), th.ID)

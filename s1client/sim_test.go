@@ -59,6 +59,20 @@ func TestAgainstSimulator(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, none.Items)
 
+	assert.True(t, page.Counted)
+
+	// Counting: __lt excludes its bound, so [oldest, newest) leaves the newest out.
+	oldest, newest := all[0].ThreatInfo.CreatedAt.Time, all[len(all)-1].ThreatInfo.CreatedAt.Time
+	count, err := c.ListThreats(ctx, ListThreatsParams{CreatedAtGte: oldest, CreatedAtLt: newest, CountOnly: true})
+	require.NoError(t, err)
+	assert.Empty(t, count.Items)
+	assert.True(t, count.Counted)
+	assert.Equal(t, len(all)-1, count.TotalItems)
+	count, err = c.ListThreats(ctx, ListThreatsParams{UpdatedAtLt: oldest, CountOnly: true})
+	require.NoError(t, err)
+	assert.True(t, count.Counted)
+	assert.Zero(t, count.TotalItems)
+
 	// Get threat and its agent.
 	var target Threat
 	for _, th := range all {

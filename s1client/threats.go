@@ -30,6 +30,9 @@ type Page[T any] struct {
 	Items      []T
 	NextCursor string
 	TotalItems int
+	// Counted: the console sent pagination.totalItems (it does unless asked to skipCount).
+	// Without it TotalItems is 0, which a caller must not read as "none".
+	Counted bool
 }
 
 // ListThreatsParams filters GET /threats. Zero values mean "not set". Slice fields are sent
@@ -54,12 +57,18 @@ type ListThreatsParams struct {
 
 	CreatedAtGte, CreatedAtLte time.Time
 	UpdatedAtGte, UpdatedAtLte time.Time
+	// CreatedAtLt and UpdatedAtLt are exclusive upper bounds (__lt): adjacent ranges
+	// [a, b) and [b, c) then never both hold a threat stamped b.
+	CreatedAtLt, UpdatedAtLt time.Time
 
 	// Resolved filters on the API 2.0 "resolved" flag; nil means both.
 	Resolved *bool
 
 	SortBy    string // e.g. "createdAt", "updatedAt", "id"
 	SortOrder string // "asc" or "desc"
+
+	// CountOnly asks only for pagination.totalItems (Page.TotalItems); Items stay empty.
+	CountOnly bool
 
 	// Limit is the page size, 1..1000; 0 means DefaultLimit (100). Anything else is an
 	// error returned before any request.
@@ -84,8 +93,8 @@ func (p ListThreatsParams) query() (url.Values, error) {
 		return nil, err
 	}
 	for key, t := range map[string]time.Time{
-		"createdAt__gte": p.CreatedAtGte, "createdAt__lte": p.CreatedAtLte,
-		"updatedAt__gte": p.UpdatedAtGte, "updatedAt__lte": p.UpdatedAtLte,
+		"createdAt__gte": p.CreatedAtGte, "createdAt__lt": p.CreatedAtLt, "createdAt__lte": p.CreatedAtLte,
+		"updatedAt__gte": p.UpdatedAtGte, "updatedAt__lt": p.UpdatedAtLt, "updatedAt__lte": p.UpdatedAtLte,
 	} {
 		if !t.IsZero() {
 			q.Set(key, formatTime(t))
@@ -93,6 +102,9 @@ func (p ListThreatsParams) query() (url.Values, error) {
 	}
 	if p.Resolved != nil {
 		q.Set("resolved", strconv.FormatBool(*p.Resolved))
+	}
+	if p.CountOnly {
+		q.Set("countOnly", "true")
 	}
 	if err := setSort(q, op, p.SortBy, p.SortOrder); err != nil {
 		return nil, err
@@ -199,11 +211,11 @@ func decodePage[T any](raw []byte) (Page[T], error) {
 }
 
 func toPage[T any](env *envelope[[]T]) Page[T] {
-	return Page[T]{
-		Items:      env.Data,
-		NextCursor: string(env.Pagination.NextCursor),
-		TotalItems: int(env.Pagination.TotalItems),
+	p := Page[T]{Items: env.Data, NextCursor: string(env.Pagination.NextCursor)}
+	if n := env.Pagination.TotalItems; n != nil {
+		p.TotalItems, p.Counted = int(*n), true
 	}
+	return p
 }
 
 // each runs a cursor iteration: fetch(cursor) returns one page, fn sees every item. It stops
