@@ -58,6 +58,9 @@ type Activities struct {
 	// CoalesceWindow is how long a SentinelOne read or write waits to share one request
 	// with others of its kind (coalesced.go); 0 sends each alone.
 	CoalesceWindow time.Duration
+	// BurstWindow is the longer wait of writes in a burst (coalesce.Options.BurstWindow):
+	// an outbreak's investigations reach the same step spread over seconds.
+	BurstWindow time.Duration
 
 	// control caches the control workflow's state for this worker's activities.
 	control controlCache
@@ -451,6 +454,14 @@ func (a *Activities) PostNote(ctx context.Context, in NoteInput) (NoteResult, er
 				return NoteResult{AlreadyPosted: true}, nil
 			}
 		}
+	}
+	if in.Shareable && a.CoalesceWindow > 0 {
+		// One note for the threats whose notes differ only in their own lines.
+		_, batch, err := a.batches().notes.Do(ctx, sharedPart(in), in)
+		if err != nil {
+			return NoteResult{}, err
+		}
+		return NoteResult{Batch: batch}, nil
 	}
 	affected, err := a.S1.AddThreatNote(ctx, []string{in.ThreatID}, in.Text+"\n"+in.Marker)
 	if err != nil {

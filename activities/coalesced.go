@@ -3,8 +3,11 @@ package activities
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
+
+	"go.temporal.io/sdk/temporal"
 
 	"github.com/s1copilot/s1copilot/coalesce"
 	"github.com/s1copilot/s1copilot/s1client"
@@ -26,6 +29,7 @@ type consoleBatches struct {
 	mitigate   *coalesce.Group[s1client.MitigationAction, string, string]
 	disconnect *coalesce.Group[struct{}, string, string]
 	incident   *coalesce.Group[incidentWrite, string, struct{}]
+	notes      *coalesce.Group[string, NoteInput, struct{}]
 }
 
 type incidentWrite struct{ status, verdict string }
@@ -34,16 +38,27 @@ type incidentWrite struct{ status, verdict string }
 // what one filter should carry, so a refused batch refuses a bounded set.
 const maxIDsPerWrite = 100
 
+// maxThreatsPerNote bounds a shared note: each threat adds its own lines, and an analyst
+// reads the note on one of them.
+const maxThreatsPerNote = 50
+
 func (a *Activities) batches() *consoleBatches {
 	b := &a.console
 	b.once.Do(func() {
-		read := coalesce.Options{Window: a.CoalesceWindow, MaxSize: s1client.MaxIDsPerRead}
-		write := coalesce.Options{Window: a.CoalesceWindow, MaxSize: maxIDsPerWrite}
-		b.threats = coalesce.New("get-threats", read, a.readThreats)
-		b.agents = coalesce.New("get-agents", read, a.readAgents)
-		b.mitigate = coalesce.New("mitigate", write, a.mitigateMany)
-		b.disconnect = coalesce.New("disconnect", write, a.disconnectMany)
-		b.incident = coalesce.New("incident", write, a.setIncidentMany)
+		// In a burst (calls about two different threats or agents within the burst
+		// window: more than one investigation at work) a batch waits the burst window
+		// for company; otherwise the short window, or nothing when the kind is idle.
+		read := coalesce.Options{Window: a.CoalesceWindow, MaxSize: s1client.MaxIDsPerRead, BurstWindow: a.BurstWindow, BurstCalls: 2}
+		write := coalesce.Options{Window: a.CoalesceWindow, MaxSize: maxIDsPerWrite, BurstWindow: a.BurstWindow, BurstCalls: 2}
+		id := func(id string) string { return id }
+		b.threats = coalesce.New("get-threats", read, a.readThreats).WithSubject(id)
+		b.agents = coalesce.New("get-agents", read, a.readAgents).WithSubject(id)
+		b.mitigate = coalesce.New("mitigate", write, a.mitigateMany).WithSubject(id)
+		b.disconnect = coalesce.New("disconnect", write, a.disconnectMany).WithSubject(id)
+		b.incident = coalesce.New("incident", write, a.setIncidentMany).WithSubject(id)
+		note := write
+		note.MaxSize = maxThreatsPerNote
+		b.notes = coalesce.New("note", note, a.postSharedNote).WithSubject(func(in NoteInput) string { return in.ThreatID })
 	})
 	return b
 }
@@ -211,4 +226,70 @@ func dedupIDs(ids []string) []string {
 		}
 	}
 	return out
+}
+
+// sharedPart is a shareable note without its threat's own lines: notes with the same
+// shared part go out as one.
+func sharedPart(in NoteInput) string {
+	own := make(map[string]int, len(in.OwnLines))
+	for _, l := range in.OwnLines {
+		own[l]++
+	}
+	var keep []string
+	for _, l := range strings.Split(in.Text, "\n") {
+		if own[l] > 0 {
+			own[l]--
+			continue
+		}
+		keep = append(keep, l)
+	}
+	return strings.Join(keep, "\n")
+}
+
+// postSharedNote posts one note on the threats of notes sharing shared: a lone note is
+// posted as it reads; several become the shared text once and, per threat, its own lines
+// and its marker, which is what a retry looks for. A count short of the threats fails
+// every caller: each retry looks for its marker before it posts again.
+func (a *Activities) postSharedNote(ctx context.Context, shared string, ins []NoteInput) []coalesce.Outcome[struct{}] {
+	out := make([]coalesce.Outcome[struct{}], len(ins))
+	var text string
+	if len(ins) == 1 {
+		text = ins[0].Text + "\n" + ins[0].Marker
+	} else {
+		text = combinedNote(shared, ins)
+	}
+	ids := make([]string, len(ins))
+	for i, in := range ins {
+		ids[i] = in.ThreatID
+	}
+	ids = dedupIDs(ids)
+	affected, err := a.S1.AddThreatNote(ctx, ids, text)
+	switch {
+	case err != nil:
+		return fill(out, coalesce.Outcome[struct{}]{Err: S1Error("add note to "+strings.Join(ids, ","), err)})
+	case affected == 0:
+		return fill(out, coalesce.Outcome[struct{}]{Err: temporal.NewNonRetryableApplicationError("SentinelOne added the note to no threat (deleted, or out of the token's scope)", ErrTypeThreatNotFound, nil)})
+	case affected < len(ids):
+		return fill(out, coalesce.Outcome[struct{}]{Err: fmt.Errorf("s1: a note shared by %d threats was added to %d; each retry looks for its own before posting again", len(ids), affected)})
+	}
+	return out
+}
+
+// combinedNote is the note of several threats: the headline says it is shared, the
+// shared lines follow once, then each threat's own lines under its ID, with its marker.
+func combinedNote(shared string, ins []NoteInput) string {
+	head, rest, _ := strings.Cut(shared, "\n")
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s\nOne note for %d threats with the same analysis and plan (an outbreak); each threat's own facts are under its ID below.\n", head, len(ins))
+	if rest = strings.TrimRight(rest, "\n"); rest != "" {
+		b.WriteString(rest + "\n")
+	}
+	b.WriteString("Threats:\n")
+	for _, in := range ins {
+		fmt.Fprintf(&b, "- %s %s\n", in.ThreatID, in.Marker)
+		for _, l := range in.OwnLines {
+			fmt.Fprintf(&b, "    %s\n", l)
+		}
+	}
+	return strings.TrimRight(b.String(), "\n")
 }

@@ -227,3 +227,51 @@ func TestIsolationsShareOneRequest(t *testing.T) {
 	_ = json.NewEncoder(&buf).Encode(res[0])
 	assert.Contains(t, buf.String(), `"batch":{"id":"disconnect/`, "the batch is in the activity's result (and so in history)")
 }
+
+// shareableNotes are an outbreak's triage notes: the same analysis and plan, each with
+// its own host line and marker.
+func shareableNotes(threats []s1client.Threat, shared string) []activities.NoteInput {
+	var ins []activities.NoteInput
+	for _, th := range threats {
+		host := fmt.Sprintf("Host: host-of-%s (windows, laptop), network connected", th.ID)
+		ins = append(ins, activities.NoteInput{ThreatID: string(th.ID), Marker: "[s1copilot s1-threat-" + string(th.ID) + " triage]",
+			Text: "s1copilot triage: true_positive\n" + host + "\n" + shared, FirstPost: true, Shareable: true, OwnLines: []string{host}})
+	}
+	return ins
+}
+
+// Thirty triage notes alike but for their hosts go out in one POST /threats/notes; a
+// note with another analysis goes alone, as it reads. Each threat's note carries its
+// own marker (what a retry looks for) and its own host line.
+func TestAnOutbreaksNotesGoOutAsOne(t *testing.T) {
+	o := newOutbreak(t, nil)
+	ins := shareableNotes(o.threats[:30], "Summary: the dropper ran on every host.\nPlan (v1):\n- kill [medium impact]: auto")
+	other := shareableNotes(o.threats[30:31], "Summary: another reading.")
+	res := each[activities.NoteInput, activities.NoteResult](t, o.acts, "PostNote", append(ins, other...))
+	assert.Equal(t, 2, o.requests("POST /web/api/v2.1/threats/notes"), "one note for the thirty, one for the other")
+	for i, in := range ins {
+		notes := o.sim.Notes(in.ThreatID)
+		require.Len(t, notes, 1, in.ThreatID)
+		assert.Contains(t, notes[0], in.Marker)
+		assert.Contains(t, notes[0], in.OwnLines[0])
+		assert.Contains(t, notes[0], "One note for 30 threats")
+		assert.Equal(t, 1, strings.Count(notes[0], "Summary: the dropper ran"), "the shared lines once")
+		assert.Equal(t, 30, res[i].Batch.Size)
+	}
+	lone := o.sim.Notes(other[0].ThreatID)
+	require.Len(t, lone, 1)
+	assert.Equal(t, other[0].Text+"\n"+other[0].Marker, lone[0], "a note alone reads as written")
+}
+
+// The answer to a shared note is lost (SentinelOne added it; the worker never heard):
+// each retry finds its marker on its threat and does not post again.
+func TestALostSharedNoteIsNotPostedTwice(t *testing.T) {
+	o := newOutbreak(t, func(h http.Handler) http.Handler { return loseFirstAnswer(h, "/web/api/v2.1/threats/notes") })
+	ins := shareableNotes(o.threats[:12], "Summary: same.")
+	res := each[activities.NoteInput, activities.NoteResult](t, o.acts, "PostNote", ins)
+	assert.Equal(t, 1, o.requests("POST /web/api/v2.1/threats/notes"), "the lost note is not posted again")
+	for i, in := range ins {
+		assert.True(t, res[i].AlreadyPosted, in.ThreatID)
+		assert.Len(t, o.sim.Notes(in.ThreatID), 1, in.ThreatID)
+	}
+}

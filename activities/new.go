@@ -29,6 +29,7 @@ func New(cfg config.Config, opts ...s1client.Option) (*Activities, error) {
 		Rules:             rules.New(),
 		verifyReads:       sharedReads{window: VerifyReadShare},
 		CoalesceWindow:    cfg.S1CoalesceWindow,
+		BurstWindow:       cfg.S1CoalesceBurstWindow,
 		ControlWorkflowID: cfg.Temporal.ControlWorkflowID(),
 		Settings: Settings{
 			Policy:            policy.Default(cfg.PolicyMode, cfg.MinConfidence),

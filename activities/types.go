@@ -65,11 +65,18 @@ type NoteInput struct {
 	// FirstPost: the investigation's first run posts this step's note (no reset, no
 	// continued run), so the first attempt has no earlier note to look for.
 	FirstPost bool `json:"firstPost,omitempty"`
+	// Shareable: the note may go out as one note on several threats whose notes differ
+	// only in OwnLines (an outbreak's investigations sharing an analysis and a plan);
+	// OwnLines are the lines of Text that belong to this threat alone.
+	Shareable bool     `json:"shareable,omitempty"`
+	OwnLines  []string `json:"ownLines,omitempty"`
 }
 
 // NoteResult says whether this call posted the note or found it already there.
 type NoteResult struct {
 	AlreadyPosted bool `json:"alreadyPosted"`
+	// Batch is the request the note went out in, when it was shared with other threats.
+	Batch coalesce.Batch `json:"batch,omitzero"`
 }
 
 // MitigateInput asks SentinelOne to carry out one action.

@@ -6,7 +6,11 @@
 // A Group collects the calls of one key for a short window, then sends them as one
 // batch; each caller gets its own result. While a key's batches are all in flight (held
 // by the console's rate limit, say), new calls keep joining the next batch instead of
-// queueing as single requests: the busier the console, the larger the batches.
+// queueing as single requests: the busier the console, the larger the batches. In a
+// burst (several calls of the group within the burst window) a batch waits the longer
+// burst window, so calls that the engine spreads over a second still meet; a call that
+// finds its group idle (no batch open or in flight, no burst) goes at once, so a lone
+// threat in a quiet hour pays no window at all.
 package coalesce
 
 import (
@@ -14,6 +18,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -44,7 +49,15 @@ type Group[K comparable, In, Out any] struct {
 	// timeout bounds one batch's request: it runs for several callers, so no one
 	// caller's context may cancel it.
 	timeout time.Duration
-	do      func(ctx context.Context, key K, ins []In) []Outcome[Out]
+	// burstWindow replaces window while the group is in a burst: burstCalls calls
+	// arrived within burstWindow. recent holds the latest arrivals, oldest first.
+	burstWindow time.Duration
+	burstCalls  int
+	recent      []arrival
+	subject     func(In) string
+	// active counts the batches open or in flight, of any key.
+	active int
+	do     func(ctx context.Context, key K, ins []In) []Outcome[Out]
 
 	process string
 	seq     atomic.Uint64
@@ -64,6 +77,26 @@ type Options struct {
 	MaxInFlight int
 	// Timeout bounds one request (default 1 minute).
 	Timeout time.Duration
+	// BurstWindow, when longer than Window, is how long a batch waits while the group
+	// is in a burst: BurstCalls (at least and by default 2) calls of any key within BurstWindow. It
+	// also makes the group adaptive: a call that finds it idle (no burst, no batch open
+	// or in flight) goes at once instead of waiting Window.
+	BurstWindow time.Duration
+	BurstCalls  int
+}
+
+// arrival is a call's time and subject, for telling a burst.
+type arrival struct {
+	at      time.Time
+	subject string
+}
+
+// WithSubject makes a burst count calls about different subjects only (threats,
+// agents): one investigation polling its own threat is no burst, however often it
+// polls. Without it every call counts.
+func (g *Group[K, In, Out]) WithSubject(subject func(In) string) *Group[K, In, Out] {
+	g.subject = subject
+	return g
 }
 
 // New returns a Group named name (it prefixes batch IDs). do sends one request for ins
@@ -79,8 +112,15 @@ func New[K comparable, In, Out any](name string, o Options, do func(ctx context.
 	if o.Timeout <= 0 {
 		o.Timeout = time.Minute
 	}
+	if o.BurstCalls < 2 {
+		o.BurstCalls = 2
+	}
+	if o.BurstWindow < o.Window {
+		o.BurstWindow = o.Window
+	}
 	return &Group[K, In, Out]{
 		name: name, window: o.Window, maxSize: o.MaxSize, maxInFlight: o.MaxInFlight, timeout: o.Timeout, do: do,
+		burstWindow: o.BurstWindow, burstCalls: o.BurstCalls,
 		process: processID(), open: map[K]*batch[In, Out]{}, slots: map[K]chan struct{}{},
 	}
 }
@@ -109,11 +149,16 @@ func (g *Group[K, In, Out]) Do(ctx context.Context, key K, in In) (Out, Batch, e
 	}
 	c := &call[In, Out]{ctx: ctx, in: in, done: make(chan struct{})}
 	g.mu.Lock()
+	window := g.arrive(time.Now(), in)
 	b := g.open[key]
 	if b == nil {
+		if g.burstWindow > g.window && window == g.window && g.active == 0 {
+			window = 0 // idle: nobody to wait for
+		}
 		b = &batch[In, Out]{full: make(chan struct{})}
 		g.open[key] = b
-		go g.lead(key, b)
+		g.active++
+		go g.lead(key, b, window)
 	}
 	b.calls = append(b.calls, c)
 	if len(b.calls) == g.maxSize {
@@ -130,10 +175,33 @@ func (g *Group[K, In, Out]) Do(ctx context.Context, key K, in In) (Out, Batch, e
 	}
 }
 
+// arrive records a call at now and returns the window a batch opened now waits: the
+// burst window when this call makes burstCalls (about different subjects) within it.
+// Called with mu held.
+func (g *Group[K, In, Out]) arrive(now time.Time, in In) time.Duration {
+	if g.burstWindow <= g.window {
+		return g.window
+	}
+	a := arrival{at: now}
+	if g.subject != nil {
+		a.subject = g.subject(in)
+		// A subject already among the recent arrivals moves to the newest place.
+		g.recent = slices.DeleteFunc(g.recent, func(r arrival) bool { return r.subject == a.subject })
+	}
+	if len(g.recent) == g.burstCalls {
+		g.recent = slices.Delete(g.recent, 0, 1)
+	}
+	g.recent = append(g.recent, a)
+	if len(g.recent) == g.burstCalls && now.Sub(g.recent[0].at) <= g.burstWindow {
+		return g.burstWindow
+	}
+	return g.window
+}
+
 // lead sends batch b once its window has passed (or it is full) and a request slot of
 // its key is free; calls keep joining it until then.
-func (g *Group[K, In, Out]) lead(key K, b *batch[In, Out]) {
-	t := time.NewTimer(g.window)
+func (g *Group[K, In, Out]) lead(key K, b *batch[In, Out], window time.Duration) {
+	t := time.NewTimer(window)
 	select {
 	case <-t.C:
 	case <-b.full:
@@ -142,6 +210,11 @@ func (g *Group[K, In, Out]) lead(key K, b *batch[In, Out]) {
 	slot := g.slot(key)
 	slot <- struct{}{}
 	defer func() { <-slot }()
+	defer func() {
+		g.mu.Lock()
+		g.active--
+		g.mu.Unlock()
+	}()
 
 	g.mu.Lock()
 	if g.open[key] == b {

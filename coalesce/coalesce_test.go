@@ -196,3 +196,73 @@ func TestAFailedRequestFailsEachCall(t *testing.T) {
 	}
 	assert.Equal(t, []int{3}, r.sizes())
 }
+
+// Calls spread out (one every 20 ms, longer than the short window) go one per request
+// while they are few; once they come in a burst the batches wait the burst window and
+// carry many.
+func TestABurstWaitsTheBurstWindow(t *testing.T) {
+	r := &recorder{}
+	g := coalesce.New("double", coalesce.Options{Window: 5 * time.Millisecond, MaxSize: 100, BurstWindow: 200 * time.Millisecond, BurstCalls: 3}, r.do)
+	var wg sync.WaitGroup
+	for i := range 20 {
+		wg.Go(func() {
+			_, _, err := g.Do(context.Background(), "k", i)
+			assert.NoError(t, err)
+		})
+		time.Sleep(20 * time.Millisecond)
+	}
+	wg.Wait()
+	sizes := r.sizes()
+	assert.Equal(t, []int{1, 1}, sizes[:2], "the first two calls are no burst")
+	assert.LessOrEqual(t, len(sizes), 6, "the burst's calls share requests: %v", sizes)
+}
+
+// With a burst window, a call that finds its group idle goes at once: a lone threat in
+// a quiet hour pays no window. A second call while the first is in flight waits the
+// short window for company.
+func TestAnIdleGroupSendsAtOnce(t *testing.T) {
+	r := &recorder{hold: make(chan struct{})}
+	g := coalesce.New("double", coalesce.Options{Window: 300 * time.Millisecond, MaxSize: 100, BurstWindow: time.Second, BurstCalls: 3}, r.do)
+	start := time.Now()
+	done := make(chan struct{})
+	go func() {
+		_, _, err := g.Do(context.Background(), "k", 1)
+		assert.NoError(t, err)
+		close(done)
+	}()
+	require.Eventually(t, func() bool { return len(r.sizes()) == 1 }, 2*time.Second, time.Millisecond)
+	assert.Less(t, time.Since(start), 150*time.Millisecond, "idle: sent without waiting the 300 ms window")
+
+	second := make(chan time.Duration, 1)
+	go func() {
+		at := time.Now()
+		_, _, err := g.Do(context.Background(), "k", 2)
+		assert.NoError(t, err)
+		second <- time.Since(at)
+	}()
+	time.Sleep(50 * time.Millisecond)
+	close(r.hold)
+	<-done
+	assert.GreaterOrEqual(t, <-second, 300*time.Millisecond, "not idle (a batch in flight): it waits the window")
+}
+
+// With subjects, one subject called often (an investigation polling its own threat) is
+// no burst; three subjects within the burst window are.
+func TestABurstCountsSubjects(t *testing.T) {
+	r := &recorder{}
+	g := coalesce.New("double", coalesce.Options{Window: time.Millisecond, MaxSize: 100, BurstWindow: 300 * time.Millisecond, BurstCalls: 3}, r.do).
+		WithSubject(func(in int) string { return fmt.Sprint(in % 10) })
+	for range 5 {
+		start := time.Now()
+		_, _, err := g.Do(context.Background(), "k", 7)
+		require.NoError(t, err)
+		assert.Less(t, time.Since(start), 200*time.Millisecond, "the same subject again and again: no burst")
+		time.Sleep(20 * time.Millisecond)
+	}
+	_, _, err := g.Do(context.Background(), "k", 1)
+	require.NoError(t, err)
+	start := time.Now()
+	_, _, err = g.Do(context.Background(), "k", 2)
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, time.Since(start), 300*time.Millisecond, "a third subject (after 7 and 1) within the window: a burst")
+}

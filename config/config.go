@@ -56,6 +56,10 @@ type Config struct {
 	// S1CoalesceWindow is how long a SentinelOne call waits for concurrent calls of its
 	// kind to share one request (package coalesce); 0 sends each alone.
 	S1CoalesceWindow time.Duration `envconfig:"S1_COALESCE_WINDOW" default:"25ms" desc:"how long a SentinelOne read or write waits for concurrent ones of its kind to share one request (0 sends each alone; at most 1s)"`
+	// S1CoalesceBurstWindow is the longer wait of SentinelOne calls during a burst (calls
+	// of a kind about two threats within it), when an outbreak's investigations reach
+	// the same step spread over seconds.
+	S1CoalesceBurstWindow time.Duration `envconfig:"S1_COALESCE_BURST_WINDOW" default:"500ms" desc:"how long a SentinelOne read or write waits for company during a burst: calls of its kind about two different threats or agents within this window (0 or at most S1C_S1_COALESCE_WINDOW: never longer than that; at most 5s)"`
 	// S1RateScale multiplies the documented SentinelOne limits the client paces itself by,
 	// for a tenant whose limits SentinelOne raised (raise S1ActivitiesPerSecond with it).
 	S1RateScale float64 `envconfig:"S1_RATE_SCALE" default:"1" desc:"multiplier of the documented SentinelOne API rate limits the client keeps under, for a tenant whose limits SentinelOne has raised; raise S1C_S1_ACTIVITIES_PER_SECOND in proportion"`
@@ -94,6 +98,10 @@ const MaxLLMTimeout = 80 * time.Second
 // MaxCoalesceWindow bounds S1C_S1_COALESCE_WINDOW: the wait is paid by every
 // SentinelOne call, a lone threat's included.
 const MaxCoalesceWindow = time.Second
+
+// MaxCoalesceBurstWindow bounds S1C_S1_COALESCE_BURST_WINDOW: paid by each write of an
+// outbreak's investigations, beside their minutes to containment.
+const MaxCoalesceBurstWindow = 5 * time.Second
 
 // Secret is a string that never prints itself, so it cannot leak through logs or errors.
 type Secret string
@@ -180,6 +188,9 @@ func (c Config) Validate() error {
 	}
 	if c.S1CoalesceWindow < 0 || c.S1CoalesceWindow > MaxCoalesceWindow {
 		p = append(p, fmt.Sprintf("%s_S1_COALESCE_WINDOW %s must be between 0 (off) and %s: every SentinelOne call may wait this long", Prefix, c.S1CoalesceWindow, MaxCoalesceWindow))
+	}
+	if c.S1CoalesceBurstWindow < 0 || c.S1CoalesceBurstWindow > MaxCoalesceBurstWindow {
+		p = append(p, fmt.Sprintf("%s_S1_COALESCE_BURST_WINDOW %s must be between 0 (no longer wait in a burst) and %s: each call of an outbreak may wait this long", Prefix, c.S1CoalesceBurstWindow, MaxCoalesceBurstWindow))
 	}
 	if c.S1ActivitiesPerSecond <= 0 {
 		p = append(p, Prefix+"_S1_ACTIVITIES_PER_SECOND must be positive")

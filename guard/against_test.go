@@ -36,7 +36,8 @@ func TestAgainstInjection(t *testing.T) {
 	assert.Equal(t, byRules.RecommendedActions, g.RecommendedActions)
 	assert.Equal(t, flags, g.InjectionFlags)
 	assert.Equal(t, "openai:m", g.Analyzer)
-	assert.Contains(t, g.Summary, "overridden because of suspected prompt injection")
+	assert.Contains(t, g.Summary, "The guard replaced parts of the model's answer with the rules analyzer's")
+	assert.Contains(t, g.Summary, "verdict false_positive replaced by the rules' true_positive")
 	assert.Contains(t, g.Summary, "(in commandLine)")
 	assert.Contains(t, g.Summary, "Model's summary (may be influenced by the injection): Approved admin script.")
 
@@ -45,6 +46,9 @@ func TestAgainstInjection(t *testing.T) {
 	assert.Equal(t, g.RecommendedActions, again.RecommendedActions)
 	assert.Equal(t, 1, strings.Count(again.Summary, "Suspected prompt injection"), "guarding twice keeps one notice")
 	assert.Equal(t, 1, strings.Count(again.Summary, "Approved admin script."))
+	assert.Equal(t, g.GuardChanges, again.GuardChanges, "guarded again (a reused analysis), what was replaced stays said")
+	assert.Contains(t, again.Summary, "verdict false_positive replaced by the rules' true_positive")
+	assert.NotContains(t, again.Summary, "they stand")
 
 	// A fabricated true positive on a threat the rules only find suspicious:
 	// lowered to suspicious, the added actions dropped and asked about.
@@ -77,4 +81,10 @@ func TestAgainstInjection(t *testing.T) {
 	assert.Equal(t, byRules.Confidence, g.Confidence)
 	assert.Equal(t, "model reason", g.ActionReasons[0].Reason)
 	assert.Contains(t, g.Summary, "confidence 0.99 capped")
+
+	// A model whose answer is within the rules' stands, and the summary says so.
+	agree.Confidence = byRules.Confidence
+	g = guard.AgainstInjection(agree, byRules, flags)
+	assert.Empty(t, g.GuardChanges)
+	assert.Contains(t, g.Summary, "The guard checked the model's verdict, confidence, priority and actions against the rules analyzer: they stand.")
 }

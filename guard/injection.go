@@ -584,14 +584,18 @@ func AgainstInjection(model, rules investigation.Analysis, flags []string) inves
 		out.OpenQuestions = append(out.OpenQuestions, q)
 	}
 
+	// Guarded before (an analysis reused for another threat): what was replaced then
+	// was replaced from the model's own answer, and stays said.
+	out.GuardChanges = slices.Clone(model.GuardChanges)
+	for _, c := range changes {
+		if !slices.Contains(out.GuardChanges, c) {
+			out.GuardChanges = append(out.GuardChanges, c)
+		}
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Suspected prompt injection: the SentinelOne data contain text aimed at an AI model (in %s). ",
 		strings.Join(flaggedFields(flags), ", "))
-	if len(changes) > 0 {
-		fmt.Fprintf(&b, "The model's answer was overridden because of suspected prompt injection: %s. ", strings.Join(changes, "; "))
-	} else {
-		b.WriteString("The model's verdict and actions were checked against the rules analyzer and stand. ")
-	}
+	b.WriteString(GuardOutcome(out) + " ")
 	s := strings.TrimSpace(model.Summary)
 	if _, inner, ok := strings.Cut(s, modelSummaryLabel); ok && strings.HasPrefix(s, "Suspected prompt injection:") {
 		s = inner // guarded before (e.g. a reused analysis): keep the model's own words once
@@ -604,6 +608,17 @@ func AgainstInjection(model, rules investigation.Analysis, flags []string) inves
 	}
 	out.Summary = Truncate(b.String(), MaxSummaryRunes)
 	return out
+}
+
+// GuardOutcome says, in one sentence, what the injection guard did to an analysis whose
+// data it flagged: which of the model's verdict, confidence, priority and actions it
+// replaced with the rules analyzer's, or that they stood.
+func GuardOutcome(a investigation.Analysis) string {
+	if len(a.GuardChanges) > 0 {
+		return "The guard replaced parts of the model's answer with the rules analyzer's, because the data may have steered the model: " +
+			strings.Join(a.GuardChanges, "; ") + "."
+	}
+	return "The guard checked the model's verdict, confidence, priority and actions against the rules analyzer: they stand."
 }
 
 // modelSummaryLabel introduces the model's own summary in a guarded analysis.

@@ -305,6 +305,11 @@ type Analysis struct {
 	// (see guard.DetectInjection). When it is not empty the model's answer was
 	// checked against the rules analyzer (guard.AgainstInjection).
 	InjectionFlags []string `json:"injectionFlags,omitempty"`
+	// GuardChanges lists what the injection guard replaced in the model's answer
+	// ("verdict false_positive replaced by the rules' true_positive (confidence
+	// 0.90)", …), kept when a guarded analysis is guarded again (reused for another
+	// threat); empty with InjectionFlags set means the model's answer stood.
+	GuardChanges []string `json:"guardChanges,omitempty"`
 	// Pseudonymized is true when the model was shown tokens (HOST-1, USER-1)
 	// instead of the host and user names, which were put back in this analysis
 	// (S1C_LLM_PSEUDONYMIZE, see guard.Pseudonymize).

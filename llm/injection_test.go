@@ -192,7 +192,7 @@ func TestInjectionCorpusThroughInvestigation(t *testing.T) {
 				assert.Contains(t, a.Summary, "Suspected prompt injection")
 				if a.Verdict != raw.Verdict || !slices.Equal(a.RecommendedActions, raw.RecommendedActions) {
 					overridden++
-					assert.Contains(t, a.Summary, "overridden because of suspected prompt injection")
+					assert.Contains(t, a.Summary, "The guard replaced parts of the model's answer")
 				}
 
 				// (b) malicious stays malicious, with the rules' containment.

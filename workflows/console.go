@@ -116,9 +116,12 @@ func (inv *investigator) writeBack(status, verdict string) {
 		Reason: "incident status " + status + ", analyst verdict " + orNone(verdict)})
 }
 
-// note posts a note; a refused note is logged and does not stop the response.
-func (inv *investigator) note(step, text string) {
-	in := activities.NoteInput{ThreatID: inv.status.ThreatID, Marker: noteMarker(workflow.GetInfo(inv.ctx).WorkflowExecution.ID, step), Text: text, FirstPost: inv.firstRun()}
+// note posts a step's note; own are its lines that belong to this threat alone, which
+// lets an outbreak's notes, alike but for those, go out as one. A refused note is
+// logged and does not stop the response.
+func (inv *investigator) note(step, text string, own ...string) {
+	in := activities.NoteInput{ThreatID: inv.status.ThreatID, Marker: noteMarker(workflow.GetInfo(inv.ctx).WorkflowExecution.ID, step), Text: text,
+		FirstPost: inv.firstRun(), Shareable: true, OwnLines: own}
 	if err := workflow.ExecuteActivity(inv.s1("post "+step+" note"), a.PostNote, in).Get(inv.ctx, nil); err != nil {
 		inv.log.Error("Posting note failed.", "Step", step, "Error", err)
 	}

@@ -149,6 +149,7 @@ func (inv *investigator) analyse(ev investigation.Evidence) investigation.Analys
 	analysis := inv.analyzeWithFallback(ev)
 	inv.status.Analysis = &analysis
 	inv.result.Verdict, inv.result.Analyzer = analysis.Verdict, analysis.Analyzer
+	inv.result.Injection = injectionLine(analysis)
 	inv.upsertWithNextStage(VerdictKey.ValueSet(string(analysis.Verdict)), PriorityKey.ValueSet(string(analysis.Priority)))
 	inv.flushFeedback()
 	return analysis
@@ -177,7 +178,8 @@ func (inv *investigator) decide(ev investigation.Evidence, analysis investigatio
 // actions settle in seconds, and a recommend-only plan leaves the analyst's fields
 // untouched.
 func (inv *investigator) noteTriage(ev investigation.Evidence, analysis investigation.Analysis, plan policy.Plan) {
-	inv.note("triage", triageNote(inv.status.ThreatID, ev, analysis, plan, inv.settings))
+	text, own := triageNote(inv.status.ThreatID, ev, analysis, plan, inv.settings)
+	inv.note("triage", text, own...)
 	if inv.waitsForAHuman(plan) && !inv.closedByAnalyst() {
 		inv.writeBack("in_progress", "")
 	}
@@ -196,7 +198,8 @@ func (inv *investigator) report() Result {
 	inv.setStage(StageReporting)
 	inv.status.Outcome = res.Outcome
 	res.Slack = inv.closeSlack()
-	inv.note("outcome", outcomeNote(*res))
+	text, own := outcomeNote(*res)
+	inv.note("outcome", text, own...)
 	inv.finish(res.Outcome)
 	return *res
 }

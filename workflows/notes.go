@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/s1copilot/s1copilot/activities"
+	"github.com/s1copilot/s1copilot/guard"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/policy"
 )
@@ -23,19 +24,22 @@ func ApproveCommands(threatID string) (signal, starter string) {
 	return signal, starter
 }
 
-func triageNote(threatID string, ev investigation.Evidence, a investigation.Analysis, plan policy.Plan, s activities.Settings) string {
+// triageNote is the verdict and the plan, and the lines that are this threat's own (its
+// host, its context, its approval commands): an outbreak's triage notes differ only in
+// those, and may go out as one.
+func triageNote(threatID string, ev investigation.Evidence, a investigation.Analysis, plan policy.Plan, s activities.Settings) (string, []string) {
 	f := ev.Facts
-	var b strings.Builder
+	var b noteBuilder
 	fmt.Fprintf(&b, "s1copilot triage: %s (confidence %.2f, priority %s)\n", a.Verdict, a.Confidence, a.Priority)
-	fmt.Fprintf(&b, "Host: %s (%s, %s), network %s\n", f.AgentName, orNone(f.OSName), orNone(f.MachineType), orNone(f.NetworkStatus))
+	b.own("Host: %s (%s, %s), network %s\n", f.AgentName, orNone(f.OSName), orNone(f.MachineType), orNone(f.NetworkStatus))
 	if w := f.Workload; w != nil {
-		fmt.Fprintf(&b, "Workload: %s\n", workloadLine(*w))
+		b.own("Workload: %s\n", workloadLine(*w))
 	}
 	if line := contextLine(ev.Context); line != "" {
-		b.WriteString(line)
+		b.own("%s", line)
 	}
 	if a.ReusedFrom != "" {
-		fmt.Fprintf(&b, "Analysis reused from investigation %s (same evidence fingerprint; this host's facts above are its own)\n", a.ReusedFrom)
+		b.own("Analysis reused from investigation %s (same evidence fingerprint; this host's facts are its own)\n", a.ReusedFrom)
 	}
 	fmt.Fprintf(&b, "Analyzer: %s", a.Analyzer)
 	if a.FallbackReason != "" {
@@ -49,7 +53,7 @@ func triageNote(threatID string, ev investigation.Evidence, a investigation.Anal
 		b.WriteString(disagreementLines(*d, a))
 	}
 	if len(a.InjectionFlags) > 0 {
-		b.WriteString("Suspected prompt injection in the threat's data (quoted as data; the model's answer was bounded by the rules engine):\n")
+		fmt.Fprintf(&b, "Suspected prompt injection in the threat's data (shown to the model as quoted data, never as instructions). %s\n", guard.GuardOutcome(a))
 		for _, f := range a.InjectionFlags {
 			fmt.Fprintf(&b, "  ! %s\n", f)
 		}
@@ -96,9 +100,9 @@ func triageNote(threatID string, ev investigation.Evidence, a investigation.Anal
 	}
 	if len(plan.Actions(policy.Approve)) > 0 || a.Disagreement != nil {
 		sig, st := ApproveCommands(threatID)
-		fmt.Fprintf(&b, "Waiting up to %s for approval; without one, no action is taken. Approve with:\n  %s\n  %s\n", s.ApprovalTimeout, sig, st)
+		b.own("Waiting up to %s for approval; without one, no action is taken. Approve with:\n  %s\n  %s\n", s.ApprovalTimeout, sig, st)
 	}
-	return b.String()
+	return b.String(), b.ownLines
 }
 
 // disagreementLines put both readings before the human who decides between them.
@@ -122,37 +126,42 @@ func disagreementLines(d investigation.Disagreement, a investigation.Analysis) s
 	return b.String()
 }
 
-func outcomeNote(r Result) string {
-	var b strings.Builder
+// outcomeNote is what happened, with the lines that are this threat's own (who decided,
+// its actions' verified states, its Slack message).
+func outcomeNote(r Result) (string, []string) {
+	var b noteBuilder
 	fmt.Fprintf(&b, "s1copilot outcome: %s\n", r.Outcome)
 	switch {
 	case r.ApprovalTimedOut:
-		b.WriteString("Approval: none before the deadline; the actions awaiting approval were not taken.\n")
+		b.own("Approval: none before the deadline; the actions awaiting approval were not taken.\n")
 	case r.Decision != nil:
 		word := "approved"
 		if !r.Decision.Approved {
 			word = "rejected"
 		}
-		fmt.Fprintf(&b, "Approval: %s by %s via %s (identity: %s)", word, r.Decision.Approver, r.Decision.Channel, orNone(r.Decision.Identity))
+		line := fmt.Sprintf("Approval: %s by %s via %s (identity: %s)", word, r.Decision.Approver, r.Decision.Channel, orNone(r.Decision.Identity))
 		if r.Decision.Reason != "" {
-			fmt.Fprintf(&b, ": %s", r.Decision.Reason)
+			line += ": " + r.Decision.Reason
 		}
-		b.WriteString("\n")
+		b.own("%s\n", line)
 	}
 	for _, act := range r.Actions {
-		fmt.Fprintf(&b, "- %s (%s): %s", act.Action, act.Disposition, act.State)
+		line := fmt.Sprintf("- %s (%s): %s", act.Action, act.Disposition, act.State)
 		if act.Detail != "" {
-			fmt.Fprintf(&b, " — %s", act.Detail)
+			line += " — " + act.Detail
 		}
-		b.WriteString("\n")
+		b.own("%s\n", line) // its own: the agent's report time differs per threat
 	}
 	if len(r.Actions) == 0 {
 		b.WriteString("No action was carried out.\n")
 	}
-	if r.Slack != "" {
-		fmt.Fprintf(&b, "Slack: %s.\n", r.Slack)
+	if r.Injection != "" {
+		b.WriteString(r.Injection + "\n")
 	}
-	return b.String()
+	if r.Slack != "" {
+		b.own("Slack: %s.\n", r.Slack)
+	}
+	return b.String(), b.ownLines
 }
 
 // currentDetails is the markdown the Web UI shows while the investigation runs.
@@ -236,4 +245,30 @@ func contextLine(c *investigation.Context) string {
 		b.WriteString("Context unavailable: " + u + "\n")
 	}
 	return b.String()
+}
+
+// noteBuilder writes a note and remembers which of its lines are the threat's own.
+type noteBuilder struct {
+	strings.Builder
+	ownLines []string
+}
+
+// own writes lines that belong to this threat alone.
+func (b *noteBuilder) own(format string, args ...any) {
+	text := fmt.Sprintf(format, args...)
+	b.WriteString(text)
+	b.ownLines = append(b.ownLines, strings.Split(strings.TrimSuffix(text, "\n"), "\n")...)
+}
+
+// injectionLine is the outcome note's one line on suspected prompt injection: where it
+// was, and what the guard did; empty when none was suspected.
+func injectionLine(a investigation.Analysis) string {
+	if len(a.InjectionFlags) == 0 {
+		return ""
+	}
+	did := "the model's answer stood after the guard's check against the rules analyzer"
+	if len(a.GuardChanges) > 0 {
+		did = "the guard changed the model's answer: " + strings.Join(a.GuardChanges, "; ")
+	}
+	return fmt.Sprintf("Suspected prompt injection in this threat's data (%d field(s) flagged, see the triage note): %s.", len(a.InjectionFlags), did)
 }

@@ -200,4 +200,8 @@ type Result struct {
 	// Slack says why the investigation's Slack message could not be posted or kept
 	// up to date; empty when it was, or when there is none.
 	Slack string `json:"slack,omitempty"`
+	// Injection says, in one line, that the threat's data held suspected prompt
+	// injection and what the guard did (empty when none was suspected), so that the
+	// outcome note repeats it for an analyst who reads only the last note.
+	Injection string `json:"injection,omitempty"`
 }

@@ -194,8 +194,10 @@ func TestRenderContainment(t *testing.T) {
 			Requests: map[string]int{"GET /threats": 2, "POST /threats/notes": 8, "GET /threats/{id}/timeline": 4}, Violations: map[string]int{"/agents": 1},
 			ModelCalls: 1, MaxBatch: 4},
 	}, Quiet: []quietResult{
-		{Window: 0, Triage: []time.Duration{2 * time.Second}, Verified: []time.Duration{3 * time.Second}},
-		{Window: 25 * time.Millisecond, Triage: []time.Duration{2010 * time.Millisecond}, Verified: []time.Duration{3100 * time.Millisecond}},
+		{Window: 0, Triage: []time.Duration{4 * time.Second}, Verified: []time.Duration{5 * time.Second},
+			TriageFromStart: []time.Duration{2 * time.Second}, VerifiedFromStart: []time.Duration{3 * time.Second}},
+		{Window: 25 * time.Millisecond, Triage: []time.Duration{3 * time.Second}, Verified: []time.Duration{4 * time.Second},
+			TriageFromStart: []time.Duration{2010 * time.Millisecond}, VerifiedFromStart: []time.Duration{3100 * time.Millisecond}},
 	}}
 	got, err := r.render(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	require.NoError(t, err)
@@ -205,6 +207,7 @@ func TestRenderContainment(t *testing.T) {
 	assert.Contains(t, got, "| outbreak contained and verified ≤ 2 min (4 threats, window 25ms) | 1m30s | met |")
 	assert.Contains(t, got, "| ≤ 3 S1 requests per investigation (4 threats, window 25ms) | 3.50 | MISSED |")
 	assert.Contains(t, got, "| 0 rate-limit violations (4 threats, window 25ms) | 1 | MISSED |")
-	assert.Contains(t, got, "visible → triage note (median) not worse by more than the window (25ms) | 2s → 2.01s | met |")
-	assert.Contains(t, got, "visible → verified (median) not worse by more than the window (25ms) | 3s → 3.1s | MISSED |")
+	assert.Contains(t, got, "started → triage note (median) not worse by more than the window (25ms) | 2s → 2.01s | met |",
+		"judged from the start, without the poll's phase")
+	assert.Contains(t, got, "started → verified (median) not worse by more than the window (25ms) | 3s → 3.1s | MISSED |")
 }

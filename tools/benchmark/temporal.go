@@ -142,6 +142,7 @@ func timingOf(execs []*workflowpb.WorkflowExecutionInfo) phaseTiming {
 
 // historyFacts is what one investigation's history says.
 type historyFacts struct {
+	Started      time.Time // the workflow's start
 	Activities   int       // activities scheduled
 	S1Activities int       // of which on the S1 task queue
 	LastVerified time.Time // completion of the last VerifyMitigation, zero if none
@@ -159,6 +160,8 @@ func readHistory(ctx context.Context, c client.Client, workflowID, s1Queue strin
 			return f, fmt.Errorf("history of %s: %w", workflowID, err)
 		}
 		switch a := ev.GetAttributes().(type) {
+		case *historypb.HistoryEvent_WorkflowExecutionStartedEventAttributes:
+			f.Started = ev.GetEventTime().AsTime()
 		case *historypb.HistoryEvent_ActivityTaskScheduledEventAttributes:
 			f.Activities++
 			if a.ActivityTaskScheduledEventAttributes.GetTaskQueue().GetName() == s1Queue {

@@ -17,6 +17,9 @@ const (
 	killWorker      chaosAction = "kill -9 a worker"
 	restartPoller   chaosAction = "restart the poller"
 	restartTemporal chaosAction = "restart the Temporal dev server"
+	// killDuringBatch kills the SentinelOne worker while the console has acted on a
+	// batched mitigation and not yet answered it.
+	killDuringBatch chaosAction = "kill -9 the SentinelOne worker during a batched POST"
 )
 
 // chaosEvent fires when the run has progressed far enough: a fraction of the threats
@@ -37,7 +40,8 @@ func (e chaosEvent) String() string {
 
 // planChaos picks the moments, reproducibly from seed: kills while investigations run
 // (10–85 % finished), the poller restart while threats still arrive (20–70 % added),
-// the dev server restart mid-run (25–60 % finished).
+// the dev server restart mid-run (25–60 % finished), and the kill during a batched
+// mitigation while threats still arrive (10–50 % added, when mitigations meet).
 func planChaos(seed uint64, kills int) []chaosEvent {
 	rng := rand.New(rand.NewPCG(seed, 0x6368_616f_73))
 	var ev []chaosEvent
@@ -45,7 +49,8 @@ func planChaos(seed uint64, kills int) []chaosEvent {
 		ev = append(ev, chaosEvent{action: killWorker, at: 0.10 + 0.75*rng.Float64()})
 	}
 	ev = append(ev, chaosEvent{action: restartPoller, at: 0.20 + 0.50*rng.Float64(), onAdded: true},
-		chaosEvent{action: restartTemporal, at: 0.25 + 0.35*rng.Float64()})
+		chaosEvent{action: restartTemporal, at: 0.25 + 0.35*rng.Float64()},
+		chaosEvent{action: killDuringBatch, at: 0.10 + 0.40*rng.Float64(), onAdded: true})
 	slices.SortStableFunc(ev, func(a, b chaosEvent) int {
 		switch {
 		case a.at < b.at:
@@ -129,6 +134,8 @@ func (m *chaosMonkey) fire(ctx context.Context, e chaosEvent) {
 			err = s.procs.Restart(w)
 		}
 		what = fmt.Sprintf("kill -9 %s (down %.1fs)", w, down.Seconds())
+	case killDuringBatch:
+		what, err = m.killDuringBatch()
 	case restartPoller:
 		s.procs.Stop("poller", 10*time.Second)
 		err = s.procs.Restart("poller")
@@ -145,6 +152,32 @@ func (m *chaosMonkey) fire(ctx context.Context, e chaosEvent) {
 	m.mu.Lock()
 	m.fired = append(m.fired, line)
 	m.mu.Unlock()
+}
+
+// killDuringBatch waits (up to two minutes) for a batched mitigation POST, kills the
+// SentinelOne worker (worker-1, the one that makes every SentinelOne call) while the
+// console holds its answer, and restarts it: the batch's retries must find their
+// actions and not request them again.
+func (m *chaosMonkey) killDuringBatch() (string, error) {
+	s := m.r.s
+	caught, release := s.trap.arm()
+	defer release()
+	var size int
+	select {
+	case size = <-caught:
+	case <-time.After(2 * time.Minute):
+		return "", fmt.Errorf("no batched mitigation POST within 2 minutes (are the mitigations coalesced? S1C_S1_COALESCE_WINDOW)")
+	}
+	w := s.workers[0]
+	if err := s.procs.Kill(w); err != nil {
+		return "", err
+	}
+	m.mu.Lock()
+	m.lastKill = time.Now()
+	m.mu.Unlock()
+	release()
+	time.Sleep(time.Second)
+	return fmt.Sprintf("kill -9 %s while SentinelOne held its answer to a mitigation of %d threats", w, size), s.procs.Restart(w)
 }
 
 // result reports what fired, the moment of the last kill, and what never fired.

@@ -106,7 +106,7 @@ func TestParseMix(t *testing.T) {
 func TestPlanChaosPlacesEveryEventInItsWindow(t *testing.T) {
 	for seed := range uint64(50) {
 		ev := planChaos(seed, 3)
-		if len(ev) != 5 {
+		if len(ev) != 6 {
 			t.Fatalf("seed %d: %d events", seed, len(ev))
 		}
 		kills := 0
@@ -126,6 +126,10 @@ func TestPlanChaosPlacesEveryEventInItsWindow(t *testing.T) {
 				}
 			case restartTemporal:
 				if e.onAdded || e.at < 0.25 || e.at > 0.6 {
+					t.Fatalf("seed %d: %v", seed, e)
+				}
+			case killDuringBatch:
+				if !e.onAdded || e.at < 0.1 || e.at > 0.5 {
 					t.Fatalf("seed %d: %v", seed, e)
 				}
 			}

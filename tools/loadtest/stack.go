@@ -33,10 +33,12 @@ type stackOptions struct {
 // simulator in this process (so it outlives every restart and keeps counting), the
 // workers and the poller as child processes.
 type stack struct {
-	procs        *devstack.Supervisor
-	c            client.Client
-	sim          *simulator.Simulator
-	simSrv       *http.Server
+	procs  *devstack.Supervisor
+	c      client.Client
+	sim    *simulator.Simulator
+	simSrv *http.Server
+	// trap holds a batched mitigation POST for the chaos run's kill at that moment.
+	trap         *batchTrap
 	hostPort     string
 	env          []string
 	workers      []string
@@ -77,7 +79,8 @@ func startStack(ctx context.Context, o stackOptions) (*stack, error) {
 	if err != nil {
 		return fail(fmt.Errorf("simulator listener: %w", err))
 	}
-	s.simSrv = &http.Server{Handler: s.sim.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	s.trap = newBatchTrap(s.sim.Handler())
+	s.simSrv = &http.Server{Handler: s.trap, ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = s.simSrv.Serve(ln) }()
 
 	fmt.Printf("Temporal dev server on %s (database %s)…\n", s.hostPort, filepath.Join(o.dir, "temporal.db"))

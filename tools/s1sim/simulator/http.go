@@ -105,7 +105,7 @@ func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 			allowed = append(allowed, rt.method)
 			continue
 		}
-		s.countRequest(rt, r.Method, params)
+		s.countRequest(rt, r, params)
 		if !s.authorized(r) {
 			s.mu.Lock()
 			s.counters.Unauthorized++
@@ -125,14 +125,19 @@ func (s *Simulator) serveAPI(w http.ResponseWriter, r *http.Request) {
 	writeErrors(w, http.StatusNotFound, detailed(codeNotFound, "Not Found", "no such endpoint: %s", r.URL.Path))
 }
 
-func (s *Simulator) countRequest(rt route, method string, params map[string]string) {
-	key := method + " " + rt.pattern
+func (s *Simulator) countRequest(rt route, r *http.Request, params map[string]string) {
+	key := r.Method + " " + rt.pattern
 	// Mitigate keeps its literal action so tests can count kills vs quarantines.
 	if a, ok := params["action"]; ok && scenario.MitigateActions.Has(a) {
 		key = strings.Replace(key, "{action}", a, 1)
 	}
 	s.mu.Lock()
 	s.counters.Requests[key]++
+	// Reads by ID (GET /threats?ids=…) apart from lists, to tell the poller's share.
+	if ids := r.URL.Query().Get("ids"); ids != "" && r.Method == http.MethodGet && (rt.pattern == APIPrefix+"/threats" || rt.pattern == APIPrefix+"/agents") {
+		s.counters.ReadsByID[key]++
+		s.counters.IDsRead[key] += strings.Count(ids, ",") + 1
+	}
 	s.mu.Unlock()
 }
 

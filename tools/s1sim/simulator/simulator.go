@@ -92,6 +92,10 @@ type Counters struct {
 	// InjectedFaults: fault kind (server_error, rate_limit, invalid_json,
 	// latency) -> requests it was injected into.
 	InjectedFaults map[string]int `json:"injectedFaults"`
+	// ReadsByID: of Requests, the GET /threats and GET /agents that named their IDs
+	// (ids=…) rather than listed; IDsRead the IDs they named in all.
+	ReadsByID map[string]int `json:"readsById"`
+	IDsRead   map[string]int `json:"idsRead"`
 }
 
 func newCounters() Counters {
@@ -103,6 +107,8 @@ func newCounters() Counters {
 		Blocklisted:         map[string]int{},
 		RateLimitViolations: map[string]int{},
 		InjectedFaults:      map[string]int{},
+		ReadsByID:           map[string]int{},
+		IDsRead:             map[string]int{},
 	}
 }
 
@@ -117,6 +123,8 @@ func (c Counters) clone() Counters {
 		Blocklisted:         maps.Clone(c.Blocklisted),
 		RateLimitViolations: maps.Clone(c.RateLimitViolations),
 		InjectedFaults:      maps.Clone(c.InjectedFaults),
+		ReadsByID:           maps.Clone(c.ReadsByID),
+		IDsRead:             maps.Clone(c.IDsRead),
 	}
 	for k, v := range c.Mitigations {
 		out.Mitigations[k] = maps.Clone(v)
