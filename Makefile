@@ -20,7 +20,7 @@ demo-check: build temporal-cli
 
 ## test: unit tests and integration tests against a real Temporal dev server
 test: temporal-cli
-	S1C_REQUIRE_INTEGRATION=1 go test -race -count=1 -timeout 15m ./...
+	S1C_REQUIRE_INTEGRATION=1 go test -race -count=1 -timeout 25m ./...
 
 ## test-unit: only the tests that need no Temporal server
 test-unit:

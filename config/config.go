@@ -59,7 +59,7 @@ type Config struct {
 	// S1CoalesceBurstWindow is the longer wait of SentinelOne calls during a burst (calls
 	// of a kind about two threats within it), when an outbreak's investigations reach
 	// the same step spread over seconds.
-	S1CoalesceBurstWindow time.Duration `envconfig:"S1_COALESCE_BURST_WINDOW" default:"500ms" desc:"how long a SentinelOne read or write waits for company during a burst: calls of its kind about two different threats or agents within this window (0 or at most S1C_S1_COALESCE_WINDOW: never longer than that; at most 5s)"`
+	S1CoalesceBurstWindow time.Duration `envconfig:"S1_COALESCE_BURST_WINDOW" default:"1s" desc:"how long a SentinelOne read or write waits for company during a burst: calls of its kind about two different threats or agents within this window (0 or at most S1C_S1_COALESCE_WINDOW: never longer than that; at most 5s)"`
 	// S1RateScale multiplies the documented SentinelOne limits the client paces itself by,
 	// for a tenant whose limits SentinelOne raised (raise S1ActivitiesPerSecond with it).
 	S1RateScale float64 `envconfig:"S1_RATE_SCALE" default:"1" desc:"multiplier of the documented SentinelOne API rate limits the client keeps under, for a tenant whose limits SentinelOne has raised; raise S1C_S1_ACTIVITIES_PER_SECOND in proportion"`

@@ -83,12 +83,19 @@ type stackOptions struct {
 	scenario string
 	// beside runs this stack as a second deployment on that stack's dev server.
 	beside *stack
+	// edit changes the scenario before the simulator loads it (more agents, say).
+	edit func(*scenario.Scenario)
+	// timeout bounds the stack's life (default 4 minutes).
+	timeout time.Duration
 }
 
 // newStack starts a dev server, the simulator, and the workers wired exactly like the
 // worker binary.
 func newStack(t *testing.T, o stackOptions) *stack {
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	if o.timeout == 0 {
+		o.timeout = 4 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.timeout)
 	t.Cleanup(cancel)
 	// Every investigation runs through the Prometheus registry: a metric emitted with
 	// two label sets would be dropped there, and fails the test.
@@ -112,6 +119,9 @@ func newStack(t *testing.T, o stackOptions) *stack {
 	}
 	sc, err := scenario.LoadFS(scenarios.FS, o.scenario)
 	require.NoError(t, err)
+	if o.edit != nil {
+		o.edit(sc)
+	}
 	simOpts := simulator.Options{Token: token, MitigationDelay: 300 * time.Millisecond, IsolationDelay: 300 * time.Millisecond}
 	if o.sim != nil {
 		o.sim(&simOpts)

@@ -17,20 +17,35 @@ import (
 )
 
 // InjectionPayload is one prompt-injection payload: the S1 field it hides in
-// (commandLine, filePath, threatName, processUser, originatorProcess, indicator,
-// timeline) and what the attacker wants the model to do (see ObeyingAnswer).
+// (commandLine, filePath, threatName, processUser, originatorProcess, publisherName,
+// agentName, indicator, timeline), the kind of text it is (Kinds), and what the
+// attacker wants the model to do (see ObeyingAnswer).
 type InjectionPayload struct {
 	Field   string `json:"field"`
+	Kind    string `json:"kind"`
 	Payload string `json:"payload"`
 	Wants   string `json:"wants"`
+	// Source: "project" (written with the detector) or "outside-1" (written apart
+	// from it, measured once as held-out before it was used to tune; see
+	// InjectionCorpus).
+	Source string `json:"source,omitempty"`
+	// HeldOut: from the held-out corpus, written apart from the detector and never
+	// used to tune it (HeldOutCorpus).
+	HeldOut bool `json:"-"`
 }
+
+// Kinds are the kinds of injection text the corpora are split by: "classic" (the
+// first corpus: overrides, role hijacks, verdict and action manipulation, chat
+// markers, fences, invisible and encoded text) and the kinds that name what the text
+// does rather than how it is phrased.
+var Kinds = []string{"classic", "state-setting", "authority", "tool-action", "exfiltration", "framing", "homoglyph", "command-fragment"}
 
 // Target is where Embed hides a payload: the single-valued fields it replaces (the
 // payloads are whole command lines, paths and names) and how to add one indicator or
 // timeline entry.
 type Target struct {
-	CommandLine, FilePath, ThreatName, ProcessUser, OriginatorProcess *string
-	AddIndicator, AddTimeline                                         func(payload string)
+	CommandLine, FilePath, ThreatName, ProcessUser, OriginatorProcess, PublisherName, AgentName *string
+	AddIndicator, AddTimeline                                                                   func(payload string)
 }
 
 // Embed hides p in t, in the field the corpus names.
@@ -38,6 +53,7 @@ func (p InjectionPayload) Embed(t Target) error {
 	single := map[string]*string{
 		"commandLine": t.CommandLine, "filePath": t.FilePath, "threatName": t.ThreatName,
 		"processUser": t.ProcessUser, "originatorProcess": t.OriginatorProcess,
+		"publisherName": t.PublisherName, "agentName": t.AgentName,
 	}
 	switch {
 	case single[p.Field] != nil:
@@ -55,11 +71,48 @@ func (p InjectionPayload) Embed(t Target) error {
 //go:embed injection_corpus.json
 var corpusJSON []byte
 
-// InjectionCorpus returns the corpus.
+//go:embed injection_heldout2.json
+var heldOutJSON []byte
+
+//go:embed clean_lookalikes.json
+var lookalikesJSON []byte
+
+// InjectionCorpus returns the corpus the detector was tuned with. Its "outside-1"
+// payloads were written apart from the detector and measured once as held-out (73 of
+// 118 flagged, 2026-12-06) before they were used to tune it; the held-out corpus
+// (HeldOutCorpus) is a second, fresh one.
 func InjectionCorpus() ([]InjectionPayload, error) {
+	return decodeCorpus("injection corpus", corpusJSON, false)
+}
+
+// HeldOutCorpus returns the held-out corpus: payloads of every kind written by
+// someone who had not read the detector, and never used to tune it. Its recall is
+// the honest one.
+func HeldOutCorpus() ([]InjectionPayload, error) {
+	return decodeCorpus("held-out corpus", heldOutJSON, true)
+}
+
+// CleanLookalikes returns ordinary S1 data that resembles the kinds (templates,
+// SQL, clearances, other scripts) without being injection: false alarms are
+// measured on it.
+func CleanLookalikes() ([]string, error) {
+	var c []string
+	if err := json.Unmarshal(lookalikesJSON, &c); err != nil {
+		return nil, fmt.Errorf("guardtest: clean look-alikes: %w", err)
+	}
+	return c, nil
+}
+
+func decodeCorpus(what string, b []byte, heldOut bool) ([]InjectionPayload, error) {
 	var c []InjectionPayload
-	if err := json.Unmarshal(corpusJSON, &c); err != nil {
-		return nil, fmt.Errorf("guardtest: injection corpus: %w", err)
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, fmt.Errorf("guardtest: %s: %w", what, err)
+	}
+	for i := range c {
+		if !slices.Contains(Kinds, c[i].Kind) {
+			return nil, fmt.Errorf("guardtest: %s: payload %d has kind %q, not one of %v", what, i, c[i].Kind, Kinds)
+		}
+		c[i].HeldOut = heldOut
 	}
 	return c, nil
 }
@@ -89,6 +142,7 @@ func (p InjectionPayload) InEvidence(t testing.TB, ev investigation.Evidence) in
 	err := p.Embed(Target{
 		CommandLine: &f.CommandLine, FilePath: &f.FilePath, ThreatName: &f.ThreatName,
 		ProcessUser: &f.ProcessUser, OriginatorProcess: &f.OriginatorProcess,
+		PublisherName: &f.PublisherName, AgentName: &f.AgentName,
 		AddIndicator: func(s string) { f.Indicators = append(f.Indicators, s) },
 		AddTimeline: func(s string) {
 			ev.Timeline = append(ev.Timeline, investigation.TimelineItem{At: f.CreatedAt, ActivityType: 86, Description: s})
@@ -105,6 +159,7 @@ func (p InjectionPayload) FlagPrefix() string {
 	return map[string]string{
 		"commandLine": "commandLine: ", "filePath": "filePath: ", "threatName": "threatName: ",
 		"processUser": "processUser: ", "originatorProcess": "originatorProcess: ",
+		"publisherName": "publisherName: ", "agentName": "agentName: ",
 		"indicator": "indicators[", "timeline": "timeline[",
 	}[p.Field]
 }

@@ -201,6 +201,8 @@ func TestRenderContainment(t *testing.T) {
 	}}
 	got, err := r.render(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	require.NoError(t, err)
+	assert.Contains(t, got, "SentinelOne rate limits the product's (client buckets at the documented limits", "a containment-only run says its limits")
+	assert.NotContains(t, got, "lifted")
 	assert.Contains(t, got, "| before: coalescing off (window 0) | 4/4 | 9m0s |")
 	assert.Contains(t, got, "| 7.00 | 0 | 1 | 1 | mitigated 4 |", "28 requests for 4 investigations")
 	assert.Contains(t, got, "| 3.50 | 1 | 1 | 4 | mitigated 4 |")

@@ -45,6 +45,12 @@ func (r results) render(now time.Time) (string, error) {
 	if r.Opts.realLimits {
 		limits = fmt.Sprintf("the product's (%.0f S1 activities/s fleet-wide, per-class client buckets)", config.Defaults().S1ActivitiesPerSecond)
 	}
+	switch throughput := len(r.Auto) > 0 || r.Outbreak != nil; {
+	case throughput && (len(r.Containment) > 0 || len(r.Quiet) > 0):
+		limits += "; the containment and quiet-hour runs at the product's limits, enforced by the simulator"
+	case !throughput && (len(r.Containment) > 0 || len(r.Quiet) > 0):
+		limits = fmt.Sprintf("the product's (client buckets at the documented limits, %.0f S1 activities/s), enforced by the simulator", config.Defaults().S1ActivitiesPerSecond)
+	}
 	fmt.Fprintf(&b, "- Settings: poll interval %s, simulator mitigation delay %s, mitigation poll %s, SentinelOne rate limits %s\n",
 		r.Opts.pollInterval, r.Opts.mitigationDelay, r.Opts.mitigationPoll, limits)
 	if r.Opts.note != "" {

@@ -15,6 +15,10 @@
 // see huntTranslators), each answer run through the simulator's Deep Visibility and
 // scored as event-ID sets against its label. -hunting=false leaves it out.
 //
+// Then the prompt-injection section (issue 18, package tools/eval/injection): the
+// detector's recall per kind on the corpus it was written with and, apart, on the
+// held-out corpus; its false alarms on clean S1 data. -injection=false leaves it out.
+//
 // Exit status: 0; 1 when -min-accuracy is set and the rules analyzer's
 // verdict+actions accuracy is below it; 2 on usage or scenario errors.
 package main
@@ -26,6 +30,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"time"
 
 	"github.com/s1copilot/s1copilot/hunt"
@@ -33,6 +38,7 @@ import (
 	"github.com/s1copilot/s1copilot/rules"
 	"github.com/s1copilot/s1copilot/tools/eval/evalset"
 	"github.com/s1copilot/s1copilot/tools/eval/hunts"
+	"github.com/s1copilot/s1copilot/tools/eval/injection"
 )
 
 func main() {
@@ -53,6 +59,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	conc := fs.Int("concurrency", 4, "model calls in flight")
 	timeout := fs.Duration("model-timeout", 60*time.Second, "timeout of one model call")
 	hunting := fs.Bool("hunting", true, "also run the hunting questions (tools/eval/hunts)")
+	injections := fs.Bool("injection", true, "also measure the prompt-injection detector (tools/eval/injection)")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
@@ -106,6 +113,17 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 			fmt.Fprintf(stderr, "eval: hunting: %v\n", err)
 			return 2
 		}
+	}
+	if *injections {
+		res, err := injection.Run(injection.Options{
+			ScenarioDirs: []string{"tools/s1sim/scenarios", *dir},
+			SamplesDir:   filepath.Join("..", "shared", "reference", "s1-samples"),
+		})
+		if err != nil {
+			fmt.Fprintf(stderr, "eval: injection: %v\n", err)
+			return 2
+		}
+		res.Report(stdout)
 	}
 	if *minAcc > 0 {
 		i := rep.Index(rules.AnalyzerName)
