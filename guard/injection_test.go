@@ -171,3 +171,60 @@ func TestInjectionInTheContextIsFlagged(t *testing.T) {
 	require.NotEmpty(t, flags)
 	assert.Contains(t, flags[0], "processTree[1][1].cmd")
 }
+
+// Every payload the detector flags as text (in a command line) is flagged in every
+// other attacker-writable field the prompt carries too: the kinds do not depend on
+// the field, only the verdict words in names do.
+func TestCorpusPayloadsFlaggedInEveryField(t *testing.T) {
+	tuned := guardtest.LoadCorpus(t)
+	held, err := guardtest.HeldOutCorpus()
+	require.NoError(t, err)
+	type field struct {
+		name string
+		put  func(ev *investigation.Evidence, s string)
+	}
+	fields := []field{
+		{"threatName", func(ev *investigation.Evidence, s string) { ev.Facts.ThreatName = s }},
+		{"classification", func(ev *investigation.Evidence, s string) { ev.Facts.Classification = s }},
+		{"filePath", func(ev *investigation.Evidence, s string) { ev.Facts.FilePath = s }},
+		{"publisherName", func(ev *investigation.Evidence, s string) { ev.Facts.PublisherName = s }},
+		{"originatorProcess", func(ev *investigation.Evidence, s string) { ev.Facts.OriginatorProcess = s }},
+		{"initiatedBy", func(ev *investigation.Evidence, s string) { ev.Facts.InitiatedBy = s }},
+		{"processUser", func(ev *investigation.Evidence, s string) { ev.Facts.ProcessUser = s }},
+		{"storyline", func(ev *investigation.Evidence, s string) { ev.Facts.Storyline = s }},
+		{"agentName", func(ev *investigation.Evidence, s string) { ev.Facts.AgentName = s }},
+		{"indicators[0]", func(ev *investigation.Evidence, s string) { ev.Facts.Indicators = []string{s} }},
+		{"tags[0]", func(ev *investigation.Evidence, s string) { ev.Facts.Tags = []string{s} }},
+		{"timeline[0]", func(ev *investigation.Evidence, s string) {
+			ev.Timeline = []investigation.TimelineItem{{Description: s}}
+		}},
+		{"workload.containerImage", func(ev *investigation.Evidence, s string) {
+			ev.Facts.Workload = &investigation.Workload{ContainerImage: s}
+		}},
+		{"workload.pod", func(ev *investigation.Evidence, s string) { ev.Facts.Workload = &investigation.Workload{Pod: s} }},
+		{"processTree[0][0].cmd", func(ev *investigation.Evidence, s string) {
+			ev.Context = &investigation.Context{ProcessChains: []investigation.ProcessChain{{Processes: []investigation.ProcessNode{{Cmd: s}}}}}
+		}},
+		{"files[0]", func(ev *investigation.Evidence, s string) { ev.Context = &investigation.Context{Files: []string{s}} }},
+		{"priorThreats[0].threatName", func(ev *investigation.Evidence, s string) {
+			ev.Context = &investigation.Context{PriorThreats: []investigation.PriorThreat{{ThreatName: s}}}
+		}},
+	}
+	placed, missed := 0, 0
+	for _, p := range append(tuned, held...) {
+		if len(DetectInjection(investigation.Evidence{Facts: investigation.ThreatFacts{CommandLine: p.Payload}})) == 0 {
+			continue // flagged only as a name (a verdict word in a path, a host), or not at all
+		}
+		for _, f := range fields {
+			var ev investigation.Evidence
+			f.put(&ev, p.Payload)
+			flags := DetectInjection(ev)
+			placed++
+			if len(flags) == 0 || !strings.HasPrefix(flags[0], f.name+": ") {
+				missed++
+				t.Errorf("%s payload %q not flagged in %s: %v", p.Kind, p.Payload, f.name, flags)
+			}
+		}
+	}
+	t.Logf("%d placements in %d fields, %d missed", placed, len(fields), missed)
+}
