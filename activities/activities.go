@@ -21,6 +21,7 @@ import (
 	"github.com/s1copilot/s1copilot/evidence"
 	"github.com/s1copilot/s1copilot/feedback"
 	"github.com/s1copilot/s1copilot/guard"
+	"github.com/s1copilot/s1copilot/handoff"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/metrics"
@@ -38,6 +39,8 @@ type Activities struct {
 	// Rules is the deterministic analyzer: the fallback, and the analyzer when Model is nil.
 	Rules    llm.Analyzer
 	Settings Settings
+	// Handoff delivers cases to the SOAR or ticketing system; nil when none is configured.
+	Handoff *handoff.Sender
 	// Audit receives the audit records (JSON lines for a SIEM).
 	Audit audit.Sink
 	// Cache, when set, reuses the model's analysis for threats with the same evidence
@@ -205,7 +208,8 @@ func (a *Activities) EnrichFromSnapshot(ctx context.Context, in EnrichInput) (in
 	return a.enrich(ctx, *in.Snapshot)
 }
 
-// enrich adds the threat's agent and timeline to its facts.
+// enrich adds the threat's agent and timeline to its facts and, for a container or
+// Kubernetes threat, the other recent threats in its cluster or image (colocated.go).
 func (a *Activities) enrich(ctx context.Context, facts investigation.ThreatFacts) (investigation.Evidence, error) {
 	ev := investigation.Evidence{Facts: facts}
 	threatID := facts.ThreatID
@@ -235,6 +239,9 @@ func (a *Activities) enrich(ctx context.Context, facts investigation.ThreatFacts
 			At: e.CreatedAt.Time, ActivityType: e.ActivityType.Int(), Description: clip(strings.TrimSpace(e.PrimaryDescription+" "+e.SecondaryDescription), 300),
 		})
 	}
+	// Last, so a failed timeline read's retry does not pay for it again; only a
+	// container or Kubernetes threat pays this request at all.
+	ev.CoLocated = a.coLocated(ctx, ev.Facts)
 	return ev, nil
 }
 
@@ -487,6 +494,9 @@ func (a *Activities) Mitigate(ctx context.Context, in MitigateInput) (MitigateRe
 	if in.Action == investigation.ActionIsolate {
 		return a.isolate(ctx, in)
 	}
+	if in.Action == investigation.ActionCollectForensics {
+		return a.collectForensics(ctx, in)
+	}
 	action, err := wireAction(in.Action)
 	if err != nil {
 		return MitigateResult{}, err
@@ -541,6 +551,9 @@ func (a *Activities) WriteBack(ctx context.Context, in WriteBackInput) error {
 // benign retryable error: the activity's retry policy is the polling loop, and its
 // schedule-to-close timeout the deadline.
 func (a *Activities) VerifyMitigation(ctx context.Context, in VerifyInput) (VerifyResult, error) {
+	if in.Action == investigation.ActionCollectForensics {
+		return a.verifyForensics(ctx, in)
+	}
 	if in.Action == investigation.ActionIsolate {
 		ag, err := a.getAgent(ctx, in.AgentID)
 		if err != nil {

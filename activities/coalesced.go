@@ -30,6 +30,9 @@ type consoleBatches struct {
 	disconnect *coalesce.Group[struct{}, string, string]
 	incident   *coalesce.Group[incidentWrite, string, struct{}]
 	notes      *coalesce.Group[string, NoteInput, struct{}]
+	// coLocated shares a cluster's (or an image's) recent threats between the
+	// enrichments of an outbreak in it (colocated.go).
+	coLocated *coalesce.Group[coLocatedQuery, string, coLocatedPage]
 }
 
 type incidentWrite struct{ status, verdict string }
@@ -53,6 +56,7 @@ func (a *Activities) batches() *consoleBatches {
 		id := func(id string) string { return id }
 		b.threats = coalesce.New("get-threats", read, a.readThreats).WithSubject(id)
 		b.agents = coalesce.New("get-agents", read, a.readAgents).WithSubject(id)
+		b.coLocated = coalesce.New("co-located", read, a.readCoLocated).WithSubject(id)
 		b.mitigate = coalesce.New("mitigate", write, a.mitigateMany).WithSubject(id)
 		b.disconnect = coalesce.New("disconnect", write, a.disconnectMany).WithSubject(id)
 		b.incident = coalesce.New("incident", write, a.setIncidentMany).WithSubject(id)

@@ -19,6 +19,7 @@ const (
 	mitigationDelay = 30 * time.Second
 	isolationDelay  = 10 * time.Second
 	mitigationPoll  = 5 * time.Second
+	scriptDelay     = 20 * time.Second
 )
 
 // fixture is the demo console, the real client, and the activities registered in an
@@ -32,9 +33,16 @@ type fixture struct {
 	env   *testsuite.TestActivityEnvironment
 }
 
-func newFixture(t *testing.T) *fixture {
+func newFixture(t *testing.T) *fixture { t.Helper(); return newFixtureWith(t, nil) }
+
+// newFixtureWith is newFixture with the simulator's options edited.
+func newFixtureWith(t *testing.T, edit func(*simulator.Options)) *fixture {
 	t.Helper()
-	con := simtest.DemoConsole(t, simulator.Options{MitigationDelay: mitigationDelay, IsolationDelay: isolationDelay})
+	opts := simulator.Options{MitigationDelay: mitigationDelay, IsolationDelay: isolationDelay, ScriptDelay: scriptDelay}
+	if edit != nil {
+		edit(&opts)
+	}
+	con := simtest.DemoConsole(t, opts)
 	c := activitytest.NewClient(t, con.URL, simtest.Token)
 	acts := &activities.Activities{
 		S1:       c,

@@ -147,3 +147,29 @@ func TestVerificationsOfOneThreatShareARead(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, before+2, f.sim.Counters().Requests[getThreats], "an older read is not reused")
 }
+
+// A workload threat pays one request more than an ordinary endpoint's enrichment (the
+// threat, its agent, its timeline), and nothing else does.
+func TestOnlyAWorkloadThreatPaysForItsNeighbours(t *testing.T) {
+	f := newFixture(t) // the demo console: ordinary endpoints
+	before := sum(f.sim.Counters().Requests)
+	_, err := activitytest.Run[investigation.Evidence](t, f.env, f.acts.EnrichThreat, "1910000000000000002")
+	require.NoError(t, err)
+	endpoint := sum(f.sim.Counters().Requests) - before
+
+	k := newK8sConsole(t, nil)
+	before = sum(k.sim.Counters().Requests)
+	ev := k.enrich(t, k8sPayments1)
+	workload := sum(k.sim.Counters().Requests) - before
+	require.NotNil(t, ev.CoLocated)
+	assert.Equal(t, 3, endpoint, "threat, agent, timeline")
+	assert.Equal(t, endpoint+1, workload, "one GET /threats for the whole workload")
+}
+
+func sum(m map[string]int) int {
+	n := 0
+	for _, v := range m {
+		n += v
+	}
+	return n
+}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/s1copilot/s1copilot/config"
+	"github.com/s1copilot/s1copilot/handoff"
 	"github.com/s1copilot/s1copilot/llm"
 	"github.com/s1copilot/s1copilot/policy"
 	"github.com/s1copilot/s1copilot/rules"
@@ -40,6 +41,9 @@ func New(cfg config.Config, opts ...s1client.Option) (*Activities, error) {
 			KillSwitch:        cfg.KillSwitch,
 			EncryptedPayloads: cfg.Temporal.Codec.Enabled(),
 		},
+	}
+	if scripts, _ := policy.ParseForensicsScripts(cfg.ForensicsScripts); len(scripts) > 0 { // validated with the configuration
+		acts.Settings.Policy = acts.Settings.Policy.WithForensics(policy.Forensics{Scripts: scripts})
 	}
 	if k := cfg.Slack.BotPublicKey; k != "" {
 		acts.Settings.Policy = acts.Settings.Policy.WithSlackBotKey(k)
@@ -75,6 +79,11 @@ func New(cfg config.Config, opts ...s1client.Option) (*Activities, error) {
 			acts.Cache = llm.NewCache(m, cfg.LLMCacheTTL, 10000, time.Now)
 		}
 	}
+	if cfg.Handoff.Enabled() {
+		acts.Handoff = &handoff.Sender{URL: cfg.Handoff.URL, Secret: []byte(cfg.Handoff.Secret.Reveal())}
+		acts.Settings.Handoff = &HandoffSettings{RetryFor: cfg.Handoff.RetryFor}
+		acts.Settings.Handoff.InvestigationURL, acts.Settings.Handoff.ThreatURL = linkTemplates(cfg)
+	}
 	if cfg.Slack.Enabled() {
 		acts.Slack = messages.NewPoster(cfg.Slack.BotToken.Reveal(), cfg.Slack.APIBase(), nil)
 		acts.Settings.Slack = slackSettings(cfg)
@@ -87,12 +96,18 @@ func New(cfg config.Config, opts ...s1client.Option) (*Activities, error) {
 func slackSettings(cfg config.Config) *SlackSettings {
 	post, _ := config.ParseSlackPost(cfg.Slack.Post) // validated with the configuration
 	s := &SlackSettings{Channel: cfg.Slack.Channel, PostAll: post.All, MinPriority: post.MinPriority, EscalationMention: cfg.Slack.EscalationMention, RetryFor: cfg.Slack.RetryFor}
-	if cfg.Slack.WebUIURL != "" {
-		s.InvestigationURL = strings.TrimSuffix(cfg.Slack.WebUIURL, "/") + "/namespaces/" + url.PathEscape(cfg.Temporal.Namespace) + "/workflows/{workflowId}"
-	}
-	console := cmp.Or(cfg.Slack.ConsoleURL, cfg.S1URL)
-	if console != "" {
-		s.ThreatURL = strings.TrimSuffix(console, "/") + "/incidents/threats/{threatId}/overview"
-	}
+	s.InvestigationURL, s.ThreatURL = linkTemplates(cfg)
 	return s
+}
+
+// linkTemplates are the links to an investigation in the Web UI ({workflowId}) and to
+// a threat in the console ({threatId}); empty when not configured.
+func linkTemplates(cfg config.Config) (investigation, threat string) {
+	if cfg.Slack.WebUIURL != "" {
+		investigation = strings.TrimSuffix(cfg.Slack.WebUIURL, "/") + "/namespaces/" + url.PathEscape(cfg.Temporal.Namespace) + "/workflows/{workflowId}"
+	}
+	if console := cmp.Or(cfg.Slack.ConsoleURL, cfg.S1URL); console != "" {
+		threat = strings.TrimSuffix(console, "/") + "/incidents/threats/{threatId}/overview"
+	}
+	return investigation, threat
 }

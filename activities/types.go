@@ -1,9 +1,10 @@
 package activities
 
 import (
-	"github.com/s1copilot/s1copilot/coalesce"
 	"time"
 
+	"github.com/s1copilot/s1copilot/coalesce"
+	"github.com/s1copilot/s1copilot/handoff"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/policy"
 )
@@ -31,6 +32,9 @@ type Settings struct {
 	// Slack, when set, is where the investigation's message goes (ModelConfigured's
 	// sibling: absent in histories that predate it, so those never post).
 	Slack *SlackSettings `json:"slack,omitempty"`
+	// Handoff, when set, is where the investigation's case goes (Slack's sibling: absent
+	// in histories that predate it, so those never hand off).
+	Handoff *HandoffSettings `json:"handoff,omitempty"`
 	// EncryptedPayloads: the deployment encrypts payloads (S1C_CODEC_KEYS). Search
 	// attributes are stored in clear, so the investigation then keeps host names out of
 	// them (IDs and enums only). Absent in older histories, which replay as before.
@@ -89,6 +93,38 @@ type MitigateInput struct {
 	// console change since). The first attempt then POSTs without reading first; a retry
 	// always reads. Not for isolation, whose agent read stays.
 	FirstRequest bool `json:"firstRequest,omitempty"`
+	// Forensics says how to collect the forensic package (collect_forensics only).
+	Forensics *ForensicsRequest `json:"forensics,omitempty"`
+	// ParentTaskID is the collection task to verify (collect_forensics only, set from
+	// MitigateResult.ParentTaskID).
+	ParentTaskID string `json:"parentTaskId,omitempty"`
+}
+
+// ForensicsRequest is the script run for collect_forensics, chosen by the policy.
+type ForensicsRequest struct {
+	ScriptID    string        `json:"scriptId"`
+	InputParams string        `json:"inputParams,omitempty"`
+	Timeout     time.Duration `json:"timeout"`
+	// Marker is written into the task's description, so that a retried (or reset)
+	// investigation finds the execution it started in the activity log instead of
+	// starting a second one.
+	Marker string `json:"marker"`
+	// Since bounds that search: no execution for this threat predates it.
+	Since time.Time `json:"since"`
+}
+
+// Forensics is what became of a forensic collection: the task, its final status and
+// where its package is (or why there is none).
+type Forensics struct {
+	ParentTaskID string `json:"parentTaskId"`
+	TaskID       string `json:"taskId,omitempty"`
+	Status       string `json:"status,omitempty"`
+	// StatusDescription is the console's explanation of the status, when it gives one.
+	StatusDescription string `json:"statusDescription,omitempty"`
+	FileName          string `json:"fileName,omitempty"`
+	DownloadURL       string `json:"downloadUrl,omitempty"`
+	// NoFile says why there is no package link.
+	NoFile string `json:"noFile,omitempty"`
 }
 
 // MitigateResult says what SentinelOne did with the request.
@@ -101,6 +137,8 @@ type MitigateResult struct {
 	// Batch is the request the action went out in, with how many threats (or agents)
 	// it carried; absent when nothing was sent.
 	Batch coalesce.Batch `json:"batch,omitzero"`
+	// ParentTaskID is the forensic collection's task (collect_forensics only).
+	ParentTaskID string `json:"parentTaskId,omitempty"`
 }
 
 // VerifyInput asks for the settled state of one action.
@@ -110,6 +148,8 @@ type VerifyInput = MitigateInput
 type VerifyResult struct {
 	State  string `json:"state"`
 	Detail string `json:"detail,omitempty"`
+	// Forensics is the collection's task and package (collect_forensics only).
+	Forensics *Forensics `json:"forensics,omitempty"`
 }
 
 // WriteBackInput sets the threat's triage state in the console. AnalystVerdict may be
@@ -129,3 +169,33 @@ const (
 	ErrTypeNotSettled     = "MitigationPending"
 	ErrTypeBadInput       = "BadInput"
 )
+
+// HandoffSettings are what an investigation needs to hand its case off (present only
+// when S1C_HANDOFF_URL is set, and absent in histories that predate it, so those never
+// hand off).
+type HandoffSettings struct {
+	// RetryFor bounds each delivery (config.Handoff.RetryFor).
+	RetryFor time.Duration `json:"retryFor"`
+	// InvestigationURL and ThreatURL are link templates ({workflowId}, {threatId}).
+	InvestigationURL string `json:"investigationUrl,omitempty"`
+	ThreatURL        string `json:"threatUrl,omitempty"`
+}
+
+// HandoffInput is one stage of a case and the key that makes its delivery idempotent.
+type HandoffInput struct {
+	Case           handoff.Case `json:"case"`
+	IdempotencyKey string       `json:"idempotencyKey"`
+}
+
+// HandoffResult is the receiver's answer.
+type HandoffResult struct {
+	TicketID string `json:"ticketId,omitempty"`
+	// Duplicate: the receiver had this stage already (an earlier attempt's answer was lost).
+	Duplicate bool `json:"duplicate,omitempty"`
+}
+
+// TicketInput writes a receiver's ticket ID to the threat.
+type TicketInput struct {
+	ThreatID string `json:"threatId"`
+	TicketID string `json:"ticketId"`
+}

@@ -67,13 +67,16 @@ const (
 	// not_confirmed | failed…) and HuntEvents the events found. InvestigationID is the
 	// hunt's workflow ID; ThreatID is empty (a hunt concerns no one threat).
 	KindHunt Kind = "hunt"
+	// KindHandoff records a case handed to the SOAR or ticketing system (delivered or
+	// not), with the receiver's TicketID.
+	KindHandoff Kind = "handoff"
 )
 
 // Kinds lists every known Kind.
 var Kinds = []Kind{
 	KindTriage, KindDecision, KindApprovalRequested, KindApproval, KindApprovalRefused,
 	KindActionRequested, KindActionVerified, KindWriteback, KindNote, KindKillSwitch,
-	KindAnalystFeedback, KindSlackRequest, KindHunt,
+	KindAnalystFeedback, KindSlackRequest, KindHunt, KindHandoff,
 }
 
 // Valid reports whether k is a known Kind.
@@ -130,6 +133,10 @@ type Record struct {
 	// when nothing was sent.
 	Batch     string `json:"batch,omitempty"`
 	BatchSize int    `json:"batchSize,omitempty"`
+	// Forensics is a forensic collection's task and package (collect_forensics records).
+	Forensics *Forensics `json:"forensics,omitempty"`
+	// TicketID is the ticket a SOAR or ticketing system opened for the case (handoff records).
+	TicketID string `json:"ticketId,omitempty"`
 	// HuntEvents is how many events a hunt found (hunt records only).
 	HuntEvents *int `json:"huntEvents,omitempty"`
 	// ThreatCreatedAt is when SentinelOne created the threat (triage records; absent in
@@ -228,4 +235,15 @@ func (m multi) Write(ctx context.Context, r Record) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Forensics records a forensic collection: the console's task, its final status, and
+// the package's file and link, or why there is none.
+type Forensics struct {
+	ParentTaskID string `json:"parentTaskId"`
+	TaskID       string `json:"taskId,omitempty"`
+	Status       string `json:"status,omitempty"`
+	FileName     string `json:"fileName,omitempty"`
+	DownloadURL  string `json:"downloadUrl,omitempty"`
+	NoFile       string `json:"noFile,omitempty"`
 }

@@ -70,11 +70,16 @@ type Config struct {
 	MinConfidence float64     `envconfig:"MIN_CONFIDENCE" default:"0.8" desc:"minimum analysis confidence for automatic actions"`
 
 	PolicyFile string `envconfig:"POLICY_FILE" desc:"policy file (YAML, see policy/examples/policy.yaml); empty = the built-in policy from S1C_POLICY_MODE and S1C_MIN_CONFIDENCE; reloaded when it changes"`
-	KillSwitch bool   `envconfig:"KILL_SWITCH" default:"false" desc:"true turns every automatic action into an approval (also: starter kill-switch on)"`
-	AuditFile  string `envconfig:"AUDIT_FILE" desc:"append-only JSON-lines audit log; empty = standard output"`
-	HuntDir    string `envconfig:"HUNT_DIR" default:"hunts" desc:"directory where the SentinelOne worker writes each hunt's events (<hunt id>.json and .csv)"`
+	// ForensicsScripts gives the built-in policy its forensic-collection scripts; a
+	// policy file has its own forensics section.
+	ForensicsScripts string `envconfig:"FORENSICS_SCRIPTS" desc:"forensic collection scripts of the built-in policy, os=scriptID,… (windows, windows_legacy, linux, macos; IDs from the console's RemoteOps library); empty = collect_forensics is never offered. With S1C_POLICY_FILE use its forensics section"`
+	KillSwitch       bool   `envconfig:"KILL_SWITCH" default:"false" desc:"true turns every automatic action into an approval (also: starter kill-switch on)"`
+	AuditFile        string `envconfig:"AUDIT_FILE" desc:"append-only JSON-lines audit log; empty = standard output"`
+	HuntDir          string `envconfig:"HUNT_DIR" default:"hunts" desc:"directory where the SentinelOne worker writes each hunt's events (<hunt id>.json and .csv)"`
 
 	Report Report
+
+	Handoff Handoff
 
 	ApprovalTimeout   time.Duration `envconfig:"APPROVAL_TIMEOUT" default:"24h" desc:"how long an investigation waits for a human; then it takes no action"`
 	MitigationTimeout time.Duration `envconfig:"MITIGATION_TIMEOUT" default:"15m" desc:"how long to wait for a mitigation to settle before reporting it as timed out"`
@@ -153,6 +158,12 @@ func (c Config) Validate() error {
 	if c.Slack.BotPublicKey != "" && c.PolicyFile != "" {
 		p = append(p, Prefix+"_SLACK_BOT_PUBLIC_KEY is for the built-in policy: with "+Prefix+"_POLICY_FILE, put the key in the policy's identity.slackBotKey")
 	}
+	if c.ForensicsScripts != "" && c.PolicyFile != "" {
+		p = append(p, Prefix+"_FORENSICS_SCRIPTS is for the built-in policy: with "+Prefix+"_POLICY_FILE, set the policy's forensics.scripts")
+	}
+	if _, err := policy.ParseForensicsScripts(c.ForensicsScripts); err != nil {
+		p = append(p, Prefix+"_FORENSICS_SCRIPTS "+err.Error())
+	}
 	if c.LLMBaseURL != "" {
 		if u, err := url.Parse(c.LLMBaseURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			p = append(p, fmt.Sprintf("%s_LLM_BASE_URL %q must be an http(s) URL", Prefix, c.LLMBaseURL))
@@ -214,6 +225,7 @@ func (c Config) Validate() error {
 		p = append(p, Prefix+"_MITIGATION_POLL must be positive and below "+Prefix+"_MITIGATION_TIMEOUT")
 	}
 	p = append(p, c.Report.validate()...)
+	p = append(p, c.Handoff.validate()...)
 	if c.TemporalUnavailableExit < 0 {
 		p = append(p, Prefix+"_TEMPORAL_UNAVAILABLE_EXIT must not be negative (0 = never exit)")
 	}

@@ -144,6 +144,11 @@ func injectionFields(ev investigation.Evidence) []injectionField {
 			injectionField{"workload.namespace", w.Namespace}, injectionField{"workload.pod", w.Pod},
 			injectionField{"workload.controller", w.Controller}, injectionField{"workload.ecsService", w.ECSService})
 	}
+	if c := ev.CoLocated; c != nil {
+		for i, e := range c.Examples {
+			out = append(out, injectionField{fmt.Sprintf("coLocated.examples[%d].threatName", i), e.ThreatName})
+		}
+	}
 	if c := ev.Context; c != nil {
 		for i, ch := range c.ProcessChains {
 			for j, p := range ch.Processes {

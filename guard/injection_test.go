@@ -206,6 +206,9 @@ func TestCorpusPayloadsFlaggedInEveryField(t *testing.T) {
 			ev.Context = &investigation.Context{ProcessChains: []investigation.ProcessChain{{Processes: []investigation.ProcessNode{{Cmd: s}}}}}
 		}},
 		{"files[0]", func(ev *investigation.Evidence, s string) { ev.Context = &investigation.Context{Files: []string{s}} }},
+		{"coLocated.examples[0].threatName", func(ev *investigation.Evidence, s string) {
+			ev.CoLocated = &investigation.CoLocated{Examples: []investigation.CoLocatedThreat{{ThreatName: s}}}
+		}},
 		{"priorThreats[0].threatName", func(ev *investigation.Evidence, s string) {
 			ev.Context = &investigation.Context{PriorThreats: []investigation.PriorThreat{{ThreatName: s}}}
 		}},

@@ -2,16 +2,12 @@ package ingest
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
 	"crypto/subtle"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/s1copilot/s1copilot/s1client"
+	"github.com/s1copilot/s1copilot/signature"
 	"github.com/s1copilot/s1copilot/workflows"
 )
 
@@ -31,7 +28,8 @@ import (
 // Authentication, either:
 //   - Authorization: Bearer <secret>
 //   - X-S1C-Timestamp: <unix seconds> and X-S1C-Signature: sha256=<hex HMAC-SHA256 of
-//     "<timestamp>.<body>" keyed with the secret>, within MaxSkew of the server's clock.
+//     "<timestamp>.<body>" keyed with the secret>, within MaxSkew of the server's clock
+//     (package signature, the same scheme the case hand-off signs with).
 type Push struct {
 	S1             *s1client.Client
 	Investigations Investigations
@@ -128,33 +126,11 @@ func (p *Push) authenticate(r *http.Request, body []byte) error {
 		}
 		return nil
 	}
-	sig, ts := r.Header.Get("X-S1C-Signature"), r.Header.Get("X-S1C-Timestamp")
-	if sig == "" || ts == "" {
+	sig, ts := r.Header.Get(signature.SignatureHeader), r.Header.Get(signature.TimestampHeader)
+	if sig == "" && ts == "" {
 		return errors.New("missing credentials: send Authorization: Bearer <secret>, or X-S1C-Timestamp and X-S1C-Signature")
 	}
-	secs, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil {
-		return errors.New("X-S1C-Timestamp must be unix seconds")
-	}
-	if skew := p.now().Sub(time.Unix(secs, 0)); skew > MaxSkew || skew < -MaxSkew {
-		return fmt.Errorf("X-S1C-Timestamp is %s off the server clock (at most %s allowed)", skew.Round(time.Second), MaxSkew)
-	}
-	got, err := hex.DecodeString(strings.TrimPrefix(sig, "sha256="))
-	if err != nil {
-		return errors.New("X-S1C-Signature must be sha256=<hex>")
-	}
-	if !hmac.Equal(got, Sign(p.Secret, ts, body)) {
-		return errors.New("invalid signature")
-	}
-	return nil
-}
-
-// Sign computes the push signature: HMAC-SHA256 of "<timestamp>.<body>".
-func Sign(secret []byte, timestamp string, body []byte) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(timestamp + "."))
-	m.Write(body)
-	return m.Sum(nil)
+	return signature.Verify(p.Secret, ts, sig, body, p.now(), MaxSkew)
 }
 
 func (p *Push) now() time.Time {

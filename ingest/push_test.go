@@ -2,7 +2,6 @@ package ingest
 
 import (
 	"context"
-	"encoding/hex"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +18,7 @@ import (
 
 	"github.com/s1copilot/s1copilot/s1client"
 	"github.com/s1copilot/s1copilot/scenario"
+	"github.com/s1copilot/s1copilot/signature"
 	"github.com/s1copilot/s1copilot/tools/s1sim/scenarios"
 	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
@@ -96,7 +96,7 @@ func bearer() map[string]string { return map[string]string{"Authorization": "Bea
 
 func signed(body string, at time.Time) map[string]string {
 	ts := strconv.FormatInt(at.Unix(), 10)
-	return map[string]string{"X-S1C-Timestamp": ts, "X-S1C-Signature": "sha256=" + hex.EncodeToString(Sign([]byte(secret), ts, []byte(body)))}
+	return map[string]string{"X-S1C-Timestamp": ts, "X-S1C-Signature": signature.HeaderValue([]byte(secret), ts, []byte(body))}
 }
 
 func TestPushStartsThenNotifies(t *testing.T) {

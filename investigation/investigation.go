@@ -49,11 +49,15 @@ const (
 	ActionRemediate  Action = "remediate"  // POST /threats/mitigate/remediate (not on Linux)
 	ActionRollback   Action = "rollback"   // POST /threats/mitigate/rollback-remediation (Windows + VSS only)
 	ActionIsolate    Action = "isolate"    // POST /agents/actions/disconnect (network isolation)
+	// ActionCollectForensics runs the policy's forensic-collection script on the host
+	// (POST /remote-scripts/execute) and follows the task until its package can be fetched.
+	ActionCollectForensics Action = "collect_forensics"
 )
 
 // Actions lists every action in the order they are carried out: contain the process,
-// the file, undo its changes, then cut the host off.
-var Actions = []Action{ActionKill, ActionQuarantine, ActionRemediate, ActionRollback, ActionIsolate}
+// the file, undo its changes, cut the host off, then collect what is left to examine
+// (an isolated host still answers the console).
+var Actions = []Action{ActionKill, ActionQuarantine, ActionRemediate, ActionRollback, ActionIsolate, ActionCollectForensics}
 
 // Valid reports whether v is a known verdict.
 func (v Verdict) Valid() bool { return contains(Verdicts, v) }
@@ -196,6 +200,52 @@ type Evidence struct {
 	// Context is what SentinelOne knows around the threat (process tree, prevalence,
 	// the host's history), gathered for the model; nil when not gathered.
 	Context *Context `json:"context,omitempty"`
+	// CoLocated is the other recent threats in this threat's cluster or image, read
+	// at enrichment for the note and the model alike; nil when the threat has neither.
+	CoLocated *CoLocated `json:"coLocated,omitempty"`
+}
+
+// CoLocated counts the other threats (this one excluded) created within Window
+// before the read in the same Kubernetes cluster, cluster and namespace, and container
+// image as this threat. With a cluster, one read of the cluster's threats gives all
+// three counts, so Namespace and Image counts are subsets of InCluster; without one
+// only the image is counted, across the tenant.
+type CoLocated struct {
+	// Cluster, Namespace and Image are this threat's, as counted on; Cluster is empty
+	// when the read was by image alone.
+	Cluster   string `json:"cluster,omitempty"`
+	Namespace string `json:"namespace,omitempty"`
+	Image     string `json:"image,omitempty"`
+	// Window is how far back the read looked, from Since.
+	Window time.Duration `json:"window"`
+	Since  time.Time     `json:"since"`
+	// InCluster, InNamespace and WithImage are the counts (0 for what was not counted).
+	InCluster   int `json:"inCluster,omitempty"`
+	InNamespace int `json:"inNamespace,omitempty"`
+	WithImage   int `json:"withImage,omitempty"`
+	// Capped: the read returned a full page, so the counts are lower bounds.
+	Capped bool `json:"capped,omitempty"`
+	// Examples are a few of the threats counted, newest first.
+	Examples []CoLocatedThreat `json:"examples,omitempty"`
+	// Unavailable says why the read failed; the counts are then unknown, not zero.
+	Unavailable string `json:"unavailable,omitempty"`
+}
+
+// Total is the number of other threats counted: the cluster's, else the image's.
+func (c CoLocated) Total() int {
+	if c.Cluster != "" {
+		return c.InCluster
+	}
+	return c.WithImage
+}
+
+// CoLocatedThreat is one of the threats CoLocated counted.
+type CoLocatedThreat struct {
+	ThreatID   string    `json:"threatId"`
+	ThreatName string    `json:"threatName"`
+	CreatedAt  time.Time `json:"createdAt"`
+	Namespace  string    `json:"namespace,omitempty"`
+	Image      string    `json:"image,omitempty"`
 }
 
 // Context is the threat's surroundings, summarised and bounded so it fits a prompt

@@ -161,7 +161,7 @@ func TestOpenAIRequestShape(t *testing.T) {
 		assert.ElementsMatch(t, schema["required"], keys(props), "strict mode: every property required")
 		assert.Equal(t, []any{"true_positive", "suspicious", "false_positive", "undetermined"}, props["verdict"].(map[string]any)["enum"])
 		assert.Equal(t, []any{"Critical", "High", "Medium", "Low"}, props["priority"].(map[string]any)["enum"])
-		assert.Equal(t, []any{"kill", "quarantine", "remediate", "rollback", "isolate"},
+		assert.Equal(t, []any{"kill", "quarantine", "remediate", "rollback", "isolate", "collect_forensics"},
 			props["recommended_actions"].(map[string]any)["items"].(map[string]any)["enum"])
 		assert.Equal(t, `^T\d{4}(\.\d{3})?$`, props["mitre_techniques"].(map[string]any)["items"].(map[string]any)["pattern"])
 		conf := props["confidence"].(map[string]any)
@@ -186,7 +186,7 @@ func TestOpenAIRequestShape(t *testing.T) {
 		reason := reasons["items"].(map[string]any)
 		assert.Equal(t, false, reason["additionalProperties"])
 		assert.Equal(t, []any{"action", "reason"}, reason["required"])
-		assert.Equal(t, []any{"kill", "quarantine", "remediate", "rollback", "isolate"},
+		assert.Equal(t, []any{"kill", "quarantine", "remediate", "rollback", "isolate", "collect_forensics"},
 			reason["properties"].(map[string]any)["action"].(map[string]any)["enum"])
 		questions := props["open_questions"].(map[string]any)
 		assert.Equal(t, "array", questions["type"])

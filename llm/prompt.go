@@ -34,7 +34,7 @@ Decide:
 - verdict: true_positive (the activity is malicious or unwanted and the detection is correct), suspicious (it may be malicious; a human should look), false_positive (the detection is wrong and the activity is benign; only when the evidence positively shows it is benign), undetermined (the evidence is insufficient to judge).
 - confidence: your confidence in the verdict, from 0 to 1.
 - priority: Critical (active destructive attack such as ransomware, or likely spread), High (malicious code executed or likely executed), Medium (suspicious, not yet harmful), Low (unwanted software, benign or already contained).
-- recommended_actions: a subset of kill (stop the process), quarantine (move the file to quarantine), remediate (undo the threat's changes; not available on Linux), rollback (restore files from Windows shadow copies; Windows only), isolate (disconnect the host from the network). They are only recommendations: a separate policy, and possibly a human, decides whether anything is done. Recommend nothing for false positives.
+- recommended_actions: a subset of kill (stop the process), quarantine (move the file to quarantine), remediate (undo the threat's changes; not available on Linux), rollback (restore files from Windows shadow copies; Windows only), isolate (disconnect the host from the network), collect_forensics (run a collection script on the host and upload a forensic package, for hands-on-keyboard intrusions and ransomware where responders need to know what happened). They are only recommendations: a separate policy, and possibly a human, decides whether anything is done. Recommend nothing for false positives.
 - key_evidence: the few facts from the evidence that drove your verdict, each short.
 - attack_timeline: the attack as ordered steps, earliest first, only steps the evidence shows (an empty list if it shows none, e.g. for a false positive). Each step has: step (what happened, one sentence); evidence (either a field name exactly as it appears in the data, such as command_line or file_path, or an exact quote of at least 4 characters copied from the data between the fences); technique (the MITRE ATT&CK ID the step demonstrates, or "" if none).
 - mitre_techniques: MITRE ATT&CK technique IDs (T1234 or T1234.001) that the evidence supports: only IDs listed in the data's techniques, or named by an attack_timeline step whose evidence shows it. Never guess.
@@ -42,7 +42,7 @@ Decide:
 - open_questions: what a human should find out that the evidence cannot settle (an empty list if nothing).
 - summary: two to four sentences for the SOC explaining the verdict and the recommendations.
 
-Besides the threat and agent facts the data may hold context: process_tree (chains of the storyline's processes, root > child, the detected process marked [threat]), behaviors, prevalence_and_host_history (endpoints_with_same_sha1: one suggests a targeted attack, many an outbreak or common software; the host's earlier threats), the threat's timeline, network, files, registry_and_tasks, and context_notes saying what could not be gathered or was left out. Lists may be cut to fit; do not read absence from a cut list as evidence.
+Besides the threat and agent facts the data may hold co_located_threats (other recent threats in the same Kubernetes cluster, namespace or container image, this one excluded: several suggest a compromised image or an attack spreading through the cluster) and context: process_tree (chains of the storyline's processes, root > child, the detected process marked [threat]), behaviors, prevalence_and_host_history (endpoints_with_same_sha1: one suggests a targeted attack, many an outbreak or common software; the host's earlier threats), the threat's timeline, network, files, registry_and_tasks, and context_notes saying what could not be gathered or was left out. Lists may be cut to fit; do not read absence from a cut list as evidence.
 
 SentinelOne's own confidenceLevel (malicious, suspicious, n/a) is a strong signal; a signed, verified file lowers the likelihood of malware but not of unwanted software. Answer only with the JSON object required by the response format.`
 
@@ -106,6 +106,7 @@ func fencedDataWithin(ev investigation.Evidence, promptTokens int) string {
 	var b strings.Builder
 	writeFacts(&b, ev.Facts)
 	writeWorkload(&b, ev.Facts.Workload)
+	writeCoLocated(&b, ev.CoLocated)
 	left := promptTokens - fixedPromptTokens - estimateTokens(b.String())
 	secs := contextSections(ev)
 	for i, allot := range allot(secs, left) {
@@ -403,5 +404,66 @@ func writeWorkload(b *strings.Builder, w *investigation.Workload) {
 		if v := field(kv[1]); v != "" {
 			fmt.Fprintf(b, "  %s: %s\n", kv[0], strconv.Quote(v))
 		}
+	}
+}
+
+// writeCoLocated renders the other recent threats of the threat's cluster, namespace
+// and image: counts, and the newest few, their names quoted like every console string.
+func writeCoLocated(b *strings.Builder, c *investigation.CoLocated) {
+	if c == nil {
+		return
+	}
+	window := c.Window.String()
+	switch {
+	case c.Window > 0 && c.Window%time.Hour == 0:
+		window = fmt.Sprintf("%dh", c.Window/time.Hour)
+	case c.Window > 0 && c.Window%time.Minute == 0:
+		window = fmt.Sprintf("%dm", c.Window/time.Minute)
+	}
+	fmt.Fprintf(b, "co_located_threats (created within %s before the read, this threat excluded):\n", window)
+	if c.Cluster != "" {
+		fmt.Fprintf(b, "  k8s_cluster: %s\n", strconv.Quote(field(c.Cluster)))
+	}
+	if c.Unavailable != "" {
+		if c.Image != "" {
+			fmt.Fprintf(b, "  container_image: %s\n", strconv.Quote(field(c.Image)))
+		}
+		fmt.Fprintf(b, "  unavailable: %s\n", strconv.Quote(field(c.Unavailable)))
+		return
+	}
+	if c.Cluster != "" {
+		fmt.Fprintf(b, "  other_threats_in_cluster: %d\n", c.InCluster)
+		if c.Namespace != "" {
+			fmt.Fprintf(b, "  k8s_namespace: %s\n  other_threats_in_cluster_namespace: %d\n", strconv.Quote(field(c.Namespace)), c.InNamespace)
+		}
+	}
+	if c.Image != "" {
+		fmt.Fprintf(b, "  container_image: %s\n", strconv.Quote(field(c.Image)))
+		if c.Cluster != "" {
+			fmt.Fprintf(b, "  other_threats_in_cluster_with_image: %d\n", c.WithImage)
+		} else {
+			fmt.Fprintf(b, "  other_threats_with_image: %d\n", c.WithImage)
+		}
+	}
+	if c.Capped {
+		b.WriteString("  counts_are_lower_bounds: true\n")
+	}
+	if len(c.Examples) == 0 {
+		return
+	}
+	b.WriteString("  newest:\n")
+	for _, e := range c.Examples {
+		desc := e.ThreatID + " " + e.CreatedAt.UTC().Format(time.RFC3339) + " " + e.ThreatName
+		var where []string
+		if e.Namespace != "" {
+			where = append(where, "namespace "+e.Namespace)
+		}
+		if e.Image != "" {
+			where = append(where, "image "+e.Image)
+		}
+		if len(where) > 0 {
+			desc += " (" + strings.Join(where, ", ") + ")"
+		}
+		fmt.Fprintf(b, "    - %s\n", strconv.Quote(field(desc)))
 	}
 }

@@ -52,6 +52,9 @@ func (p *Policy) decideOne(in Inputs, act investigation.Action, autosInPlan int)
 	if why := notApplicable(f, act); why != "" {
 		return settle(Skip, why)
 	}
+	if why := p.noForensicScript(f, act); why != "" {
+		return settle(Skip, why)
+	}
 	if slices.Contains(fileActions, act) {
 		if pf := p.protectedFile(f); pf != nil {
 			st.Rule = pf.Name
@@ -81,6 +84,9 @@ func (p *Policy) decideOne(in Inputs, act investigation.Action, autosInPlan int)
 			reason = describe("rule", r.Name, r.Reason, r.Mode)
 			break
 		}
+	}
+	if forensicsNeedsAHuman(act, mode, ar, rule) {
+		mode, reason = ModeApprove, "collecting forensics runs a script on the host and uploads its files: it waits for a human unless the policy sets collect_forensics to auto by name"
 	}
 	approvers := ar.Approvers
 	if rule != nil && len(rule.Approvers) > 0 {
@@ -239,10 +245,26 @@ func matches(c Conditions, in Inputs) bool {
 		len(c.SiteIDs) > 0 && !slices.Contains(c.SiteIDs, f.SiteID),
 		len(c.GroupNames) > 0 && !containsFold(c.GroupNames, f.GroupName),
 		len(c.Tags) > 0 && !tagsMatch(c.Tags, f.Tags),
-		len(c.ComputerNames) > 0 && !slices.ContainsFunc(c.ComputerNames, func(g string) bool { return globMatch(g, f.AgentName) }):
+		len(c.ComputerNames) > 0 && !slices.ContainsFunc(c.ComputerNames, func(g string) bool { return globMatch(g, f.AgentName) }),
+		!workloadMatches(c, f.Workload):
 		return false
 	}
 	return true
+}
+
+// workloadMatches reports whether the cluster, namespace and image conditions that are
+// set hold; a threat without the field never matches.
+func workloadMatches(c Conditions, w *investigation.Workload) bool {
+	if len(c.Clusters) == 0 && len(c.Namespaces) == 0 && len(c.Images) == 0 {
+		return true
+	}
+	if w == nil {
+		return false
+	}
+	anyGlob := func(globs []string, v string) bool {
+		return len(globs) == 0 || v != "" && slices.ContainsFunc(globs, func(g string) bool { return globMatch(g, v) })
+	}
+	return anyGlob(c.Clusters, w.Cluster) && anyGlob(c.Namespaces, w.Namespace) && anyGlob(c.Images, w.ContainerImage)
 }
 
 func containsFold(list []string, s string) bool {

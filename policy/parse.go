@@ -384,7 +384,7 @@ func (ps *parser) reason(fs map[string]field, path string) string {
 
 func (ps *parser) policy(root *yaml.Node) *Policy {
 	p := &Policy{}
-	fs := ps.fields(root, "", "version", "mode", "minConfidence", "approvals", "roles", "actions", "rules", "protected", "protectedFiles", "caps", "disagreements", "identity", "killSwitchRoles")
+	fs := ps.fields(root, "", "version", "mode", "minConfidence", "approvals", "roles", "actions", "rules", "protected", "protectedFiles", "caps", "disagreements", "identity", "killSwitchRoles", "forensics")
 	ps.require(root, fs, "", "version", "mode", "minConfidence")
 	if resolve(root).Kind != yaml.MappingNode {
 		return p
@@ -409,6 +409,9 @@ func (ps *parser) policy(root *yaml.Node) *Policy {
 		if h, ok := dfs["holdAutomatic"]; ok {
 			p.Disagreements.HoldAutomatic = ps.flag(h.val, "disagreements.holdAutomatic")
 		}
+	}
+	if f, ok := fs["forensics"]; ok {
+		p.Forensics = ps.forensics(f.val, "forensics")
 	}
 	if f, ok := fs["killSwitchRoles"]; ok {
 		p.KillSwitchRoles = ps.roles(f.val, "killSwitchRoles")
@@ -711,7 +714,8 @@ func (ps *parser) protectedFile(n *yaml.Node, path string) ProtectedFile {
 
 func (c Conditions) empty() bool {
 	return len(c.Verdicts) == 0 && c.MinConfidence == nil && len(c.S1Confidence) == 0 && len(c.MachineTypes) == 0 &&
-		len(c.OSTypes) == 0 && len(c.SiteIDs) == 0 && len(c.GroupNames) == 0 && len(c.Tags) == 0 && len(c.ComputerNames) == 0
+		len(c.OSTypes) == 0 && len(c.SiteIDs) == 0 && len(c.GroupNames) == 0 && len(c.Tags) == 0 && len(c.ComputerNames) == 0 &&
+		len(c.Clusters) == 0 && len(c.Namespaces) == 0 && len(c.Images) == 0
 }
 
 func lower(list []string) []string {
@@ -723,7 +727,7 @@ func lower(list []string) []string {
 
 func (ps *parser) conditions(n *yaml.Node, path string, rule bool) Conditions {
 	var c Conditions
-	allowed := []string{"verdicts", "minConfidence", "s1Confidence", "machineTypes", "osTypes", "siteIds", "groupNames", "tags", "computerNames"}
+	allowed := []string{"verdicts", "minConfidence", "s1Confidence", "machineTypes", "osTypes", "siteIds", "groupNames", "tags", "computerNames", "clusters", "namespaces", "images"}
 	if !rule {
 		allowed = slices.DeleteFunc(allowed, func(s string) bool { return s == "minConfidence" })
 	}
@@ -755,5 +759,23 @@ func (ps *parser) conditions(n *yaml.Node, path string, rule bool) Conditions {
 		return ""
 	})
 	c.ComputerNames = get("computerNames", nil)
+	c.Clusters = get("clusters", checkNameGlob("cluster"))
+	c.Namespaces = get("namespaces", checkNameGlob("namespace"))
+	c.Images = get("images", checkNameGlob("image"))
 	return c
+}
+
+// checkNameGlob refuses what a workload glob cannot mean: only * and ? are wildcards,
+// so brackets and braces (which Kubernetes names and image references never contain)
+// would be taken literally and silently never match.
+func checkNameGlob(what string) func(string) string {
+	return func(g string) string {
+		if i := strings.IndexAny(g, "[]{}"); i >= 0 {
+			return fmt.Sprintf("%s glob %q: %q is not supported (only * for any run of characters and ? for one)", what, g, g[i:i+1])
+		}
+		if strings.ContainsAny(g, " \t") {
+			return fmt.Sprintf("%s glob %q contains spaces, which no %s name has", what, g, what)
+		}
+		return ""
+	}
 }

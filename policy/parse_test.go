@@ -39,7 +39,7 @@ func TestParseReportsEveryProblemAtOnce(t *testing.T) {
 		`policy.yaml:8:16: approvals.escalateTo[0]: unknown role "seniors" (defined roles: analyst)`,
 		`policy.yaml:11:11: roles.senior: role "senior" has no members`,
 		`policy.yaml:13:22: actions.kill.approver: unknown field (allowed here: mode, approvers, reason)`,
-		`policy.yaml:14:3: actions.nuke: unknown action "nuke" (one of: kill, quarantine, remediate, rollback, isolate)`,
+		`policy.yaml:14:3: actions.nuke: unknown action "nuke" (one of: kill, quarantine, remediate, rollback, isolate, collect_forensics)`,
 		`policy.yaml:21:22: rules[1].when.machineTypes[0]: unknown machine type "srv" (one of: desktop, laptop, server, kubernetes node, kubernetes pod, ecs task, storage, unknown)`,
 		`policy.yaml:22:18: rules[1].when.verdicts[0]: unknown verdict "malicious" (one of: true_positive, suspicious, false_positive, undetermined)`,
 		`policy.yaml:23:14: rules[1].when.tags[0]: tag "role" must be key=value, e.g. role=dc`,
@@ -47,14 +47,14 @@ func TestParseReportsEveryProblemAtOnce(t *testing.T) {
 		`policy.yaml:26:16: rules[1].approvers: must be a list, e.g. [a, b]`,
 		`policy.yaml:27:5: rules[2].mode: missing: this field is required`,
 		`policy.yaml:27:11: rules[2].name: name "Servers" is already used by rules[0]; names must be unique`,
-		`policy.yaml:28:21: rules[2].actions[1]: unknown action "format" (one of: kill, quarantine, remediate, rollback, isolate)`,
+		`policy.yaml:28:21: rules[2].actions[1]: unknown action "format" (one of: kill, quarantine, remediate, rollback, isolate, collect_forensics)`,
 		`policy.yaml:30:11: rules[3].mode: unknown mode "always" (one of: off, recommend, approve, auto)`,
-		`policy.yaml:33:37: protected[0].when.minConfidence: unknown field (allowed here: verdicts, s1Confidence, machineTypes, osTypes, siteIds, groupNames, tags, computerNames)`,
+		`policy.yaml:33:37: protected[0].when.minConfidence: unknown field (allowed here: verdicts, s1Confidence, machineTypes, osTypes, siteIds, groupNames, tags, computerNames, clusters, namespaces, images)`,
 		`policy.yaml:34:11: protected[0].mode: mode "auto" is not allowed for a protected asset (one of: approve, off)`,
 		`policy.yaml:36:11: protected[1].when: a protected asset needs at least one condition (e.g. computerNames or tags); it would otherwise protect every host`,
 		`policy.yaml:39:22: caps.isolationsPerHour: must be a whole number, 0 or more (0 means no cap), got "-1"`,
 		`policy.yaml:40:21: caps.isolationsPerDay: must be a whole number, 0 or more (0 means no cap), got "2.5"`,
-		`policy.yaml:41:1: mdoe: unknown field (allowed here: version, mode, minConfidence, approvals, roles, actions, rules, protected, protectedFiles, caps, disagreements, identity, killSwitchRoles)`,
+		`policy.yaml:41:1: mdoe: unknown field (allowed here: version, mode, minConfidence, approvals, roles, actions, rules, protected, protectedFiles, caps, disagreements, identity, killSwitchRoles, forensics)`,
 	}, problems(t, err))
 	assert.True(t, strings.HasPrefix(err.Error(), "invalid policy policy.yaml: 23 problems:\npolicy.yaml:2:7: mode:"), err.Error())
 }
@@ -71,7 +71,7 @@ func TestParseProblems(t *testing.T) {
 		{"YAML syntax", "version: v1\nmode: approve\n  minConfidence: 0.8\n", []string{`p.yaml:3: YAML syntax: mapping values are not allowed in this context`}},
 		{"tab indentation", "version: v1\n\tmode: approve\n", []string{`p.yaml:2: YAML syntax: found a tab character that violates indentation`}},
 		{"not a mapping", "- a\n- b\n", []string{
-			`p.yaml:1:1: must be a mapping with the keys version, mode, minConfidence, approvals, roles, actions, rules, protected, protectedFiles, caps, disagreements, identity, killSwitchRoles`}},
+			`p.yaml:1:1: must be a mapping with the keys version, mode, minConfidence, approvals, roles, actions, rules, protected, protectedFiles, caps, disagreements, identity, killSwitchRoles, forensics`}},
 		{"required fields", "roles: {analyst: [a@x]}\n", []string{
 			`p.yaml:1:1: version: missing: this field is required`,
 			`p.yaml:1:1: mode: missing: this field is required`,
@@ -134,7 +134,7 @@ func TestParseAcceptsMinimalAndCaseInsensitiveValues(t *testing.T) {
 func TestParseFollowsAnchors(t *testing.T) {
 	p, err := Parse([]byte(head+"x-servers: &servers [server, storage]\n"), "p.yaml")
 	assert.Nil(t, p)
-	assert.Equal(t, []string{`p.yaml:5:1: x-servers: unknown field (allowed here: version, mode, minConfidence, approvals, roles, actions, rules, protected, protectedFiles, caps, disagreements, identity, killSwitchRoles)`}, problems(t, err))
+	assert.Equal(t, []string{`p.yaml:5:1: x-servers: unknown field (allowed here: version, mode, minConfidence, approvals, roles, actions, rules, protected, protectedFiles, caps, disagreements, identity, killSwitchRoles, forensics)`}, problems(t, err))
 
 	p, err = Parse([]byte(head+"rules:\n  - name: a\n    when: &srv {machineTypes: [server, storage]}\n    mode: approve\n  - name: b\n    when: *srv\n    mode: off\n"), "p.yaml")
 	require.NoError(t, err)

@@ -20,14 +20,16 @@
 //     disconnected or disconnecting, and neither quarantine nor remediate when the
 //     threat's file is a protected file (protectedFiles: path globs, optionally with the
 //     signers one of which must have signed it, e.g. Windows' own binaries) → Skip, the
-//     Reason naming the file and the entry.
+//     Reason naming the file and the entry. collect_forensics only where forensics.scripts
+//     names a script for the agent's OS.
 //  2. Verdict — anything but true_positive or suspicious → Recommend ("no action without a
 //     confirmed threat").
 //  3. Base mode — the action's own mode (actions.<action>.mode, else the global mode), then
 //     the FIRST rule whose conditions match and that names the action (or names no action,
 //     meaning all) overrides it. Mode off → Skip (there is no separate "off" disposition:
 //     the Step's Reason says the policy turned the action off and Rule says which entry);
-//     recommend → Recommend.
+//     recommend → Recommend. collect_forensics is approve by default: an auto reaches it
+//     only from actions.collect_forensics or a rule that names it.
 //  4. Protected assets — the first matching protected entry that names the action (or all)
 //     forces its mode, approve or off, and its approvers, whatever the rules said. It only
 //     tightens: auto becomes approve, approve stays approve (with the protected entry's
@@ -56,7 +58,10 @@
 // A rule or protected entry matches when every condition it sets matches (AND); a list
 // matches when any of its entries matches (OR). Strings compare case-insensitively, except
 // site IDs. computerNames are globs (* any run of characters, ? one character) matched
-// against the agent's computer name. tags are "key=value", matched against the threat's
+// against the agent's computer name. clusters, namespaces and images are such globs
+// matched against the Kubernetes cluster, namespace and container image the threat ran
+// in; a threat without one (an ordinary endpoint, a container outside Kubernetes for
+// clusters and namespaces) does not match a condition that sets it. tags are "key=value", matched against the threat's
 // tags "key=value" or "scope:key=value". when.minConfidence is not a filter: it is the
 // confidence an automatic action decided by that rule needs (step 5).
 package policy
@@ -115,6 +120,9 @@ const (
 	ImpactLow    Impact = "low"    // kill a process, quarantine a file: reversible, local
 	ImpactMedium Impact = "medium" // remediate: deletes what the threat changed
 	ImpactHigh   Impact = "high"   // rollback, network isolation: the host or its data change for everyone
+	// ImpactCollection runs a script on the host and uploads what it gathers: nothing is
+	// undone or cut off, but it executes code and moves data off the host.
+	ImpactCollection Impact = "collection"
 )
 
 // ImpactOf classifies an action.
@@ -124,6 +132,8 @@ func ImpactOf(a investigation.Action) Impact {
 		return ImpactLow
 	case investigation.ActionRemediate:
 		return ImpactMedium
+	case investigation.ActionCollectForensics:
+		return ImpactCollection
 	default:
 		return ImpactHigh
 	}
@@ -176,6 +186,8 @@ type Policy struct {
 	Disagreements Disagreements `json:"disagreements,omitzero"`
 	// Identity says how approvers prove who they are (package identity).
 	Identity Identity `json:"identity,omitzero"`
+	// Forensics says which script collects the forensic package on each OS.
+	Forensics Forensics `json:"forensics,omitzero"`
 	// KillSwitchRoles may turn the kill switch on or off from Slack; empty: every role.
 	KillSwitchRoles []string `json:"killSwitchRoles,omitempty"`
 }
@@ -245,6 +257,12 @@ type Conditions struct {
 	Tags []string `json:"tags,omitempty"`
 	// ComputerNames are globs (* and ?), case-insensitive, matched against the agent's name.
 	ComputerNames []string `json:"computerNames,omitempty"`
+	// Clusters, Namespaces and Images are globs like ComputerNames, matched against the
+	// threat's Kubernetes cluster, namespace and container image (ThreatFacts.Workload).
+	// A threat without that field (an ordinary endpoint) never matches them.
+	Clusters   []string `json:"clusters,omitempty"`
+	Namespaces []string `json:"namespaces,omitempty"`
+	Images     []string `json:"images,omitempty"`
 }
 
 // Rule overrides the mode of some actions for the threats its conditions select.

@@ -154,7 +154,7 @@ func TestAuthorisedExerciseIsFalsePositive(t *testing.T) {
 
 	a := analyze(t, mimikatz("sentinelone:department=finance"))
 	assert.Equal(t, truePositive, a.Verdict, "the same tool on an ordinary host is an intrusion")
-	assert.Equal(t, acts(kill, quarantine, isolate), a.RecommendedActions)
+	assert.Equal(t, acts(kill, quarantine, isolate, forensics), a.RecommendedActions)
 
 	// No authorised exercise encrypts files.
 	enc := mimikatz("sentinelone:purpose=pentest")

@@ -54,6 +54,7 @@ const (
 	remediate  = investigation.ActionRemediate
 	rollback   = investigation.ActionRollback
 	isolate    = investigation.ActionIsolate
+	forensics  = investigation.ActionCollectForensics
 
 	truePositive = investigation.VerdictTruePositive
 	falsePos     = investigation.VerdictFalsePositive

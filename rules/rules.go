@@ -74,9 +74,12 @@ type finding struct {
 }
 
 var (
-	contain  = []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine}
-	handsOn  = []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine, investigation.ActionIsolate}
-	ransomed = []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine, investigation.ActionRemediate, investigation.ActionRollback, investigation.ActionIsolate}
+	contain = []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine}
+	handsOn = []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine, investigation.ActionIsolate}
+	// A person in the network or ransomware: responders need to know what else happened
+	// on the host, so its forensic package is collected too (the policy decides when).
+	intruded = append(slices.Clone(handsOn), investigation.ActionCollectForensics)
+	ransomed = []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine, investigation.ActionRemediate, investigation.ActionRollback, investigation.ActionIsolate, investigation.ActionCollectForensics}
 	mined    = []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine, investigation.ActionRemediate}
 )
 
@@ -286,7 +289,7 @@ func behaviour(sig signals) []*finding {
 	// credentials, the C2 channel or the foothold are used.
 	if h := take(kServiceStop, kCredDump, kC2, kRemoteAccess, kWebShell, kLateral, kImpair); len(h) > 0 {
 		out = append(out, &finding{rule: HandsOnKeyboard, verdict: investigation.VerdictTruePositive, confidence: 0.8,
-			priority: investigation.PriorityHigh, actions: handsOn, why: h.String()})
+			priority: investigation.PriorityHigh, actions: intruded, why: h.String()})
 	}
 	// A document launching a hostile command is the classic dropper; the host may
 	// already be talking to its C2.

@@ -33,7 +33,7 @@ func TestRules(t *testing.T) {
 			name: "ransomware on a windows server", ev: investigationtest.RansomwareServer(),
 			verdict: investigation.VerdictTruePositive, priority: investigation.PriorityCritical,
 			actions: []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine,
-				investigation.ActionRemediate, investigation.ActionRollback, investigation.ActionIsolate},
+				investigation.ActionRemediate, investigation.ActionRollback, investigation.ActionIsolate, investigation.ActionCollectForensics},
 			rules:      []string{S1Malicious, Ransomware},
 			minConf:    0.9,
 			techniques: []string{"T1486", "T1490"},
@@ -42,7 +42,7 @@ func TestRules(t *testing.T) {
 		{
 			name: "ransomware on linux: no remediate, no rollback", ev: ransomLinux,
 			verdict: investigation.VerdictTruePositive, priority: investigation.PriorityCritical,
-			actions:    []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine, investigation.ActionIsolate},
+			actions:    []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine, investigation.ActionIsolate, investigation.ActionCollectForensics},
 			rules:      []string{S1Malicious, Ransomware},
 			minConf:    0.9,
 			techniques: []string{"T1486"},
@@ -177,7 +177,7 @@ func TestRulesUnknownOSGetsNoRemediateOrRollback(t *testing.T) {
 	ev.Facts.OSType = ""
 	a, err := New().Analyze(context.Background(), ev)
 	require.NoError(t, err)
-	assert.Equal(t, []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine, investigation.ActionIsolate}, a.RecommendedActions)
+	assert.Equal(t, []investigation.Action{investigation.ActionKill, investigation.ActionQuarantine, investigation.ActionIsolate, investigation.ActionCollectForensics}, a.RecommendedActions)
 }
 
 func TestRulesSummarySanitisesS1Strings(t *testing.T) {

@@ -32,6 +32,9 @@ const (
 	ClassDVQueryStatus EndpointClass = "/dv/query-status"
 	// ClassDVEvents is GET /dv/events.
 	ClassDVEvents EndpointClass = "/dv/events"
+	// ClassRemoteScripts is /remote-scripts and every /remote-scripts/… sub-path (execute,
+	// status, fetch-files, pending-executions): one class, as the GOBP table lists it.
+	ClassRemoteScripts EndpointClass = "/remote-scripts"
 	// ClassOther is any path not listed above (today only POST /dv/cancel-query).
 	ClassOther EndpointClass = "other"
 )
@@ -56,6 +59,8 @@ type Limit struct {
 //	/dv/init-query     1 per 60 s   1       spec: "1 call per minute for each user token"; GOBP
 //	/dv/query-status   1            1       spec: "1 call per second for each user token"; GOBP
 //	/dv/events         10           10      GUESS: GOBP lists only /dv/events/pq 4/1
+//	/remote-scripts    1            30      GOBP (library, execute, status, fetch-files,
+//	                                              pending-executions)
 //	other              10           10      GUESS: conservative default for unlisted paths
 //
 // Each Client has its own buckets and a request waits (respecting its context) for a
@@ -74,6 +79,7 @@ func DocumentedRateLimits() map[EndpointClass]Limit {
 		ClassDVInitQuery:   {RPS: 1.0 / 60, Burst: 1},
 		ClassDVQueryStatus: {RPS: 1, Burst: 1},
 		ClassDVEvents:      {RPS: 10, Burst: 10},
+		ClassRemoteScripts: {RPS: 1, Burst: 30},
 		ClassOther:         {RPS: 10, Burst: 10},
 	}
 }
@@ -242,6 +248,8 @@ func classOf(path string) EndpointClass {
 		return ClassDVQueryStatus
 	case p == "/dv/events" || strings.HasPrefix(p, "/dv/events/"):
 		return ClassDVEvents
+	case p == "/remote-scripts" || strings.HasPrefix(p, "/remote-scripts/"):
+		return ClassRemoteScripts
 	}
 	return ClassOther
 }

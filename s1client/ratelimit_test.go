@@ -37,7 +37,11 @@ func TestClassOf(t *testing.T) {
 		"/dv/events":                    ClassDVEvents,
 		"/dv/events/Process%20Creation": ClassDVEvents,
 		"/dv/cancel-query":              ClassOther,
-		"/remote-scripts/status":        ClassOther,
+		"/remote-scripts":               ClassRemoteScripts,
+		"/remote-scripts/status":        ClassRemoteScripts,
+		"/remote-scripts/execute":       ClassRemoteScripts,
+		"/remote-scripts/fetch-files":   ClassRemoteScripts,
+		"/remote-scriptsx":              ClassOther,
 	} {
 		assert.Equal(t, want, classOf(path), path)
 	}
@@ -67,12 +71,13 @@ func TestDocumentedRateLimits(t *testing.T) {
 	assert.Equal(t, 1, d[ClassDVInitQuery].Burst)
 	assert.Equal(t, Limit{RPS: 1, Burst: 1}, d[ClassDVQueryStatus])
 	assert.Equal(t, Limit{RPS: 10, Burst: 10}, d[ClassDVEvents])
+	assert.Equal(t, Limit{RPS: 1, Burst: 30}, d[ClassRemoteScripts])
 
 	// Every class has a default, and New builds a limiter for each, with the margin.
 	c, err := New("https://usea1.sentinelone.net", "t")
 	require.NoError(t, err)
 	d = DefaultRateLimits()
-	for _, class := range []EndpointClass{ClassThreats, ClassThreatsSub, ClassAgents, ClassActivities, ClassDVInitQuery, ClassDVQueryStatus, ClassDVEvents, ClassOther} {
+	for _, class := range []EndpointClass{ClassThreats, ClassThreatsSub, ClassAgents, ClassActivities, ClassDVInitQuery, ClassDVQueryStatus, ClassDVEvents, ClassRemoteScripts, ClassOther} {
 		l := c.limiters[class]
 		require.NotNil(t, l, class)
 		assert.Equal(t, rate.Limit(d[class].RPS), l.Limit(), class)

@@ -206,10 +206,34 @@ func TestSamplesDecode(t *testing.T) {
 			var tasks []RemoteScriptTask
 			require.NoError(t, decodeJSON(raw, &tasks))
 			require.Len(t, tasks, 1)
-			assert.Equal(t, "completed", tasks[0].Status)
-			assert.Equal(t, FlexString("123456789"), tasks[0].ParentTaskID)
-			assert.True(t, bool(tasks[0].AgentIsActive))
-			assert.Empty(t, tasks[0].StatusCode)
+			want := RemoteScriptTask{
+				ID: "123456", ParentTaskID: "123456789", Status: RemoteScriptStatusCompleted, StatusCode: "",
+				StatusDescription: "Completed", DetailedStatus: "Execution completed successfully",
+				Description: "A test get cloud services", AgentID: "0987654321", AgentComputerName: "MSEDGEWIN10",
+				AgentOSType: "windows", AgentIsActive: true,
+				Type: "script_execution", InitiatedBy: "user", InitiatedByID: "099999", AgentUUID: "25682583752987932878722323",
+				AgentMachineType: "desktop", SiteID: "99999999", GroupID: "12334654321",
+				CreatedAt: time.Date(2024, 7, 30, 6, 43, 22, 938877000, time.UTC),
+				UpdatedAt: time.Date(2024, 7, 30, 6, 44, 50, 881432000, time.UTC),
+			}
+			assert.Equal(t, want, tasks[0])
+			assert.True(t, tasks[0].Done())
+
+			// Through the client, as the items of a status page.
+			page := `{"data":` + string(raw) + `,"pagination":{"nextCursor":null,"totalItems":1}}`
+			c, rec := newServer(t, func(w http.ResponseWriter, _ *http.Request) { writeJSON(w, 200, page) })
+			got, err := c.RemoteScriptTasks(ctx, "123456789")
+			require.NoError(t, err)
+			assert.Equal(t, []RemoteScriptTask{want}, got)
+			assert.Equal(t, "/web/api/v2.1/remote-scripts/status", rec.all()[0].Path)
+			assert.Equal(t, []string{"123456789"}, rec.all()[0].Query["parentTaskId"])
+
+			// A JSON round trip (Temporal payloads) keeps every field.
+			b, err := json.Marshal(want)
+			require.NoError(t, err)
+			var back RemoteScriptTask
+			require.NoError(t, json.Unmarshal(b, &back))
+			assert.Equal(t, want, back)
 		},
 	}
 

@@ -458,28 +458,3 @@ type SkippedAction struct {
 	Reason      string `json:"reason"`
 	Description string `json:"description"`
 }
-
-// RemoteScriptTask is one item of GET /remote-scripts/status.
-type RemoteScriptTask struct {
-	ID                    FlexString `json:"id"`
-	ParentTaskID          FlexString `json:"parentTaskId"`
-	Status                string     `json:"status"`
-	StatusCode            FlexString `json:"statusCode"`
-	StatusDescription     string     `json:"statusDescription"`
-	DetailedStatus        string     `json:"detailedStatus"`
-	Type                  string     `json:"type"`
-	Description           string     `json:"description"`
-	InitiatedBy           string     `json:"initiatedBy"`
-	InitiatedByID         FlexString `json:"initiatedById"`
-	AgentID               FlexString `json:"agentId"`
-	AgentUUID             string     `json:"agentUuid"`
-	AgentComputerName     string     `json:"agentComputerName"`
-	AgentOsType           string     `json:"agentOsType"`
-	AgentMachineType      string     `json:"agentMachineType"`
-	AgentIsActive         FlexBool   `json:"agentIsActive"`
-	AgentIsDecommissioned FlexBool   `json:"agentIsDecommissioned"`
-	SiteID                FlexString `json:"siteId"`
-	GroupID               FlexString `json:"groupId"`
-	CreatedAt             Time       `json:"createdAt"`
-	UpdatedAt             Time       `json:"updatedAt"`
-}

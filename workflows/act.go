@@ -55,8 +55,12 @@ func (inv *investigator) act(f investigation.ThreatFacts, actions []investigatio
 			// Acting right after enrichment on a threat that showed no action, with no
 			// console change since, nobody can have requested it yet.
 			FirstRequest: d == policy.Auto && inv.firstRun() && inv.consoleSignals == 0 && len(f.Mitigations) == 0}
+		if act == investigation.ActionCollectForensics {
+			in.FirstRequest, in.Forensics = false, inv.forensicsRequest(f)
+		}
 		var mr activities.MitigateResult
 		err := workflow.ExecuteActivity(inv.s1("request "+string(act)), a.Mitigate, in).Get(inv.ctx, &mr)
+		in.ParentTaskID = mr.ParentTaskID
 		r := ActionResult{Action: act, Disposition: d, Batch: mr.Batch}
 		switch {
 		case err != nil:
@@ -117,6 +121,28 @@ func (inv *investigator) settle(r *ActionResult, v pendingVerify) {
 		r.State, r.Detail = ActionFailed, "could not verify: "+rootMessage(err)
 	default:
 		r.State, r.Detail = ActionState(vr.State), vr.Detail
+	}
+	r.Forensics = vr.Forensics
+	if r.Action == investigation.ActionCollectForensics && r.Forensics == nil {
+		r.Forensics = &activities.Forensics{ParentTaskID: v.in.ParentTaskID, NoFile: "it could not be verified"}
+		if neverSettled(err) {
+			// The last status read says where it stands, e.g. held for a console user's approval.
+			r.Detail = fmt.Sprintf("not finished after %s (%s)", inv.settings.Policy.Forensics.TimeoutOrDefault(), rootMessage(err))
+			r.Forensics.NoFile = "the task did not finish in time"
+		}
+	}
+}
+
+// forensicsRequest is the collection script the policy names for the agent's OS. The
+// marker is the investigation's ID: a reset run finds what an earlier run started.
+func (inv *investigator) forensicsRequest(f investigation.ThreatFacts) *activities.ForensicsRequest {
+	fp := inv.settings.Policy.Forensics
+	return &activities.ForensicsRequest{
+		ScriptID:    fp.ScriptFor(f.OSType),
+		InputParams: fp.InputParams,
+		Timeout:     fp.TimeoutOrDefault(),
+		Marker:      "s1c:" + workflow.GetInfo(inv.ctx).WorkflowExecution.ID,
+		Since:       f.CreatedAt,
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/s1copilot/s1copilot/activities"
 	"github.com/s1copilot/s1copilot/audit"
 	"github.com/s1copilot/s1copilot/investigation"
 	"github.com/s1copilot/s1copilot/policy"
@@ -75,10 +76,17 @@ func (inv *investigator) auditActions(step string, results []ActionResult) {
 		recs = append(recs, audit.Record{
 			ID: fmt.Sprintf("%s/%s", step, r.Action), Kind: audit.KindActionVerified,
 			Action: string(r.Action), Decision: string(r.State), Reason: r.Detail,
-			Batch: r.Batch.ID, BatchSize: r.Batch.Size,
+			Batch: r.Batch.ID, BatchSize: r.Batch.Size, Forensics: auditForensics(r.Forensics),
 		})
 	}
 	inv.audit(recs...)
+}
+
+func auditForensics(f *activities.Forensics) *audit.Forensics {
+	if f == nil {
+		return nil
+	}
+	return &audit.Forensics{ParentTaskID: f.ParentTaskID, TaskID: f.TaskID, Status: f.Status, FileName: f.FileName, DownloadURL: f.DownloadURL, NoFile: f.NoFile}
 }
 
 func decisionRecord(d Decision) audit.Record {

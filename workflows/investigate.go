@@ -39,8 +39,8 @@ func InvestigateThreat(ctx workflow.Context, in Input) (Result, error) {
 	return res, err
 }
 
-// run is the runbook: enrich → analyse → decide → note → announce (Slack) → contain →
-// approve → act → verify → report.
+// run is the runbook: enrich → analyse → decide → note → announce (Slack) → hand off
+// (SOAR) → contain → approve → act → verify → report.
 func (inv *investigator) run() (Result, error) {
 	if err := inv.loadSettings(); err != nil {
 		return inv.fail("reading settings", err)
@@ -53,6 +53,7 @@ func (inv *investigator) run() (Result, error) {
 	plan := inv.decide(ev, analysis)
 	inv.noteTriage(ev, analysis, plan)
 	inv.announce(ev, analysis, plan)
+	inv.handOffTriage(ev.Facts, analysis, plan)
 	inv.verify(inv.contain(ev.Facts, plan))
 	if approved := inv.approve(plan); len(approved) > 0 {
 		inv.verify(inv.act(ev.Facts, approved, policy.Approve))
@@ -101,6 +102,8 @@ type investigator struct {
 	// decidedAt is when the decision was accepted, for the message.
 	slack     *slackMessage
 	decidedAt time.Time
+	// handoff is the case hand-off to a SOAR or ticketing system (handoff.go).
+	handoff handoffState
 }
 
 // loadSettings reads the policy and timings this investigation keeps to the end, so
@@ -198,6 +201,7 @@ func (inv *investigator) report() Result {
 	inv.setStage(StageReporting)
 	inv.status.Outcome = res.Outcome
 	res.Slack = inv.closeSlack()
+	inv.handOffOutcome(res)
 	text, own := outcomeNote(*res)
 	inv.note("outcome", text, own...)
 	inv.finish(res.Outcome)

@@ -29,8 +29,10 @@ type investigateSuite struct {
 	testsuite.WorkflowTestSuite
 	env *testsuite.TestWorkflowEnvironment
 
-	notes      []activities.NoteInput
-	mitigated  []investigation.Action
+	notes     []activities.NoteInput
+	mitigated []investigation.Action
+	// collection is the last collect_forensics request (its task is "parent-77").
+	collection activities.MitigateInput
 	writebacks []activities.WriteBackInput
 	audits     []audit.Record
 	reserved   []activities.ReserveInput
@@ -70,6 +72,7 @@ func (s *investigateSuite) SetupTest() {
 	s.env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: time.Minute})
 	s.env.RegisterActivity(&activities.Activities{})
 	s.notes, s.mitigated, s.writebacks, s.audits, s.reserved, s.deny = nil, nil, nil, nil, nil, nil
+	s.collection = activities.MitigateInput{}
 	s.env.OnActivity(a.RecordAudit, mock.Anything, mock.Anything).Return(func(_ context.Context, rs []audit.Record) error {
 		for _, r := range rs {
 			if err := r.Validate(); err != nil {
@@ -114,6 +117,10 @@ func (s *investigateSuite) SetupTest() {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		s.mitigated = append(s.mitigated, in.Action)
+		if in.Action == investigation.ActionCollectForensics {
+			s.collection = in
+			return activities.MitigateResult{ParentTaskID: "parent-77"}, nil
+		}
 		return activities.MitigateResult{}, nil
 	}).Maybe()
 }

@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -34,6 +35,11 @@ func triageNote(threatID string, ev investigation.Evidence, a investigation.Anal
 	b.own("Host: %s (%s, %s), network %s\n", f.AgentName, orNone(f.OSName), orNone(f.MachineType), orNone(f.NetworkStatus))
 	if w := f.Workload; w != nil {
 		b.own("Workload: %s\n", workloadLine(*w))
+	}
+	if line := coLocatedLine(ev.CoLocated); line != "" {
+		// Its own even when the counts match another threat's: the examples exclude
+		// the threat itself, and counts read seconds apart differ in an outbreak.
+		b.own("%s\n", line)
 	}
 	if line := contextLine(ev.Context); line != "" {
 		b.own("%s", line)
@@ -151,6 +157,9 @@ func outcomeNote(r Result) (string, []string) {
 			line += " — " + act.Detail
 		}
 		b.own("%s\n", line) // its own: the agent's report time differs per threat
+		if f := act.Forensics; f != nil {
+			b.own("  %s\n", forensicsLine(*f))
+		}
 	}
 	if len(r.Actions) == 0 {
 		b.WriteString("No action was carried out.\n")
@@ -161,7 +170,28 @@ func outcomeNote(r Result) (string, []string) {
 	if r.Slack != "" {
 		b.own("Slack: %s.\n", r.Slack)
 	}
+	if r.Handoff != "" {
+		b.own("Hand-off: %s.\n", r.Handoff)
+	}
+	if r.TicketID != "" {
+		b.own("Ticket: %s (also the threat's external ticket ID).\n", r.TicketID)
+	}
 	return b.String(), b.ownLines
+}
+
+// forensicsLine says where a collection's package is, or why there is none.
+func forensicsLine(f activities.Forensics) string {
+	line := "Forensic collection: parent task " + orNone(f.ParentTaskID)
+	if f.TaskID != "" {
+		line += ", task " + f.TaskID
+	}
+	if f.Status != "" {
+		line += ", status " + f.Status
+	}
+	if f.DownloadURL != "" {
+		return line + "; package " + orNone(f.FileName) + ": " + f.DownloadURL
+	}
+	return line + "; no package: " + orNone(f.NoFile)
 }
 
 // currentDetails is the markdown the Web UI shows while the investigation runs.
@@ -211,6 +241,74 @@ func workloadLine(w investigation.Workload) string {
 	add("task", w.ECSTask)
 	add("launch type", w.ECSLaunch)
 	return strings.Join(parts, ", ")
+}
+
+// coLocatedLine says how many other recent threats share the threat's cluster,
+// namespace and image, with the newest of them, or that it could not be checked;
+// empty when there are none or the threat is no container workload.
+func coLocatedLine(c *investigation.CoLocated) string {
+	if c == nil {
+		return ""
+	}
+	if c.Unavailable != "" {
+		where := "image " + c.Image
+		if c.Cluster != "" {
+			where = "cluster " + c.Cluster
+		}
+		return fmt.Sprintf("Same workload: could not check for other threats in %s: %s", where, c.Unavailable)
+	}
+	total := c.Total()
+	if total == 0 {
+		return ""
+	}
+	n := func(v int) string {
+		if c.Capped {
+			return fmt.Sprintf("%d+", v) // a full page: there may be more
+		}
+		return strconv.Itoa(v)
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "Same workload: %s other %s ", n(total), plural(total, "threat", "threats"))
+	if c.Cluster != "" {
+		fmt.Fprintf(&b, "in cluster %s in %s", c.Cluster, lastWindow(c.Window))
+		if c.Namespace != "" {
+			fmt.Fprintf(&b, ", %s in namespace %s", n(c.InNamespace), c.Namespace)
+		}
+		if c.Image != "" {
+			fmt.Fprintf(&b, ", %s with image %s", n(c.WithImage), c.Image)
+		}
+	} else {
+		fmt.Fprintf(&b, "with image %s in %s", c.Image, lastWindow(c.Window))
+	}
+	ids := make([]string, len(c.Examples))
+	for i, e := range c.Examples {
+		ids[i] = e.ThreatID
+	}
+	if len(ids) > 0 {
+		fmt.Fprintf(&b, "; newest: %s", strings.Join(ids, ", "))
+		if more := total - len(ids); more > 0 {
+			fmt.Fprintf(&b, " and %s more", n(more))
+		}
+	}
+	return b.String()
+}
+
+// lastWindow names a look-back window: "the last hour", "the last 30m".
+func lastWindow(d time.Duration) string {
+	switch d {
+	case time.Hour:
+		return "the last hour"
+	case 24 * time.Hour:
+		return "the last day"
+	}
+	return "the last " + policy.Duration(d).String()
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
 }
 
 // contextLine tells the analyst what context the analysis had, so a verdict can be

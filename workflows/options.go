@@ -38,6 +38,9 @@ func (inv *investigator) s1(summary string) workflow.Context {
 // verifyOptions turn activity retries into the polling loop: each retry is one status
 // read, not recorded in history, until the action settles or the budget runs out.
 func (inv *investigator) verifyOptions(act investigation.Action) workflow.Context {
+	if act == investigation.ActionCollectForensics {
+		return inv.followForensicsOptions()
+	}
 	return workflow.WithActivityOptions(inv.ctx, workflow.ActivityOptions{
 		// One status read: an attempt held by a worker that died should cost little of
 		// the deadline (a last look follows the deadline anyway).
@@ -50,6 +53,24 @@ func (inv *investigator) verifyOptions(act investigation.Action) workflow.Contex
 		},
 		TaskQueue: inv.settings.S1TaskQueue,
 		Summary:   "verify " + string(act),
+	})
+}
+
+// followForensicsOptions follow a collection task for the policy's forensics timeout.
+// Its reads share /remote-scripts' 1 request per second with every other collection,
+// so an attempt may wait its turn, and the polls back off to 15 s apart.
+func (inv *investigator) followForensicsOptions() workflow.Context {
+	poll := inv.settings.MitigationPoll
+	return workflow.WithActivityOptions(inv.ctx, workflow.ActivityOptions{
+		StartToCloseTimeout:    time.Minute,
+		ScheduleToCloseTimeout: inv.settings.Policy.Forensics.TimeoutOrDefault(),
+		RetryPolicy: &temporal.RetryPolicy{
+			InitialInterval:    poll,
+			BackoffCoefficient: 1.5,
+			MaximumInterval:    max(4*poll, 15*time.Second),
+		},
+		TaskQueue: inv.settings.S1TaskQueue,
+		Summary:   "follow forensic collection",
 	})
 }
 

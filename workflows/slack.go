@@ -175,7 +175,12 @@ func (inv *investigator) card() messages.Card {
 		c.State, c.Deadline = messages.StateNoDecision, inv.status.ApprovalDeadline
 	}
 	for _, r := range inv.status.Actions {
-		c.Results = append(c.Results, messages.Result{Action: string(r.Action), State: string(r.State), Detail: r.Detail})
+		detail := r.Detail
+		if f := r.Forensics; f != nil && f.DownloadURL != "" {
+			// The link itself stays in the console's note: a Slack channel is wider.
+			detail = fmt.Sprintf("package %s from task %s; its link is in the threat's note", f.FileName, f.TaskID)
+		}
+		c.Results = append(c.Results, messages.Result{Action: string(r.Action), State: string(r.State), Detail: detail})
 	}
 	c.Outcome = string(inv.status.Outcome)
 	return c

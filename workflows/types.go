@@ -2,9 +2,10 @@ package workflows
 
 import (
 	"fmt"
-	"github.com/s1copilot/s1copilot/coalesce"
 	"time"
 
+	"github.com/s1copilot/s1copilot/activities"
+	"github.com/s1copilot/s1copilot/coalesce"
 	"github.com/s1copilot/s1copilot/feedback"
 	"github.com/s1copilot/s1copilot/identity"
 	"github.com/s1copilot/s1copilot/investigation"
@@ -118,6 +119,8 @@ type ActionResult struct {
 	Detail      string               `json:"detail,omitempty"`
 	// Batch is the SentinelOne request that carried the action (activities.MitigateResult).
 	Batch coalesce.Batch `json:"batch,omitzero"`
+	// Forensics is the collection's task, final status and package (collect_forensics).
+	Forensics *activities.Forensics `json:"forensics,omitempty"`
 }
 
 // ConsoleState is the triage state of the threat in the SentinelOne console.
@@ -204,4 +207,8 @@ type Result struct {
 	// injection and what the guard did (empty when none was suspected), so that the
 	// outcome note repeats it for an analyst who reads only the last note.
 	Injection string `json:"injection,omitempty"`
+	// Handoff says what became of the case hand-off (each stage delivered, with the
+	// ticket, or why not); TicketID is the receiver's ticket, written to the threat.
+	Handoff  string `json:"handoff,omitempty"`
+	TicketID string `json:"ticketId,omitempty"`
 }

@@ -32,6 +32,7 @@ type options struct {
 	port, uiPort, simPort int
 	slackPort, botPort    int
 	codecPort             int
+	soarPort              int
 	timeout               time.Duration
 	logs                  string
 }
@@ -48,6 +49,7 @@ func main() {
 	flag.IntVar(&o.slackPort, "slack-port", 8099, "port of the fake Slack Web API")
 	flag.IntVar(&o.botPort, "bot-port", 8097, "port of the Slack bot (starter slackbot)")
 	flag.IntVar(&o.codecPort, "codec-port", 8089, "port of the codec server (starter codec-server) the Web UI decodes payloads through")
+	flag.IntVar(&o.soarPort, "soar-port", 8098, "port of the stand-in SOAR that receives the case hand-offs")
 	flag.DurationVar(&o.timeout, "timeout", 4*time.Minute, "with -check: how long every threat has to reach its end state")
 	flag.StringVar(&o.logs, "logs", ".demo", "directory for the processes' logs")
 	flag.Parse()
@@ -113,6 +115,12 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	}
 	defer slack.close()
 	env = append(env, slackEnv...)
+	soar, soarEnv, err := startSOAR(o.soarPort, out)
+	if err != nil {
+		return err
+	}
+	defer soar.close()
+	env = append(env, soarEnv...)
 	// The hunt's results go beside the logs, not into the working directory.
 	env = append(env, "S1C_HUNT_DIR="+filepath.Join(o.logs, "hunts"))
 	if err := procs.Start(devstack.Proc{Name: "slackbot", Path: filepath.Join(o.bin, "starter"), Args: []string{"slackbot"}, Env: append(slices.Clone(env), botEnv...)}); err != nil {
@@ -135,13 +143,15 @@ func run(ctx context.Context, o options, out io.Writer) error {
   SentinelOne (sim): http://127.0.0.1:%d  (token %q; counters at /sim/counters)
   Payloads:          encrypted (AES-256-GCM, a key made for this run); the Web UI decodes them through
                      the codec server at %s (starter codec-server); without it they are ciphertext
+  SOAR (stand-in):   each investigation's case, signed, at triage and at the outcome: printed as [soar]
+                     lines; its ticket IDs are written back to the threats (%s)
   Slack (fake):      the investigations' messages in #soc are printed below as [slack]; the bot
                      (starter slackbot) answers clicks at %s; %s's click is signed as Slack signs it
   Logs:              %s/
 
-`, o.uiPort, o.uiPort, url.QueryEscape(`WorkflowType = "`+workflows.InvestigateWorkflow+`"`), o.simPort, demoToken, enc.serverURL, slack.botURL, slackClickerEmail, o.logs)
+`, o.uiPort, o.uiPort, url.QueryEscape(`WorkflowType = "`+workflows.InvestigateWorkflow+`"`), o.simPort, demoToken, enc.serverURL, soar.url, slack.botURL, slackClickerEmail, o.logs)
 
-	w := &watcher{out: out, c: c, sc: sc, bin: o.bin, env: env, check: o.check, simURL: fmt.Sprintf("http://127.0.0.1:%d", o.simPort), procs: procs, slack: slack, raw: raw, enc: enc, uiPort: o.uiPort}
+	w := &watcher{out: out, c: c, sc: sc, bin: o.bin, env: env, check: o.check, simURL: fmt.Sprintf("http://127.0.0.1:%d", o.simPort), procs: procs, slack: slack, soar: soar, raw: raw, enc: enc, uiPort: o.uiPort}
 	if !o.check {
 		return w.follow(ctx)
 	}

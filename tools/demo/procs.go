@@ -2,6 +2,8 @@ package main
 
 import (
 	"fmt"
+
+	"github.com/s1copilot/s1copilot/tools/s1sim/simulator"
 )
 
 // demoToken is the simulator's API token in the demo; it is not a secret.
@@ -23,5 +25,8 @@ func demoEnv(o options) []string {
 		"S1C_APPROVAL_TIMEOUT=" + approval,
 		"S1C_MITIGATION_TIMEOUT=30s",
 		"S1C_MITIGATION_POLL=2s",
+		// The simulator's script library: ransomware and intrusions get their host's
+		// forensic package collected, after approval.
+		"S1C_FORENSICS_SCRIPTS=windows=" + simulator.ScriptForensicsWindows + ",linux=" + simulator.ScriptForensicsLinux + ",macos=" + simulator.ScriptForensicsMacOS,
 	}
 }

@@ -77,6 +77,7 @@ type watcher struct {
 	simURL string
 	procs  *devstack.Supervisor
 	slack  *demoSlack
+	soar   *demoSOAR
 	// raw reads histories as stored (no key); enc is the demo's encryption.
 	raw    client.Client
 	enc    *demoCodec
@@ -171,10 +172,14 @@ func (w *watcher) actionSummary(ctx context.Context, id string) string {
 		return ""
 	}
 	var parts []string
+	var pkg string
 	for _, a := range res.Actions {
 		parts = append(parts, fmt.Sprintf("%s %s", a.Action, a.State))
+		if f := a.Forensics; f != nil && f.DownloadURL != "" {
+			pkg = fmt.Sprintf("\n          forensic package: %s (task %s)", f.FileName, f.TaskID)
+		}
 	}
-	return " (" + strings.Join(parts, ", ") + ")"
+	return " (" + strings.Join(parts, ", ") + ")" + pkg
 }
 
 // approve uses the operator CLI, so the demo exercises the path a human takes.
@@ -261,6 +266,7 @@ func (w *watcher) runCheck(ctx context.Context) error {
 	problems = append(problems, w.checkCounters(ctx)...)
 	problems = append(problems, w.hunt(ctx)...)
 	problems = append(problems, w.slack.check(w.slackThreat)...)
+	problems = append(problems, w.soar.check(ctx, w.simURL, w.sc)...)
 	problems = append(problems, w.enc.check(ctx, w.raw, w.sc)...)
 	if len(w.sc) > 0 {
 		// The shortest history (a recommendation) renders quickest.
@@ -277,7 +283,7 @@ func (w *watcher) runCheck(ctx context.Context) error {
 	if len(problems) > 0 {
 		return fmt.Errorf("demo check failed:\n  - %s", strings.Join(problems, "\n  - "))
 	}
-	fmt.Fprintln(w.out, "\ndemo check passed: every threat reached its expected end state; no mitigation, isolation or note was done twice; the Slack approval was authenticated and its message shows the outcome; histories hold no host name in clear text and the codec server decodes them for the Web UI.")
+	fmt.Fprintln(w.out, "\ndemo check passed: every threat reached its expected end state; no mitigation, isolation, forensic collection or note was done twice; every case reached the SOAR once per stage and its ticket is on the threat; the Slack approval was authenticated and its message shows the outcome; histories hold no host name in clear text and the codec server decodes them for the Web UI.")
 	return nil
 }
 
@@ -291,9 +297,10 @@ func (w *watcher) checkCounters(ctx context.Context) []string {
 	}
 	defer resp.Body.Close()
 	var c struct {
-		Mitigations  map[string]map[string]int `json:"mitigations"`
-		Notes        map[string]int            `json:"notes"`
-		AgentActions map[string]map[string]int `json:"agentActions"`
+		Mitigations      map[string]map[string]int `json:"mitigations"`
+		ScriptExecutions map[string]map[string]int `json:"scriptExecutions"`
+		Notes            map[string]int            `json:"notes"`
+		AgentActions     map[string]map[string]int `json:"agentActions"`
 	}
 	if err := json.NewDecoder(resp.Body).Decode(&c); err != nil {
 		return []string{"decoding simulator counters: " + err.Error()}
@@ -309,6 +316,13 @@ func (w *watcher) checkCounters(ctx context.Context) []string {
 	for agent, byAction := range c.AgentActions {
 		if n := byAction["disconnect"]; n > 1 {
 			problems = append(problems, fmt.Sprintf("agent %s: disconnected %d times", agent, n))
+		}
+	}
+	for agent, byScript := range c.ScriptExecutions {
+		for script, n := range byScript {
+			if n > 1 {
+				problems = append(problems, fmt.Sprintf("agent %s: forensic script %s ran %d times", agent, script, n))
+			}
 		}
 	}
 	for _, t := range w.sc {

@@ -47,6 +47,9 @@ func run(args []string, logger *log.Logger) error {
 	dvQueryDelay := fl.Duration("dv-query-delay", 2*time.Second, "time a Deep Visibility query runs before it is FINISHED")
 	tokenLifetime := fl.Duration("token-lifetime", simulator.DefaultTokenLifetime, "how long the API token is valid from start; POST /users/api-token-details reports it, and afterwards every request is refused with 401")
 	defaultVisibleAfter := fl.Duration("default-visible-after", 0, "delay before threats added at runtime appear in GET /threats")
+	scriptDelay := fl.Duration("script-delay", 5*time.Second, "time a remote-script task takes on an online agent (created, pending, in_progress, then completed)")
+	scriptExpiry := fl.Duration("script-expiry", simulator.DefaultScriptTaskExpiry, "time a remote-script task may wait for its agent or for approval before it expires")
+	strictPending := fl.Bool("strict-pending-executions", false, "answer a remote-script execution held for approval with parentTaskId null, as the vendor schema says")
 	if err := fl.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -69,7 +72,8 @@ func run(args []string, logger *log.Logger) error {
 		Token: *token, MitigationDelay: *mitigationDelay, IsolationDelay: *isolationDelay,
 		DVQueryDelay: *dvQueryDelay, DefaultVisibleAfter: *defaultVisibleAfter,
 		Faults: faultCfg, FaultsAfterSideEffects: *faultsAfter, EnforceRateLimits: *enforceLimits,
-		TokenLifetime: *tokenLifetime,
+		TokenLifetime: *tokenLifetime, ScriptDelay: *scriptDelay, ScriptTaskExpiry: *scriptExpiry,
+		StrictPendingExecutions: *strictPending,
 	})
 	if err != nil {
 		return fmt.Errorf("create simulator: %w", err)

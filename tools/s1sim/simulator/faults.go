@@ -214,6 +214,7 @@ const (
 	ClassActivities    = "activities"      // /activities
 	ClassDVInitQuery   = "dv/init-query"   // always enforced
 	ClassDVQueryStatus = "dv/query-status" // 1 rps per token
+	ClassRemoteScripts = "remote-scripts"  // /remote-scripts and /remote-scripts/…
 )
 
 // DefaultRateLimits returns the GOBP table for the endpoints the simulator
@@ -226,6 +227,7 @@ func DefaultRateLimits() map[string]Limit {
 		ClassActivities:    {RPS: 10, Burst: 30},
 		ClassDVInitQuery:   {RPS: 1.0 / 60, Burst: 1},
 		ClassDVQueryStatus: {RPS: 1, Burst: 1},
+		ClassRemoteScripts: {RPS: 1, Burst: 30},
 	}
 }
 
@@ -259,6 +261,8 @@ func rateClass(method, path string) string {
 		return ClassDVInitQuery
 	case p == "/dv/query-status":
 		return ClassDVQueryStatus
+	case p == "/remote-scripts" || strings.HasPrefix(p, "/remote-scripts/"):
+		return ClassRemoteScripts
 	}
 	return ""
 }

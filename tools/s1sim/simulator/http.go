@@ -47,6 +47,7 @@ var routes = func() []route {
 		{method: "POST", pattern: "/threats/mitigate/{action}", handle: (*Simulator).postMitigate},
 		{method: "POST", pattern: "/threats/analyst-verdict", handle: (*Simulator).postVerdict},
 		{method: "POST", pattern: "/threats/incident", handle: (*Simulator).postIncident},
+		{method: "POST", pattern: "/threats/external-ticket-id", handle: (*Simulator).postExternalTicket},
 		{method: "GET", pattern: "/agents", handle: (*Simulator).listAgents},
 		{method: "POST", pattern: "/agents/actions/disconnect", handle: (*Simulator).postDisconnect},
 		{method: "POST", pattern: "/agents/actions/connect", handle: (*Simulator).postConnect},
@@ -58,6 +59,12 @@ var routes = func() []route {
 		{method: "POST", pattern: "/dv/cancel-query", handle: (*Simulator).postDVCancelQuery},
 		{method: "GET", pattern: "/dv/events", handle: (*Simulator).getDVEvents},
 		{method: "POST", pattern: "/users/api-token-details", handle: (*Simulator).postTokenDetails},
+		{method: "GET", pattern: "/remote-scripts", handle: (*Simulator).listRemoteScripts},
+		{method: "POST", pattern: "/remote-scripts/execute", handle: (*Simulator).postScriptExecute},
+		{method: "GET", pattern: "/remote-scripts/status", handle: (*Simulator).listScriptTasks},
+		{method: "POST", pattern: "/remote-scripts/fetch-files", handle: (*Simulator).postScriptFetchFiles},
+		{method: "GET", pattern: "/remote-scripts/pending-executions", handle: (*Simulator).listPendingExecutions},
+		{method: "PUT", pattern: "/remote-scripts/pending-executions/{id}", handle: (*Simulator).putPendingExecution},
 	}
 	for i := range rs {
 		rs[i].pattern = APIPrefix + rs[i].pattern
@@ -213,6 +220,10 @@ func (s *Simulator) listThreats(w http.ResponseWriter, r *http.Request, _ map[st
 	resolved := q.boolean("resolved")
 	incident, verdicts := q.enums("incidentStatuses", scenario.IncidentStatuses), q.enums("analystVerdicts", scenario.AnalystVerdicts)
 	mitStatuses, confidence := q.enums("mitigationStatuses", scenario.MitigationStatuses), q.enums("confidenceLevels", scenario.ConfidenceLevels)
+	// externalTicketIds, externalTicketExists (tickets.go)
+	ticketed := ticketFilter(q)
+	// k8s*/container* __contains (workload.go)
+	onWorkload := workloadFilter(q)
 	q.boolean("tenant") // single-tenant simulator: accepted, no effect
 	if errs := q.finish(); len(errs) > 0 {
 		writeErrors(w, http.StatusBadRequest, errs...)
@@ -231,7 +242,7 @@ func (s *Simulator) listThreats(w http.ResponseWriter, r *http.Request, _ map[st
 		if !in(ids, t.sc.ID) || !in(agentIDs, a.ID) || !in(siteIDs, a.SiteID) || !in(accountIDs, a.AccountID) ||
 			!in(groupIDs, a.GroupID) || !in(incident, t.incidentStatus) || !in(verdicts, t.analystVerdict) ||
 			!in(mitStatuses, t.mitigationStatus) || !in(confidence, t.sc.ConfidenceLevel) ||
-			!in(hashes, strings.ToLower(t.sc.SHA1)) || !created(t.createdAt) || !updated(t.updatedAt) {
+			!in(hashes, strings.ToLower(t.sc.SHA1)) || !created(t.createdAt) || !updated(t.updatedAt) || !ticketed(t) || !onWorkload(t) {
 			continue
 		}
 		if resolved != nil && *resolved != (t.incidentStatus == "resolved") {
@@ -700,6 +711,8 @@ func (s *Simulator) serveAdmin(w http.ResponseWriter, r *http.Request) {
 		if requireMethod(w, r, "POST") {
 			s.adminSetOnline(w, r, strings.TrimSuffix(strings.TrimPrefix(path, "/sim/agents/"), "/online"))
 		}
+	case strings.HasPrefix(path, "/sim/remote-scripts/"):
+		s.serveScriptsAdmin(w, r, path)
 	case strings.HasPrefix(path, "/sim/threats/") && strings.HasSuffix(path, "/notes"):
 		if requireMethod(w, r, "GET") {
 			id := strings.TrimSuffix(strings.TrimPrefix(path, "/sim/threats/"), "/notes")

@@ -268,7 +268,7 @@ func (s *Simulator) renderThreat(t *threat, now time.Time) map[string]any {
 			"storyline": sc.Storyline, "collectionId": t.collectionID,
 			"createdAt": ts(t.createdAt), "updatedAt": ts(t.updatedAt), "identifiedAt": ts(t.createdAt.Add(-250 * time.Millisecond)),
 			"mitigatedPreemptively": false, "automaticallyResolved": false, "cloudFilesHashVerdict": cloudVerdict(sc.ConfidenceLevel),
-			"externalTicketId": nil, "externalTicketExists": false,
+			"externalTicketId": nilIfEmpty(t.externalTicketID), "externalTicketExists": t.externalTicketID != "",
 			"pendingActions": pending, "failedActions": failed, "rebootRequired": reboot, "reachedEventsLimit": false,
 			"browserType": nil, "macroModules": []any{}, "rootProcessUpn": nil,
 		},

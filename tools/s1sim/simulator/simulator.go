@@ -66,6 +66,18 @@ type Options struct {
 	// request is refused with 401, and POST /users/api-token-details reports the expiry.
 	// 0 means DefaultTokenLifetime.
 	TokenLifetime time.Duration
+	// ScriptDelay is how long a remote-script task takes on an online agent: created, then
+	// pending after a quarter, in_progress after half, completed (or failed) after the full
+	// delay. 0 settles it on the next request. See remotescripts.go.
+	ScriptDelay time.Duration
+	// ScriptTaskExpiry is how long a remote-script task may wait for its agent (offline)
+	// or for approval before it ends expired. 0 means DefaultScriptTaskExpiry.
+	ScriptTaskExpiry time.Duration
+	// StrictPendingExecutions answers an execution held for approval as the vendor schema
+	// describes it: parentTaskId null, and no task (nor activity 3618) until it is
+	// approved. By default the simulator returns the parentTaskId at once and shows the
+	// tasks as pending_user_action.
+	StrictPendingExecutions bool
 }
 
 // DefaultTokenLifetime is the console's default API token lifetime (six months).
@@ -96,6 +108,10 @@ type Counters struct {
 	// (ids=…) rather than listed; IDsRead the IDs they named in all.
 	ReadsByID map[string]int `json:"readsById"`
 	IDsRead   map[string]int `json:"idsRead"`
+	// ScriptExecutions: agentID -> scriptID -> remote-script executions requested on the
+	// agent (accepted POST /remote-scripts/execute), whether they ran, failed, expired or
+	// were declined.
+	ScriptExecutions map[string]map[string]int `json:"scriptExecutions"`
 }
 
 func newCounters() Counters {
@@ -109,6 +125,7 @@ func newCounters() Counters {
 		InjectedFaults:      map[string]int{},
 		ReadsByID:           map[string]int{},
 		IDsRead:             map[string]int{},
+		ScriptExecutions:    map[string]map[string]int{},
 	}
 }
 
@@ -125,6 +142,10 @@ func (c Counters) clone() Counters {
 		InjectedFaults:      maps.Clone(c.InjectedFaults),
 		ReadsByID:           maps.Clone(c.ReadsByID),
 		IDsRead:             maps.Clone(c.IDsRead),
+		ScriptExecutions:    make(map[string]map[string]int, len(c.ScriptExecutions)),
+	}
+	for k, v := range c.ScriptExecutions {
+		out.ScriptExecutions[k] = maps.Clone(v)
 	}
 	for k, v := range c.Mitigations {
 		out.Mitigations[k] = maps.Clone(v)
@@ -157,6 +178,9 @@ type Simulator struct {
 	agentEvents []*event
 	limiter     *limiter
 	faults      *faultInjector
+	// ro is the RemoteOps state (script library, executions, tasks); remotescripts.go
+	// creates it on first use.
+	ro *remoteOps
 }
 
 // blockEntry is one hash on the user-defined blocklist.
@@ -194,6 +218,7 @@ type threat struct {
 	mitigationStatus string
 	analystVerdict   string
 	incidentStatus   string
+	externalTicketID string        // POST /threats/external-ticket-id (tickets.go); "" = none
 	mitigations      []*mitigation // one entry per action, in first-use order
 	timeline         []*activity   // index into Simulator.activities
 	notes            []*note
@@ -266,7 +291,8 @@ func New(sc *scenario.Scenario, opts Options) (*Simulator, error) {
 	if opts.Token == "" {
 		return nil, errors.New("simulator: Options.Token is required")
 	}
-	if opts.MitigationDelay < 0 || opts.IsolationDelay < 0 || opts.DVQueryDelay < 0 || opts.DefaultVisibleAfter < 0 {
+	if opts.MitigationDelay < 0 || opts.IsolationDelay < 0 || opts.DVQueryDelay < 0 || opts.DefaultVisibleAfter < 0 ||
+		opts.ScriptDelay < 0 || opts.ScriptTaskExpiry < 0 {
 		return nil, errors.New("simulator: delays must not be negative")
 	}
 	if err := opts.Faults.validate(); err != nil {
@@ -534,6 +560,7 @@ func (s *Simulator) SetAgentOnline(id string, online bool) error {
 	}
 	a.online = online
 	a.updatedAt = maxTime(a.updatedAt, now)
+	s.scriptsAgentOnline(a, online, now)
 	if !online {
 		a.offlineSince = now
 		for _, t := range s.threatsOf(a) {
