@@ -109,6 +109,12 @@ func run(ctx context.Context, o options, out io.Writer) error {
 	if err := devstack.WaitForHTTP(ctx, fmt.Sprintf("http://127.0.0.1:%d/sim/health", o.simPort), 30*time.Second); err != nil {
 		return fmt.Errorf("simulator: %w (log: %s)", err, filepath.Join(o.logs, "s1sim.log"))
 	}
+	// Two threats in one Kubernetes deployment, for the cloud-workload correlation.
+	more, err := addWorkloadThreats(ctx, fmt.Sprintf("http://127.0.0.1:%d", o.simPort))
+	if err != nil {
+		return err
+	}
+	sc = append(sc, more...)
 	slack, slackEnv, botEnv, err := startSlack(o, out)
 	if err != nil {
 		return err

@@ -128,6 +128,9 @@ func (w *watcher) poll(ctx context.Context) (bool, error) {
 		switch {
 		case st.exists && !st.running && st.outcome != "":
 			line = fmt.Sprintf("done: verdict %s, outcome %s%s", st.verdict, st.outcome, w.actionSummary(ctx, t.ID))
+			if wl := workloadLine(ctx, w.simURL, t.ID); wl != "" {
+				line += "\n          note: " + wl
+			}
 		case st.exists && !st.running:
 			line = "ended without an outcome (see the Web UI)"
 		case st.exists:
@@ -267,6 +270,7 @@ func (w *watcher) runCheck(ctx context.Context) error {
 	problems = append(problems, w.hunt(ctx)...)
 	problems = append(problems, w.slack.check(w.slackThreat)...)
 	problems = append(problems, w.soar.check(ctx, w.simURL, w.sc)...)
+	problems = append(problems, w.checkWorkloads(ctx)...)
 	problems = append(problems, w.enc.check(ctx, w.raw, w.sc)...)
 	if len(w.sc) > 0 {
 		// The shortest history (a recommendation) renders quickest.
